@@ -1,0 +1,422 @@
+// SEGMENT ARRIVES (§3.10.7), per state, in the order the RFC gives.
+import { match } from 'ts-pattern';
+import { ACK, FIN, RST, SYN, type Segment, mssOf, segLen } from '../wire/segment.js';
+import { seqAdd, seqDelta, seqDiff, seqGt, seqInWindow, seqLe, seqLt } from '../wire/seq.js';
+import { emit, makeSegment, rstReply, sendAck, sendSyn } from './output.js';
+import { type Ctx, concat } from './tcb.js';
+import type { State, Tcb } from './types.js';
+
+/** §3.4 Table 5 / §3.10.7.4 Table 6: is a segment of length `len` at `segSeq` acceptable? */
+export function acceptableSeq(segSeq: number, len: number, rcvNxt: number, rcvWnd: number): boolean {
+  if (len === 0) return rcvWnd === 0 ? segSeq === rcvNxt : seqInWindow(segSeq, rcvNxt, rcvWnd);
+  if (rcvWnd === 0) return false;
+  return seqInWindow(segSeq, rcvNxt, rcvWnd) || seqInWindow(seqAdd(segSeq, len - 1), rcvNxt, rcvWnd);
+}
+
+export function segmentArrives(c: Ctx, seg: Segment): void {
+  match(c.t.state)
+    .with('CLOSED', () => closedArrives(c, seg))
+    .with('LISTEN', () => listenArrives(c, seg))
+    .with('SYN-SENT', () => synSentArrives(c, seg))
+    .with('SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT', () =>
+      otherArrives(c, seg))
+    .exhaustive();
+}
+
+const has = (seg: { flags: number }, f: number): boolean => (seg.flags & f) !== 0;
+
+/** §3.10.7.1: no TCB. Data is dropped; anything but a RST draws a RST. */
+function closedArrives(c: Ctx, seg: Segment): void {
+  const r = rstReply(seg);
+  if (r) c.segs.push(r);
+}
+
+/** Effective send MSS: the peer's option, else 536 for IPv4 (MUST-15), never above our cap (MUST-16). */
+function learnMss(t: Tcb, seg: Segment): void {
+  t.sndMss = Math.max(1, Math.min(mssOf(seg) ?? 536, t.cfg.sendMssCap));
+}
+
+/** Text or FIN riding on a SYN waits for ESTABLISHED (§3.10.7.2 step 3, §3.10.7.3 step 4). */
+function holdSynText(t: Tcb, seg: Segment): void {
+  if (seg.payload.length > 0 || has(seg, FIN)) {
+    t.ooo.push({ seq: seqAdd(seg.seq, 1), data: seg.payload, fin: has(seg, FIN) });
+  }
+}
+
+/** §3.10.7.2 LISTEN. */
+function listenArrives(c: Ctx, seg: Segment): void {
+  const t = c.t;
+  if (has(seg, RST)) return; // first: ignore a RST
+  if (has(seg, ACK)) {
+    c.segs.push(rstReply(seg)!); // second: <SEQ=SEG.ACK><CTL=RST>
+    return;
+  }
+  if (!has(seg, SYN)) return; // fourth: anything else is dropped
+  // third: a SYN
+  t.remote = { addr: seg.src, port: seg.srcPort };
+  t.origin = 'passive';
+  t.irs = seg.seq;
+  t.rcvNxt = seqAdd(seg.seq, 1);
+  t.iss = t.cfg.isn({ now: c.now, local: t.local, remote: t.remote });
+  t.sndUna = t.iss;
+  t.sndNxt = seqAdd(t.iss, 1);
+  t.sndBufSeq = t.sndNxt;
+  t.sndWnd = seg.window;
+  t.maxSndWnd = seg.window;
+  learnMss(t, seg);
+  holdSynText(t, seg);
+  t.state = 'SYN-RECEIVED';
+  sendSyn(c, true);
+  t.rttTiming = { seq: t.iss, at: c.now };
+}
+
+/** §3.10.7.3 SYN-SENT. */
+function synSentArrives(c: Ctx, seg: Segment): void {
+  const t = c.t;
+  // first: the ACK bit
+  if (has(seg, ACK) && (seqLe(seg.ack, t.iss) || seqGt(seg.ack, t.sndNxt))) {
+    if (!has(seg, RST)) c.segs.push(rstReply(seg)!); // <SEQ=SEG.ACK><CTL=RST>
+    return;
+  }
+  const ackOk = has(seg, ACK) && seqLt(t.sndUna, seg.ack) && seqLe(seg.ack, t.sndNxt);
+  // second: the RST bit
+  if (has(seg, RST)) {
+    if (ackOk) {
+      c.app.push({ type: 'refused' });
+      closeTcb(c);
+    }
+    return;
+  }
+  // third: security/compartment is not modelled (no MLS).
+  // fourth: the SYN bit
+  if (!has(seg, SYN)) return; // fifth: neither SYN nor RST
+  t.irs = seg.seq;
+  t.rcvNxt = seqAdd(seg.seq, 1);
+  learnMss(t, seg);
+  if (ackOk) newAck(c, seg.ack);
+  if (seqGt(t.sndUna, t.iss)) {
+    // Our SYN is acknowledged: ESTABLISHED, take the window from this segment
+    t.state = 'ESTABLISHED';
+    updateWindow(t, seg, true);
+    c.app.push({ type: 'established' });
+    c.ackNow = true;
+    holdSynText(t, seg);
+    drainText(c);
+  } else {
+    // Simultaneous open (Figure 7, MUST-10)
+    t.state = 'SYN-RECEIVED';
+    t.sndWnd = seg.window;
+    t.maxSndWnd = Math.max(t.maxSndWnd, seg.window);
+    t.sndWl1 = seg.seq;
+    t.sndWl2 = seg.ack;
+    holdSynText(t, seg);
+    sendSyn(c, true);
+  }
+}
+
+/** Working copy of the fields steps 1-8 may trim. */
+interface Work {
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  payload: Uint8Array;
+}
+
+/** §3.10.7.4: SYN-RECEIVED and the synchronized states. */
+function otherArrives(c: Ctx, seg: Segment): void {
+  const t = c.t;
+  let w: Work = { seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, payload: seg.payload };
+
+  if (t.state === 'SYN-RECEIVED' && has(w, SYN) && w.seq === t.irs) {
+    if (!has(w, ACK)) {
+      // The peer retransmitted its SYN: our SYN,ACK was lost, send it again (what our RTO would do).
+      if (!has(w, RST)) sendSyn(c, true);
+      return;
+    }
+    // Simultaneous open: the peer's SYN,ACK repeats a SYN we already have; its ACK is what counts (Fig. 7 line 6).
+    w = { ...w, seq: seqAdd(w.seq, 1), flags: w.flags & ~SYN };
+  }
+
+  // first: check the sequence number
+  const len = segLen(w);
+  if (!acceptableSeq(w.seq, len, t.rcvNxt, t.rcvWnd)) {
+    if (has(w, RST)) return;
+    if (t.state === 'TIME-WAIT' && has(w, FIN) && seqAdd(w.seq, len) === t.rcvNxt) {
+      // The peer's FIN again: acknowledge it and restart the 2 MSL timer (§3.10.7.4 steps 5 and 8, TIME-WAIT).
+      t.timers.timeWait = c.now + 2 * t.cfg.msl;
+      sendAck(c);
+      return;
+    }
+    if (t.rcvWnd === 0 && w.seq === t.rcvNxt) {
+      // MUST-66: a zero window still honours the ACK, RST and URG carried by the segment.
+      sendAck(c);
+      w = { ...w, payload: new Uint8Array(0), flags: w.flags & ~FIN };
+    } else {
+      sendAck(c);
+      return;
+    }
+  }
+  w = trimToWindow(t, w);
+
+  // second: the RST bit
+  if (has(w, RST)) {
+    if (t.cfg.rfc5961 && w.seq !== t.rcvNxt) {
+      sendAck(c); // challenge ACK (RFC 5961 §3.2)
+      return;
+    }
+    resetPerState(c);
+    return;
+  }
+  // third: security/compartment is not modelled.
+  // fourth: the SYN bit
+  if (has(w, SYN)) {
+    if (t.state === 'SYN-RECEIVED' && t.origin === 'passive') {
+      returnToListen(c);
+      return;
+    }
+    if (t.cfg.rfc5961) {
+      sendAck(c); // challenge ACK whatever SEG.SEQ is (RFC 5961 §4.2)
+      return;
+    }
+    // RFC 793 rule: a SYN in the window is an error; reset the connection.
+    emit(c, makeSegment(t, { seq: t.sndNxt, flags: RST }));
+    c.app.push({ type: 'reset' });
+    closeTcb(c);
+    return;
+  }
+  // fifth: the ACK field
+  if (!has(w, ACK)) return;
+  if (t.state === 'SYN-RECEIVED') {
+    if (!(seqLt(t.sndUna, w.ack) && seqLe(w.ack, t.sndNxt))) {
+      c.segs.push(makeSegment(t, { seq: w.ack, flags: RST })); // <SEQ=SEG.ACK><CTL=RST>
+      return;
+    }
+    t.state = t.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED';
+    updateWindow(t, w, true);
+    c.app.push({ type: 'established' });
+  }
+  if (t.cfg.rfc5961 && seqLt(w.ack, seqAdd(t.sndUna, -t.maxSndWnd))) {
+    sendAck(c); // MAY-12: ACK too old to be genuine
+    return;
+  }
+  if (seqGt(w.ack, t.sndNxt)) {
+    sendAck(c); // acknowledges something not yet sent
+    return;
+  }
+  if (seqLt(t.sndUna, w.ack)) newAck(c, w.ack);
+  if (seqLe(t.sndUna, w.ack)) updateWindow(t, w, false);
+
+  const finAcked = t.finSeq !== undefined && seqGt(t.sndUna, t.finSeq);
+  const stop = match(t.state as State)
+    .with('FIN-WAIT-1', () => {
+      if (finAcked) t.state = 'FIN-WAIT-2';
+      return false;
+    })
+    .with('CLOSING', () => {
+      if (finAcked) enterTimeWait(c);
+      return !finAcked; // otherwise ignore the segment
+    })
+    .with('LAST-ACK', () => {
+      if (finAcked) closeTcb(c);
+      return finAcked;
+    })
+    .with('SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-2', 'CLOSE-WAIT', 'TIME-WAIT', 'CLOSED', 'LISTEN', 'SYN-SENT', () => false)
+    .exhaustive();
+  if (stop) return;
+
+  // sixth: the URG bit is not modelled (urgent data is delivered inline).
+  // seventh: segment text; eighth: the FIN bit
+  if (w.payload.length > 0 || has(w, FIN)) {
+    const textStates = t.state === 'ESTABLISHED' || t.state === 'FIN-WAIT-1' || t.state === 'FIN-WAIT-2';
+    // Other states have seen the peer's FIN already: their text is ignored.
+    if (textStates) {
+      t.ooo.push({ seq: w.seq, data: w.payload, fin: has(w, FIN) });
+      drainText(c);
+    }
+  }
+}
+
+/** Trim octets before RCV.NXT (the SYN first) and past the right window edge (the FIN last). */
+function trimToWindow(t: Tcb, w: Work): Work {
+  let { seq, flags, payload } = w;
+  let before = seqDelta(t.rcvNxt, seq);
+  if (before > 0) {
+    if (flags & SYN) {
+      flags &= ~SYN;
+      seq = seqAdd(seq, 1);
+      before--;
+    }
+    const cut = Math.min(before, payload.length);
+    payload = payload.subarray(cut);
+    seq = seqAdd(seq, cut);
+  }
+  const room = seqDiff(seqAdd(t.rcvNxt, t.rcvWnd), seq);
+  if (payload.length >= room) {
+    payload = payload.subarray(0, room);
+    flags &= ~FIN; // the FIN lies at or past the right edge
+  }
+  return { ...w, seq, flags, payload };
+}
+
+/** New acknowledgment: advance SND.UNA, purge acked data, take an RTT sample (Karn), re-arm timers. */
+export function newAck(c: Ctx, ack: number): void {
+  const t = c.t;
+  if (t.rttTiming && seqGt(ack, t.rttTiming.seq)) {
+    rttSample(t, c.now - t.rttTiming.at);
+    t.rttTiming = undefined;
+  }
+  const dataAcked = Math.min(Math.max(0, seqDelta(ack, t.sndBufSeq)), t.sndBuf.length);
+  if (dataAcked > 0) {
+    t.sndBuf = t.sndBuf.subarray(dataAcked);
+    t.sndBufSeq = seqAdd(t.sndBufSeq, dataAcked);
+  }
+  t.sndUna = ack;
+  t.rexmtCount = 0;
+  if (t.sndUna === t.sndNxt) {
+    delete t.timers.rexmt;
+    delete t.timers.user;
+  } else {
+    t.timers.rexmt = c.now + t.rto;
+    t.timers.user = c.now + t.cfg.userTimeout;
+  }
+}
+
+/** RFC 6298 §2.2-2.4 (clock granularity 1 ms). */
+function rttSample(t: Tcb, r: number): void {
+  if (t.srtt === undefined || t.rttvar === undefined) {
+    t.srtt = r;
+    t.rttvar = r / 2;
+  } else {
+    t.rttvar = 0.75 * t.rttvar + 0.25 * Math.abs(t.srtt - r);
+    t.srtt = 0.875 * t.srtt + 0.125 * r;
+  }
+  t.rto = Math.min(t.cfg.rtoMax, Math.max(t.cfg.rtoMin, t.srtt + Math.max(1, 4 * t.rttvar)));
+}
+
+/** §3.10.7.4 step 5 window update (force: first window of the connection). */
+function updateWindow(t: Tcb, w: { seq: number; ack: number; window: number }, force: boolean): void {
+  if (force || seqLt(t.sndWl1, w.seq) || (t.sndWl1 === w.seq && seqLe(t.sndWl2, w.ack))) {
+    t.sndWnd = w.window;
+    t.sndWl1 = w.seq;
+    t.sndWl2 = w.ack;
+    t.maxSndWnd = Math.max(t.maxSndWnd, w.window);
+    if (w.window > 0) delete t.timers.persist;
+  }
+}
+
+/** Deliver held text in sequence order from RCV.NXT; process a FIN that becomes next (steps 7-8). */
+export function drainText(c: Ctx): void {
+  const t = c.t;
+  t.ooo.sort((a, b) => seqDelta(a.seq, b.seq));
+  let delivered = 0;
+  let progressed = true;
+  while (progressed && !t.finReceived) {
+    progressed = false;
+    for (let i = 0; i < t.ooo.length; i++) {
+      const s = t.ooo[i]!;
+      const end = seqAdd(s.seq, s.data.length);
+      if (seqGt(s.seq, t.rcvNxt)) continue;
+      t.ooo.splice(i, 1);
+      progressed = true;
+      if (seqGt(end, t.rcvNxt)) {
+        const fresh = s.data.subarray(seqDiff(t.rcvNxt, s.seq));
+        deliver(c, fresh);
+        delivered += fresh.length;
+      }
+      if (s.fin && end === t.rcvNxt) processFin(c);
+      break;
+    }
+  }
+  if (t.finReceived) t.ooo = [];
+  if (t.ooo.length > 0) c.ackNow = true; // out of order: ACK at once (MAY-13, duplicate ACK)
+  if (delivered > 0) {
+    t.ackPending += delivered;
+    if (!t.cfg.delayedAck || t.ackPending >= 2 * t.cfg.mss) c.ackNow = true; // SHLD-19
+    else if (t.timers.delack === undefined) t.timers.delack = c.now + t.cfg.ackDelay; // MUST-40
+  }
+}
+
+function deliver(c: Ctx, data: Uint8Array): void {
+  const t = c.t;
+  if (data.length === 0) return;
+  t.rcvNxt = seqAdd(t.rcvNxt, data.length);
+  if (t.cfg.autoReceive) c.app.push({ type: 'data', data: data.slice() });
+  else t.rcvUnread = concat(t.rcvUnread, data.slice());
+  t.rcvWnd = Math.max(0, t.cfg.rcvBuf - t.rcvUnread.length);
+}
+
+/** Eighth step: the FIN bit. */
+function processFin(c: Ctx): void {
+  const t = c.t;
+  t.rcvNxt = seqAdd(t.rcvNxt, 1);
+  t.finReceived = true;
+  c.app.push({ type: 'eof' });
+  c.ackNow = true;
+  match(t.state)
+    .with('SYN-RECEIVED', 'ESTABLISHED', () => {
+      t.state = 'CLOSE-WAIT';
+    })
+    .with('FIN-WAIT-1', () => {
+      if (t.finSeq !== undefined && seqGt(t.sndUna, t.finSeq)) enterTimeWait(c);
+      else t.state = 'CLOSING';
+    })
+    .with('FIN-WAIT-2', () => enterTimeWait(c))
+    .with('TIME-WAIT', () => {
+      t.timers.timeWait = c.now + 2 * t.cfg.msl;
+    })
+    .with('CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'CLOSED', 'LISTEN', 'SYN-SENT', () => undefined)
+    .exhaustive();
+}
+
+export function enterTimeWait(c: Ctx): void {
+  c.t.state = 'TIME-WAIT';
+  c.t.timers = { timeWait: c.now + 2 * c.t.cfg.msl }; // start the time-wait timer, turn off the others
+}
+
+/** §3.10.7.4 step 2: a valid RST. */
+function resetPerState(c: Ctx): void {
+  const t = c.t;
+  match(t.state)
+    .with('SYN-RECEIVED', () => {
+      if (t.origin === 'passive') returnToListen(c); // MUST-11
+      else {
+        c.app.push({ type: 'refused' });
+        closeTcb(c);
+      }
+    })
+    .with('ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', () => {
+      c.app.push({ type: 'reset' });
+      closeTcb(c);
+    })
+    .with('CLOSING', 'LAST-ACK', 'TIME-WAIT', () => closeTcb(c))
+    .with('CLOSED', 'LISTEN', 'SYN-SENT', () => undefined)
+    .exhaustive();
+}
+
+/** Delete the TCB: CLOSED with queues flushed and timers off. */
+export function closeTcb(c: Ctx): void {
+  const t = c.t;
+  t.state = 'CLOSED';
+  t.timers = {};
+  t.sndBuf = new Uint8Array(0);
+  t.ooo = [];
+  c.ackNow = false;
+  c.app.push({ type: 'closed' });
+}
+
+/** A passive SYN-RECEIVED connection goes back to LISTEN, forgetting the peer (MUST-11). */
+export function returnToListen(c: Ctx): void {
+  const t = c.t;
+  t.state = 'LISTEN';
+  t.remote = t.listenRemote;
+  t.origin = undefined;
+  t.timers = {};
+  t.sndBuf = new Uint8Array(0);
+  t.ooo = [];
+  t.finQueued = false;
+  t.finSeq = undefined;
+  t.rexmtCount = 0;
+  t.rto = t.cfg.rtoInitial;
+  c.ackNow = false;
+}

@@ -1,0 +1,128 @@
+// Building and sending segments: SYN, ACK, RST, data/FIN segmentation (§3.7), retransmission (§3.8.1).
+import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, segLen } from '../wire/segment.js';
+import { seqAdd, seqDelta, seqDiff, seqGt } from '../wire/seq.js';
+import type { Ctx } from './tcb.js';
+import type { Tcb } from './types.js';
+
+export function makeSegment(
+  t: Tcb,
+  f: { seq: number; ack?: number; flags: number; payload?: Uint8Array; options?: TcpOption[] },
+): Segment {
+  const remote = t.remote!;
+  return {
+    src: t.local.addr,
+    dst: remote.addr,
+    srcPort: t.local.port,
+    dstPort: remote.port,
+    seq: f.seq,
+    ack: f.flags & ACK ? (f.ack ?? 0) : 0,
+    flags: f.flags,
+    window: f.flags & RST ? 0 : Math.max(0, Math.min(0xffff, t.rcvWnd)),
+    urgent: 0,
+    options: f.options ?? [],
+    payload: f.payload ?? new Uint8Array(0),
+  };
+}
+
+/** Queue a segment for sending; any ACK-bearing segment satisfies a pending ACK. */
+export function emit(c: Ctx, seg: Segment): void {
+  c.segs.push(seg);
+  if (seg.flags & ACK) {
+    c.ackNow = false;
+    c.t.ackPending = 0;
+    delete c.t.timers.delack;
+  }
+}
+
+/** <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (§3.10.7.4 step 1, challenge ACK of RFC 5961). */
+export function sendAck(c: Ctx): void {
+  emit(c, makeSegment(c.t, { seq: c.t.sndNxt, ack: c.t.rcvNxt, flags: ACK }));
+}
+
+/** <SEQ=ISS><CTL=SYN> or <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, with MSS when offered (MUST-14). */
+export function sendSyn(c: Ctx, withAck: boolean): void {
+  const t = c.t;
+  const options: TcpOption[] = t.cfg.offerMss ? [{ kind: 'mss', value: t.cfg.mss }] : [];
+  emit(c, makeSegment(t, { seq: t.iss, ack: t.rcvNxt, flags: SYN | (withAck ? ACK : 0), options }));
+  armRexmt(c);
+}
+
+/** A RST answering `seg`, for a TCB-less context (§3.10.7.1) or an unacceptable ACK (§3.5.2). */
+export function rstReply(seg: Segment): Segment | undefined {
+  if (seg.flags & RST) return undefined; // never answer a RST with a RST
+  const base = {
+    src: seg.dst, dst: seg.src, srcPort: seg.dstPort, dstPort: seg.srcPort,
+    window: 0, urgent: 0, options: [], payload: new Uint8Array(0),
+  };
+  if (seg.flags & ACK) return { ...base, seq: seg.ack, ack: 0, flags: RST }; // <SEQ=SEG.ACK><CTL=RST>
+  return { ...base, seq: 0, ack: seqAdd(seg.seq, segLen(seg)), flags: RST | ACK }; // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+}
+
+export function armRexmt(c: Ctx): void {
+  if (c.t.timers.rexmt === undefined) c.t.timers.rexmt = c.now + c.t.rto;
+  if (c.t.timers.user === undefined) c.t.timers.user = c.now + c.t.cfg.userTimeout;
+}
+
+const synAcked = (t: Tcb): boolean => seqGt(t.sndUna, t.iss);
+
+/** Octets of sndBuf already sent (SND.NXT - first unacked data octet), excluding a sent FIN. */
+const sentData = (t: Tcb): number =>
+  synAcked(t) ? Math.min(seqDiff(t.finSeq ?? t.sndNxt, t.sndBufSeq), t.sndBuf.length) : 0;
+
+/**
+ * Send what the window allows (§3.10.2 SEND, §3.7 segmentation), then the FIN once the queued
+ * data is out (§3.10.4), then any ACK still owed. PSH marks the segment that empties the queue (MUST-61).
+ */
+export function output(c: Ctx): void {
+  const t = c.t;
+  const sending = t.state === 'ESTABLISHED' || t.state === 'CLOSE-WAIT' || t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK';
+  if (sending) {
+    for (;;) {
+      if (t.finSeq !== undefined) break;
+      if (!synAcked(t) && t.sndBuf.length > 0) break;
+      const off = sentData(t);
+      const avail = t.sndBuf.length - off;
+      const room = Math.max(0, seqDelta(seqAdd(t.sndUna, t.sndWnd), t.sndNxt));
+      const n = Math.min(avail, t.sndMss, room);
+      const fin = t.finQueued && avail - n === 0 && (t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK');
+      if (n <= 0 && !fin) {
+        if (avail > 0 && room === 0 && t.sndNxt === t.sndUna && t.timers.persist === undefined) {
+          t.timers.persist = c.now + t.rto; // zero-window probing (MUST-35/36, SHLD-29)
+        }
+        break;
+      }
+      const payload = t.sndBuf.slice(off, off + n);
+      const last = off + n === t.sndBuf.length;
+      emit(c, makeSegment(t, { seq: t.sndNxt, ack: t.rcvNxt, flags: ACK | (n > 0 && last ? PSH : 0) | (fin ? FIN : 0), payload }));
+      if (t.rttTiming === undefined) t.rttTiming = { seq: t.sndNxt, at: c.now };
+      if (fin) t.finSeq = seqAdd(t.sndNxt, n);
+      t.sndNxt = seqAdd(t.sndNxt, n + (fin ? 1 : 0));
+      armRexmt(c);
+    }
+  }
+  if (c.ackNow) sendAck(c);
+}
+
+/** Retransmit the earliest unacknowledged segment (§3.8.1; RFC 6298 §5.4). */
+export function retransmit(c: Ctx): void {
+  const t = c.t;
+  if (!synAcked(t)) {
+    sendSyn(c, t.state !== 'SYN-SENT');
+    return;
+  }
+  const outstanding = sentData(t);
+  const n = Math.min(outstanding, t.sndMss);
+  const fin = t.finSeq !== undefined && n === outstanding;
+  if (n === 0 && !fin) return;
+  emit(c, makeSegment(t, { seq: t.sndUna, ack: t.rcvNxt, flags: ACK | (fin ? FIN : 0) | (n > 0 && n === t.sndBuf.length ? PSH : 0), payload: t.sndBuf.slice(0, n) }));
+}
+
+/** One new octet beyond a zero window (§3.8.6.1, MUST-36). */
+export function sendWindowProbe(c: Ctx): void {
+  const t = c.t;
+  const off = sentData(t);
+  if (off >= t.sndBuf.length || t.finSeq !== undefined) return;
+  emit(c, makeSegment(t, { seq: t.sndNxt, ack: t.rcvNxt, flags: ACK, payload: t.sndBuf.slice(off, off + 1) }));
+  t.sndNxt = seqAdd(t.sndNxt, 1);
+  armRexmt(c);
+}

@@ -1,0 +1,159 @@
+// The TCB and the events of RFC 9293 §3.10, as plain data.
+import type { Endpoint, Segment } from '../wire/segment.js';
+import type { Seq } from '../wire/seq.js';
+
+/** The eleven states of §3.3.2; CLOSED stands for "no TCB". */
+export const STATES = [
+  'CLOSED', 'LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2',
+  'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT',
+] as const;
+export type State = (typeof STATES)[number];
+
+/** §3.5: states after the SYNs have been exchanged. */
+export const SYNCHRONIZED: ReadonlySet<State> = new Set<State>([
+  'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT',
+]);
+
+export type TimerName = 'rexmt' | 'persist' | 'delack' | 'timeWait' | 'user';
+export const TIMER_NAMES: readonly TimerName[] = ['rexmt', 'persist', 'delack', 'timeWait', 'user'];
+
+export interface IsnContext {
+  now: number;
+  local: Endpoint;
+  remote: Endpoint;
+}
+
+/** Every tunable of the model, with RFC defaults in DEFAULT_CONFIG. Times in virtual milliseconds. */
+export interface ModelConfig {
+  /** Maximum segment lifetime; TIME-WAIT lasts 2*MSL (§3.4.2, MUST-13). */
+  msl: number;
+  /** RFC 6298 §2.1 initial RTO, §2.4 floor, §2.5 ceiling. */
+  rtoInitial: number;
+  rtoMin: number;
+  rtoMax: number;
+  /** Retransmissions before giving up (§3.8.3 R2): SYN >= 3 min (MUST-23), data >= 100 s (SHLD-11). */
+  synRetries: number;
+  synAckRetries: number;
+  dataRetries: number;
+  /** §3.9.1.1 user timeout: abort when sent data stays unacknowledged this long. */
+  userTimeout: number;
+  /** Receive buffer = the largest window offered (no window scaling, so at most 65535). */
+  rcvBuf: number;
+  /** MSS we advertise (MUST-14, MUST-67). */
+  mss: number;
+  /** Largest segment we will ever send, whatever the peer advertises (our MMS_S - 40). */
+  sendMssCap: number;
+  /** Put the MSS option on our SYNs (SHLD-5, MAY-3). */
+  offerMss: boolean;
+  /** Delayed ACKs (SHLD-18) within ackDelay < 500 ms (MUST-40), and every 2nd full segment (SHLD-19). */
+  delayedAck: boolean;
+  ackDelay: number;
+  /** RFC 5961 challenge ACKs for RST and SYN, and the ACK range check (MAY-12). Off = RFC 793 rules. */
+  rfc5961: boolean;
+  /** Deliver received data to the application at once; when false it waits for RECEIVE calls. */
+  autoReceive: boolean;
+  /** ISN source (§3.4.1): must be a pure function of its context. */
+  isn: (ctx: IsnContext) => Seq;
+}
+
+export interface OooSegment {
+  seq: Seq;
+  data: Uint8Array;
+  fin: boolean;
+}
+
+export interface Tcb {
+  readonly cfg: ModelConfig;
+  state: State;
+  local: Endpoint;
+  /** Foreign socket; undefined while LISTEN has it unspecified. */
+  remote: Endpoint | undefined;
+  /** MUST-11: how SYN-RECEIVED was reached. */
+  origin: 'passive' | 'active' | undefined;
+  /** The foreign socket given to the passive OPEN, restored on a return to LISTEN. */
+  listenRemote: Endpoint | undefined;
+
+  // Send sequence space (§3.3.1, Figure 3)
+  iss: Seq;
+  sndUna: Seq;
+  sndNxt: Seq;
+  sndWnd: number;
+  sndWl1: Seq;
+  sndWl2: Seq;
+  maxSndWnd: number;
+  /** Effective send MSS (§3.7.1): the peer's MSS option or 536 (MUST-15), capped by sendMssCap. */
+  sndMss: number;
+  /** Unacknowledged and unsent data; sndBuf[0] has sequence number sndBufSeq. */
+  sndBuf: Uint8Array;
+  sndBufSeq: Seq;
+  /** CLOSE was called: a FIN follows the queued data. */
+  finQueued: boolean;
+  /** Sequence number of our FIN once sent. */
+  finSeq: Seq | undefined;
+
+  // Receive sequence space (§3.3.1, Figure 4)
+  irs: Seq;
+  rcvNxt: Seq;
+  rcvWnd: number;
+  /** Received in order but not yet read by the application (autoReceive off). */
+  rcvUnread: Uint8Array;
+  /** In-window segments beyond RCV.NXT held for later (SHLD-31). */
+  ooo: OooSegment[];
+  /** The peer's FIN has been processed. */
+  finReceived: boolean;
+
+  // Timers: absolute virtual-time deadlines
+  timers: Partial<Record<TimerName, number>>;
+  // RFC 6298 state
+  rto: number;
+  srtt: number | undefined;
+  rttvar: number | undefined;
+  rexmtCount: number;
+  /** Karn: the segment being timed (never a retransmitted one). */
+  rttTiming: { seq: Seq; at: number } | undefined;
+  /** In-order octets received and not yet acknowledged (delayed ACK). */
+  ackPending: number;
+}
+
+export type UserCall =
+  | { type: 'open'; passive: true; remote?: Endpoint }
+  | { type: 'open'; passive: false; remote: Endpoint }
+  | { type: 'send'; data: Uint8Array }
+  | { type: 'receive'; max?: number }
+  | { type: 'close' }
+  | { type: 'abort' };
+
+export type ModelEvent =
+  | UserCall
+  | { type: 'segment'; seg: Segment }
+  | { type: 'timeout'; timer: TimerName };
+
+export type ErrorCode =
+  | 'connection-exists'
+  | 'connection-closing'
+  | 'connection-not-open'
+  | 'foreign-socket-unspecified'
+  | 'retransmission-timeout'
+  | 'user-timeout';
+
+export type AppEvent =
+  | { type: 'established' }
+  | { type: 'data'; data: Uint8Array }
+  | { type: 'eof' }
+  | { type: 'reset' }
+  | { type: 'refused' }
+  | { type: 'error'; code: ErrorCode }
+  | { type: 'closed' };
+
+export interface TimerChange {
+  timer: TimerName;
+  /** New deadline, or undefined when the timer is cancelled. */
+  at: number | undefined;
+}
+
+export interface StepResult {
+  tcb: Tcb;
+  segments: Segment[];
+  appEvents: AppEvent[];
+  timers: TimerChange[];
+}

@@ -1,0 +1,82 @@
+// What a stack under test implements. The suite plays the remote peer: it hands the stack IPv4
+// packets (deliver) and reads back what the stack emits (drain), and drives the stack's
+// application side through listen/connect/write/shutdown/close/abort.
+import type { Endpoint } from '../wire/segment.js';
+import type { State } from '../model/types.js';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Connection handle chosen by the stack (any string unique within one instance). */
+export type ConnId = string;
+
+export type StackEvent =
+  | { type: 'accepted'; conn: ConnId; localPort: number; remote: Endpoint }
+  | { type: 'connected'; conn: ConnId }
+  | { type: 'data'; conn: ConnId; data: Uint8Array }
+  /** The peer's FIN: no more data will arrive (end of stream). */
+  | { type: 'end'; conn: ConnId }
+  /** Connection reset by the peer; refused = the reset arrived before the connection was established. */
+  | { type: 'reset'; conn: ConnId; refused?: boolean }
+  | { type: 'error'; conn: ConnId; message: string }
+  /** The stack forgot the connection (TCB deleted). */
+  | { type: 'closed'; conn: ConnId };
+
+/** A declared difference from RFC 9293, reported as such rather than as a violation. */
+export interface Deviation {
+  requirement: string; // e.g. "MUST-13"
+  reason: string;
+}
+
+/** Parameters a stack declares so the oracle binds its choices to them. Times in ms. */
+export interface StackProfile {
+  name: string;
+  msl: number;
+  rtoInitial: number;
+  rtoMin: number;
+  rtoMax: number;
+  ackDelayMax: number;
+  rfc5961: boolean;
+  synCookies: boolean;
+  /** Options the stack may put on its SYNs. */
+  options: { mss: boolean; wscale: boolean; sackPermitted: boolean; timestamps: boolean };
+  deviations: Deviation[];
+}
+
+export interface TupleRef {
+  localPort: number;
+  remote: Endpoint;
+}
+
+/** One fresh, isolated instance of the stack under test. */
+export interface StackInstance {
+  /** 'virtual': the suite advances time with advance(); 'real': the stack runs on wall-clock time. */
+  readonly clock: 'virtual' | 'real';
+  /** The IPv4 address the stack uses. */
+  readonly addr: string;
+  /** An IPv4 packet from the network (suite -> stack). */
+  deliver(packet: Uint8Array): MaybePromise<void>;
+  /** Everything the stack emitted since the last drain: IPv4 packets and application events. */
+  drain(): MaybePromise<{ packets: Uint8Array[]; events: StackEvent[] }>;
+  listen(port: number): MaybePromise<void>;
+  connect(localPort: number, remote: Endpoint): MaybePromise<ConnId>;
+  write(conn: ConnId, data: Uint8Array): MaybePromise<void>;
+  /** Half-close: send a FIN, keep receiving (RFC 9293 CLOSE). */
+  shutdown(conn: ConnId): MaybePromise<void>;
+  /** Full close of the application's handle. */
+  close(conn: ConnId): MaybePromise<void>;
+  /** Reset the connection (RFC 9293 ABORT). */
+  abort(conn: ConnId): MaybePromise<void>;
+  /** Virtual clock only: advance the stack's clock by ms. */
+  advance?(ms: number): MaybePromise<void>;
+  /** Virtual clock only: ms from now until the stack's next timer, if it can tell. */
+  nextTimer?(): MaybePromise<number | undefined>;
+  /** Optional introspection: the RFC state of a connection (CLOSED if unknown, LISTEN for a listener). */
+  state?(ref: TupleRef): MaybePromise<State>;
+  destroy(): MaybePromise<void>;
+}
+
+export interface StackAdapter {
+  readonly name: string;
+  readonly profile: StackProfile;
+  create(opts: { addr: string }): MaybePromise<StackInstance>;
+}

@@ -1,0 +1,49 @@
+// The reference stack as a StackAdapter: the embedded default that needs nothing installed.
+import type { ModelConfig } from '../../model/types.js';
+import type { StackAdapter, StackInstance, StackProfile } from '../adapter.js';
+import { DEFAULT_CONFIG } from '../../model/config.js';
+import { type HostOptions, ReferenceHost } from './host.js';
+
+export function profileFor(name: string, cfg: ModelConfig, synCookies: boolean): StackProfile {
+  return {
+    name,
+    msl: cfg.msl,
+    rtoInitial: cfg.rtoInitial,
+    rtoMin: cfg.rtoMin,
+    rtoMax: cfg.rtoMax,
+    ackDelayMax: cfg.delayedAck ? cfg.ackDelay : 0,
+    rfc5961: cfg.rfc5961,
+    synCookies,
+    options: { mss: cfg.offerMss, wscale: false, sackPermitted: false, timestamps: false },
+    deviations: [],
+  };
+}
+
+export function referenceInstance(host: ReferenceHost): StackInstance & { host: ReferenceHost } {
+  return {
+    host,
+    clock: 'virtual',
+    addr: host.addr,
+    deliver: (p) => host.deliver(p),
+    drain: () => host.drain(),
+    listen: (port) => host.listen(port),
+    connect: (localPort, remote) => host.connect(localPort, remote),
+    write: (conn, data) => host.write(conn, data),
+    shutdown: (conn) => host.shutdown(conn),
+    close: (conn) => host.close(conn),
+    abort: (conn) => host.abort(conn),
+    advance: (ms) => host.advance(ms),
+    nextTimer: () => host.nextTimer(),
+    state: (ref) => host.state(ref),
+    destroy: () => undefined,
+  };
+}
+
+export function referenceAdapter(name = 'reference', opts: Omit<HostOptions, 'addr'> = {}): StackAdapter {
+  const cfg = { ...DEFAULT_CONFIG, ...opts.model };
+  return {
+    name,
+    profile: profileFor(name, cfg, opts.synCookies ?? false),
+    create: ({ addr }) => referenceInstance(new ReferenceHost({ ...opts, addr })),
+  };
+}

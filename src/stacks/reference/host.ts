@@ -1,0 +1,318 @@
+// The reference stack: many model TCBs on one virtual clock, keyed by 4-tuple, plus listeners.
+// It decodes and checksums arriving packets (MUST-3), demultiplexes them, answers segments for
+// closed ports with a RST (§3.10.7.1), bounds half-open connections per listener and can answer
+// with SYN cookies when the backlog is full.
+import { DEFAULT_CONFIG, makeConfig, tupleHash } from '../../model/config.js';
+import { rstReply } from '../../model/output.js';
+import { nextDeadline, step as modelStep } from '../../model/step.js';
+import { createTcb } from '../../model/tcb.js';
+import type { AppEvent, ModelConfig, ModelEvent, State, StepResult, Tcb } from '../../model/types.js';
+import { type DecodeError, decode, encode } from '../../wire/codec.js';
+import { ACK, type Endpoint, RST, SYN, type Segment, mssOf } from '../../wire/segment.js';
+import { seq, seqAdd } from '../../wire/seq.js';
+import type { ConnId, StackEvent, TupleRef } from '../adapter.js';
+
+export type StepFn = (tcb: Tcb, event: ModelEvent, now: number) => StepResult;
+
+export interface HostOptions {
+  addr?: string;
+  model?: Partial<ModelConfig>;
+  /** Most half-open (SYN-RECEIVED) connections per listener. */
+  backlog?: number;
+  /** Answer SYNs with a cookie instead of dropping them when the backlog is full. */
+  synCookies?: boolean;
+  /** Replace the model's step (mutants wrap it). */
+  step?: StepFn;
+  /** Hook that may rewrite or drop each outgoing segment before encoding (mutants, perturbation). */
+  egress?: (seg: Segment) => Segment | undefined;
+  /** Verify checksums of arriving segments (MUST-3); off only for mutants. */
+  verifyChecksum?: boolean;
+}
+
+interface Conn {
+  id: ConnId;
+  tcb: Tcb;
+  /** Listener port this connection was spawned from (passive), for backlog accounting. */
+  listener: number | undefined;
+}
+
+const key = (localPort: number, remote: Endpoint): string => `${localPort}|${remote.addr}|${remote.port}`;
+const MSS_TABLE = [536, 1220, 1440, 1460];
+
+export class ReferenceHost {
+  readonly addr: string;
+  readonly cfg: ModelConfig;
+  readonly backlog: number;
+  readonly synCookies: boolean;
+  now = 0;
+  private readonly stepFn: StepFn;
+  private readonly egress: ((seg: Segment) => Segment | undefined) | undefined;
+  private readonly verifyChecksum: boolean;
+  private readonly conns = new Map<string, Conn>();
+  private readonly byId = new Map<ConnId, Conn>();
+  private readonly listeners = new Map<number, Tcb>();
+  private nextId = 1;
+  private nextEphemeral = 49152;
+  private outPackets: Uint8Array[] = [];
+  private outEvents: StackEvent[] = [];
+  /** Arriving packets that were dropped, with the reason (bad checksum, malformed, not for us). */
+  readonly dropped: Array<{ at: number; reason: string }> = [];
+
+  constructor(opts: HostOptions = {}) {
+    this.addr = opts.addr ?? '10.0.0.1';
+    this.cfg = makeConfig({ ...opts.model });
+    this.backlog = opts.backlog ?? 128;
+    this.synCookies = opts.synCookies ?? false;
+    this.stepFn = opts.step ?? modelStep;
+    this.egress = opts.egress;
+    this.verifyChecksum = opts.verifyChecksum ?? true;
+  }
+
+  // ---- network side ----
+
+  deliver(packet: Uint8Array): void {
+    const r = decode(packet, { verifyChecksum: this.verifyChecksum });
+    if (!r.ok) return this.drop(r.error);
+    this.deliverSegment(r.segment);
+  }
+
+  deliverSegment(seg: Segment): void {
+    if (seg.dst !== this.addr) {
+      this.dropped.push({ at: this.now, reason: `addressed to ${seg.dst}, not ${this.addr}` });
+      return;
+    }
+    const remote = { addr: seg.src, port: seg.srcPort };
+    const conn = this.conns.get(key(seg.dstPort, remote));
+    if (conn) return this.run(conn, { type: 'segment', seg });
+    const listener = this.listeners.get(seg.dstPort);
+    if (!listener) {
+      this.emitRaw(rstReply(seg)); // §3.10.7.1: no TCB
+      return;
+    }
+    this.listenerArrives(seg.dstPort, listener, seg);
+  }
+
+  private drop(e: DecodeError): void {
+    this.dropped.push({ at: this.now, reason: `${e.kind}: ${e.detail}` });
+  }
+
+  private listenerArrives(port: number, listener: Tcb, seg: Segment): void {
+    const isSyn = (seg.flags & (SYN | ACK | RST)) === SYN;
+    if (isSyn && this.halfOpen(port) >= this.backlog) {
+      if (this.synCookies) this.sendCookie(seg);
+      else this.dropped.push({ at: this.now, reason: `backlog of port ${port} full (${this.backlog})` });
+      return;
+    }
+    if (this.synCookies && (seg.flags & (SYN | ACK | RST)) === ACK && this.cookieOk(seg)) return this.acceptCookie(port, seg);
+    const r = this.stepFn(listener, { type: 'segment', seg }, this.now);
+    this.emitSegments(r.segments);
+    if (r.tcb.state === 'SYN-RECEIVED') {
+      const remote = r.tcb.remote!;
+      const c: Conn = { id: `c${this.nextId++}`, tcb: { ...r.tcb, listenRemote: undefined }, listener: port };
+      this.conns.set(key(port, remote), c);
+      this.byId.set(c.id, c);
+    }
+  }
+
+  private halfOpen(port: number): number {
+    let n = 0;
+    for (const c of this.conns.values()) if (c.listener === port && c.tcb.state === 'SYN-RECEIVED') n++;
+    return n;
+  }
+
+  // SYN cookies: ISS = t(6 bits) | mss index(2 bits) | 24-bit hash of the 4-tuple, t and the peer's ISN.
+  private cookieHash(local: Endpoint, remote: Endpoint, t: number, irs: number): number {
+    return (tupleHash(local, remote, (t * 0x45d9f3b) ^ irs) & 0xffffff) >>> 0;
+  }
+
+  private sendCookie(syn: Segment): void {
+    const local = { addr: this.addr, port: syn.dstPort };
+    const remote = { addr: syn.src, port: syn.srcPort };
+    const t = Math.floor(this.now / 64_000) & 0x3f;
+    const peerMss = mssOf(syn) ?? 536;
+    let idx = 0;
+    for (let i = 0; i < MSS_TABLE.length; i++) if (MSS_TABLE[i]! <= peerMss) idx = i;
+    const iss = seq(((t << 26) | (idx << 24) | this.cookieHash(local, remote, t, syn.seq)) >>> 0);
+    this.emitRaw({
+      src: this.addr, dst: syn.src, srcPort: syn.dstPort, dstPort: syn.srcPort,
+      seq: iss, ack: seqAdd(syn.seq, 1), flags: SYN | ACK, window: Math.min(this.cfg.rcvBuf, 0xffff), urgent: 0,
+      options: this.cfg.offerMss ? [{ kind: 'mss', value: this.cfg.mss }] : [], payload: new Uint8Array(0),
+    });
+  }
+
+  private cookieOk(seg: Segment): boolean {
+    const iss = seqAdd(seg.ack, -1);
+    const t = iss >>> 26;
+    const nowT = Math.floor(this.now / 64_000) & 0x3f;
+    if (((nowT - t) & 0x3f) > 1) return false; // cookies live for at most two 64 s periods
+    const local = { addr: this.addr, port: seg.dstPort };
+    const remote = { addr: seg.src, port: seg.srcPort };
+    return (iss & 0xffffff) === this.cookieHash(local, remote, t, seqAdd(seg.seq, -1));
+  }
+
+  private acceptCookie(port: number, seg: Segment): void {
+    const iss = seqAdd(seg.ack, -1);
+    const irs = seqAdd(seg.seq, -1);
+    const remote = { addr: seg.src, port: seg.srcPort };
+    const mss = MSS_TABLE[(iss >>> 24) & 3]!;
+    const tcb: Tcb = {
+      ...createTcb(this.cfg, { addr: this.addr, port }),
+      state: 'SYN-RECEIVED', remote, origin: 'passive', iss, irs,
+      sndUna: iss, sndNxt: seg.ack, sndBufSeq: seg.ack, rcvNxt: seg.seq,
+      sndWnd: seg.window, maxSndWnd: seg.window, sndMss: Math.min(mss, this.cfg.sendMssCap),
+    };
+    const c: Conn = { id: `c${this.nextId++}`, tcb, listener: port };
+    this.conns.set(key(port, remote), c);
+    this.byId.set(c.id, c);
+    this.run(c, { type: 'segment', seg });
+  }
+
+  // ---- application side ----
+
+  listen(port: number): void {
+    if (this.listeners.has(port)) throw new Error(`port ${port} is already listening`);
+    const r = this.stepFn(createTcb(this.cfg, { addr: this.addr, port }), { type: 'open', passive: true }, this.now);
+    this.listeners.set(port, r.tcb);
+  }
+
+  /** Stop listening (CLOSE on the LISTEN TCB); established children stay. */
+  unlisten(port: number): void {
+    this.listeners.delete(port);
+  }
+
+  connect(localPort: number | undefined, remote: Endpoint): ConnId {
+    const port = localPort ?? this.nextEphemeral++;
+    if (this.conns.has(key(port, remote))) throw new Error(`connection ${port} -> ${remote.addr}:${remote.port} already exists`);
+    const c: Conn = { id: `c${this.nextId++}`, tcb: createTcb(this.cfg, { addr: this.addr, port }), listener: undefined };
+    this.conns.set(key(port, remote), c);
+    this.byId.set(c.id, c);
+    this.run(c, { type: 'open', passive: false, remote });
+    return c.id;
+  }
+
+  private conn(id: ConnId): Conn {
+    const c = this.byId.get(id);
+    if (!c) throw new Error(`unknown or closed connection ${JSON.stringify(id)}`);
+    return c;
+  }
+
+  write(id: ConnId, data: Uint8Array): void {
+    this.run(this.conn(id), { type: 'send', data });
+  }
+  receive(id: ConnId, max?: number): void {
+    this.run(this.conn(id), max === undefined ? { type: 'receive' } : { type: 'receive', max });
+  }
+  shutdown(id: ConnId): void {
+    this.run(this.conn(id), { type: 'close' });
+  }
+  /** The model's CLOSE is already a half-close; a full close is the same call here. */
+  close(id: ConnId): void {
+    this.run(this.conn(id), { type: 'close' });
+  }
+  abort(id: ConnId): void {
+    this.run(this.conn(id), { type: 'abort' });
+  }
+
+  // ---- clock ----
+
+  /** ms until the earliest timer of any connection. */
+  nextTimer(): number | undefined {
+    let best: number | undefined;
+    for (const c of this.conns.values()) {
+      const d = nextDeadline(c.tcb);
+      if (d && (best === undefined || d.at < best)) best = d.at;
+    }
+    return best === undefined ? undefined : Math.max(0, best - this.now);
+  }
+
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`advance: bad duration ${ms}`);
+    const target = this.now + ms;
+    for (;;) {
+      let due: { c: Conn; at: number; timer: import('../../model/types.js').TimerName } | undefined;
+      for (const c of this.conns.values()) {
+        const d = nextDeadline(c.tcb);
+        if (d && d.at <= target && (due === undefined || d.at < due.at)) due = { c, at: d.at, timer: d.timer };
+      }
+      if (!due) break;
+      this.now = Math.max(this.now, due.at);
+      this.run(due.c, { type: 'timeout', timer: due.timer });
+    }
+    this.now = target;
+  }
+
+  // ---- introspection ----
+
+  state(ref: TupleRef): State {
+    const c = this.conns.get(key(ref.localPort, ref.remote));
+    if (c) return c.tcb.state;
+    return this.listeners.has(ref.localPort) ? 'LISTEN' : 'CLOSED';
+  }
+
+  tcb(ref: TupleRef): Tcb | undefined {
+    return this.conns.get(key(ref.localPort, ref.remote))?.tcb;
+  }
+
+  tcbById(id: ConnId): Tcb | undefined {
+    return this.byId.get(id)?.tcb;
+  }
+
+  connections(): Array<{ id: ConnId; state: State; localPort: number; remote: Endpoint | undefined }> {
+    return [...this.byId.values()].map((c) => ({ id: c.id, state: c.tcb.state, localPort: c.tcb.local.port, remote: c.tcb.remote }));
+  }
+
+  drain(): { packets: Uint8Array[]; events: StackEvent[] } {
+    const r = { packets: this.outPackets, events: this.outEvents };
+    this.outPackets = [];
+    this.outEvents = [];
+    return r;
+  }
+
+  // ---- internals ----
+
+  private run(c: Conn, ev: ModelEvent): void {
+    const before = c.tcb.state;
+    const r = this.stepFn(c.tcb, ev, this.now);
+    c.tcb = r.tcb;
+    this.emitSegments(r.segments);
+    for (const e of r.appEvents) this.appEvent(c, before, e);
+    if (c.tcb.state === 'CLOSED' || (c.tcb.state === 'LISTEN' && c.listener !== undefined)) this.forget(c);
+  }
+
+  private forget(c: Conn): void {
+    if (c.tcb.remote) this.conns.delete(key(c.tcb.local.port, c.tcb.remote));
+    else for (const [k, v] of this.conns) if (v === c) this.conns.delete(k);
+    this.byId.delete(c.id);
+  }
+
+  private appEvent(c: Conn, before: State, e: AppEvent): void {
+    const conn = c.id;
+    switch (e.type) {
+      case 'established':
+        if (c.tcb.origin === 'passive') this.outEvents.push({ type: 'accepted', conn, localPort: c.tcb.local.port, remote: c.tcb.remote! });
+        else this.outEvents.push({ type: 'connected', conn });
+        break;
+      case 'data': this.outEvents.push({ type: 'data', conn, data: e.data }); break;
+      case 'eof': this.outEvents.push({ type: 'end', conn }); break;
+      case 'reset': this.outEvents.push({ type: 'reset', conn }); break;
+      case 'refused': this.outEvents.push({ type: 'reset', conn, refused: true }); break;
+      case 'error': this.outEvents.push({ type: 'error', conn, message: e.code }); break;
+      case 'closed':
+        // A half-open passive connection the application never saw disappears silently.
+        if (!(before === 'SYN-RECEIVED' && c.tcb.origin === 'passive' && c.listener !== undefined)) this.outEvents.push({ type: 'closed', conn });
+        break;
+    }
+  }
+
+  private emitSegments(segs: Segment[]): void {
+    for (const s of segs) this.emitRaw(s);
+  }
+
+  private emitRaw(seg: Segment | undefined): void {
+    if (!seg) return;
+    const out = this.egress ? this.egress(seg) : seg;
+    if (out) this.outPackets.push(encode(out));
+  }
+}
+
+export { DEFAULT_CONFIG };

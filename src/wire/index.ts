@@ -1,0 +1,3 @@
+export * from './seq.js';
+export * from './segment.js';
+export * from './codec.js';
