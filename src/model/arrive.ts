@@ -227,14 +227,11 @@ function otherArrives(c: Ctx, seg: Segment): void {
 
   // sixth: the URG bit is not modelled (urgent data is delivered inline).
   // seventh: segment text; eighth: the FIN bit
-  if (w.payload.length > 0 || has(w, FIN)) {
-    const textStates = t.state === 'ESTABLISHED' || t.state === 'FIN-WAIT-1' || t.state === 'FIN-WAIT-2';
-    // Other states have seen the peer's FIN already: their text is ignored.
-    if (textStates) {
-      t.ooo.push({ seq: w.seq, data: w.payload, fin: has(w, FIN) });
-      drainText(c);
-    }
-  }
+  // Other states have seen the peer's FIN already: their text is ignored.
+  const textStates = t.state === 'ESTABLISHED' || t.state === 'FIN-WAIT-1' || t.state === 'FIN-WAIT-2';
+  const fresh = w.payload.length > 0 || has(w, FIN);
+  if (textStates && fresh) t.ooo.push({ seq: w.seq, data: w.payload, fin: has(w, FIN) });
+  if (textStates && t.ooo.length > 0) drainText(c, fresh); // also text held from a SYN
 }
 
 /** Trim octets before RCV.NXT (the SYN first) and past the right window edge (the FIN last). */
@@ -306,7 +303,7 @@ function updateWindow(t: Tcb, w: { seq: number; ack: number; window: number }, f
 }
 
 /** Deliver held text in sequence order from RCV.NXT; process a FIN that becomes next (steps 7-8). */
-export function drainText(c: Ctx): void {
+export function drainText(c: Ctx, fresh = true): void {
   const t = c.t;
   t.ooo.sort((a, b) => seqDelta(a.seq, b.seq));
   let delivered = 0;
@@ -329,7 +326,7 @@ export function drainText(c: Ctx): void {
     }
   }
   if (t.finReceived) t.ooo = [];
-  if (t.ooo.length > 0) c.ackNow = true; // out of order: ACK at once (MAY-13, duplicate ACK)
+  if (t.ooo.length > 0 && fresh) c.ackNow = true; // out of order: ACK at once (MAY-13, duplicate ACK)
   if (delivered > 0) {
     t.ackPending += delivered;
     if (!t.cfg.delayedAck || t.ackPending >= 2 * t.cfg.mss) c.ackNow = true; // SHLD-19

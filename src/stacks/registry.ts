@@ -1,0 +1,33 @@
+// Resolves --stack NAME|PATH to an adapter.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { StackAdapter } from './adapter.js';
+import { referenceAdapter } from './reference/adapter.js';
+
+export class UsageError extends Error {}
+
+export const BUILTIN_STACKS = ['reference'] as const;
+
+function isAdapter(x: unknown): x is StackAdapter {
+  const a = x as StackAdapter | undefined;
+  return !!a && typeof a === 'object' && typeof a.name === 'string' && typeof a.create === 'function' && typeof a.profile === 'object';
+}
+
+export async function resolveStack(spec: string): Promise<StackAdapter> {
+  if (spec === 'reference') return referenceAdapter();
+  const looksLikePath = spec.includes('/') || spec.endsWith('.ts') || spec.endsWith('.js') || spec.endsWith('.mjs');
+  if (!looksLikePath) throw new UsageError(`unknown stack ${JSON.stringify(spec)}: use one of ${BUILTIN_STACKS.join(', ')}, or a path to a module exporting an adapter`);
+  const file = resolve(spec);
+  if (!existsSync(file)) throw new UsageError(`stack module ${file} does not exist`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`cannot load stack module ${file}: ${(e as Error).message}`);
+  }
+  const cand = mod.default ?? mod.adapter;
+  const adapter = typeof cand === 'function' && !isAdapter(cand) ? await (cand as () => unknown)() : cand;
+  if (!isAdapter(adapter)) throw new UsageError(`stack module ${file} must export (default or as "adapter") an object with name, profile and create()`);
+  return adapter;
+}

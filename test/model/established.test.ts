@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest';
+import { Drive, IRS, ISS, cfg, data, established, seg } from './fixtures.js';
+
+const A1 = ISS + 1;
+const R1 = IRS + 1;
+
+describe('ESTABLISHED (§3.10.7.4)', () => {
+  describe('step 1: sequence check', () => {
+    it('an unacceptable segment draws <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped', () => {
+      const d = established();
+      d.in(seg('PA', R1 + 70000, A1, { payload: data('x') }));
+      expect(d.out()).toEqual([`A ${A1}/${R1}`]);
+      expect(d.events()).toEqual([]);
+    });
+    it('an unacceptable RST is dropped silently', () => {
+      const d = established();
+      d.in(seg('R', R1 + 70000));
+      expect(d.out()).toEqual([]);
+      expect(d.state).toBe('ESTABLISHED');
+    });
+    it('old duplicate data is trimmed; only the new part is delivered', () => {
+      const d = established();
+      d.in(seg('PA', R1, A1, { payload: data('abc') }));
+      d.in(seg('PA', R1 + 1, A1, { payload: data('bcdef') }));
+      expect(d.last.appEvents).toEqual([{ type: 'data', data: data('def') }]);
+      expect(d.tcb.rcvNxt).toBe(R1 + 6);
+    });
+    it('data beyond the window is cut at the right edge and its FIN dropped', () => {
+      const d = established(cfg({ rcvBuf: 4 }));
+      d.in(seg('FPA', R1, A1, { payload: data('abcdef') }));
+      expect(d.last.appEvents).toEqual([{ type: 'data', data: data('abcd') }]);
+      expect(d.state).toBe('ESTABLISHED');
+    });
+  });
+  describe('step 2: RST', () => {
+    it('RFC 5961: an exact RST resets', () => {
+      const d = established();
+      d.in(seg('R', R1));
+      expect(d.state).toBe('CLOSED');
+      expect(d.events()).toEqual(['reset', 'closed']);
+    });
+    it('RFC 5961: an in-window inexact RST draws a challenge ACK', () => {
+      const d = established();
+      d.in(seg('R', R1 + 10));
+      expect(d.out()).toEqual([`A ${A1}/${R1}`]);
+      expect(d.state).toBe('ESTABLISHED');
+    });
+    it('legacy: any in-window RST resets', () => {
+      const d = established(cfg({ rfc5961: false }));
+      d.in(seg('R', R1 + 10));
+      expect(d.state).toBe('CLOSED');
+    });
+    it('a RST carrying data is accepted (SHLD-2)', () => {
+      const d = established();
+      d.in(seg('R', R1, 0, { payload: data('diagnostic') }));
+      expect(d.state).toBe('CLOSED');
+    });
+  });
+  describe('step 4: SYN', () => {
+    it('RFC 5961: a SYN draws a challenge ACK whatever its sequence number', () => {
+      for (const s of [R1, R1 + 100, IRS]) {
+        const d = established();
+        d.in(seg('S', s));
+        expect(d.out()).toEqual([`A ${A1}/${R1}`]);
+        expect(d.state).toBe('ESTABLISHED');
+      }
+    });
+    it('legacy: an in-window SYN resets the connection', () => {
+      const d = established(cfg({ rfc5961: false }));
+      d.in(seg('S', R1 + 100));
+      expect(d.out()).toEqual([`R ${A1}`]);
+      expect(d.events()).toEqual(['reset', 'closed']);
+    });
+    it('legacy: a SYN below the window is answered by the step-1 ACK', () => {
+      const d = established(cfg({ rfc5961: false }));
+      d.in(seg('S', IRS));
+      expect(d.out()).toEqual([`A ${A1}/${R1}`]);
+      expect(d.state).toBe('ESTABLISHED');
+    });
+  });
+  describe('step 5: ACK', () => {
+    it('a segment without ACK is dropped', () => {
+      const d = established();
+      d.in(seg('P', R1, 0, { payload: data('x') }));
+      expect(d.events()).toEqual([]);
+      expect(d.tcb.rcvNxt).toBe(R1);
+    });
+    it('an ACK of unsent data draws an ACK and the segment is dropped', () => {
+      const d = established();
+      d.in(seg('PA', R1, A1 + 50, { payload: data('x') }));
+      expect(d.out()).toEqual([`A ${A1}/${R1}`]);
+      expect(d.events()).toEqual([]);
+    });
+    it('MAY-12: an ACK far below SND.UNA draws an ACK (RFC 5961 on)', () => {
+      const d = established();
+      d.in(seg('A', R1, A1 - 100000));
+      expect(d.out()).toEqual([`A ${A1}/${R1}`]);
+    });
+    it('a new ACK advances SND.UNA, purges data and stops the retransmission timer', () => {
+      const d = established();
+      d.do({ type: 'send', data: data('hello') });
+      expect(d.out()).toEqual([`PA ${A1}/${R1} +5`]);
+      expect(d.tcb.timers.rexmt).toBeDefined();
+      d.in(seg('A', R1, A1 + 3));
+      expect(d.tcb.sndUna).toBe(A1 + 3);
+      expect(d.tcb.sndBuf.length).toBe(2);
+      expect(d.tcb.timers.rexmt).toBeDefined();
+      d.in(seg('A', R1, A1 + 5));
+      expect(d.tcb.timers.rexmt).toBeUndefined();
+      expect(d.tcb.sndBuf.length).toBe(0);
+    });
+    it('window updates follow WL1/WL2 and never go backwards in time', () => {
+      const d = established();
+      d.in(seg('A', R1, A1, { window: 100 }));
+      expect(d.tcb.sndWnd).toBe(100);
+      d.in(seg('A', R1, A1, { window: 200 }));
+      expect(d.tcb.sndWnd).toBe(200);
+      d.in(seg('PA', R1, A1, { window: 300, payload: data('x') }));
+      expect(d.tcb.sndWnd).toBe(300);
+      d.in(seg('A', R1, A1, { window: 5 })); // older SEG.SEQ than WL1: no update
+      expect(d.tcb.sndWnd).toBe(300);
+    });
+    it("the peer's window and MSS bound what is sent (MUST-16)", () => {
+      const d = established();
+      d.in(seg('A', R1, A1, { window: 1000 }));
+      d.do({ type: 'send', data: new Uint8Array(2500) });
+      expect(d.out()).toEqual([`A ${A1}/${R1} +536`, `A ${A1 + 536}/${R1} +464`]); // PSH waits for the segment that empties the queue (MUST-61)
+      d.in(seg('A', R1, A1 + 1000, { window: 3000 }));
+      expect(d.out()).toEqual([`A ${A1 + 1000}/${R1} +536`, `A ${A1 + 1536}/${R1} +536`, `PA ${A1 + 2072}/${R1} +428`]);
+    });
+  });
+  describe('step 7: text', () => {
+    it('in-order data is delivered and ACKed within the delayed-ACK bound (MUST-40)', () => {
+      const d = established();
+      d.in(seg('PA', R1, A1, { payload: data('hello') }));
+      expect(d.events()).toEqual(['data']);
+      expect(d.out()).toEqual([]);
+      expect(d.tcb.timers.delack).toBe(200);
+      const acks = d.wait(200);
+      expect(acks.map((s) => `${s.seq}/${s.ack}`)).toEqual([`${A1}/${R1 + 5}`]);
+    });
+    it('every second full-sized segment is ACKed at once (SHLD-19)', () => {
+      const d = established();
+      d.in(seg('A', R1, A1, { payload: new Uint8Array(1460) }));
+      expect(d.out()).toEqual([]);
+      d.in(seg('A', R1 + 1460, A1, { payload: new Uint8Array(1460) }));
+      expect(d.out()).toEqual([`A ${A1}/${R1 + 2920}`]);
+    });
+    it('without delayed ACKs every segment is ACKed at once', () => {
+      const d = established(cfg({ delayedAck: false }));
+      d.in(seg('PA', R1, A1, { payload: data('x') }));
+      expect(d.out()).toEqual([`A ${A1}/${R1 + 1}`]);
+    });
+    it('out-of-order data is held (SHLD-31), duplicate-ACKed at once, and delivered when the gap fills', () => {
+      const d = established();
+      d.in(seg('PA', R1 + 3, A1, { payload: data('def') }));
+      expect(d.events()).toEqual([]);
+      expect(d.out()).toEqual([`A ${A1}/${R1}`]);
+      d.in(seg('PA', R1, A1, { payload: data('abc') }));
+      expect(d.last.appEvents).toEqual([{ type: 'data', data: data('abc') }, { type: 'data', data: data('def') }]);
+      expect(d.tcb.rcvNxt).toBe(R1 + 6);
+    });
+    it('a held FIN takes effect once the data before it arrives', () => {
+      const d = established();
+      d.in(seg('FA', R1 + 3, A1));
+      expect(d.state).toBe('ESTABLISHED');
+      d.in(seg('PA', R1, A1, { payload: data('abc') }));
+      expect(d.state).toBe('CLOSE-WAIT');
+      expect(d.events()).toEqual(['data', 'eof']);
+      expect(d.out()).toEqual([`A ${A1}/${R1 + 4}`]);
+    });
+    it('with autoReceive off data waits for RECEIVE, the window shrinks, then reopens with an update', () => {
+      const d = established(cfg({ autoReceive: false, rcvBuf: 2000 }));
+      d.in(seg('PA', R1, A1, { payload: new Uint8Array(1500) }));
+      expect(d.events()).toEqual([]);
+      expect(d.tcb.rcvWnd).toBe(500);
+      d.do({ type: 'receive', max: 100 });
+      expect(d.last.appEvents.map((e) => (e.type === 'data' ? e.data.length : -1))).toEqual([100]);
+      d.do({ type: 'receive' });
+      expect(d.tcb.rcvWnd).toBe(2000);
+      expect(d.out()).toEqual([`A ${A1}/${R1 + 1500}`]);
+      expect(d.last.segments[0]!.window).toBe(2000);
+      d.do({ type: 'receive' });
+      expect(d.events()).toEqual([]);
+    });
+    it('MUST-66: with a zero window the ACK of a data segment is still processed', () => {
+      const d = established(cfg({ autoReceive: false, rcvBuf: 3 }));
+      d.do({ type: 'send', data: data('ping') });
+      d.in(seg('PA', R1, A1, { payload: data('abc') }));
+      expect(d.tcb.rcvWnd).toBe(0);
+      d.in(seg('PA', R1 + 3, A1 + 4, { payload: data('zzz') }));
+      expect(d.tcb.sndUna).toBe(A1 + 4);
+      expect(d.tcb.rcvNxt).toBe(R1 + 3);
+      expect(d.out()).toEqual([`A ${A1 + 4}/${R1 + 3}`]);
+      expect(d.last.segments[0]!.window).toBe(0);
+    });
+  });
+  describe('step 8: FIN', () => {
+    it('moves to CLOSE-WAIT, tells the user and ACKs at once', () => {
+      const d = established();
+      d.in(seg('FA', R1, A1));
+      expect(d.state).toBe('CLOSE-WAIT');
+      expect(d.events()).toEqual(['eof']);
+      expect(d.out()).toEqual([`A ${A1}/${R1 + 1}`]);
+    });
+  });
+  describe('user calls', () => {
+    it('OPEN is an error; RECEIVE with nothing buffered returns nothing', () => {
+      const d = established();
+      d.do({ type: 'open', passive: false, remote: { addr: '1.2.3.4', port: 1 } });
+      expect(d.events()).toEqual(['error:connection-exists']);
+    });
+    it('CLOSE sends the FIN after the queued data (§3.10.4)', () => {
+      const d = established();
+      d.in(seg('A', R1, A1, { window: 3 }));
+      d.do({ type: 'send', data: data('abcdef') });
+      d.do({ type: 'close' });
+      expect(d.out()).toEqual([]);
+      expect(d.state).toBe('FIN-WAIT-1');
+      d.in(seg('A', R1, A1 + 3, { window: 10 }));
+      expect(d.out()).toEqual([`FPA ${A1 + 3}/${R1} +3`]);
+      expect(d.tcb.finSeq).toBe(A1 + 6);
+    });
+    it('ABORT sends <SEQ=SND.NXT><CTL=RST> and reports reset', () => {
+      const d = established();
+      d.do({ type: 'abort' });
+      expect(d.out()).toEqual([`R ${A1}`]);
+      expect(d.events()).toEqual(['reset', 'closed']);
+    });
+  });
+});
+
+export { Drive };
