@@ -23,10 +23,18 @@ export async function resolveStack(spec: string): Promise<StackAdapter> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError(`cannot load stack module ${file}: ${(e as Error).message}`);
+  } catch (first) {
+    // A .ts file outside an ESM package is compiled as CommonJS; load it through tsx's scoped import instead.
+    try {
+      const { tsImport } = await import('tsx/esm/api');
+      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    } catch {
+      throw new UsageError(`cannot load stack module ${file}: ${(first as Error).message}`);
+    }
   }
-  const cand = mod.default ?? mod.adapter;
+  let cand = mod.default ?? mod.adapter;
+  // CommonJS interop wraps the exports once more.
+  if (cand && typeof cand === 'object' && !isAdapter(cand) && 'default' in cand) cand = (cand as { default: unknown }).default;
   const adapter = typeof cand === 'function' && !isAdapter(cand) ? await (cand as () => unknown)() : cand;
   if (!isAdapter(adapter)) throw new UsageError(`stack module ${file} must export (default or as "adapter") an object with name, profile and create()`);
   return adapter;

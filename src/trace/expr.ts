@@ -55,7 +55,7 @@ export function matchExpr(e: Expr, actual: number, env: Env): { ok: true } | { o
   }
   const v = evalExpr(e, env);
   if (typeof v === 'string') return { ok: false, expected: v };
-  return v === seq(actual) ? { ok: true } : { ok: false, expected: `${v} (${showExpr(e)})` };
+  return v === seq(actual) ? { ok: true } : { ok: false, expected: showExpr(e) === String(v) ? `${v}` : `${v} (${showExpr(e)})` };
 }
 
 export function showExpr(e: Expr): string {

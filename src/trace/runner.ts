@@ -51,11 +51,12 @@ class StepFail extends Error {
 }
 class VectorBug extends Error {}
 
-export async function guard<T>(p: T | Promise<T>, ms: number, what: string): Promise<T> {
+/** Run one adapter call with a time bound; a throw (sync or async) or a hang becomes an AdapterError. */
+export async function guard<T>(call: () => T | Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      Promise.resolve().then(() => p),
+      Promise.resolve().then(call),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new AdapterError(`${what} did not answer within ${ms} ms`)), ms);
       }),
@@ -137,7 +138,7 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
 
   const clockNow = (): number => (inst?.clock === 'real' ? Date.now() - wallStart : now);
   const collect = async (): Promise<void> => {
-    const out = await guard(inst!.drain(), callMs, 'drain()');
+    const out = await guard(() => inst!.drain(), callMs, 'drain()');
     if (!out || !Array.isArray(out.packets) || !Array.isArray(out.events)) throw new AdapterError(`drain() returned ${JSON.stringify(out)}, expected { packets: [], events: [] }`);
     now = clockNow();
     for (const p of out.packets) {
@@ -159,8 +160,9 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
   };
   const advance = async (ms: number): Promise<void> => {
     if (inst!.clock === 'virtual') {
-      if (!inst!.advance) throw new AdapterError('a virtual-clock stack must implement advance()');
-      await guard(inst!.advance(ms), callMs, `advance(${ms})`);
+      const adv = inst!.advance?.bind(inst);
+      if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');
+      await guard(() => adv(ms), callMs, `advance(${ms})`);
       now += ms;
     } else await sleep(ms);
     await collect();
@@ -174,7 +176,8 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
       const left = maxMs - (clockNow() - start);
       let d: number;
       if (inst!.clock === 'virtual') {
-        const nt = inst!.nextTimer ? await guard(inst!.nextTimer(), callMs, 'nextTimer()') : undefined;
+        const next = inst!.nextTimer?.bind(inst);
+        const nt = next ? await guard(() => next(), callMs, 'nextTimer()') : undefined;
         d = Math.min(left, nt === undefined ? tick : Math.max(1, Math.ceil(nt)));
       } else d = Math.min(left, 2);
       await advance(d);
@@ -198,8 +201,9 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
     return r;
   };
   const stateOf = async (port: number | undefined, peerPort: number | undefined): Promise<State | undefined> => {
-    if (!inst!.state) return undefined;
-    return guard(inst!.state({ localPort: port ?? v.stack.port, remote: { addr: v.peer.addr, port: peerPort ?? v.peer.port } }), callMs, 'state()');
+    const st = inst!.state?.bind(inst);
+    if (!st) return undefined;
+    return guard(() => st({ localPort: port ?? v.stack.port, remote: { addr: v.peer.addr, port: peerPort ?? v.peer.port } }), callMs, 'state()');
   };
 
   const checkSeg = (spec: SegSpec, actual: Segment): void => {
@@ -251,16 +255,19 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
       case 'call': {
         trace.push({ t: now, dir: 'call', text: stepText(s) });
         const what = `${s.call}()`;
-        if (s.call === 'listen') await guard(inst!.listen(s.port ?? v.stack.port), callMs, what);
+        if (s.call === 'listen') await guard(() => inst!.listen(s.port ?? v.stack.port), callMs, what);
         else if (s.call === 'connect') {
-          const id = await guard(inst!.connect(s.port ?? v.stack.port, { addr: v.peer.addr, port: s.peerPort ?? v.peer.port }), callMs, what);
+          const id = await guard(() => inst!.connect(s.port ?? v.stack.port, { addr: v.peer.addr, port: s.peerPort ?? v.peer.port }), callMs, what);
           if (typeof id !== 'string') throw new AdapterError(`connect() returned ${JSON.stringify(id)}, expected a connection id string`);
           conns.set(s.as ?? 'c', id);
           lastConn = id;
         } else {
           const conn = connFor(s.conn);
-          if (s.call === 'write') await guard(inst!.write(conn, s.data!), callMs, what);
-          else await guard(inst![s.call](conn), callMs, what);
+          if (s.call === 'write') await guard(() => inst!.write(conn, s.data!), callMs, what);
+          else {
+            const call = s.call;
+            await guard(() => inst![call](conn), callMs, what);
+          }
         }
         await collect();
         return;
@@ -274,7 +281,7 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
           ...(sp.badChecksum ? { badChecksum: true } : {}),
         };
         trace.push({ t: now, dir: 'in', text: describe(seg), seg });
-        await guard(inst!.deliver(encode(seg)), callMs, 'deliver()');
+        await guard(() => inst!.deliver(encode(seg)), callMs, 'deliver()');
         await collect();
         return;
       }
@@ -365,7 +372,7 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
   };
 
   try {
-    inst = await guard(adapter.create({ addr: v.stack.addr }), callMs, 'create()');
+    inst = await guard(() => adapter.create({ addr: v.stack.addr }), callMs, 'create()');
     for (stepIndex = 0; stepIndex < v.steps.length; stepIndex++) await runStep(v.steps[stepIndex]!);
     await collect();
     if (pendingSegs.length > 0 && !v.allowExtra) {
@@ -383,7 +390,8 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
     if (e instanceof VectorBug) return result('error', { failure: failure(`vector error: ${e.message}`) });
     return result('error', { failure: failure(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`) });
   } finally {
-    if (inst) await guard(inst.destroy(), callMs, 'destroy()').catch(() => undefined);
+    const live = inst;
+    if (live) await guard(() => live.destroy(), callMs, 'destroy()').catch(() => undefined);
   }
 }
 

@@ -1,0 +1,83 @@
+// npm run bench: throughput figures (printed, never asserted).
+import { makeConfig } from '../../src/model/config.js';
+import { step } from '../../src/model/step.js';
+import { createTcb } from '../../src/model/tcb.js';
+import type { ModelEvent, Tcb } from '../../src/model/types.js';
+import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
+import { runVector } from '../../src/trace/runner.js';
+import { loadVector } from '../../src/trace/vector.js';
+import { decode, encode } from '../../src/wire/codec.js';
+import { ACK, FIN, PSH, SYN, type Segment } from '../../src/wire/segment.js';
+import { VECTORS_DIR, vectorFiles } from '../../src/cli/main.js';
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function timeIt(label: string, unit: string, minMs: number, body: () => number): void {
+  body(); // warm-up
+  let count = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs) count += body();
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`${label.padEnd(44)} ${fmt(count / secs).padStart(12)} ${unit}/s`);
+}
+
+const local = { addr: '10.0.0.1', port: 80 };
+const remote = { addr: '10.0.0.2', port: 40000 };
+const seg = (flags: number, seq: number, ack: number, payload = new Uint8Array(0)): Segment => ({
+  src: remote.addr, dst: local.addr, srcPort: remote.port, dstPort: local.port, seq, ack, flags, window: 65535, urgent: 0, options: [], payload,
+});
+
+const cfg = makeConfig({ isn: () => 1000 });
+const payload = new Uint8Array(1000);
+
+/** One connection's life through step(): handshake, 20 data segments, passive close. Returns events fed. */
+function connectionLife(): number {
+  let t: Tcb = createTcb(cfg, local);
+  let n = 0;
+  const feed = (ev: ModelEvent, now = 0): void => {
+    t = step(t, ev, now).tcb;
+    n++;
+  };
+  feed({ type: 'open', passive: true });
+  feed({ type: 'segment', seg: seg(SYN, 5000, 0) });
+  feed({ type: 'segment', seg: seg(ACK, 5001, 1001) });
+  let s = 5001;
+  for (let i = 0; i < 20; i++) {
+    feed({ type: 'segment', seg: seg(ACK | PSH, s, 1001, payload) });
+    s += payload.length;
+  }
+  feed({ type: 'segment', seg: seg(ACK | FIN, s, 1001) });
+  feed({ type: 'close' });
+  feed({ type: 'segment', seg: seg(ACK, s + 1, 1002) });
+  if (t.state !== 'CLOSED') throw new Error(`bench scenario ended in ${t.state}`);
+  return n;
+}
+
+console.log(`tcp-conform bench — node ${process.version}`);
+timeIt('model: events through step()', 'events', 1500, () => {
+  let n = 0;
+  for (let i = 0; i < 50; i++) n += connectionLife();
+  return n;
+});
+
+const sample: Segment = { ...seg(ACK | PSH, 123456, 654321, new Uint8Array(512)), options: [{ kind: 'timestamps', tsval: 1, tsecr: 2 }] };
+timeIt('codec: encode+decode (512-octet segment)', 'pairs', 1500, () => {
+  for (let i = 0; i < 1000; i++) {
+    const r = decode(encode(sample));
+    if (!r.ok) throw new Error('decode failed');
+  }
+  return 1000;
+});
+
+const vectors = vectorFiles(VECTORS_DIR).map((f) => loadVector(f));
+const adapter = referenceAdapter();
+let runs = 0;
+const t0 = performance.now();
+while (performance.now() - t0 < 2000) {
+  for (const v of vectors) {
+    const r = await runVector(v, adapter);
+    if (r.status !== 'pass') throw new Error(`${v.name} ${r.status}`);
+    runs++;
+  }
+}
+console.log(`${'vectors: replays on the reference stack'.padEnd(44)} ${fmt(runs / ((performance.now() - t0) / 1000)).padStart(12)} vectors/s`);
