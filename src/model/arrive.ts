@@ -157,6 +157,7 @@ function otherArrives(c: Ctx, seg: Segment): void {
       return;
     }
   }
+  const synBit = has(w, SYN); // step 4 under RFC 5961 looks at the SYN bit whatever its position
   w = trimToWindow(t, w);
 
   // second: the RST bit
@@ -169,8 +170,8 @@ function otherArrives(c: Ctx, seg: Segment): void {
     return;
   }
   // third: security/compartment is not modelled.
-  // fourth: the SYN bit
-  if (has(w, SYN)) {
+  // fourth: the SYN bit (RFC 793 rules: only a SYN inside the window; the trimmed one was old)
+  if (t.cfg.rfc5961 ? synBit : has(w, SYN)) {
     if (t.state === 'SYN-RECEIVED' && t.origin === 'passive') {
       returnToListen(c);
       return;
@@ -187,6 +188,8 @@ function otherArrives(c: Ctx, seg: Segment): void {
   }
   // fifth: the ACK field
   if (!has(w, ACK)) return;
+  // CLOSE in SYN-RECEIVED moved to FIN-WAIT-1 with our SYN still unacknowledged (§3.10.4).
+  const synStillPending = t.sndUna === t.iss && t.state !== 'SYN-RECEIVED';
   if (t.state === 'SYN-RECEIVED') {
     if (!(seqLt(t.sndUna, w.ack) && seqLe(w.ack, t.sndNxt))) {
       c.segs.push(makeSegment(t, { seq: w.ack, flags: RST })); // <SEQ=SEG.ACK><CTL=RST>
@@ -204,7 +207,13 @@ function otherArrives(c: Ctx, seg: Segment): void {
     sendAck(c); // acknowledges something not yet sent
     return;
   }
-  if (seqLt(t.sndUna, w.ack)) newAck(c, w.ack);
+  if (seqLt(t.sndUna, w.ack)) {
+    if (synStillPending) {
+      updateWindow(t, w, true);
+      c.app.push({ type: 'established' });
+    }
+    newAck(c, w.ack);
+  }
   if (seqLe(t.sndUna, w.ack)) updateWindow(t, w, false);
 
   const finAcked = t.finSeq !== undefined && seqGt(t.sndUna, t.finSeq);

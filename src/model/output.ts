@@ -75,7 +75,8 @@ const sentData = (t: Tcb): number =>
  */
 export function output(c: Ctx): void {
   const t = c.t;
-  const sending = t.state === 'ESTABLISHED' || t.state === 'CLOSE-WAIT' || t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK';
+  // CLOSING too: data queued before CLOSE may still be waiting for window when the peer's FIN arrives.
+  const sending = t.state === 'ESTABLISHED' || t.state === 'CLOSE-WAIT' || t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK' || t.state === 'CLOSING';
   if (sending) {
     for (;;) {
       if (t.finSeq !== undefined) break;
@@ -84,7 +85,7 @@ export function output(c: Ctx): void {
       const avail = t.sndBuf.length - off;
       const room = Math.max(0, seqDelta(seqAdd(t.sndUna, t.sndWnd), t.sndNxt));
       const n = Math.min(avail, t.sndMss, room);
-      const fin = t.finQueued && avail - n === 0 && (t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK');
+      const fin = t.finQueued && avail - n === 0 && (t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK' || t.state === 'CLOSING');
       if (n <= 0 && !fin) {
         if (avail > 0 && room === 0 && t.sndNxt === t.sndUna && t.timers.persist === undefined) {
           t.timers.persist = c.now + t.rto; // zero-window probing (MUST-35/36, SHLD-29)

@@ -79,4 +79,8 @@ export interface StackAdapter {
   readonly name: string;
   readonly profile: StackProfile;
   create(opts: { addr: string }): MaybePromise<StackInstance>;
+  /** Optional, for randomized stacks: called before each scenario with a key stable for that scenario, so a re-run reproduces it. */
+  reseed?(key: string): void;
+  /** Optional: what the next instance will be like, recorded in counterexamples (e.g. the perturbation drawn). */
+  current?(): unknown;
 }

@@ -12,6 +12,16 @@ export interface TraceEntry {
   dir: 'in' | 'out' | 'call' | 'event' | 'time' | 'state';
   text: string;
   seg?: Segment;
+  /** dir 'event': the application event. */
+  event?: StackEvent;
+  /** dir 'call': the user call, its connection and data. */
+  call?: { name: string; conn?: ConnId; port?: number; remote?: { addr: string; port: number }; data?: Uint8Array };
+  /** dir 'time': ms advanced. */
+  ms?: number;
+  /** dir 'state': the state observed for the vector's tuple. */
+  state?: State;
+  /** dir 'in': a probe label that property checks look for. */
+  probe?: string;
 }
 
 export interface StepFailure {
@@ -151,14 +161,17 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
       }
       pendingSegs.push({ seg: r.segment, at: now });
       trace.push({ t: now, dir: 'out', text: describe(r.segment), seg: r.segment });
+      // The stack's ISN on each peer port is bound automatically as sisn_<port>.
+      if (r.segment.flags & SYN && !env.has(`sisn_${r.segment.dstPort}`)) env.set(`sisn_${r.segment.dstPort}`, r.segment.seq);
     }
     for (const ev of out.events) {
       pendingEvents.push({ ev, at: now });
-      trace.push({ t: now, dir: 'event', text: `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''} (conn ${ev.conn})` });
+      trace.push({ t: now, dir: 'event', text: `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''} (conn ${ev.conn})`, event: ev });
       if (ev.type === 'accepted' || ev.type === 'connected') lastConn = ev.conn;
     }
   };
   const advance = async (ms: number): Promise<void> => {
+    if (ms > 0) trace.push({ t: now, dir: 'time', text: `+${ms} ms`, ms });
     if (inst!.clock === 'virtual') {
       const adv = inst!.advance?.bind(inst);
       if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');
@@ -253,16 +266,24 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
     const stepStart = clockNow();
     switch (s.kind) {
       case 'call': {
-        trace.push({ t: now, dir: 'call', text: stepText(s) });
         const what = `${s.call}()`;
-        if (s.call === 'listen') await guard(() => inst!.listen(s.port ?? v.stack.port), callMs, what);
-        else if (s.call === 'connect') {
-          const id = await guard(() => inst!.connect(s.port ?? v.stack.port, { addr: v.peer.addr, port: s.peerPort ?? v.peer.port }), callMs, what);
+        const entry: TraceEntry = { t: now, dir: 'call', text: stepText(s), call: { name: s.call } };
+        trace.push(entry);
+        if (s.call === 'listen') {
+          entry.call!.port = s.port ?? v.stack.port;
+          await guard(() => inst!.listen(s.port ?? v.stack.port), callMs, what);
+        } else if (s.call === 'connect') {
+          const remote = { addr: v.peer.addr, port: s.peerPort ?? v.peer.port };
+          Object.assign(entry.call!, { port: s.port ?? v.stack.port, remote });
+          const id = await guard(() => inst!.connect(s.port ?? v.stack.port, remote), callMs, what);
           if (typeof id !== 'string') throw new AdapterError(`connect() returned ${JSON.stringify(id)}, expected a connection id string`);
+          entry.call!.conn = id;
           conns.set(s.as ?? 'c', id);
           lastConn = id;
         } else {
           const conn = connFor(s.conn);
+          entry.call!.conn = conn;
+          if (s.data) entry.call!.data = s.data;
           if (s.call === 'write') await guard(() => inst!.write(conn, s.data!), callMs, what);
           else {
             const call = s.call;
@@ -275,12 +296,12 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
       case 'inject': {
         const sp = s.seg;
         const seg: Segment = {
-          src: v.peer.addr, dst: v.stack.addr, srcPort: sp.peerPort ?? v.peer.port, dstPort: sp.port ?? v.stack.port,
+          src: sp.from ?? v.peer.addr, dst: v.stack.addr, srcPort: sp.peerPort ?? v.peer.port, dstPort: sp.port ?? v.stack.port,
           seq: value(sp.seq, 'seq', 0), ack: sp.flags & ACK ? value(sp.ack, 'ack', 0) : value(sp.ack, 'ack', 0),
           flags: sp.flags, window: value(sp.win, 'win', 65535), urgent: 0, options: sp.options ?? [], payload: specPayload(sp),
           ...(sp.badChecksum ? { badChecksum: true } : {}),
         };
-        trace.push({ t: now, dir: 'in', text: describe(seg), seg });
+        trace.push({ t: now, dir: 'in', text: describe(seg), seg, ...(s.probe ? { probe: s.probe } : {}) });
         await guard(() => inst!.deliver(encode(seg)), callMs, 'deliver()');
         await collect();
         return;
@@ -304,9 +325,7 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
         return;
       }
       case 'advance': {
-        const ms = value(s.ms, 'advance', 0);
-        trace.push({ t: now, dir: 'time', text: `+${ms} ms` });
-        await advance(ms);
+        await advance(value(s.ms, 'advance', 0));
         return;
       }
       case 'event': {
@@ -364,7 +383,7 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
           return;
         }
         const st = await stateOf(s.port, s.peerPort);
-        trace.push({ t: now, dir: 'state', text: `${st}` });
+        trace.push({ t: now, dir: 'state', text: `${st}`, ...(st ? { state: st } : {}) });
         if (st !== s.state) throw new StepFail(`state is ${st}`, s.state, `${st}`);
         return;
       }

@@ -18,6 +18,8 @@ export interface SegSpec {
   badChecksum?: boolean;
   peerPort?: number;
   port?: number;
+  /** Injected only: a source address other than the peer's (spoofed segments). */
+  from?: string;
 }
 
 /** A time window in ms; bounds are expressions so they can use profile names such as msl. */
@@ -33,7 +35,7 @@ export const EVENTS: readonly EventName[] = ['accepted', 'connected', 'data', 'e
 
 export type Step =
   | { kind: 'call'; call: CallName; data?: Uint8Array; port?: number; peerPort?: number; conn?: string; as?: string; note?: string }
-  | { kind: 'inject'; seg: SegSpec; note?: string }
+  | { kind: 'inject'; seg: SegSpec; probe?: string; note?: string }
   | { kind: 'expect'; seg: SegSpec; within: Expr; after?: Timing; note?: string }
   | { kind: 'expectNone'; ms: Expr; note?: string }
   | { kind: 'advance'; ms: Expr; note?: string }
@@ -52,6 +54,8 @@ export interface Vector {
   vars: Record<string, number>;
   allowExtra: boolean;
   steps: Step[];
+  /** Properties whose oracle judges the replayed trace (counterexamples and regressions). */
+  check: string[];
   /** Present on counterexample files: how the trace was found. */
   origin?: Record<string, unknown>;
   file?: string;
@@ -87,7 +91,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     throw new VectorError(file, path, msg);
   };
   if (!isObj(json)) return err('(root)', 'expected a JSON object');
-  const known = new Set(['name', 'title', 'source', 'requirements', 'stack', 'peer', 'requires', 'vars', 'allowExtra', 'steps', 'origin', '$comment', 'description']);
+  const known = new Set(['name', 'title', 'source', 'requirements', 'stack', 'peer', 'requires', 'vars', 'allowExtra', 'steps', 'check', 'origin', '$comment', 'description']);
   for (const k of Object.keys(json)) if (!known.has(k)) err(k, `unknown field (expected one of ${[...known].join(', ')})`);
   const str = (v: unknown, path: string): string => (typeof v === 'string' && v.length > 0 ? v : err(path, `expected a non-empty string, got ${JSON.stringify(v)}`));
   const int = (v: unknown, path: string, lo = 0, hi = Number.MAX_SAFE_INTEGER): number =>
@@ -157,7 +161,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
   };
   const segSpec = (v: unknown, path: string, forInject: boolean): SegSpec => {
     if (!isObj(v)) return err(path, 'expected a segment object');
-    const allowed = new Set(['flags', 'seq', 'ack', 'win', 'data', 'hex', 'len', 'options', 'mss', 'badChecksum', 'peerPort', 'port']);
+    const allowed = new Set(['flags', 'seq', 'ack', 'win', 'data', 'hex', 'len', 'options', 'mss', 'badChecksum', 'peerPort', 'port', 'from']);
     for (const k of Object.keys(v)) if (!allowed.has(k)) err(`${path}.${k}`, `unknown segment field (expected one of ${[...allowed].join(', ')})`);
     const flagsText = str(v.flags, `${path}.flags`);
     const flags = parseFlags(flagsText);
@@ -182,6 +186,11 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     }
     if (v.peerPort !== undefined) s.peerPort = int(v.peerPort, `${path}.peerPort`, 1, 65535);
     if (v.port !== undefined) s.port = int(v.port, `${path}.port`, 1, 65535);
+    if (v.from !== undefined) {
+      const f = str(v.from, `${path}.from`);
+      if (!/^\d+\.\d+\.\d+\.\d+$/.test(f)) err(`${path}.from`, `not an IPv4 address: ${f}`);
+      s.from = f;
+    }
     return s;
   };
 
@@ -216,8 +225,8 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
         return { kind: 'call', call, ...base, ...(data ? { data } : {}), ...(raw.port !== undefined ? { port: int(raw.port, `${p}.port`, 1, 65535) } : {}), ...(raw.peerPort !== undefined ? { peerPort: int(raw.peerPort, `${p}.peerPort`, 1, 65535) } : {}), ...(raw.conn !== undefined ? { conn: str(raw.conn, `${p}.conn`) } : {}), ...(raw.as !== undefined ? { as: str(raw.as, `${p}.as`) } : {}) };
       }
       case 'inject':
-        extra(['inject']);
-        return { kind: 'inject', seg: segSpec(raw.inject, `${p}.inject`, true), ...base };
+        extra(['inject', 'probe']);
+        return { kind: 'inject', seg: segSpec(raw.inject, `${p}.inject`, true), ...base, ...(raw.probe !== undefined ? { probe: str(raw.probe, `${p}.probe`) } : {}) };
       case 'expect': {
         extra(['expect', 'within', 'after']);
         const after = timing(raw.after, `${p}.after`);
@@ -263,6 +272,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     vars,
     allowExtra: (json.allowExtra as boolean | undefined) ?? false,
     steps: parsed,
+    check: json.check === undefined ? [] : Array.isArray(json.check) ? json.check.map((c, i) => str(c, `check[${i}]`)) : err('check', 'expected an array of property names'),
     ...(json.origin !== undefined ? { origin: json.origin as J } : {}),
   };
 }

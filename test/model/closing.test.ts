@@ -115,6 +115,19 @@ describe('CLOSE-WAIT', () => {
 });
 
 describe('CLOSING', () => {
+  it("data queued before CLOSE is still sent, then the FIN, after the peer's FIN arrives (found by four-way-close)", () => {
+    const d = established();
+    d.in(seg('A', R1, A1, { window: 1 }));
+    d.do({ type: 'send', data: data('abc') });
+    d.do({ type: 'close' });
+    expect(d.out()).toEqual([]);
+    d.in(seg('FA', R1, A1, { window: 1 }));
+    expect(d.state).toBe('CLOSING');
+    d.in(seg('A', R1 + 1, A1 + 1, { window: 10 }));
+    expect(d.out()).toEqual([`FPA ${A1 + 1}/${R1 + 1} +2`]);
+    d.in(seg('A', R1 + 1, A1 + 4));
+    expect(d.state).toBe('TIME-WAIT');
+  });
   it('the ACK of our FIN moves to TIME-WAIT', () => {
     const d = closing();
     d.in(seg('A', R1 + 1, A1 + 1));

@@ -65,6 +65,13 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
         expect(d.state).toBe('ESTABLISHED');
       }
     });
+    it('RFC 5961: a SYN whose SYN octet lies just below RCV.NXT still draws the challenge ACK (found by syn-synchronized)', () => {
+      const d = established();
+      d.in(seg('S', IRS, 0, { payload: data('x') }));
+      expect(d.out()).toEqual([`A ${A1}/${R1}`]);
+      expect(d.events()).toEqual([]);
+      expect(d.tcb.rcvNxt).toBe(R1);
+    });
     it('legacy: an in-window SYN resets the connection', () => {
       const d = established(cfg({ rfc5961: false }));
       d.in(seg('S', R1 + 100));

@@ -155,6 +155,16 @@ describe('SYN-RECEIVED (§3.10.7.4)', () => {
     });
   });
   describe('user calls', () => {
+    it('CLOSE in active SYN-RECEIVED, then the SYN,ACK: the application learns the connection was established (found by interleavings)', () => {
+      const d = synReceivedActive();
+      d.do({ type: 'close' });
+      expect(d.state).toBe('FIN-WAIT-1');
+      d.in(seg('SA', IRS, ISS + 1));
+      expect(d.events()).toEqual(['established']);
+      d.in(seg('PA', IRS + 1, ISS + 2, { payload: data('x') }));
+      expect(d.events()).toEqual(['data']);
+      expect(d.state).toBe('FIN-WAIT-2');
+    });
     it('CLOSE with nothing queued sends a FIN and enters FIN-WAIT-1', () => {
       const d = synReceivedPassive();
       d.do({ type: 'close' });

@@ -27,6 +27,8 @@ export interface HostOptions {
   egress?: (seg: Segment) => Segment | undefined;
   /** Verify checksums of arriving segments (MUST-3); off only for mutants. */
   verifyChecksum?: boolean;
+  /** Replace the reply to segments for closed ports (mutants). */
+  closedReply?: (seg: Segment) => Segment | undefined;
 }
 
 interface Conn {
@@ -48,6 +50,7 @@ export class ReferenceHost {
   private readonly stepFn: StepFn;
   private readonly egress: ((seg: Segment) => Segment | undefined) | undefined;
   private readonly verifyChecksum: boolean;
+  private readonly closedReply: (seg: Segment) => Segment | undefined;
   private readonly conns = new Map<string, Conn>();
   private readonly byId = new Map<ConnId, Conn>();
   private readonly listeners = new Map<number, Tcb>();
@@ -66,6 +69,7 @@ export class ReferenceHost {
     this.stepFn = opts.step ?? modelStep;
     this.egress = opts.egress;
     this.verifyChecksum = opts.verifyChecksum ?? true;
+    this.closedReply = opts.closedReply ?? rstReply;
   }
 
   // ---- network side ----
@@ -86,7 +90,7 @@ export class ReferenceHost {
     if (conn) return this.run(conn, { type: 'segment', seg });
     const listener = this.listeners.get(seg.dstPort);
     if (!listener) {
-      this.emitRaw(rstReply(seg)); // §3.10.7.1: no TCB
+      this.emitRaw(this.closedReply(seg)); // §3.10.7.1: no TCB
       return;
     }
     this.listenerArrives(seg.dstPort, listener, seg);
@@ -111,6 +115,7 @@ export class ReferenceHost {
       const c: Conn = { id: `c${this.nextId++}`, tcb: { ...r.tcb, listenRemote: undefined }, listener: port };
       this.conns.set(key(port, remote), c);
       this.byId.set(c.id, c);
+      for (const e of r.appEvents) this.appEvent(c, 'LISTEN', e);
     }
   }
 
@@ -190,27 +195,31 @@ export class ReferenceHost {
     return c.id;
   }
 
-  private conn(id: ConnId): Conn {
+  /** A call on a connection the host has forgotten reports an error event, like a socket would (§3.10: "connection does not exist"). */
+  private call(id: ConnId, ev: ModelEvent): void {
     const c = this.byId.get(id);
-    if (!c) throw new Error(`unknown or closed connection ${JSON.stringify(id)}`);
-    return c;
+    if (!c) {
+      this.outEvents.push({ type: 'error', conn: id, message: 'connection-not-open' });
+      return;
+    }
+    this.run(c, ev);
   }
 
   write(id: ConnId, data: Uint8Array): void {
-    this.run(this.conn(id), { type: 'send', data });
+    this.call(id, { type: 'send', data });
   }
   receive(id: ConnId, max?: number): void {
-    this.run(this.conn(id), max === undefined ? { type: 'receive' } : { type: 'receive', max });
+    this.call(id, max === undefined ? { type: 'receive' } : { type: 'receive', max });
   }
   shutdown(id: ConnId): void {
-    this.run(this.conn(id), { type: 'close' });
+    this.call(id, { type: 'close' });
   }
   /** The model's CLOSE is already a half-close; a full close is the same call here. */
   close(id: ConnId): void {
-    this.run(this.conn(id), { type: 'close' });
+    this.call(id, { type: 'close' });
   }
   abort(id: ConnId): void {
-    this.run(this.conn(id), { type: 'abort' });
+    this.call(id, { type: 'abort' });
   }
 
   // ---- clock ----

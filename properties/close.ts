@@ -1,0 +1,172 @@
+// Area: closing — four-way close, half-close, simultaneous close through CLOSING, TIME-WAIT
+// (§3.6, §3.10.4, §3.10.7.4 steps 5 and 8, §3.10.8).
+import fc from 'fast-check';
+import { establish, netArb, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
+import type { Action } from '../src/gen/scenario.js';
+import { ACK, FIN, RST, describe } from '../src/wire/segment.js';
+import { seqAdd, seqDelta } from '../src/wire/seq.js';
+import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
+import { type Property, probes, violations, within } from '../src/oracle/property.js';
+import { ackDelayCheck, endedBetween, retransmissionCheck } from './checks.js';
+
+const fourWay: Property = {
+  name: 'four-way-close',
+  area: 'close',
+  title: "either side closes first (or the stack closes twice); the stack sends one FIN after its data, ACKs the peer's FIN and tells its application",
+  requirements: ['MUST-40'],
+  section: '§3.6 Figure 12, §3.10.4, §3.10.7.4 step 8',
+  scenario: () =>
+    scenarioArb(
+      fc
+        .tuple(openingArb, fc.array(fc.oneof(writeSize.map((n): Action => ({ a: 'stackWrite', n })), writeSize.map((n): Action => ({ a: 'peerWrite', n }))), { maxLength: 3 }), fc.constantFrom('stack', 'peer', 'both', 'twice'), fc.array(netArb, { maxLength: 3 }))
+        .map(([kind, writes, who, faults]): Action[] => [
+          ...establish(kind),
+          ...writes,
+          ...(who === 'peer' ? [] : [{ a: 'stackClose' } as Action]),
+          ...(who === 'twice' ? [{ a: 'stackClose' } as Action] : []),
+          ...(who === 'stack' || who === 'twice' ? [{ a: 'settle', ms: 2000 } as Action] : []),
+          ...(who === 'stack' || who === 'twice' ? [] : [{ a: 'peerClose' } as Action]),
+          ...faults,
+          { a: 'settle', ms: 60_000 },
+          ...(who === 'peer' ? [{ a: 'stackClose' } as Action, { a: 'settle', ms: 60_000 } as Action] : [{ a: 'peerClose' } as Action, { a: 'settle', ms: 60_000 } as Action]),
+        ]),
+    ),
+  check(trace, profile) {
+    const v = violations(this);
+    const w = scan(trace, () => undefined);
+    for (const [key, c] of w.conns) {
+      if (c.conn === undefined || c.mayHaveEnded && trace.some((e) => (e.seg && e.seg.flags & RST) || e.event?.type === 'reset')) continue;
+      const closed = trace.findIndex((e) => e.call && (e.call.name === 'close' || e.call.name === 'shutdown') && e.call.conn === c.conn);
+      const fin = trace.findIndex((e, i) => i > closed && e.dir === 'out' && e.seg && e.seg.flags & FIN && keyOfOut(e.seg) === key);
+      if (closed >= 0 && fin < 0 && !endedBetween(trace, closed, trace.length)) v.flag(closed, 'the application closed but the stack never sent a FIN', undefined, 'a FIN after the queued data');
+      const peerFin = trace.findIndex((e) => e.dir === 'in' && e.seg && e.seg.flags & FIN && keyOfIn(e.seg) === key);
+      if (peerFin >= 0 && c.peerFinEnd !== undefined && c.covEnd() >= c.peerFinEnd) {
+        if (!trace.some((e) => e.event?.type === 'end' && e.event.conn === c.conn)) v.flag(peerFin, "the peer's FIN reached the stack but the application was never told (end of stream)", trace[peerFin]!.text, 'an end event', ['MUST-12']);
+      }
+    }
+    ackDelayCheck(trace, v.flag);
+    void profile;
+    return v.out;
+  },
+};
+
+const halfClose: Property = {
+  name: 'half-close',
+  area: 'close',
+  title: "after the peer's FIN the stack still sends what its application writes, then its own FIN",
+  requirements: ['MAY-1'],
+  section: '§3.6, §3.10.2 (SEND in CLOSE-WAIT)',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(openingArb, writeSize, fc.array(netArb, { maxLength: 2 })).map(([kind, n, faults]): Action[] => [
+        ...establish(kind),
+        { a: 'peerClose' },
+        { a: 'settle', ms: 5000 },
+        { a: 'stackWrite', n },
+        ...faults,
+        { a: 'settle', ms: 60_000 },
+        { a: 'stackClose' },
+        { a: 'settle', ms: 60_000 },
+      ]),
+    ),
+  check(trace) {
+    const v = violations(this);
+    const end = trace.findIndex((e) => e.event?.type === 'end');
+    if (end < 0) return v.out;
+    const write = trace.findIndex((e, i) => i > end && e.call?.name === 'write');
+    if (write < 0) return v.out;
+    const conn = trace[write]!.call!.conn;
+    const w = scan(trace, () => undefined);
+    const c = conn === undefined ? undefined : w.forConn(conn);
+    if (!c || c.stackIss === undefined) return v.out;
+    for (const e of trace.slice(write)) if (e.event?.type === 'error' && e.event.conn === conn) v.flag(write, `writing after the peer's FIN failed: ${e.event.message}`, e.text, 'SEND is allowed in CLOSE-WAIT');
+    const sent = c.stackBytes.size;
+    if (sent < c.written.length && !endedBetween(trace, write, trace.length)) {
+      v.flag(write, `the application wrote ${c.written.length} octets in total but only ${sent} were ever sent`, undefined, "everything written, even after the peer's FIN");
+    }
+    return v.out;
+  },
+};
+
+const simultaneousClose: Property = {
+  name: 'simultaneous-close',
+  area: 'close',
+  title: "crossing FINs lead through CLOSING; a FIN whose ACK was lost is retransmitted",
+  requirements: ['MUST-13'],
+  section: '§3.6 Figure 13, §3.10.7.4 step 8',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(openingArb, fc.boolean()).map(([kind, loseAck]): Action[] => [
+        ...establish(kind),
+        { a: 'stackClose' },
+        { a: 'peerClose' },
+        { a: 'net', dir: 'toStack', op: 'deliver', i: 0 },
+        { a: 'net', dir: 'toPeer', op: 'deliver', i: 0 },
+        ...(loseAck ? [{ a: 'lose', dir: 'toStack' } as Action] : []),
+        { a: 'settle', ms: 130_000 },
+      ]),
+    ),
+  check(trace, profile) {
+    const v = violations(this);
+    retransmissionCheck(trace, profile, 'FIN', v.flag);
+    return v.out;
+  },
+};
+
+const timeWait: Property = {
+  name: 'time-wait',
+  area: 'close',
+  title: 'TIME-WAIT lasts at least 2×MSL and ends; a retransmitted FIN is re-ACKed and restarts it',
+  requirements: ['MUST-13'],
+  section: '§3.6.1, §3.10.7.4 (TIME-WAIT), §3.10.8',
+  scenario: (profile) =>
+    scenarioArb(
+      fc.tuple(openingArb, fc.integer({ min: 1, max: 2 * profile.msl - 2 })).map(([kind, d1]): Action[] => {
+        const twoMsl = 2 * profile.msl;
+        const tol = Math.max(1000, Math.round(twoMsl / 100));
+        const finAgain = { flags: FIN | ACK, seq: { ref: 'rcvNxt' as const, d: -1 }, ack: { ref: 'sndNxt' as const, d: 0 }, len: 0, to: 'conn' as const };
+        return [
+          ...establish(kind),
+          { a: 'stackClose' },
+          { a: 'settle', ms: 3000 },
+          { a: 'peerClose' },
+          { a: 'settle', ms: 3000 },
+          { a: 'advance', ms: d1 },
+          { a: 'inject', probe: 'tw-fin', h: finAgain },
+          { a: 'advance', ms: twoMsl - 2 },
+          { a: 'inject', probe: 'tw-fin', h: finAgain },
+          { a: 'advance', ms: twoMsl + tol },
+          { a: 'inject', probe: 'tw-gone', h: { flags: ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len: 0, to: 'conn' } },
+        ];
+      }),
+    ),
+  check(trace, profile) {
+    const v = violations(this);
+    const twoMsl = 2 * profile.msl;
+    const tol = Math.max(1000, Math.round(twoMsl / 100));
+    let restart: number | undefined;
+    scan(trace, (i, e, w) => {
+      if (e.dir !== 'in' || !e.seg || (e.probe !== 'tw-fin' && e.probe !== 'tw-gone')) return;
+      const c = w.conns.get(keyOfIn(e.seg));
+      if (!c || c.timeWaitAt === undefined || c.stackIss === undefined || c.stackFinOff === undefined) return;
+      const since = e.t - (restart ?? c.timeWaitAt);
+      const seg = e.seg;
+      const resp = within(trace, i, 500).filter((r) => keyOfOut(r.seg) === keyOfIn(seg));
+      const ackEnd = seqAdd(seg.seq, 1);
+      if (e.probe === 'tw-fin' && since < twoMsl) {
+        const good = resp.find((r) => (r.seg.flags & (ACK | RST)) === ACK && r.seg.ack === ackEnd && seqDelta(r.seg.seq, c.stackIss!) === c.stackFinOff! + 1);
+        if (!good) {
+          v.flag(i, `${since} ms into TIME-WAIT (2×MSL = ${twoMsl} ms) the retransmitted FIN was not re-ACKed`, resp.map((r) => describe(r.seg)).join(' | ') || '(nothing)', `ACK with SEQ=${(c.stackIss + c.stackFinOff + 1) >>> 0} ACK=${ackEnd}, timer restarted`);
+        }
+        restart = e.t;
+      } else if (e.probe === 'tw-gone' && since >= twoMsl + tol) {
+        if (!resp.some((r) => r.seg.flags & RST)) {
+          v.flag(i, `${since} ms after TIME-WAIT (re)started the connection still answers like TIME-WAIT: 2×MSL is ${twoMsl} ms`, resp.map((r) => describe(r.seg)).join(' | ') || '(nothing)', 'the connection deleted: a RST for the ACK');
+        }
+      }
+    });
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [fourWay, halfClose, simultaneousClose, timeWait];

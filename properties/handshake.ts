@@ -1,0 +1,174 @@
+// Area: opening a connection — three-way handshake, simultaneous open, SYN-RECEIVED origin,
+// SYN-SENT ACK checks, data on the SYN (§3.5, §3.10.7.2, §3.10.7.3).
+import fc from 'fast-check';
+import { establish, isnArb, mssArb, netArb, openingArb, scenarioArb } from '../src/gen/arbitraries.js';
+import { PEER_PORT, type Action, type Hostile } from '../src/gen/scenario.js';
+import { ACK, RST, SYN, describe, flagString } from '../src/wire/segment.js';
+import { seqAdd } from '../src/wire/seq.js';
+import { type Property, probes, responses, violations } from '../src/oracle/property.js';
+
+const abs = (n: number) => ({ ref: 'abs' as const, d: n });
+
+const handshake: Property = {
+  name: 'three-way-handshake',
+  area: 'handshake',
+  title: 'passive and active opens complete, despite lost and duplicated segments',
+  requirements: ['MUST-14'],
+  section: '§3.5',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(openingArb, fc.array(netArb, { maxLength: 4 })).map(([kind, faults]) => {
+        const [first, second] = establish(kind);
+        return [first!, second!, ...faults, { a: 'settle', ms: 60_000 }] as Action[];
+      }),
+    ),
+  check(trace) {
+    const v = violations(this);
+    const opened = trace.some((e) => e.event && (e.event.type === 'accepted' || e.event.type === 'connected'));
+    const reset = trace.some((e) => (e.seg && e.seg.flags & RST) || (e.event && (e.event.type === 'reset' || e.event.type === 'error')));
+    if (!opened && !reset) v.flag(trace.length - 1, 'the handshake never completed: no accepted/connected event after 60 s of retransmissions', undefined, 'ESTABLISHED');
+    return v.out;
+  },
+};
+
+const simultaneous: Property = {
+  name: 'simultaneous-open',
+  area: 'handshake',
+  title: 'crossing SYNs lead both sides through SYN-RECEIVED to ESTABLISHED',
+  requirements: ['MUST-10'],
+  section: '§3.5 Figure 7',
+  scenario: () =>
+    scenarioArb(
+      fc.array(netArb, { maxLength: 3 }).map((faults): Action[] => [
+        { a: 'stackConnect' },
+        { a: 'peerConnect' },
+        { a: 'net', dir: 'toStack', op: 'deliver', i: 0 },
+        { a: 'net', dir: 'toPeer', op: 'deliver', i: 0 },
+        ...faults,
+        { a: 'settle', ms: 60_000 },
+      ]),
+    ),
+  check(trace) {
+    const v = violations(this);
+    trace.forEach((e, i) => {
+      if (e.dir === 'out' && e.seg && e.seg.flags & RST && e.seg.dstPort === PEER_PORT) v.flag(i, 'the stack reset a simultaneous open', e.text, 'SYN,ACK then ESTABLISHED');
+    });
+    if (!trace.some((e) => e.event?.type === 'connected') && v.out.length === 0) v.flag(trace.length - 1, 'simultaneous open never reached ESTABLISHED', undefined, 'a connected event');
+    return v.out;
+  },
+};
+
+const origin: Property = {
+  name: 'syn-received-origin',
+  area: 'handshake',
+  title: 'a valid RST in SYN-RECEIVED returns a passive open to LISTEN silently and refuses an active one',
+  requirements: ['MUST-11'],
+  section: '§3.5, §3.10.7.4 step 2',
+  scenario: () =>
+    scenarioArb(
+      fc.oneof(
+        fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 0, max: 50 })).map(([x, dx, n]): Action[] => [
+          { a: 'stackListen' },
+          { a: 'inject', probe: 'passive-syn', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'fresh', n } },
+          { a: 'inject', probe: 'passive-rst', h: { flags: RST, seq: abs(seqAdd(x, 1)), ack: abs(0), len: 0, to: 'fresh', n } },
+          { a: 'inject', probe: 'passive-resyn', h: { flags: SYN, seq: abs(seqAdd(x, dx)), ack: abs(0), len: 0, to: 'fresh', n } },
+        ]),
+        isnArb.map((x): Action[] => [
+          { a: 'stackConnect' },
+          { a: 'inject', probe: 'active-syn', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'conn' } },
+          { a: 'inject', probe: 'active-rst', h: { flags: RST, seq: abs(seqAdd(x, 1)), ack: abs(0), len: 0, to: 'conn' } },
+          { a: 'inject', probe: 'active-after', h: { flags: ACK, seq: abs(seqAdd(x, 1)), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' } },
+        ]),
+      ),
+    ),
+  check(trace) {
+    const v = violations(this);
+    for (const i of probes(trace, 'passive-syn')) {
+      const r = responses(trace, i);
+      if (!r.segs.some((s) => (s.seg.flags & (SYN | ACK)) === (SYN | ACK))) return v.out; // not in SYN-RECEIVED: nothing to judge
+    }
+    for (const i of probes(trace, 'passive-rst')) {
+      const r = responses(trace, i);
+      for (const e of r.events) v.flag(i, `the application was told "${e.event!.type}" about a passive connection it never accepted`, e.text, 'back to LISTEN silently');
+    }
+    for (const i of probes(trace, 'passive-resyn')) {
+      const r = responses(trace, i);
+      const syn = trace[i]!.seg!;
+      if (!r.segs.some((s) => (s.seg.flags & (SYN | ACK | RST)) === (SYN | ACK) && s.seg.ack === seqAdd(syn.seq, 1))) {
+        v.flag(i, 'after the RST the listener did not answer a new SYN with SYN,ACK (not back in LISTEN)', r.segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)', `SYN,ACK with ACK=${seqAdd(syn.seq, 1)}`);
+      }
+    }
+    const synAck = probes(trace, 'active-syn').some((i) => responses(trace, i).segs.some((s) => (s.seg.flags & (SYN | ACK)) === (SYN | ACK)));
+    if (synAck) {
+      for (const i of probes(trace, 'active-rst')) {
+        const r = responses(trace, i);
+        if (!r.events.some((e) => e.event!.type === 'reset' || e.event!.type === 'error' || e.event!.type === 'closed')) v.flag(i, 'a valid RST in SYN-RECEIVED (active open) did not refuse the connection', undefined, 'connection refused -> CLOSED');
+      }
+      for (const i of probes(trace, 'active-after')) {
+        const r = responses(trace, i);
+        const ack = trace[i]!.seg!.ack;
+        if (!r.segs.some((s) => s.seg.flags & RST && s.seg.seq === ack)) v.flag(i, 'the refused connection still exists: an ACK to it did not draw <SEQ=SEG.ACK><CTL=RST>', r.segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)', `RST with SEQ=${ack}`);
+      }
+    }
+    return v.out;
+  },
+};
+
+const badAck: Property = {
+  name: 'syn-sent-ack-check',
+  area: 'handshake',
+  title: 'SYN-SENT answers a SYN,ACK with an unacceptable ACK by <SEQ=SEG.ACK><CTL=RST> and stays; a good one then completes',
+  requirements: [],
+  section: '§3.10.7.3 first and fourth',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(isnArb, fc.oneof(fc.constantFrom(0, -1, 2, 3, 1000, -1000), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).filter((d) => d !== 1))).map(([x, d]): Action[] => [
+        { a: 'stackConnect' },
+        { a: 'lose', dir: 'toPeer' },
+        { a: 'inject', probe: 'bad-synack', h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d }, len: 0, to: 'conn' } },
+        { a: 'inject', probe: 'good-synack', h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' } },
+      ]),
+      { mss: mssArb },
+    ),
+  check(trace) {
+    const v = violations(this);
+    for (const i of probes(trace, 'bad-synack')) {
+      const seg = trace[i]!.seg!;
+      const r = responses(trace, i);
+      const ok = r.segs.length === 1 && flagString(r.segs[0]!.seg.flags) === 'R' && r.segs[0]!.seg.seq === seg.ack;
+      if (!ok) v.flag(i, 'unacceptable ACK in SYN-SENT not answered by exactly <SEQ=SEG.ACK><CTL=RST>', r.segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)', `[R] seq=${seg.ack}`);
+      for (const e of r.events) v.flag(i, `the application saw "${e.event!.type}" after an unacceptable SYN,ACK`, e.text, 'stay in SYN-SENT');
+    }
+    for (const i of probes(trace, 'good-synack')) {
+      const seg = trace[i]!.seg!;
+      const r = responses(trace, i);
+      if (!r.events.some((e) => e.event!.type === 'connected')) v.flag(i, 'an acceptable SYN,ACK after the bad one did not establish the connection', undefined, 'connected');
+      if (!r.segs.some((s) => (s.seg.flags & (ACK | SYN | RST)) === ACK && s.seg.ack === seqAdd(seg.seq, 1))) v.flag(i, 'the acceptable SYN,ACK was not acknowledged', r.segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)', `ACK=${seqAdd(seg.seq, 1)}`);
+    }
+    return v.out;
+  },
+};
+
+const synData: Property = {
+  name: 'syn-with-data',
+  area: 'handshake',
+  title: 'data on a SYN is never delivered before the connection is established',
+  requirements: [],
+  section: '§3.10.7.2 third, §3.10.7.3 fourth',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 50 })).map(([x, len, n]): Action[] => {
+        const h = (flags: number, seq: number, ackD: number, l: number): Hostile => ({ flags, seq: abs(seq), ack: { ref: 'iss', d: ackD }, len: l, to: 'fresh', n });
+        return [
+          { a: 'stackListen' },
+          { a: 'inject', h: h(SYN, x, 0, len) },
+          { a: 'advance', ms: 50 },
+          { a: 'inject', h: h(ACK, seqAdd(x, 1 + len), 1, 0) },
+          { a: 'advance', ms: 600 },
+        ];
+      }),
+    ),
+  check: () => [],
+};
+
+export const properties: Property[] = [handshake, simultaneous, origin, badAck, synData];

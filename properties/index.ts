@@ -1,0 +1,12 @@
+// Every property, by area (one file each).
+import type { Property } from '../src/oracle/property.js';
+import { properties as close } from './close.js';
+import { properties as handshake } from './handshake.js';
+import { properties as invariants } from './invariants.js';
+import { properties as retransmission } from './retransmission.js';
+import { properties as rst } from './rst.js';
+import { properties as segments } from './segments.js';
+import { properties as synflood } from './synflood.js';
+import { properties as wire } from './wire.js';
+
+export const ALL_PROPERTIES: Property[] = [...handshake, ...close, ...rst, ...segments, ...retransmission, ...wire, ...synflood, ...invariants];

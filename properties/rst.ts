@@ -1,0 +1,183 @@
+// Area: resets — the RST forms for closed ports and LISTEN, and RST/SYN acceptance in
+// synchronized states per the profile's RFC 5961 switch (§3.5.2, §3.5.3, §3.10.7.1-4).
+import fc from 'fast-check';
+import { edgeDelta, establish, flagsArb, hostileArb, lenArb, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
+import type { Action } from '../src/gen/scenario.js';
+import { ACK, RST, SYN, describe, flagString, segLen } from '../src/wire/segment.js';
+import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
+import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
+import { type Property, probes, responses, violations, within } from '../src/oracle/property.js';
+
+const show = (segs: Array<{ seg: Parameters<typeof describe>[0] }>): string => segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)';
+
+const closedPort: Property = {
+  name: 'rst-closed-port',
+  area: 'rst',
+  title: 'a segment for a closed port draws <SEQ=SEG.ACK><CTL=RST> (ACK set) or <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; a RST draws nothing',
+  requirements: [],
+  section: '§3.5.2, §3.10.7.1',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(fc.boolean(), fc.array(hostileArb('closed'), { minLength: 1, maxLength: 6 })).map(([listen, hs]): Action[] => [
+        ...(listen ? [{ a: 'stackListen' } as Action] : []),
+        ...hs.map((h): Action => ({ a: 'inject', probe: 'closed', h })),
+      ]),
+    ),
+  check(trace) {
+    const v = violations(this);
+    for (const i of probes(trace, 'closed')) {
+      const s = trace[i]!.seg!;
+      const r = responses(trace, i).segs;
+      if (s.flags & RST) {
+        if (r.length) v.flag(r[0]!.at, 'a RST to a closed port was answered', show(r), 'nothing');
+      } else if (s.flags & ACK) {
+        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'R' && r[0]!.seg.seq === s.ack)) v.flag(i, 'wrong answer for an ACK-bearing segment to a closed port', show(r), `[R] seq=${s.ack}`);
+      } else {
+        const want = seqAdd(s.seq, segLen(s));
+        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'RA' && r[0]!.seg.seq === 0 && r[0]!.seg.ack === want)) v.flag(i, 'wrong answer for a segment without ACK to a closed port', show(r), `[RA] seq=0 ack=${want}`);
+      }
+    }
+    return v.out;
+  },
+};
+
+const listen: Property = {
+  name: 'rst-listen',
+  area: 'rst',
+  title: 'LISTEN ignores a RST, answers an ACK with <SEQ=SEG.ACK><CTL=RST>, a SYN with SYN,ACK, and drops anything else',
+  requirements: [],
+  section: '§3.10.7.2',
+  scenario: () =>
+    scenarioArb(
+      fc.array(hostileArb('fresh', { seq: fc.record({ ref: fc.constant('abs' as const), d: fc.integer({ min: 0, max: 0xffffffff }) }), ack: fc.record({ ref: fc.constant('abs' as const), d: fc.integer({ min: 0, max: 0xffffffff }) }) }), { minLength: 1, maxLength: 6 })
+        .map((hs): Action[] => [{ a: 'stackListen' }, ...hs.map((h, n): Action => ({ a: 'inject', probe: 'listen', h: { ...h, n } }))]),
+    ),
+  check(trace) {
+    const v = violations(this);
+    for (const i of probes(trace, 'listen')) {
+      const s = trace[i]!.seg!;
+      const r = responses(trace, i).segs;
+      if (s.flags & RST) {
+        if (r.length) v.flag(r[0]!.at, 'LISTEN answered a RST', show(r), 'nothing');
+      } else if (s.flags & ACK) {
+        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'R' && r[0]!.seg.seq === s.ack)) v.flag(i, 'LISTEN did not answer an ACK-bearing segment with <SEQ=SEG.ACK><CTL=RST>', show(r), `[R] seq=${s.ack}`);
+      } else if (s.flags & SYN) {
+        if (!r.some((x) => (x.seg.flags & (SYN | ACK | RST)) === (SYN | ACK) && x.seg.ack === seqAdd(s.seq, 1))) v.flag(i, 'LISTEN did not answer a SYN with SYN,ACK', show(r), `[SA] ack=${seqAdd(s.seq, 1)}`);
+      } else if (r.length) v.flag(r[0]!.at, 'LISTEN answered a segment with neither SYN, ACK nor RST', show(r), 'nothing');
+    }
+    return v.out;
+  },
+};
+
+/** The stack's receive state right before entry i, from its last ACK. */
+function rcvState(trace: Parameters<Property['check']>[0]) {
+  const at = new Map<number, { rcvNxt: number; wnd: number; sndNxt: number } | undefined>();
+  scan(trace, (i, e, w) => {
+    if (e.dir !== 'in' || !e.probe || !e.seg) return;
+    const c = w.conns.get(keyOfIn(e.seg));
+    // Judgeable only when everything that reached the stack in order is acknowledged: then its last ACK is RCV.NXT.
+    const exact = c && c.peerIss !== undefined && c.lastAck !== undefined && seqDelta(c.lastAck, c.peerIss) === c.covEnd();
+    at.set(i, exact && c.lastWin !== undefined && c.stackIss !== undefined && c.synAcked ? { rcvNxt: c.lastAck!, wnd: c.lastWin, sndNxt: (c.stackIss + c.stackMax) >>> 0 } : undefined);
+  });
+  return at;
+}
+
+const syncRst: Property = {
+  name: 'rst-synchronized',
+  area: 'rst',
+  title: 'in a synchronized state a RST at RCV.NXT resets, one elsewhere in the window draws a challenge ACK (RFC 5961) or resets (RFC 793), one outside is dropped',
+  requirements: [],
+  section: '§3.5.3, §3.10.7.4 steps 1-2; RFC 5961 §3',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(openingArb, fc.array(writeSize.map((n): Action => ({ a: 'peerWrite', n })), { maxLength: 2 }), fc.array(fc.tuple(edgeDelta, fc.boolean()), { minLength: 1, maxLength: 3 })).map(([kind, writes, rsts]): Action[] => [
+        ...establish(kind),
+        ...writes,
+        { a: 'settle', ms: 3000 },
+        ...rsts.map(([d, withAck]): Action => ({ a: 'inject', probe: 'sync-rst', h: { flags: RST | (withAck ? ACK : 0), seq: { ref: 'rcvNxt', d }, ack: { ref: 'sndNxt', d: 0 }, len: 0, to: 'conn' } })),
+      ]),
+    ),
+  check(trace, profile) {
+    const v = violations(this);
+    const st = rcvState(trace);
+    let gone = false;
+    for (const i of probes(trace, 'sync-rst')) {
+      const s = st.get(i);
+      if (!s) continue;
+      const seg = trace[i]!.seg!;
+      const r = responses(trace, i);
+      const reset = r.events.some((e) => e.event!.type === 'reset' || e.event!.type === 'closed');
+      const exact = seg.seq === s.rcvNxt;
+      const inWin = seqInWindow(seg.seq, s.rcvNxt, Math.max(s.wnd, 1));
+      const wasGone = gone;
+      if (reset) gone = true;
+      if (wasGone) continue;
+      if (exact || (inWin && !profile.rfc5961)) {
+        if (!reset) v.flag(i, `a valid RST (SEQ=${seg.seq}, RCV.NXT=${s.rcvNxt}) did not reset the connection`, show(r.segs), 'connection reset');
+        gone = true;
+      } else if (inWin) {
+        if (reset) v.flag(i, `an in-window RST not at RCV.NXT (${seg.seq} vs ${s.rcvNxt}) reset the connection although the profile declares RFC 5961`, r.events.map((e) => e.text).join(' | '), 'a challenge ACK, no reset');
+        else if (!r.segs.some((x) => (x.seg.flags & (ACK | RST)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'an in-window RST not at RCV.NXT drew no challenge ACK', show(r.segs), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
+      } else {
+        if (reset) v.flag(i, `a RST outside the window (SEQ=${seg.seq}, window ${s.rcvNxt}+${s.wnd}) reset the connection`, r.events.map((e) => e.text).join(' | '), 'dropped silently');
+        else if (r.segs.length) v.flag(i, 'a RST outside the window was answered', show(r.segs), 'dropped silently');
+      }
+    }
+    return v.out;
+  },
+};
+
+const syncSyn: Property = {
+  name: 'syn-synchronized',
+  area: 'rst',
+  title: 'a SYN in a synchronized state draws a challenge ACK (RFC 5961) — or, under RFC 793 rules, a RST when in the window',
+  requirements: [],
+  section: '§3.10.7.4 step 4; RFC 5961 §4',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(openingArb, fc.array(fc.tuple(edgeDelta, fc.boolean(), lenArb), { minLength: 1, maxLength: 2 })).map(([kind, syns]): Action[] => [
+        ...establish(kind),
+        ...syns.map(([d, withAck, len]): Action => ({ a: 'inject', probe: 'sync-syn', h: { flags: SYN | (withAck ? ACK : 0), seq: { ref: 'rcvNxt', d }, ack: { ref: 'sndNxt', d: 0 }, len: Math.min(len, 100), to: 'conn' } })),
+        { a: 'advance', ms: 600 },
+      ]),
+    ),
+  check(trace, profile) {
+    const v = violations(this);
+    const st = rcvState(trace);
+    for (const i of probes(trace, 'sync-syn')) {
+      const s = st.get(i);
+      if (!s) continue;
+      const seg = trace[i]!.seg!;
+      const r = within(trace, i, 500).filter((x) => keyOfOut(x.seg) === keyOfIn(seg));
+      const ev = responses(trace, i).events;
+      if (profile.rfc5961) {
+        if (ev.some((e) => e.event!.type === 'reset' || e.event!.type === 'closed') || r.some((x) => x.seg.flags & RST)) v.flag(i, 'a SYN in a synchronized state reset the connection although the profile declares RFC 5961', show(r), 'a challenge ACK');
+        else if (!r.some((x) => (x.seg.flags & (ACK | RST | SYN)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'a SYN in a synchronized state drew no challenge ACK', show(r), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
+      } else {
+        const inWin = seqInWindow(seg.seq, s.rcvNxt, Math.max(s.wnd, 1));
+        if (inWin && !r.some((x) => x.seg.flags & RST)) v.flag(i, 'an in-window SYN did not reset the connection (RFC 793 rules)', show(r), 'RST, connection reset');
+        if (!inWin && !r.some((x) => (x.seg.flags & (ACK | RST)) === ACK)) v.flag(i, 'an out-of-window SYN drew no ACK', show(r), '<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
+      }
+      break; // later SYNs depend on what the first did
+    }
+    return v.out;
+  },
+};
+
+const rstStorm: Property = {
+  name: 'no-rst-for-rst',
+  area: 'rst',
+  title: 'RSTs of every kind, anywhere, are never answered with a RST',
+  requirements: [],
+  section: '§3.5.2',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(openingArb, fc.array(fc.tuple(fc.constantFrom<'conn' | 'closed' | 'fresh'>('conn', 'closed', 'fresh'), hostileArb('conn', { flags: flagsArb.map((f) => f | RST) })), { minLength: 1, maxLength: 5 })).map(([kind, hs]): Action[] => [
+        ...establish(kind),
+        ...hs.map(([to, h]): Action => ({ a: 'inject', h: { ...h, to } })),
+      ]),
+    ),
+  check: () => [],
+};
+
+export const properties: Property[] = [closedPort, listen, syncRst, syncSyn, rstStorm];

@@ -1,0 +1,94 @@
+// Area: segment arrival — the acceptability test, and data transfer with loss, duplication and
+// reordering: in-order exactly-once delivery, never ACK what did not arrive, the peer's window
+// and MSS respected (§3.4, §3.7.1, §3.8.6, §3.10.7.4 steps 1 and 7).
+import fc from 'fast-check';
+import { edgeDelta, establish, lenArb, netArb, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
+import type { Action } from '../src/gen/scenario.js';
+import { ACK, FIN, PSH, RST, describe, segLen } from '../src/wire/segment.js';
+import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
+import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
+import { type Property, probes, violations } from '../src/oracle/property.js';
+import { endedBetween } from './checks.js';
+
+/** §3.4 Table 5, on the stack's receive state as its last ACK shows it. */
+function acceptable(seq: number, len: number, rcvNxt: number, wnd: number): boolean {
+  if (len === 0) return wnd === 0 ? seq === rcvNxt : seqInWindow(seq, rcvNxt, wnd);
+  if (wnd === 0) return false;
+  return seqInWindow(seq, rcvNxt, wnd) || seqInWindow(seqAdd(seq, len - 1), rcvNxt, wnd);
+}
+
+const acceptability: Property = {
+  name: 'acceptability',
+  area: 'segments',
+  title: 'an unacceptable segment is answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and dropped',
+  requirements: [],
+  section: '§3.4 Table 5, §3.10.7.4 step 1',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(openingArb, fc.array(fc.oneof(writeSize.map((n): Action => ({ a: 'peerWrite', n })), writeSize.map((n): Action => ({ a: 'stackWrite', n }))), { maxLength: 3 }), fc.array(fc.tuple(edgeDelta, lenArb, fc.constantFrom(ACK, PSH | ACK, FIN | ACK)), { minLength: 1, maxLength: 3 })).map(([kind, writes, probesSpec]): Action[] => [
+        ...establish(kind),
+        ...writes,
+        { a: 'settle', ms: 3000 },
+        ...probesSpec.flatMap(([d, len, flags]): Action[] => [
+          { a: 'inject', probe: 'unacceptable', h: { flags, seq: { ref: 'rcvNxt', d }, ack: { ref: 'sndNxt', d: 0 }, len: Math.min(len, 1000), to: 'conn' } },
+          { a: 'advance', ms: 500 },
+        ]),
+      ]),
+    ),
+  check(trace) {
+    const v = violations(this);
+    scan(trace, (i, e, w) => {
+      if (e.dir !== 'in' || e.probe !== 'unacceptable' || !e.seg) return;
+      const c = w.conns.get(keyOfIn(e.seg));
+      if (!c || c.lastAck === undefined || c.lastWin === undefined || !c.synAcked || c.stackIss === undefined || c.peerIss === undefined) return;
+      if (seqDelta(c.lastAck, c.peerIss) !== c.covEnd()) return; // an ACK still pending: RCV.NXT is not known exactly
+      if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, c.lastWin)) return;
+      if (endedBetween(trace, i - 1, i + 1)) return;
+      const rcvNxt = c.lastAck;
+      const resp: string[] = [];
+      let ok = false;
+      for (let j = i + 1; j < trace.length; j++) {
+        const x = trace[j]!;
+        if (x.t - e.t > 500 || (x.dir === 'in' && j > i)) break;
+        if (x.dir === 'out' && x.seg && keyOfOut(x.seg) === keyOfIn(e.seg)) {
+          resp.push(describe(x.seg));
+          if ((x.seg.flags & (ACK | RST)) === ACK && x.seg.ack === rcvNxt) ok = true;
+        }
+        if (x.event?.type === 'reset') ok = true; // a concurrent reset makes the question moot
+      }
+      if (!ok) v.flag(i, `unacceptable segment (SEQ=${e.seg.seq} LEN=${segLen(e.seg)}, window ${rcvNxt}+${c.lastWin}) was not answered with an ACK of RCV.NXT`, resp.join(' | ') || '(nothing)', `<SEQ=SND.NXT><ACK=${rcvNxt}><CTL=ACK>`);
+    });
+    return v.out;
+  },
+};
+
+const transfer: Property = {
+  name: 'data-transfer',
+  area: 'segments',
+  title: "data both ways over a lossy, duplicating, reordering network: everything that reached the stack in order is delivered once, and the stack's segments respect the peer's window and MSS",
+  requirements: ['MUST-14', 'MUST-15', 'MUST-16'],
+  section: '§3.7.1, §3.8.6, §3.10.7.4 step 7',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(openingArb, fc.array(fc.oneof({ weight: 2, arbitrary: writeSize.map((n): Action => ({ a: 'peerWrite', n })) }, { weight: 2, arbitrary: writeSize.map((n): Action => ({ a: 'stackWrite', n })) }, { weight: 3, arbitrary: netArb }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2500 }).map((ms): Action => ({ a: 'advance', ms })) }), { minLength: 1, maxLength: 16 })).map(([kind, rest]): Action[] => [
+        ...establish(kind),
+        ...rest,
+        { a: 'settle', ms: 120_000 },
+      ]),
+    ),
+  check(trace) {
+    const v = violations(this);
+    const w = scan(trace, () => undefined);
+    for (const [, c] of w.conns) {
+      if (c.conn === undefined || c.peerIss === undefined || !c.established) continue;
+      if (trace.some((e) => (e.seg && e.seg.flags & RST) || e.event?.type === 'reset' || e.event?.type === 'error')) continue;
+      const end = c.covEnd();
+      const finIn = c.peerFinEnd !== undefined && end >= c.peerFinEnd;
+      const inOrderData = Math.max(0, end - 1 - (finIn ? 1 : 0));
+      if (c.delivered < inOrderData) v.flag(trace.length - 1, `${inOrderData} octets reached the stack in order but only ${c.delivered} were delivered to the application`, undefined, 'every octet received in order is delivered (exactly once)');
+    }
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [acceptability, transfer];

@@ -1,0 +1,86 @@
+// Area: the wire — checksums (MUST-2, MUST-3), unknown options (MUST-5, MUST-6, MUST-64) and an
+// illegal option length (MUST-7). MUST-2 is judged on every segment the stack emits.
+import fc from 'fast-check';
+import { establish, optionsArb, scenarioArb } from '../src/gen/arbitraries.js';
+import type { Action } from '../src/gen/scenario.js';
+import { ACK, PSH, SYN, describe } from '../src/wire/segment.js';
+import { seqAdd } from '../src/wire/seq.js';
+import { type Property, probes, responses, violations, within } from '../src/oracle/property.js';
+
+const abs = (d: number) => ({ ref: 'abs' as const, d });
+
+const checksum: Property = {
+  name: 'bad-checksum-dropped',
+  area: 'wire',
+  title: 'a segment whose checksum does not verify is treated as lost: no answer, no delivery',
+  requirements: ['MUST-2', 'MUST-3'],
+  section: '§3.1',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 0xffffffff }), fc.boolean()).map(([len, x, onConn]): Action[] =>
+        onConn
+          ? [...establish('stack-passive'), { a: 'inject', probe: 'bad-checksum', h: { flags: PSH | ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len, badChecksum: true, to: 'conn' } }, { a: 'advance', ms: 600 }]
+          : [{ a: 'stackListen' }, { a: 'inject', probe: 'bad-checksum', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, badChecksum: true, to: 'fresh', n: 1 } }, { a: 'advance', ms: 600 }],
+      ),
+    ),
+  check(trace) {
+    const v = violations(this);
+    for (const i of probes(trace, 'bad-checksum')) {
+      const segs = within(trace, i, 600);
+      const ev = responses(trace, i).events;
+      if (segs.length || ev.length) v.flag(i, 'a segment with a bad checksum was processed', [...segs.map((s) => describe(s.seg)), ...ev.map((e) => e.text)].join(' | '), 'silently discarded', ['MUST-3']);
+    }
+    return v.out;
+  },
+};
+
+const unknownOptions: Property = {
+  name: 'unknown-options',
+  area: 'wire',
+  title: 'options of unknown kinds, at any alignment, are skipped: the SYN is answered as usual',
+  requirements: ['MUST-5', 'MUST-6', 'MUST-64'],
+  section: '§3.1, §3.2',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(optionsArb, fc.integer({ min: 0, max: 0xffffffff })).map(([options, x]): Action[] => [
+        { a: 'stackListen' },
+        { a: 'inject', probe: 'opt-syn', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, options: [{ kind: 'nop' }, ...options], to: 'fresh', n: 2 } },
+      ]),
+    ),
+  check(trace) {
+    const v = violations(this);
+    for (const i of probes(trace, 'opt-syn')) {
+      const s = trace[i]!.seg!;
+      const r = responses(trace, i).segs;
+      if (!r.some((x) => (x.seg.flags & (SYN | ACK)) === (SYN | ACK) && x.seg.ack === seqAdd(s.seq, 1))) v.flag(i, 'a SYN with unknown options was not answered with SYN,ACK', r.map((x) => describe(x.seg)).join(' | ') || '(nothing)', 'SYN,ACK (unknown options skipped)');
+    }
+    return v.out;
+  },
+};
+
+const badOptionLength: Property = {
+  name: 'illegal-option-length',
+  area: 'wire',
+  title: 'a segment with an illegal option length (0, or past the header) does not take the stack down',
+  requirements: ['MUST-7'],
+  section: '§3.1',
+  scenario: () =>
+    scenarioArb(
+      fc.tuple(fc.constantFrom([99, 0, 1, 1], [2, 0, 5, 180], [8, 40, 0, 0], [99, 1, 1, 1]), fc.integer({ min: 0, max: 0xffffffff })).map(([raw, x]): Action[] => [
+        ...establish('stack-passive'),
+        { a: 'inject', probe: 'bad-optlen', h: { flags: PSH | ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len: 10, options: [{ kind: 'raw', bytes: Uint8Array.from(raw) }], to: 'conn' } },
+        { a: 'inject', probe: 'alive', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'fresh', n: 3 } },
+      ]),
+    ),
+  check(trace) {
+    const v = violations(this);
+    for (const i of probes(trace, 'alive')) {
+      const s = trace[i]!.seg!;
+      const r = responses(trace, i).segs;
+      if (!r.some((x) => (x.seg.flags & (SYN | ACK)) === (SYN | ACK) && x.seg.ack === seqAdd(s.seq, 1))) v.flag(i, 'after a segment with an illegal option length the stack no longer answers a new SYN', r.map((x) => describe(x.seg)).join(' | ') || '(nothing)', 'SYN,ACK');
+    }
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [checksum, unknownOptions, badOptionLength];

@@ -1,0 +1,74 @@
+// Scenarios: what the suite does to a stack. The peer is a reference TCP host; between the two
+// sits a network the scenario controls (deliver, drop, duplicate, reorder), and the scenario may
+// inject hostile segments computed relative to the peer's view of the connection.
+import type { TcpOption } from '../wire/segment.js';
+
+export const STACK_PORT = 80;
+export const PEER_PORT = 40000;
+export const CLOSED_PORT = 81;
+export const STACK_ADDR = '10.0.0.1';
+export const PEER_ADDR = '10.0.0.2';
+/** Spoofed sources live here; nothing answers for them. */
+export const SPOOF_NET = '10.66.';
+
+export interface Hostile {
+  flags: number;
+  /** rcvNxt: what the stack expects next from the peer; peerIss: the peer's ISN; abs: a literal. */
+  seq: { ref: 'rcvNxt' | 'peerIss' | 'abs'; d: number };
+  /** sndNxt / sndUna: the stack's send point as the peer has seen / acknowledged it; iss: the stack's ISN. */
+  ack: { ref: 'sndNxt' | 'sndUna' | 'iss' | 'abs'; d: number };
+  len: number;
+  window?: number;
+  options?: TcpOption[];
+  badChecksum?: boolean;
+  /** conn: the scenario's connection; closed: a port nobody listens on; fresh: the listener, from a new peer port; spoof: the listener, from a spoofed address. */
+  to: 'conn' | 'closed' | 'fresh' | 'spoof';
+  /** For fresh/spoof: which of them (port offset). */
+  n?: number;
+}
+
+export type Action =
+  | { a: 'stackListen' }
+  | { a: 'stackConnect' }
+  | { a: 'peerListen' }
+  | { a: 'peerConnect' }
+  | { a: 'stackWrite'; n: number }
+  | { a: 'peerWrite'; n: number }
+  | { a: 'stackShutdown' }
+  | { a: 'stackClose' }
+  | { a: 'stackAbort' }
+  | { a: 'peerClose' }
+  | { a: 'peerAbort' }
+  | { a: 'net'; dir: 'toStack' | 'toPeer'; op: 'deliver' | 'drop' | 'dup'; i: number }
+  /** Drop everything in flight in one direction. */
+  | { a: 'lose'; dir: 'toStack' | 'toPeer' }
+  | { a: 'advance'; ms: number }
+  | { a: 'inject'; h: Hostile; probe?: string }
+  /** Deliver everything in flight both ways and let timers run, up to ms of time. */
+  | { a: 'settle'; ms?: number; lossy?: 'toStack' | 'toPeer' };
+
+export interface Scenario {
+  /** The peer's ISN (biased to the 2^32 wrap by the generators). */
+  peerIsn: number;
+  /** The peer's receive buffer (its window) and its MSS option (undefined: it sends none). */
+  peerWindow: number;
+  peerMss: number | undefined;
+  actions: Action[];
+}
+
+export function describeAction(x: Action): string {
+  switch (x.a) {
+    case 'net': return `${x.op} ${x.dir}[${x.i}]`;
+    case 'lose': return `lose all ${x.dir}`;
+    case 'advance': return `advance ${x.ms} ms`;
+    case 'stackWrite':
+    case 'peerWrite': return `${x.a} ${x.n}`;
+    case 'inject': return `inject${x.probe ? `(${x.probe})` : ''} flags=${x.h.flags} seq=${x.h.seq.ref}${x.h.seq.d >= 0 ? '+' : ''}${x.h.seq.d} ack=${x.h.ack.ref}${x.h.ack.d >= 0 ? '+' : ''}${x.h.ack.d} len=${x.h.len} to=${x.h.to}`;
+    case 'settle': return `settle${x.ms ? ` ${x.ms} ms` : ''}${x.lossy ? ` losing ${x.lossy}` : ''}`;
+    default: return x.a;
+  }
+}
+
+/** Payload octets are a function of their sequence number, so misplaced delivery is visible. */
+export const byteAt = (seq: number): number => (Math.imul(seq >>> 0, 2654435761) >>> 24) & 0xff;
+export const bytesAt = (seq: number, n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => byteAt((seq + i) >>> 0));

@@ -1,0 +1,121 @@
+// Runs properties against a stack with fast-check, judges every trace with the property's check
+// and the invariants, separates declared deviations from violations, and keeps the shrunk
+// counterexample with its trace.
+import fc from 'fast-check';
+import type { StackAdapter, StackProfile } from '../stacks/adapter.js';
+import { AdapterError, type TraceEntry } from '../trace/runner.js';
+import { describeAction, type Scenario } from '../gen/scenario.js';
+import { execute } from './execute.js';
+import { checkInvariants } from './invariants.js';
+import type { Property } from './property.js';
+import type { Violation } from './types.js';
+
+export interface Counterexample {
+  scenario: Scenario;
+  trace: TraceEntry[];
+  violations: Violation[];
+  seed: number;
+  path: string;
+  shrinks: number;
+  /** What the stack adapter reported about the instance (e.g. a perturbation), for exact replay. */
+  stackDetail?: unknown;
+}
+
+export interface PropertyResult {
+  property: string;
+  area: string;
+  title: string;
+  requirements: string[];
+  section: string;
+  status: 'pass' | 'fail' | 'skip' | 'error';
+  runs: number;
+  seed: number;
+  skipReason?: string;
+  error?: string;
+  /** Violations that match a deviation the stack's profile declares. */
+  declared: Array<Violation & { reason: string }>;
+  counterexample?: Counterexample;
+  /** Wall ms until the first failing run was seen. */
+  msToFailure?: number;
+  elapsedMs: number;
+}
+
+export interface EngineOptions {
+  runs?: number;
+  seed?: number;
+  callTimeoutMs?: number;
+}
+
+/** Judge one trace: the property's own check, the invariants, and malformed output. */
+export function judge(p: Property | undefined, trace: TraceEntry[], profile: StackProfile, wire: Violation[] = []): Violation[] {
+  return [...wire, ...checkInvariants(trace, profile), ...(p ? p.check(trace, profile) : [])];
+}
+
+/** Split violations into real ones and those the profile declares as deviations (by requirement id or check name). */
+export function classify(vs: Violation[], profile: StackProfile): { real: Violation[]; declared: Array<Violation & { reason: string }> } {
+  const real: Violation[] = [];
+  const declared: Array<Violation & { reason: string }> = [];
+  for (const v of vs) {
+    const d = profile.deviations.find((d) => d.requirement === v.property || v.requirements.includes(d.requirement));
+    if (d) declared.push({ ...v, reason: d.reason });
+    else real.push(v);
+  }
+  return { real, declared };
+}
+
+export async function runProperty(p: Property, adapter: StackAdapter, opts: EngineOptions = {}): Promise<PropertyResult> {
+  const t0 = Date.now();
+  const seed = opts.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
+  const runs = opts.runs ?? 100;
+  const base = { property: p.name, area: p.area, title: p.title, requirements: p.requirements, section: p.section, runs, seed, declared: [] as Array<Violation & { reason: string }> };
+  const skip = p.skip?.(adapter.profile);
+  if (skip) return { ...base, status: 'skip', skipReason: skip, runs: 0, elapsedMs: 0 };
+  const profile = adapter.profile;
+  const execOpts = opts.callTimeoutMs === undefined ? {} : { callTimeoutMs: opts.callTimeoutMs };
+  let adapterError: AdapterError | undefined;
+  let firstFailure: number | undefined;
+  const declared = new Map<string, Violation & { reason: string }>();
+  const prop = fc.asyncProperty(p.scenario(profile), async (sc) => {
+    if (adapterError) return true; // stop exploring: the verdict is already "adapter error"
+    let ex;
+    adapter.reseed?.(JSON.stringify(sc));
+    try {
+      ex = await execute(sc, adapter, execOpts);
+    } catch (e) {
+      if (e instanceof AdapterError) {
+        adapterError = e;
+        return true;
+      }
+      throw e;
+    }
+    const { real, declared: dev } = classify(judge(p, ex.trace, profile, ex.wire), profile);
+    for (const d of dev) declared.set(`${d.property}:${d.message.replace(/\d+/g, 'N')}`, d);
+    if (real.length) {
+      firstFailure ??= Date.now() - t0;
+      return false;
+    }
+    return true;
+  });
+  const out = await fc.check(prop, { numRuns: runs, seed, endOnFailure: false });
+  const elapsedMs = (): number => Date.now() - t0;
+  if (adapterError) return { ...base, status: 'error', error: adapterError.message, declared: [...declared.values()], elapsedMs: elapsedMs() };
+  if (!out.failed) return { ...base, status: 'pass', declared: [...declared.values()], elapsedMs: elapsedMs() };
+  if (!out.counterexample) return { ...base, status: 'error', error: `fast-check failed without a counterexample: ${String(out.errorInstance ?? out.failures)}`, declared: [...declared.values()], elapsedMs: elapsedMs() };
+  const scenario = out.counterexample[0] as Scenario;
+  adapter.reseed?.(JSON.stringify(scenario));
+  const stackDetail = adapter.current?.();
+  const ex = await execute(scenario, adapter, execOpts);
+  const { real } = classify(judge(p, ex.trace, profile, ex.wire), profile);
+  return {
+    ...base,
+    status: 'fail',
+    declared: [...declared.values()],
+    counterexample: { scenario, trace: ex.trace, violations: real, seed: out.seed, path: out.counterexamplePath ?? '', shrinks: out.numShrinks, ...(stackDetail !== undefined ? { stackDetail } : {}) },
+    ...(firstFailure !== undefined ? { msToFailure: firstFailure } : {}),
+    elapsedMs: elapsedMs(),
+  };
+}
+
+export function describeScenario(sc: Scenario): string {
+  return [`peer ISN ${sc.peerIsn}, window ${sc.peerWindow}, MSS ${sc.peerMss ?? 'none'}`, ...sc.actions.map(describeAction)].join('; ');
+}

@@ -1,0 +1,244 @@
+// Runs a scenario against a stack with a reference peer, recording the trace the oracle judges.
+import { decode, encode } from '../wire/codec.js';
+import { ACK, SYN, type Segment, describe } from '../wire/segment.js';
+import { seqAdd } from '../wire/seq.js';
+import type { ConnId, StackAdapter, StackEvent, StackInstance } from '../stacks/adapter.js';
+import { ReferenceHost } from '../stacks/reference/host.js';
+import { AdapterError, type TraceEntry, guard } from '../trace/runner.js';
+import { type Action, CLOSED_PORT, type Hostile, PEER_ADDR, PEER_PORT, SPOOF_NET, STACK_ADDR, STACK_PORT, type Scenario, bytesAt } from '../gen/scenario.js';
+import type { Violation } from './types.js';
+
+export interface ExecOptions {
+  callTimeoutMs?: number;
+  /** Default time budget of a settle action. */
+  settleMs?: number;
+}
+
+export interface Execution {
+  trace: TraceEntry[];
+  /** Malformed packets from the stack (MUST-2 and friends). */
+  wire: Violation[];
+}
+
+const peerTuple = { localPort: PEER_PORT, remote: { addr: STACK_ADDR, port: STACK_PORT } };
+
+export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOptions = {}): Promise<Execution> {
+  const callMs = opts.callTimeoutMs ?? 5000;
+  const settleDefault = opts.settleMs ?? 20_000;
+  const trace: TraceEntry[] = [];
+  const wire: Violation[] = [];
+  const peer = new ReferenceHost({
+    addr: PEER_ADDR,
+    model: { isn: () => sc.peerIsn, rcvBuf: sc.peerWindow, mss: sc.peerMss ?? 536, offerMss: sc.peerMss !== undefined, delayedAck: false },
+  });
+  const toStack: Segment[] = [];
+  const toPeer: Segment[] = [];
+  let now = 0;
+  let lastConn: ConnId | undefined;
+  let stackIss: number | undefined;
+  const issByPort = new Map<number, number>();
+  let peerConn: ConnId | undefined;
+  const wallStart = Date.now();
+  const inst: StackInstance = await guard(() => adapter.create({ addr: STACK_ADDR }), callMs, 'create()');
+  const clockNow = (): number => (inst.clock === 'real' ? Date.now() - wallStart : now);
+
+  const collect = async (): Promise<void> => {
+    const out = await guard(() => inst.drain(), callMs, 'drain()');
+    if (!out || !Array.isArray(out.packets) || !Array.isArray(out.events)) throw new AdapterError(`drain() returned ${JSON.stringify(out)}, expected { packets: [], events: [] }`);
+    now = clockNow();
+    for (const p of out.packets) {
+      if (!(p instanceof Uint8Array)) throw new AdapterError(`drain() returned a packet that is not a Uint8Array: ${String(p)}`);
+      const r = decode(p);
+      if (!r.ok) {
+        trace.push({ t: now, dir: 'out', text: `malformed packet (${r.error.kind}): ${Buffer.from(p).toString('hex')}` });
+        wire.push({ property: 'wire-format', requirements: r.error.kind === 'bad-tcp-checksum' ? ['MUST-2'] : [], section: '§3.1', message: `the stack emitted a malformed packet: ${r.error.kind}: ${r.error.detail}`, at: trace.length - 1, offending: Buffer.from(p).toString('hex') });
+        continue;
+      }
+      const s = r.segment;
+      trace.push({ t: now, dir: 'out', text: describe(s), seg: s });
+      if (s.flags & SYN && s.dstPort === PEER_PORT && stackIss === undefined) stackIss = s.seq;
+      if (s.flags & SYN) issByPort.set(s.dstPort, s.seq);
+      // Only the peer host's connection is wired up; other destinations (fresh ports, spoofed sources) are a black hole.
+      if (s.dst === PEER_ADDR && s.dstPort === PEER_PORT) toPeer.push(s);
+    }
+    for (const ev of out.events as StackEvent[]) {
+      trace.push({ t: now, dir: 'event', text: `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''} (conn ${ev.conn})`, event: ev });
+      if (ev.type === 'accepted' || ev.type === 'connected') lastConn = ev.conn;
+    }
+    collectPeer();
+  };
+  const collectPeer = (): void => {
+    const out = peer.drain();
+    for (const p of out.packets) {
+      const r = decode(p);
+      if (r.ok) toStack.push(r.segment);
+    }
+    for (const ev of out.events) if (ev.type === 'accepted' || ev.type === 'connected') peerConn = ev.conn;
+    peerTcb();
+  };
+  const deliverToStack = async (s: Segment, probe?: string): Promise<void> => {
+    trace.push({ t: now, dir: 'in', text: describe(s), seg: s, ...(probe ? { probe } : {}) });
+    await guard(() => inst.deliver(encode(s)), callMs, 'deliver()');
+    await collect();
+  };
+  const deliverToPeer = (s: Segment): void => {
+    peer.deliverSegment(s);
+    collectPeer();
+  };
+  const advance = async (ms: number): Promise<void> => {
+    if (ms <= 0) return;
+    trace.push({ t: now, dir: 'time', text: `+${ms} ms`, ms });
+    if (inst.clock === 'virtual') {
+      const adv = inst.advance?.bind(inst);
+      if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');
+      await guard(() => adv(ms), callMs, `advance(${ms})`);
+      now += ms;
+    } else await new Promise((r) => setTimeout(r, ms));
+    peer.advance(ms);
+    await collect();
+  };
+  const call = async (name: 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort', data?: Uint8Array): Promise<void> => {
+    const entry: TraceEntry = { t: now, dir: 'call', text: `call ${name}${data ? ` (${data.length} octets)` : ''}`, call: { name } };
+    if (name === 'listen') {
+      entry.call!.port = STACK_PORT;
+      trace.push(entry);
+      await guard(() => inst.listen(STACK_PORT), callMs, 'listen()');
+    } else if (name === 'connect') {
+      const remote = { addr: PEER_ADDR, port: PEER_PORT };
+      Object.assign(entry.call!, { port: STACK_PORT, remote });
+      trace.push(entry);
+      const id = await guard(() => inst.connect(STACK_PORT, remote), callMs, 'connect()');
+      if (typeof id !== 'string') throw new AdapterError(`connect() returned ${JSON.stringify(id)}, expected a connection id string`);
+      entry.call!.conn = id;
+      lastConn = id;
+    } else {
+      if (lastConn === undefined) return; // nothing to act on yet: the action is a no-op
+      const conn = lastConn;
+      entry.call!.conn = conn;
+      if (data) entry.call!.data = data;
+      trace.push(entry);
+      if (name === 'write') await guard(() => inst.write(conn, data!), callMs, 'write()');
+      else await guard(() => inst[name](conn), callMs, `${name}()`);
+    }
+    await collect();
+  };
+  const nextTimer = async (): Promise<number | undefined> => {
+    let best = peer.nextTimer();
+    if (inst.clock === 'virtual' && inst.nextTimer) {
+      const next = inst.nextTimer.bind(inst);
+      const s = await guard(() => next(), callMs, 'nextTimer()');
+      if (s !== undefined && (best === undefined || s < best)) best = s;
+    } else if (inst.clock === 'virtual') best = best === undefined ? 10 : Math.min(best, 10);
+    else best = best === undefined ? 2 : Math.min(best, 2);
+    return best;
+  };
+  // The peer's last view of the connection survives its deletion (e.g. after LAST-ACK).
+  let lastPeerTcb: ReturnType<typeof peer.tcb>;
+  const peerTcb = () => {
+    const t = peer.tcb(peerTuple);
+    if (t) lastPeerTcb = t;
+    return t ?? lastPeerTcb;
+  };
+
+  const hostile = (h: Hostile): Segment => {
+    const srcPort = h.to === 'fresh' || h.to === 'spoof' ? 41000 + (h.n ?? 0) : PEER_PORT;
+    const t = srcPort === PEER_PORT ? peerTcb() : undefined;
+    const rcvNxt = t && t.state !== 'SYN-SENT' ? t.sndNxt : sc.peerIsn;
+    const base = (r: Hostile['ack']['ref'] | Hostile['seq']['ref']): number => {
+      switch (r) {
+        case 'rcvNxt': return rcvNxt;
+        case 'peerIss': return sc.peerIsn;
+        case 'sndNxt': return t && t.state !== 'LISTEN' && t.state !== 'SYN-SENT' ? t.rcvNxt : seqAdd(stackIss ?? 0, 1);
+        case 'sndUna': return t && t.state !== 'LISTEN' && t.state !== 'SYN-SENT' ? seqAdd(t.rcvNxt, -(t.rcvUnread.length)) : seqAdd(stackIss ?? 0, 1);
+        case 'iss': return issByPort.get(srcPort) ?? 0;
+        default: return 0;
+      }
+    };
+    const seq = seqAdd(base(h.seq.ref), h.seq.d);
+    const ack = seqAdd(base(h.ack.ref), h.ack.d);
+    const src = h.to === 'spoof' ? `${SPOOF_NET}${((h.n ?? 0) >> 8) & 0xff}.${(h.n ?? 0) & 0xff}` : PEER_ADDR;
+    return {
+      src, dst: STACK_ADDR, srcPort, dstPort: h.to === 'closed' ? CLOSED_PORT : STACK_PORT,
+      seq, ack: h.flags & ACK ? ack : 0, flags: h.flags, window: h.window ?? 65535, urgent: 0,
+      options: h.options ?? [], payload: bytesAt(seqAdd(seq, h.flags & SYN ? 1 : 0), h.len),
+      ...(h.badChecksum ? { badChecksum: true } : {}),
+    };
+  };
+
+  const settle = async (budget: number, lossy?: 'toStack' | 'toPeer'): Promise<void> => {
+    const start = clockNow();
+    for (let rounds = 0; rounds < 2000; rounds++) {
+      let moved = false;
+      while (toStack.length) {
+        const s = toStack.shift()!;
+        moved = true;
+        if (lossy !== 'toStack') await deliverToStack(s);
+      }
+      while (toPeer.length) {
+        const s = toPeer.shift()!;
+        moved = true;
+        if (lossy !== 'toPeer') deliverToPeer(s);
+      }
+      if (moved) continue;
+      const left = budget - (clockNow() - start);
+      if (left <= 0) return;
+      const nt = await nextTimer();
+      if (nt === undefined || nt > left) return;
+      await advance(Math.max(1, Math.ceil(nt)));
+    }
+  };
+
+  const act = async (x: Action): Promise<void> => {
+    switch (x.a) {
+      case 'stackListen': return call('listen');
+      case 'stackConnect': return call('connect');
+      case 'stackWrite': return call('write', Uint8Array.from({ length: x.n }, (_, i) => (i * 7 + x.n) & 0xff));
+      case 'stackShutdown': return call('shutdown');
+      case 'stackClose': return call('close');
+      case 'stackAbort': return call('abort');
+      case 'peerListen':
+        try { peer.listen(PEER_PORT); } catch { /* already listening */ }
+        return;
+      case 'peerConnect':
+        try { peerConn = peer.connect(PEER_PORT, { addr: STACK_ADDR, port: STACK_PORT }); } catch { /* exists */ }
+        return collectPeer();
+      case 'peerWrite': {
+        const t = peerTcb();
+        if (!t || peerConn === undefined) return;
+        const start = seqAdd(t.sndBufSeq, t.sndBuf.length);
+        try { peer.write(peerConn, bytesAt(start, x.n)); } catch { return; }
+        return collectPeer();
+      }
+      case 'peerClose':
+        if (peerConn !== undefined) try { peer.close(peerConn); } catch { /* gone */ }
+        return collectPeer();
+      case 'peerAbort':
+        if (peerConn !== undefined) try { peer.abort(peerConn); } catch { /* gone */ }
+        return collectPeer();
+      case 'net': {
+        const q = x.dir === 'toStack' ? toStack : toPeer;
+        if (q.length === 0) return;
+        const i = x.i % q.length;
+        const s = q[i]!;
+        if (x.op !== 'dup') q.splice(i, 1);
+        if (x.op === 'drop') return;
+        if (x.dir === 'toStack') await deliverToStack(s);
+        else deliverToPeer(s);
+        return;
+      }
+      case 'lose':
+        (x.dir === 'toStack' ? toStack : toPeer).length = 0;
+        return;
+      case 'advance': return advance(x.ms);
+      case 'inject': return deliverToStack(hostile(x.h), x.probe);
+      case 'settle': return settle(x.ms ?? settleDefault, x.lossy);
+    }
+  };
+
+  try {
+    for (const x of sc.actions) await act(x);
+  } finally {
+    await guard(() => inst.destroy(), callMs, 'destroy()').catch(() => undefined);
+  }
+  return { trace, wire };
+}

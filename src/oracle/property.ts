@@ -1,0 +1,61 @@
+// A property: a scenario generator and a judgment, tagged with RFC 9293 requirement ids. The
+// invariants of invariants.ts are judged on every property's traces as well.
+import type fc from 'fast-check';
+import type { Segment } from '../wire/segment.js';
+import type { StackProfile } from '../stacks/adapter.js';
+import type { TraceEntry } from '../trace/runner.js';
+import type { Scenario } from '../gen/scenario.js';
+import type { Violation } from './types.js';
+
+export interface Property {
+  name: string;
+  /** The properties/ file it lives in. */
+  area: string;
+  title: string;
+  requirements: string[];
+  section: string;
+  scenario: (profile: StackProfile) => fc.Arbitrary<Scenario>;
+  check: (trace: TraceEntry[], profile: StackProfile) => Violation[];
+  /** A reason to skip on this stack, or undefined to run. */
+  skip?: (profile: StackProfile) => string | undefined;
+}
+
+/** Helper bound to one property: makes violations carrying its tags. */
+export function violations(p: Pick<Property, 'name' | 'requirements' | 'section'>) {
+  const out: Violation[] = [];
+  return {
+    out,
+    flag(at: number, message: string, offending?: string, allowed?: string, requirements = p.requirements): void {
+      out.push({ property: p.name, requirements, section: p.section, message, at, ...(offending ? { offending } : {}), ...(allowed ? { allowed } : {}) });
+    },
+  };
+}
+
+const isInput = (e: TraceEntry): boolean => e.dir === 'in' || e.dir === 'call' || e.dir === 'time';
+
+/** Everything the stack emitted in response to entry i: up to the next input. */
+export function responses(trace: TraceEntry[], i: number): { segs: Array<{ at: number; seg: Segment }>; events: TraceEntry[] } {
+  const segs: Array<{ at: number; seg: Segment }> = [];
+  const events: TraceEntry[] = [];
+  for (let j = i + 1; j < trace.length && !isInput(trace[j]!); j++) {
+    const e = trace[j]!;
+    if (e.dir === 'out' && e.seg) segs.push({ at: j, seg: e.seg });
+    if (e.dir === 'event') events.push(e);
+  }
+  return { segs, events };
+}
+
+/** Segments the stack emitted within ms after entry i (crossing time advances, stopping at other inputs unless through is set). */
+export function within(trace: TraceEntry[], i: number, ms: number): Array<{ at: number; seg: Segment }> {
+  const t0 = trace[i]!.t;
+  const out: Array<{ at: number; seg: Segment }> = [];
+  for (let j = i + 1; j < trace.length; j++) {
+    const e = trace[j]!;
+    if (e.t - t0 > ms) break;
+    if (e.dir === 'out' && e.seg) out.push({ at: j, seg: e.seg });
+  }
+  return out;
+}
+
+export const probes = (trace: TraceEntry[], name: string): number[] =>
+  trace.flatMap((e, i) => (e.dir === 'in' && e.probe === name ? [i] : []));

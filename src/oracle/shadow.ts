@@ -1,0 +1,271 @@
+// The shadow: what the trace says about each connection of the stack under test. Values the
+// stack chooses (ISN, window, MSS, segmentation) are bound from what it sent, never predicted.
+import { ACK, FIN, RST, SYN, type Segment, mssOf, segLen } from '../wire/segment.js';
+import { seqDelta } from '../wire/seq.js';
+import type { ConnId } from '../stacks/adapter.js';
+import type { TraceEntry } from '../trace/runner.js';
+
+export const tupleKey = (stackPort: number, peerAddr: string, peerPort: number): string => `${stackPort}|${peerAddr}|${peerPort}`;
+export const keyOfOut = (s: Segment): string => tupleKey(s.srcPort, s.dst, s.dstPort);
+export const keyOfIn = (s: Segment): string => tupleKey(s.dstPort, s.src, s.srcPort);
+
+/** One incarnation of a connection as seen on the wire. Offsets are relative to the ISNs. */
+export class ConnShadow {
+  stackIss: number | undefined;
+  peerIss: number | undefined;
+  /** Highest sequence offset the stack has sent (SYN = 1). */
+  stackMax = 0;
+  /** Data bytes the stack has sent, by data offset (0 = first octet after the SYN). */
+  readonly stackBytes = new Map<number, number>();
+  /** Offset of the stack's FIN octet. */
+  stackFinOff: number | undefined;
+  /** Highest valid ACK from the peer (offset from stackIss): the stack's SND.UNA. */
+  peerAckMax = 0;
+  /** Rightmost edge the peer has offered (offset from stackIss). */
+  peerEdge: number | undefined;
+  peerMss: number | undefined;
+  /** SYN sequence numbers the peer has sent on this tuple. */
+  readonly peerSyns = new Set<number>();
+  /** Intervals [from, to) of the peer's sequence space that reached the stack (offsets from peerIss). */
+  cov: Array<[number, number]> = [];
+  /** Data bytes the peer sent, by data offset; several candidates when segments disagreed. */
+  readonly peerBytes = new Map<number, Set<number>>();
+  /** The peer acknowledged the stack's SYN. */
+  synAcked = false;
+  /** Something happened that may end this incarnation (RST either way, new peer SYN, close events). */
+  mayHaveEnded = true;
+  /** Application side. */
+  conn: ConnId | undefined;
+  established = false;
+  closeCalled = false;
+  written: number[] = [];
+  delivered = 0;
+  /** The stack's last ACK value and window (its RCV.NXT and RCV.WND as far as the wire shows). */
+  lastAck: number | undefined;
+  lastWin: number | undefined;
+  /** Trace index and time of the stack's first FIN, of its ACK of the peer's FIN, of the peer's ACK of its FIN. */
+  stackFinIdx: number | undefined;
+  ackedPeerFin: { idx: number; t: number } | undefined;
+  peerAckedFinAt: number | undefined;
+  /** Time the stack entered TIME-WAIT as the wire shows it: it sent its FIN first, then both FINs were acknowledged. */
+  timeWaitAt: number | undefined;
+  lastPeerFinAt: number | undefined;
+
+  /** Every segment the peer sent on this tuple (kept across incarnations to rebuild coverage). */
+  readonly inLog: Segment[] = [];
+
+  /** Bind the peer's ISN and rebuild what reached the stack relative to it. */
+  setPeerIss(iss: number): void {
+    this.peerIss = iss;
+    this.cov = [];
+    this.peerBytes.clear();
+    for (const s of this.inLog) this.addCoverage(s);
+    const syn = this.inLog.find((s) => s.flags & SYN && s.seq === iss);
+    this.peerMss = syn ? (mssOf(syn) ?? 536) : undefined;
+  }
+
+  addCoverage(s: Segment): void {
+    if (this.peerIss === undefined) return;
+    const from = seqDelta(s.seq, this.peerIss);
+    const len = segLen(s);
+    if (len === 0 || from <= -65536 || from >= 1 << 30) return;
+    this.cov.push([from, from + len]);
+    const dataStart = from + (s.flags & SYN ? 1 : 0);
+    for (let i = 0; i < s.payload.length; i++) {
+      const k = dataStart - 1 + i;
+      if (k < 0) continue;
+      let set = this.peerBytes.get(k);
+      if (!set) this.peerBytes.set(k, (set = new Set()));
+      set.add(s.payload[i]!);
+    }
+  }
+
+  /** The peer's contiguous sequence space that reached the stack, from the SYN (offset 0). */
+  covEnd(): number {
+    let end = 0;
+    const sorted = [...this.cov].sort((a, b) => a[0] - b[0]);
+    for (const [a, b] of sorted) {
+      if (a > end) break;
+      end = Math.max(end, b);
+    }
+    return end;
+  }
+
+  newIncarnation(): void {
+    this.stackIss = undefined;
+    this.peerIss = undefined;
+    this.stackMax = 0;
+    this.stackBytes.clear();
+    this.stackFinOff = undefined;
+    this.peerAckMax = 0;
+    this.peerEdge = undefined;
+    this.peerMss = undefined;
+    this.cov = [];
+    this.peerBytes.clear();
+    this.synAcked = false;
+    this.timeWaitAt = undefined;
+    this.stackFinIdx = undefined;
+    this.ackedPeerFin = undefined;
+    this.peerAckedFinAt = undefined;
+    this.lastAck = undefined;
+    this.lastWin = undefined;
+  }
+
+  private noteTimeWait(): void {
+    if (this.timeWaitAt !== undefined || this.stackFinIdx === undefined || !this.ackedPeerFin || this.peerAckedFinAt === undefined) return;
+    if (this.stackFinIdx < this.ackedPeerFin.idx) this.timeWaitAt = Math.max(this.ackedPeerFin.t, this.peerAckedFinAt);
+  }
+
+  /** Called with each stack segment: FIN and ACK bookkeeping for TIME-WAIT. */
+  noteOut(s: Segment, idx: number, t: number): void {
+    if (s.flags & FIN && this.stackFinIdx === undefined) this.stackFinIdx = idx;
+    if (s.flags & ACK) {
+      this.lastAck = s.ack;
+      this.lastWin = s.window;
+      if (this.peerFinEnd !== undefined && this.peerIss !== undefined && seqDelta(s.ack, this.peerIss) >= this.peerFinEnd && !this.ackedPeerFin) this.ackedPeerFin = { idx, t };
+    }
+    this.noteTimeWait();
+  }
+
+  /** Called with each peer segment. */
+  noteIn(s: Segment, t: number): void {
+    if (s.flags & FIN && this.peerIss !== undefined) {
+      const end = seqDelta(s.seq, this.peerIss) + segLen(s);
+      if (this.peerFinEnd === undefined) this.peerFinEnd = end;
+    }
+    if (s.flags & ACK && this.stackIss !== undefined && this.stackFinOff !== undefined && seqDelta(s.ack, this.stackIss) > this.stackFinOff && this.peerAckedFinAt === undefined && seqDelta(s.ack, this.stackIss) <= this.stackMax) this.peerAckedFinAt = t;
+    this.noteTimeWait();
+  }
+
+  /** End offset (after the FIN) of the peer's first FIN, relative to peerIss. */
+  peerFinEnd: number | undefined;
+}
+
+/** Walks a trace, keeping a shadow per 4-tuple, and calls back per entry with the shadow before it is updated. */
+export class ShadowWalker {
+  readonly conns = new Map<string, ConnShadow>();
+  readonly byConn = new Map<ConnId, string>();
+
+  get(key: string): ConnShadow {
+    let c = this.conns.get(key);
+    if (!c) {
+      c = new ConnShadow();
+      this.conns.set(key, c);
+    }
+    return c;
+  }
+
+  forConn(id: ConnId): ConnShadow | undefined {
+    const k = this.byConn.get(id);
+    return k === undefined ? undefined : this.conns.get(k);
+  }
+
+  /** Update the shadow with one entry (after the judges looked at it). */
+  apply(e: TraceEntry, idx = -1): void {
+    if (e.dir === 'in' && e.seg) this.applyIn(e.seg, e.t);
+    else if (e.dir === 'out' && e.seg) this.applyOut(e.seg, e.t, idx);
+    else if (e.dir === 'call' && e.call) this.applyCall(e);
+    else if (e.dir === 'event' && e.event) this.applyEvent(e);
+  }
+
+  private applyIn(s: Segment, t: number): void {
+    const c = this.get(keyOfIn(s));
+    c.inLog.push(s);
+    if (s.flags & RST) c.mayHaveEnded = true;
+    if (s.flags & SYN) {
+      c.peerSyns.add(s.seq);
+      if (!(s.flags & ACK) && c.peerIss !== s.seq) c.mayHaveEnded = true;
+      const acksOurSyn = !!(s.flags & ACK) && c.stackIss !== undefined && seqDelta(s.ack, c.stackIss) === 1;
+      if (c.peerIss === undefined && (!(s.flags & ACK) || acksOurSyn)) c.setPeerIss(s.seq);
+      else c.addCoverage(s);
+      if (c.peerIss === s.seq) c.peerMss = mssOf(s) ?? 536;
+    } else c.addCoverage(s);
+    if (s.flags & FIN && c.peerIss !== undefined) c.lastPeerFinAt = t;
+    if (!(s.flags & RST)) c.noteIn(s, t);
+    if (s.flags & ACK && c.stackIss !== undefined && !(s.flags & RST)) {
+      const a = seqDelta(s.ack, c.stackIss);
+      if (a >= 1 && a <= c.stackMax) {
+        if (a > c.peerAckMax) c.peerAckMax = a;
+        c.synAcked = true;
+        const edge = a + s.window;
+        if (c.peerEdge === undefined || edge > c.peerEdge) c.peerEdge = edge;
+      }
+    }
+  }
+
+  private applyOut(s: Segment, t: number, idx: number): void {
+    const c = this.get(keyOfOut(s));
+    if (s.flags & RST) {
+      c.mayHaveEnded = true;
+      return;
+    }
+    if (s.flags & SYN) {
+      const otherPeerSyn = !!(s.flags & ACK) && c.peerIss !== undefined && ((s.ack - 1) >>> 0) !== c.peerIss;
+      if (c.stackIss !== s.seq || (c.mayHaveEnded && otherPeerSyn)) {
+        if (c.stackIss !== undefined) c.newIncarnation();
+        c.stackIss = s.seq;
+        c.mayHaveEnded = false;
+      }
+      if (s.flags & ACK && c.peerIss !== ((s.ack - 1) >>> 0) && c.peerSyns.has((s.ack - 1) >>> 0)) c.setPeerIss((s.ack - 1) >>> 0);
+      c.stackMax = Math.max(c.stackMax, 1);
+    }
+    if (c.stackIss === undefined) return;
+    const off = seqDelta(s.seq, c.stackIss);
+    const dataOff = off + (s.flags & SYN ? 1 : 0);
+    for (let i = 0; i < s.payload.length; i++) c.stackBytes.set(dataOff - 1 + i, s.payload[i]!);
+    if (s.flags & FIN && c.stackFinOff === undefined) c.stackFinOff = dataOff + s.payload.length;
+    c.stackMax = Math.max(c.stackMax, off + segLen(s));
+    c.noteOut(s, idx, t);
+  }
+
+  private applyCall(e: TraceEntry): void {
+    const call = e.call!;
+    if (call.name === 'connect' && call.port !== undefined && call.remote && call.conn) {
+      const k = tupleKey(call.port, call.remote.addr, call.remote.port);
+      const c = this.get(k);
+      c.mayHaveEnded = true;
+      c.conn = call.conn;
+      c.written = [];
+      c.delivered = 0;
+      c.closeCalled = false;
+      c.established = false;
+      this.byConn.set(call.conn, k);
+      return;
+    }
+    const c = call.conn === undefined ? undefined : this.forConn(call.conn);
+    if (!c) return;
+    if (call.name === 'write' && call.data) for (const b of call.data) c.written.push(b);
+    if (call.name === 'close' || call.name === 'shutdown') c.closeCalled = true;
+    if (call.name === 'abort') c.mayHaveEnded = true;
+  }
+
+  private applyEvent(e: TraceEntry): void {
+    const ev = e.event!;
+    if (ev.type === 'accepted') {
+      const k = tupleKey(ev.localPort, ev.remote.addr, ev.remote.port);
+      const c = this.get(k);
+      c.conn = ev.conn;
+      c.established = true;
+      c.written = [];
+      c.delivered = 0;
+      c.closeCalled = false;
+      this.byConn.set(ev.conn, k);
+      return;
+    }
+    const c = this.forConn(ev.conn);
+    if (!c) return;
+    if (ev.type === 'connected') c.established = true;
+    if (ev.type === 'data') c.delivered += ev.data.length;
+    if (ev.type === 'reset' || ev.type === 'closed') c.mayHaveEnded = true;
+  }
+}
+
+/** Walk a trace once, calling fn before each entry is applied to the shadow. */
+export function scan(trace: TraceEntry[], fn: (i: number, e: TraceEntry, w: ShadowWalker) => void): ShadowWalker {
+  const w = new ShadowWalker();
+  trace.forEach((e, i) => {
+    fn(i, e, w);
+    w.apply(e, i);
+  });
+  return w;
+}

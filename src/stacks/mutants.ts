@@ -1,0 +1,241 @@
+// Seeded-fault variants of the reference stack: each is a realistic implementation bug, made by
+// wrapping the model's step (or the host's closed-port reply, or its checksum check). The suite
+// must catch every one of them: `tcp-conform mutants`.
+import { makeConfig } from '../model/config.js';
+import { makeSegment } from '../model/output.js';
+import { step } from '../model/step.js';
+import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
+import { ACK, FIN, PSH, RST, SYN, type Segment } from '../wire/segment.js';
+import { seqAdd, seqGt, seqInWindow, withNaiveSeqCompare } from '../wire/seq.js';
+import type { StackAdapter } from './adapter.js';
+import { profileFor, referenceInstance } from './reference/adapter.js';
+import { type HostOptions, ReferenceHost, type StepFn } from './reference/host.js';
+
+export interface Mutant {
+  name: string;
+  /** The bug, in one line. */
+  bug: string;
+  /** What it breaks (requirement ids or RFC sections). */
+  breaks: string;
+  options: Omit<HostOptions, 'addr'>;
+}
+
+type Pre = (t: Tcb, ev: ModelEvent, now: number) => { t?: Tcb; ev?: ModelEvent; result?: StepResult } | undefined;
+type Post = (before: Tcb, ev: ModelEvent, r: StepResult, now: number) => StepResult;
+
+const SYNCED = new Set(['ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT']);
+const seg = (ev: ModelEvent): Segment | undefined => (ev.type === 'segment' ? ev.seg : undefined);
+const unchanged = (t: Tcb): StepResult => ({ tcb: t, segments: [], appEvents: [], timers: [] });
+
+function wrap(pre?: Pre, post?: Post): StepFn {
+  return (t, ev, now) => {
+    const p = pre?.(t, ev, now);
+    if (p?.result) return p.result;
+    const r = step(p?.t ?? t, p?.ev ?? ev, now);
+    return post ? post(t, p?.ev ?? ev, r, now) : r;
+  };
+}
+
+const withSeg = (ev: ModelEvent, s: Segment): ModelEvent => ({ type: 'segment', seg: s });
+
+export const MUTANTS: Mutant[] = [
+  {
+    name: 'syn-no-seq',
+    bug: 'the first data octet is numbered ISN instead of ISN+1 (the SYN consumes no sequence number)',
+    breaks: '§3.4',
+    options: { step: wrap(undefined, (b, _ev, r) => (b.state !== 'ESTABLISHED' && r.tcb.state === 'ESTABLISHED' && r.tcb.sndNxt === seqAdd(r.tcb.iss, 1) ? { ...r, tcb: { ...r.tcb, sndNxt: r.tcb.iss, sndUna: r.tcb.iss, sndBufSeq: r.tcb.iss } } : r)) },
+  },
+  {
+    name: 'fin-no-seq',
+    bug: 'the FIN consumes no sequence number: SND.NXT stays at the FIN',
+    breaks: '§3.4',
+    options: { step: wrap(undefined, (b, _ev, r) => (b.finSeq === undefined && r.tcb.finSeq !== undefined ? { ...r, tcb: { ...r.tcb, sndNxt: r.tcb.finSeq } } : r)) },
+  },
+  {
+    name: 'time-wait-1msl',
+    bug: 'TIME-WAIT lasts 1×MSL',
+    breaks: 'MUST-13',
+    options: { step: wrap(undefined, (b, _ev, r, now) => (b.state !== 'TIME-WAIT' && r.tcb.state === 'TIME-WAIT' ? { ...r, tcb: { ...r.tcb, timers: { timeWait: now + r.tcb.cfg.msl } } } : r)) },
+  },
+  {
+    name: 'time-wait-none',
+    bug: 'no TIME-WAIT: the connection is deleted at once',
+    breaks: 'MUST-13',
+    options: { step: wrap(undefined, (b, _ev, r) => (b.state !== 'TIME-WAIT' && r.tcb.state === 'TIME-WAIT' ? { ...r, tcb: { ...r.tcb, state: 'CLOSED', timers: {} }, appEvents: [...r.appEvents, { type: 'closed' }] } : r)) },
+  },
+  {
+    name: 'time-wait-fin-ignored',
+    bug: 'a retransmitted FIN in TIME-WAIT is not re-ACKed',
+    breaks: 'MUST-13, §3.10.7.4 TIME-WAIT',
+    options: { step: wrap((t, ev) => (t.state === 'TIME-WAIT' && seg(ev) && seg(ev)!.flags & FIN ? { result: unchanged(t) } : undefined)) },
+  },
+  {
+    name: 'time-wait-no-restart',
+    bug: 'a retransmitted FIN in TIME-WAIT is re-ACKed but the 2×MSL timer is not restarted',
+    breaks: 'MUST-13',
+    options: { step: wrap(undefined, (b, ev, r) => (b.state === 'TIME-WAIT' && r.tcb.state === 'TIME-WAIT' && seg(ev) && seg(ev)!.flags & FIN ? { ...r, tcb: { ...r.tcb, timers: { ...b.timers } } } : r)) },
+  },
+  {
+    name: 'syn-data-early',
+    bug: 'data on a SYN is delivered to the application in SYN-RECEIVED',
+    breaks: '§3.10.7.2 third',
+    options: { step: wrap(undefined, (b, ev, r) => (b.state === 'LISTEN' && seg(ev) && seg(ev)!.flags & SYN && seg(ev)!.payload.length > 0 ? { ...r, tcb: { ...r.tcb, ooo: [] }, appEvents: [...r.appEvents, { type: 'data', data: seg(ev)!.payload }] } : r)) },
+  },
+  {
+    name: 'data-in-syn-sent',
+    bug: 'data written in SYN-SENT is sent at once, before the handshake completes',
+    breaks: '§3.10.2',
+    options: {
+      step: wrap(undefined, (b, ev, r) => {
+        if (b.state !== 'SYN-SENT' || ev.type !== 'send' || ev.data.length === 0) return r;
+        const s = makeSegment(r.tcb, { seq: r.tcb.sndNxt, flags: PSH, payload: ev.data });
+        return { ...r, tcb: { ...r.tcb, sndNxt: seqAdd(r.tcb.sndNxt, ev.data.length) }, segments: [...r.segments, s] };
+      }),
+    },
+  },
+  {
+    name: 'syn-sent-bad-ack-accepted',
+    bug: 'SYN-SENT accepts a SYN,ACK whatever its ACK field says',
+    breaks: '§3.10.7.3 first',
+    options: { step: wrap((t, ev) => (t.state === 'SYN-SENT' && seg(ev) && (seg(ev)!.flags & (SYN | ACK)) === (SYN | ACK) ? { ev: withSeg(ev, { ...seg(ev)!, ack: t.sndNxt }) } : undefined)) },
+  },
+  {
+    name: 'any-rst-accepted',
+    bug: 'a RST resets the connection whatever its sequence number',
+    breaks: '§3.10.7.4 step 2, RFC 5961 §3',
+    options: { step: wrap((t, ev) => (SYNCED.has(t.state) && seg(ev) && seg(ev)!.flags & RST ? { ev: withSeg(ev, { ...seg(ev)!, seq: t.rcvNxt }) } : undefined)) },
+  },
+  {
+    name: 'rst-answers-rst',
+    bug: 'a RST to a closed port is answered with a RST',
+    breaks: '§3.5.2',
+    options: { closedReply: (s) => ({ src: s.dst, dst: s.src, srcPort: s.dstPort, dstPort: s.srcPort, seq: s.flags & ACK ? s.ack : 0, ack: 0, flags: RST, window: 0, urgent: 0, options: [], payload: new Uint8Array(0) }) },
+  },
+  {
+    name: 'closed-port-wrong-ack',
+    bug: 'the RST,ACK for a closed port acknowledges SEG.SEQ, forgetting SEG.LEN',
+    breaks: '§3.10.7.1',
+    options: { closedReply: (s) => (s.flags & RST ? undefined : { src: s.dst, dst: s.src, srcPort: s.dstPort, dstPort: s.srcPort, seq: s.flags & ACK ? s.ack : 0, ack: s.flags & ACK ? 0 : s.seq, flags: s.flags & ACK ? RST : RST | ACK, window: 0, urgent: 0, options: [], payload: new Uint8Array(0) }) },
+  },
+  {
+    name: 'no-challenge-ack',
+    bug: 'an in-window RST resets at once although the stack declares RFC 5961',
+    breaks: 'RFC 5961 §3.2, §3.10.7.4 step 2',
+    options: { step: wrap((t, ev) => (SYNCED.has(t.state) && seg(ev) && seg(ev)!.flags & RST && seqInWindow(seg(ev)!.seq, t.rcvNxt, t.rcvWnd) ? { ev: withSeg(ev, { ...seg(ev)!, seq: t.rcvNxt }) } : undefined)) },
+  },
+  {
+    name: 'peer-window-ignored',
+    bug: "the peer's advertised window is ignored (always 65535)",
+    breaks: '§3.8.6',
+    options: { step: wrap((t) => (SYNCED.has(t.state) ? { t: { ...t, sndWnd: 65535 } } : undefined), (_b, _ev, r) => (SYNCED.has(r.tcb.state) ? { ...r, tcb: { ...r.tcb, sndWnd: 65535 } } : r)) },
+  },
+  {
+    name: 'out-of-window-data-accepted',
+    bug: 'data outside the receive window is taken as if it were next in sequence',
+    breaks: '§3.4 Table 5, §3.10.7.4 step 1',
+    options: { step: wrap((t, ev) => (SYNCED.has(t.state) && seg(ev) && seg(ev)!.payload.length > 0 && !seqInWindow(seg(ev)!.seq, t.rcvNxt, Math.max(1, t.rcvWnd)) && !(seg(ev)!.flags & (SYN | RST)) ? { ev: withSeg(ev, { ...seg(ev)!, seq: t.rcvNxt }) } : undefined)) },
+  },
+  {
+    name: 'no-syn-retransmission',
+    bug: 'a SYN is never retransmitted',
+    breaks: 'MUST-19, §3.8.1',
+    options: { step: wrap((t, ev) => (t.state === 'SYN-SENT' && ev.type === 'timeout' && ev.timer === 'rexmt' ? { result: { ...unchanged({ ...t, timers: { ...t.timers, rexmt: undefined } as Tcb['timers'] }) } } : undefined)) },
+  },
+  {
+    name: 'second-fin',
+    bug: 'CLOSE in FIN-WAIT-1/2 sends another FIN with a new sequence number',
+    breaks: '§3.10.4',
+    options: {
+      step: wrap((t, ev) => {
+        if (ev.type !== 'close' || (t.state !== 'FIN-WAIT-1' && t.state !== 'FIN-WAIT-2')) return undefined;
+        const s = makeSegment(t, { seq: t.sndNxt, ack: t.rcvNxt, flags: FIN | ACK });
+        return { result: { tcb: { ...t, sndNxt: seqAdd(t.sndNxt, 1), finSeq: t.sndNxt }, segments: [s], appEvents: [], timers: [] } };
+      }),
+    },
+  },
+  {
+    name: 'broken-simultaneous-open',
+    bug: 'a SYN arriving in SYN-SENT is treated as an error: RST and give up',
+    breaks: 'MUST-10',
+    options: {
+      step: wrap((t, ev) => {
+        const s = seg(ev);
+        if (t.state !== 'SYN-SENT' || !s || (s.flags & (SYN | ACK | RST)) !== SYN) return undefined;
+        const rst = makeSegment(t, { seq: t.sndNxt, flags: RST });
+        return { result: { tcb: { ...t, state: 'CLOSED', timers: {} }, segments: [rst], appEvents: [{ type: 'refused' }, { type: 'closed' }], timers: [] } };
+      }),
+    },
+  },
+  {
+    name: 'no-closing-state',
+    bug: "FIN-WAIT-1 goes straight to TIME-WAIT on the peer's FIN even when its own FIN is unacknowledged",
+    breaks: '§3.10.7.4 step 8, Figure 13',
+    options: { step: wrap(undefined, (b, _ev, r, now) => (b.state === 'FIN-WAIT-1' && r.tcb.state === 'CLOSING' ? { ...r, tcb: { ...r.tcb, state: 'TIME-WAIT', timers: { timeWait: now + 2 * r.tcb.cfg.msl } } } : r)) },
+  },
+  {
+    name: 'no-send-after-fin',
+    bug: "SEND after the peer's FIN (CLOSE-WAIT) is refused",
+    breaks: '§3.10.2, MAY-1',
+    options: { step: wrap((t, ev) => (t.state === 'CLOSE-WAIT' && ev.type === 'send' ? { result: { ...unchanged(t), appEvents: [{ type: 'error', code: 'connection-closing' }] } } : undefined)) },
+  },
+  {
+    name: 'ack-unreceived',
+    bug: 'an out-of-order segment moves RCV.NXT past the gap, acknowledging data never received',
+    breaks: '§3.10.7.4 step 7',
+    options: {
+      step: wrap(undefined, (_b, _ev, r) => {
+        if (r.tcb.ooo.length === 0 || r.tcb.finReceived) return r;
+        let end = r.tcb.rcvNxt;
+        for (const o of r.tcb.ooo) if (seqGt(seqAdd(o.seq, o.data.length), end)) end = seqAdd(o.seq, o.data.length);
+        return { ...r, tcb: { ...r.tcb, rcvNxt: end, ooo: [] }, segments: r.segments.map((s) => (s.flags & ACK ? { ...s, ack: end } : s)) };
+      }),
+    },
+  },
+  {
+    name: 'checksum-not-verified',
+    bug: 'arriving checksums are not verified',
+    breaks: 'MUST-3',
+    options: { verifyChecksum: false },
+  },
+  {
+    name: 'non-modular-compare',
+    bug: 'sequence numbers are compared as plain integers, breaking at the 2^32 wrap',
+    breaks: '§3.4',
+    options: { step: (t, ev, now) => withNaiveSeqCompare(() => step(t, ev, now)) },
+  },
+  {
+    name: 'mss-ignored',
+    bug: "the peer's MSS option is ignored (segments up to 1460 octets; 536 assumed never)",
+    breaks: 'MUST-14, MUST-15, MUST-16',
+    options: { step: wrap(undefined, (_b, _ev, r) => ({ ...r, tcb: { ...r.tcb, sndMss: r.tcb.cfg.sendMssCap } })) },
+  },
+  {
+    name: 'slow-delayed-ack',
+    bug: 'ACKs are delayed by 600 ms',
+    breaks: 'MUST-40',
+    options: { model: { ackDelay: 600 } },
+  },
+  {
+    name: 'passive-rst-reported',
+    bug: 'a RST in passive SYN-RECEIVED is reported to the application as a refused connection',
+    breaks: 'MUST-11',
+    options: { step: wrap(undefined, (b, ev, r) => (b.state === 'SYN-RECEIVED' && b.origin === 'passive' && r.tcb.state === 'LISTEN' && seg(ev) && seg(ev)!.flags & RST ? { ...r, appEvents: [...r.appEvents, { type: 'refused' }] } : r)) },
+  },
+  {
+    name: 'no-rto-backoff',
+    bug: 'retransmissions repeat at a constant RTO, without exponential backoff',
+    breaks: 'MUST-19',
+    options: { step: wrap(undefined, (b, ev, r, now) => (ev.type === 'timeout' && ev.timer === 'rexmt' && r.tcb.timers.rexmt !== undefined ? { ...r, tcb: { ...r.tcb, rto: b.rto, timers: { ...r.tcb.timers, rexmt: now + b.rto } } } : r)) },
+  },
+];
+
+export function mutantAdapter(name: string): StackAdapter | undefined {
+  const m = MUTANTS.find((x) => x.name === name);
+  if (!m) return undefined;
+  const cfg = makeConfig(m.options.model ?? {});
+  return {
+    name: `mutant:${m.name}`,
+    profile: { ...profileFor(`mutant:${m.name}`, cfg, false), ackDelayMax: Math.min(cfg.ackDelay, 499) },
+    create: ({ addr }) => referenceInstance(new ReferenceHost({ ...m.options, addr })),
+  };
+}

@@ -1,0 +1,95 @@
+// reference-perturbed: the reference stack with every choice RFC 9293 leaves open drawn at random
+// inside the RFC's bounds. The suite must find nothing wrong with it — the standing proof that the
+// oracle binds what the stack chose instead of predicting our own implementation.
+import { tupleHash } from '../model/config.js';
+import type { ModelConfig } from '../model/types.js';
+import type { StackAdapter, StackProfile } from './adapter.js';
+import { referenceInstance } from './reference/adapter.js';
+import { ReferenceHost } from './reference/host.js';
+
+export interface Perturbation {
+  isnKey: number;
+  rcvBuf: number;
+  mss: number;
+  sendMssCap: number;
+  offerMss: boolean;
+  delayedAck: boolean;
+  ackDelay: number;
+  rtoInitial: number;
+  rfc5961: boolean;
+}
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function drawPerturbation(seed: number): Perturbation {
+  const r = prng(seed);
+  const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+  return {
+    isnKey: int(0, 0xffffffff),
+    rcvBuf: r() < 0.5 ? pick([1, 2, 100, 536, 1460, 4096, 65535]) : int(1, 65535),
+    mss: int(64, 1460),
+    sendMssCap: int(64, 1460),
+    offerMss: r() < 0.8,
+    delayedAck: r() < 0.7,
+    ackDelay: int(1, 499),
+    rtoInitial: int(1000, 3000),
+    rfc5961: true,
+  };
+}
+
+export function perturbedModel(p: Perturbation): Partial<ModelConfig> {
+  return {
+    isn: ({ now, local, remote }) => (tupleHash(local, remote, p.isnKey) + now * 250) >>> 0,
+    rcvBuf: p.rcvBuf,
+    mss: p.mss,
+    sendMssCap: p.sendMssCap,
+    offerMss: p.offerMss,
+    delayedAck: p.delayedAck,
+    ackDelay: p.ackDelay,
+    rtoInitial: p.rtoInitial,
+    rfc5961: p.rfc5961,
+  };
+}
+
+export const PERTURBED_PROFILE: StackProfile = {
+  name: 'reference-perturbed',
+  msl: 120_000,
+  rtoInitial: 3000, // upper bound of the initial RTOs drawn
+  rtoMin: 1000,
+  rtoMax: 60_000,
+  ackDelayMax: 499,
+  rfc5961: true,
+  synCookies: false,
+  options: { mss: true, wscale: false, sackPermitted: false, timestamps: false },
+  deviations: [],
+};
+
+export interface PerturbedAdapter extends StackAdapter {
+  /** The perturbation the next instance will use. */
+  current(): Perturbation;
+}
+
+/** With `fixed`, every instance uses that perturbation (replays); otherwise it is drawn per scenario key. */
+export function perturbedAdapter(baseSeed = 1, fixed?: Perturbation): PerturbedAdapter {
+  let current = fixed ?? drawPerturbation(baseSeed);
+  return {
+    name: 'reference-perturbed',
+    profile: PERTURBED_PROFILE,
+    reseed(key: string) {
+      if (!fixed) current = drawPerturbation(tupleHash({ addr: key, port: 0 }, { addr: '', port: baseSeed & 0xffff }, baseSeed));
+    },
+    current: () => current,
+    create: ({ addr }) => referenceInstance(new ReferenceHost({ addr, model: perturbedModel(current) })),
+  };
+}
