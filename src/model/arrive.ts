@@ -128,7 +128,8 @@ function otherArrives(c: Ctx, seg: Segment): void {
   const t = c.t;
   let w: Work = { seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, payload: seg.payload };
 
-  if (t.state === 'SYN-RECEIVED' && has(w, SYN) && w.seq === t.irs) {
+  // Our SYN is unacknowledged (SYN-RECEIVED, or FIN-WAIT-1 after CLOSE there) and the peer repeats its SYN.
+  if (t.sndUna === t.iss && has(w, SYN) && w.seq === t.irs) {
     if (!has(w, ACK)) {
       // The peer retransmitted its SYN: our SYN,ACK was lost, send it again (what our RTO would do).
       if (!has(w, RST)) sendSyn(c, true);
