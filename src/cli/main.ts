@@ -1,27 +1,42 @@
 // tcp-conform command line. I/O lives here; everything else is a library.
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ALL_PROPERTIES } from '../../properties/index.js';
+import { classify, judge, type PropertyResult, runProperty } from '../oracle/engine.js';
+import type { Property } from '../oracle/property.js';
+import type { Violation } from '../oracle/types.js';
+import type { StackAdapter } from '../stacks/adapter.js';
+import { MUTANTS } from '../stacks/mutants.js';
+import type { Perturbation } from '../stacks/perturbed.js';
 import { resolveStack, UsageError } from '../stacks/registry.js';
+import { traceToVector } from '../trace/export.js';
 import { type VectorResult, formatFailure, runVector } from '../trace/runner.js';
 import { type Vector, VectorError, loadVector } from '../trace/vector.js';
+import { formatTrace, formatViolation } from './report.js';
 
 export const VECTORS_DIR = fileURLToPath(new URL('../../vectors', import.meta.url));
+const BIN = 'npx tcp-conform';
 
 const HELP = `tcp-conform — property-based TCP conformance against an executable RFC 9293 model
 
 usage:
-  tcp-conform run [--stack NAME|PATH] [--vectors DIR] [--only PATTERN] [--json FILE]
+  tcp-conform run [--stack NAME|PATH] [--runs N] [--seed N] [--only PATTERN] [--json FILE] [--out DIR] [--vectors DIR]
   tcp-conform replay FILE... [--stack NAME|PATH] [--json FILE]
+  tcp-conform mutants [--runs N] [--seed N] [--only PATTERN] [--json FILE]
+  tcp-conform promote FILE [--name NAME]
   tcp-conform help
 
-  --stack    reference (default), or a path to a module exporting a StackAdapter
-  --vectors  folder of vector files (default: the vectors shipped with tcp-conform, recursively)
-  --only     run only vectors whose name contains PATTERN
+  --stack    reference (default), reference-perturbed, mutant:NAME, or a path to a module exporting a StackAdapter
+  --runs     generated scenarios per property (default 100)
+  --seed     fast-check seed (default: random, printed)
+  --only     run only properties and vectors whose name contains PATTERN
   --json     write every verdict to FILE as JSON
+  --out      folder for counterexample files (default ./counterexamples)
+  --vectors  folder of vector files (default: the vectors shipped with tcp-conform, recursively)
 
-exit status: 0 nothing failed, 1 a vector failed, 2 bad usage, a broken vector file or an adapter error`;
+exit status: 0 nothing failed, 1 a property or vector failed, 2 bad usage, a broken vector file or an adapter error`;
 
 /** All *.json vector files below dir, sorted. */
 export function vectorFiles(dir: string): string[] {
@@ -37,9 +52,21 @@ export function vectorFiles(dir: string): string[] {
   return out;
 }
 
-function parse(argv: string[]): ReturnType<typeof parseArgs> {
+interface Opts {
+  stack: string;
+  vectors?: string;
+  only?: string;
+  json?: string;
+  runs?: string;
+  seed?: string;
+  out?: string;
+  name?: string;
+  help?: boolean;
+}
+
+function parse(argv: string[]): { cmd: string | undefined; rest: string[]; o: Opts } {
   try {
-    return parseArgs({
+    const a = parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -48,39 +75,50 @@ function parse(argv: string[]): ReturnType<typeof parseArgs> {
         vectors: { type: 'string' },
         only: { type: 'string' },
         json: { type: 'string' },
+        runs: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        name: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
+    const [cmd, ...rest] = a.positionals;
+    return { cmd, rest, o: a.values as Opts };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
 }
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`), errOut: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+const intOpt = (v: string | undefined, name: string, def: number, min = 0): number => {
+  if (v === undefined) return def;
+  if (!/^-?\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+  return Number(v);
+};
+
+type Out = (s: string) => void;
+
+export async function main(argv: string[], out: Out = (s) => process.stdout.write(`${s}\n`), errOut: Out = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
   try {
-    const args = parse(argv);
-    const [cmd, ...rest] = args.positionals;
-    const v = args.values as { stack: string; vectors?: string; only?: string; json?: string; help?: boolean };
-    if (v.help || cmd === 'help' || cmd === undefined) {
+    const { cmd, rest, o } = parse(argv);
+    if (o.help || cmd === 'help' || cmd === undefined) {
       out(HELP);
-      return cmd === undefined && !v.help ? 2 : 0;
+      return cmd === undefined && !o.help ? 2 : 0;
     }
-    if (cmd === 'run') {
-      if (rest.length) throw new UsageError(`run takes no positional arguments (got ${rest.join(' ')})`);
-      const dir = resolve(v.vectors ?? VECTORS_DIR);
-      let files: string[];
-      try {
-        files = vectorFiles(dir);
-      } catch (e) {
-        throw new UsageError(`cannot read vectors folder ${dir}: ${(e as Error).message}`);
-      }
-      return await runFiles(files, v, out, errOut, dir);
+    switch (cmd) {
+      case 'run':
+        if (rest.length) throw new UsageError(`run takes no positional arguments (got ${rest.join(' ')})`);
+        return await run(o, out, errOut);
+      case 'replay':
+        if (rest.length === 0) throw new UsageError('replay needs at least one vector or counterexample FILE');
+        return await replay(rest.map((f) => resolve(f)), o, out, errOut);
+      case 'mutants':
+        return await mutants(o, out);
+      case 'promote':
+        if (rest.length !== 1) throw new UsageError('promote needs exactly one counterexample FILE');
+        return promote(rest[0]!, o, out);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (expected run, replay, mutants, promote or help)`);
     }
-    if (cmd === 'replay') {
-      if (rest.length === 0) throw new UsageError('replay needs at least one vector or counterexample FILE');
-      return await runFiles(rest.map((f) => resolve(f)), v, out, errOut, process.cwd());
-    }
-    throw new UsageError(`unknown command ${JSON.stringify(cmd)} (expected run, replay or help)`);
   } catch (e) {
     if (e instanceof UsageError) {
       errOut(`tcp-conform: ${e.message}`);
@@ -91,48 +129,219 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   }
 }
 
-async function runFiles(files: string[], v: { stack: string; only?: string; json?: string }, out: (s: string) => void, errOut: (s: string) => void, base: string): Promise<number> {
-  const adapter = await resolveStack(v.stack);
+function loadVectors(files: string[], only: string | undefined): { vectors: Vector[]; broken: Array<{ file: string; message: string }> } {
   const vectors: Vector[] = [];
   const broken: Array<{ file: string; message: string }> = [];
   for (const f of files) {
     try {
       const vec = loadVector(f);
-      if (!v.only || vec.name.includes(v.only)) vectors.push(vec);
+      if (!only || vec.name.includes(only)) vectors.push(vec);
     } catch (e) {
       if (!(e instanceof VectorError)) throw e;
       broken.push({ file: f, message: e.message });
     }
   }
-  if (vectors.length === 0 && broken.length === 0) throw new UsageError(v.only ? `no vector matches --only ${JSON.stringify(v.only)}` : 'no vector files found');
-  out(`tcp-conform: ${vectors.length} vectors against stack ${adapter.name}`);
-  const results: VectorResult[] = [];
+  return { vectors, broken };
+}
+
+const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+
+/** Judge a replayed vector with the oracle of the properties it names. */
+function oracleCheck(v: Vector, r: VectorResult, adapter: StackAdapter): { violations: Violation[]; declared: Violation[]; unknown: string[] } {
+  if (v.check.length === 0) return { violations: [], declared: [], unknown: [] };
+  const props = v.check.map((n) => ALL_PROPERTIES.find((p) => p.name === n));
+  const unknown = v.check.filter((_, i) => !props[i]);
+  const all = props.flatMap((p) => (p ? judge(p, r.trace, adapter.profile) : []));
+  const uniq = all.filter((x, i) => all.findIndex((y) => y.property === x.property && y.at === x.at && y.message === x.message) === i);
+  const c = classify(uniq, adapter.profile);
+  return { violations: c.real, declared: c.declared, unknown };
+}
+
+interface VectorVerdict {
+  result: VectorResult;
+  violations: Violation[];
+}
+
+async function runVectors(vectors: Vector[], adapter: StackAdapter, out: Out): Promise<VectorVerdict[]> {
+  const verdicts: VectorVerdict[] = [];
   for (const vec of vectors) {
     const r = await runVector(vec, adapter);
-    results.push(r);
+    const o = r.status === 'error' || r.status === 'skip' ? { violations: [], declared: [], unknown: [] } : oracleCheck(vec, r, adapter);
+    if (o.unknown.length) {
+      r.status = 'error';
+      r.failure = { step: vec.steps.length, stepText: '(check)', message: `vector names unknown properties: ${o.unknown.join(', ')}` };
+    } else if (o.violations.length && r.status === 'pass') r.status = 'fail';
+    verdicts.push({ result: r, violations: o.violations });
     const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', error: 'ERROR' }[r.status];
-    out(`${mark.padEnd(5)} ${vec.name}${r.status === 'skip' ? ` (${r.skipReason})` : ''}`);
-    if (r.status === 'fail' || r.status === 'error') out(formatFailure(r).split('\n').map((l) => `      ${l}`).join('\n'));
+    out(`${mark.padEnd(9)} vector ${vec.name}${r.status === 'skip' ? ` (${r.skipReason})` : ''}`);
+    for (const d of o.declared) out(`          declared deviation: ${d.property} [${d.requirements.join(', ')}]: ${d.message}`);
+    if (r.failure) out(formatFailure(r).split('\n').map((l) => `      ${l}`).join('\n'));
+    for (const v of o.violations) out(formatViolation(v, r.trace));
   }
-  for (const b of broken) errOut(`ERROR broken vector file: ${b.message}`);
-  const passed = results.filter((r) => r.status === 'pass').length;
-  const failed = results.filter((r) => r.status === 'fail' || r.status === 'error').length + broken.length;
-  const skipped = results.filter((r) => r.status === 'skip').length;
-  if (v.json) {
-    const doc = {
-      tool: 'tcp-conform',
+  return verdicts;
+}
+
+function writeCounterexample(r: PropertyResult, adapter: StackAdapter, dir: string): string | undefined {
+  const c = r.counterexample;
+  if (!c) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const name = safe(`${r.property}-${adapter.name}-${c.seed}`);
+  const file = join(dir, `${name}.json`);
+  const vec = traceToVector(c.trace, {
+    name,
+    title: `counterexample: ${r.title}`,
+    requirements: [...new Set(c.violations.flatMap((v) => v.requirements))],
+    check: [r.property],
+    origin: {
       stack: adapter.name,
-      profile: adapter.profile,
-      passed, failed, skipped,
-      vectors: results.map((r) => ({
-        name: r.name, file: r.file ? relative(base, r.file) : undefined, status: r.status,
-        ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.failure ? { failure: r.failure } : {}),
+      property: r.property,
+      seed: c.seed,
+      path: c.path,
+      shrinks: c.shrinks,
+      runs: r.runs,
+      ...(c.stackDetail !== undefined ? { stackDetail: c.stackDetail } : {}),
+      scenario: c.scenario,
+      violations: c.violations.map((v) => ({ property: v.property, requirements: v.requirements, section: v.section, message: v.message })),
+    },
+  });
+  writeFileSync(file, `${JSON.stringify(vec, null, 2)}\n`);
+  return file;
+}
+
+async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
+  const runs = intOpt(o.runs, 'runs', 100, 1);
+  const seed = intOpt(o.seed, 'seed', (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) & 0x7fffffff);
+  const adapter = await resolveStack(o.stack, { seed });
+  const dir = resolve(o.vectors ?? VECTORS_DIR);
+  let files: string[];
+  try {
+    files = vectorFiles(dir);
+  } catch (e) {
+    throw new UsageError(`cannot read vectors folder ${dir}: ${(e as Error).message}`);
+  }
+  const props = ALL_PROPERTIES.filter((p) => !o.only || p.name.includes(o.only) || p.area.includes(o.only));
+  const { vectors, broken } = loadVectors(files, o.only);
+  if (props.length === 0 && vectors.length === 0 && broken.length === 0) throw new UsageError(o.only ? `no property or vector matches --only ${JSON.stringify(o.only)}` : 'nothing to run');
+  const outDir = resolve(o.out ?? 'counterexamples');
+  const progress = process.stderr.isTTY && !process.env.CI;
+  out(`tcp-conform: ${props.length} properties × ${runs} runs and ${vectors.length} vectors against stack ${adapter.name} (seed ${seed})`);
+  const t0 = Date.now();
+  const results: Array<PropertyResult & { file?: string }> = [];
+  for (const [i, p] of props.entries()) {
+    if (progress) process.stderr.write(`\r  [${i + 1}/${props.length}] ${p.name} … ${Math.round((Date.now() - t0) / 1000)} s   `);
+    const r: PropertyResult & { file?: string } = await runProperty(p, adapter, { runs, seed });
+    if (progress) process.stderr.write('\r\x1b[K');
+    const file = r.status === 'fail' ? writeCounterexample(r, adapter, outDir) : undefined;
+    if (file) r.file = file;
+    results.push(r);
+    const ids = p.requirements.length ? ` [${p.requirements.join(', ')}]` : '';
+    const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', error: 'ERROR' }[r.status];
+    out(`${mark.padEnd(9)} ${p.area}/${p.name}${ids}${r.status === 'skip' ? ` (${r.skipReason})` : ''}`);
+    for (const d of r.declared) out(`          declared deviation: ${d.property} [${d.requirements.join(', ')}]: ${d.reason}`);
+    if (r.status === 'error') out(`  adapter error: ${r.error}`);
+    if (r.counterexample) {
+      const c = r.counterexample;
+      for (const v of c.violations.slice(0, 3)) out(formatViolation(v, c.trace));
+      if (c.violations.length > 3) out(`  … and ${c.violations.length - 3} more violations`);
+      out(`  shrunk to ${c.scenario.actions.length} actions after ${c.shrinks} shrinks; seed ${c.seed}, path ${JSON.stringify(c.path)}`);
+      if (file) out(`  counterexample: ${relative(process.cwd(), file)}\n  replay: ${BIN} replay ${relative(process.cwd(), file)} --stack ${o.stack}`);
+    }
+  }
+  const verdicts = await runVectors(vectors, adapter, out);
+  for (const b of broken) errOut(`ERROR broken vector file: ${b.message}`);
+  const passed = results.filter((r) => r.status === 'pass').length + verdicts.filter((v) => v.result.status === 'pass').length;
+  const failedP = results.filter((r) => r.status === 'fail' || r.status === 'error').length;
+  const failedV = verdicts.filter((v) => v.result.status === 'fail' || v.result.status === 'error').length + broken.length;
+  const skipped = results.filter((r) => r.status === 'skip').length + verdicts.filter((v) => v.result.status === 'skip').length;
+  if (o.json) {
+    const doc = {
+      tool: 'tcp-conform', stack: adapter.name, profile: adapter.profile, seed, runs, passed, failed: failedP + failedV, skipped, elapsedMs: Date.now() - t0,
+      properties: results.map((r) => ({
+        name: r.property, area: r.area, title: r.title, requirements: r.requirements, section: r.section, status: r.status, runs: r.runs, seed: r.seed,
+        ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.error ? { error: r.error } : {}),
+        declared: r.declared.map((d) => ({ property: d.property, requirements: d.requirements, message: d.message, reason: d.reason })),
+        ...(r.counterexample ? { violations: r.counterexample.violations, counterexample: r.file ? relative(process.cwd(), r.file) : undefined, shrunkActions: r.counterexample.scenario.actions.length } : {}),
       })),
+      vectors: verdicts.map(({ result: r, violations }) => ({ name: r.name, file: r.file ? relative(process.cwd(), r.file) : undefined, status: r.status, ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.failure ? { failure: r.failure } : {}), ...(violations.length ? { violations } : {}) })),
       brokenFiles: broken,
     };
-    writeFileSync(v.json, `${JSON.stringify(doc, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
   }
-  out(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  const adapterTrouble = broken.length > 0 || results.some((r) => r.status === 'error');
-  return adapterTrouble ? 2 : failed > 0 ? 1 : 0;
+  out(`${passed} passed, ${failedP + failedV} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  const trouble = broken.length > 0 || results.some((r) => r.status === 'error') || verdicts.some((v) => v.result.status === 'error');
+  return trouble ? 2 : failedP + failedV > 0 ? 1 : 0;
 }
+
+async function replay(files: string[], o: Opts, out: Out, errOut: Out): Promise<number> {
+  const { vectors, broken } = loadVectors(files, o.only);
+  if (vectors.length === 0 && broken.length === 0) throw new UsageError(`no vector matches --only ${JSON.stringify(o.only)}`);
+  // A counterexample from reference-perturbed replays with the perturbation it was found with.
+  const perturbation = vectors.map((v) => (v.origin?.stack === 'reference-perturbed' ? (v.origin.stackDetail as Perturbation | undefined) : undefined)).find(Boolean);
+  const adapter = await resolveStack(o.stack, perturbation ? { perturbation } : {});
+  out(`tcp-conform: replaying ${vectors.length} vector${vectors.length === 1 ? '' : 's'} against stack ${adapter.name}`);
+  const verdicts = await runVectors(vectors, adapter, out);
+  for (const b of broken) errOut(`ERROR broken vector file: ${b.message}`);
+  const passed = verdicts.filter((v) => v.result.status === 'pass').length;
+  const failed = verdicts.filter((v) => v.result.status === 'fail' || v.result.status === 'error').length + broken.length;
+  const skipped = verdicts.filter((v) => v.result.status === 'skip').length;
+  if (o.json) writeFileSync(o.json, `${JSON.stringify({ tool: 'tcp-conform', stack: adapter.name, passed, failed, skipped, vectors: verdicts.map(({ result: r, violations }) => ({ name: r.name, status: r.status, failure: r.failure, violations, trace: r.trace.map((e) => `${e.t} ${e.dir} ${e.text}`) })) }, null, 2)}\n`);
+  out(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  return broken.length > 0 || verdicts.some((v) => v.result.status === 'error') ? 2 : failed ? 1 : 0;
+}
+
+async function mutants(o: Opts, out: Out): Promise<number> {
+  const runs = intOpt(o.runs, 'runs', 100, 1);
+  const seed = intOpt(o.seed, 'seed', 42);
+  const list = MUTANTS.filter((m) => !o.only || m.name.includes(o.only));
+  if (list.length === 0) throw new UsageError(`no mutant matches --only ${JSON.stringify(o.only)}`);
+  out(`tcp-conform: ${list.length} mutants, up to ${ALL_PROPERTIES.length} properties × ${runs} runs each (seed ${seed})`);
+  out(`${'mutant'.padEnd(28)} ${'caught by'.padEnd(44)} ${'first fail'.padStart(10)} ${'shrunk'.padStart(7)}`);
+  const rows: Array<Record<string, unknown>> = [];
+  for (const m of list) {
+    const adapter = await resolveStack(`mutant:${m.name}`);
+    const t0 = Date.now();
+    let row: Record<string, unknown> = { mutant: m.name, bug: m.bug, breaks: m.breaks, killed: false };
+    for (const p of ALL_PROPERTIES) {
+      const r = await runProperty(p, adapter, { runs, seed });
+      if (r.status === 'fail' && r.counterexample) {
+        const v = r.counterexample.violations[0]!;
+        row = { ...row, killed: true, property: p.name, violated: v.property, requirements: v.requirements, message: v.message, msToFirstFailure: Date.now() - t0 - r.elapsedMs + (r.msToFailure ?? 0), shrunkActions: r.counterexample.scenario.actions.length, shrunkTraceEntries: r.counterexample.trace.length };
+        break;
+      }
+      if (r.status === 'error') {
+        row = { ...row, error: r.error };
+        break;
+      }
+    }
+    rows.push(row);
+    const caught = row.killed ? `${row.property}${row.violated !== row.property ? ` (${row.violated})` : ''}` : row.error ? `ERROR ${row.error}` : 'SURVIVED';
+    out(`${m.name.padEnd(28)} ${String(caught).padEnd(44)} ${row.killed ? `${row.msToFirstFailure} ms`.padStart(10) : ''.padStart(10)} ${row.killed ? String(row.shrunkActions).padStart(7) : ''}`);
+  }
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(rows, null, 2)}\n`);
+  const survived = rows.filter((r) => !r.killed).length;
+  out(`${rows.length - survived} passed, ${survived} failed (a mutant passes when the suite kills it)`);
+  return survived ? 1 : 0;
+}
+
+function promote(file: string, o: Opts, out: Out): number {
+  const src = resolve(file);
+  let vec: Vector;
+  try {
+    vec = loadVector(src);
+  } catch (e) {
+    if (e instanceof VectorError) throw new UsageError(e.message);
+    throw e;
+  }
+  const name = safe(o.name ?? vec.name);
+  const dir = join(VECTORS_DIR, 'regressions');
+  mkdirSync(dir, { recursive: true });
+  const dest = join(dir, `${name}.json`);
+  const json = JSON.parse(readFileSync(src, 'utf8'));
+  json.name = name;
+  writeFileSync(dest, `${JSON.stringify(json, null, 2)}\n`);
+  out(`promoted ${basename(src)} to ${relative(process.cwd(), dest)}: it now runs with every 'tcp-conform run'`);
+  void copyFileSync;
+  return 0;
+}
+
+export { formatTrace, type Property };

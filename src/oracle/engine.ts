@@ -46,9 +46,20 @@ export interface EngineOptions {
   callTimeoutMs?: number;
 }
 
-/** Judge one trace: the property's own check, the invariants, and malformed output. */
+/** Judge one trace: the property's own check, the invariants, and malformed output. Repeats of a kind are collapsed into the first. */
 export function judge(p: Property | undefined, trace: TraceEntry[], profile: StackProfile, wire: Violation[] = []): Violation[] {
-  return [...wire, ...checkInvariants(trace, profile), ...(p ? p.check(trace, profile) : [])];
+  return collapse([...wire, ...checkInvariants(trace, profile), ...(p ? p.check(trace, profile) : [])]);
+}
+
+export function collapse(vs: Violation[]): Violation[] {
+  const first = new Map<string, { v: Violation; n: number }>();
+  for (const v of vs) {
+    const k = `${v.property}|${v.message.replace(/\d+/g, 'N')}`;
+    const f = first.get(k);
+    if (f) f.n++;
+    else first.set(k, { v, n: 0 });
+  }
+  return [...first.values()].map(({ v, n }) => (n ? { ...v, message: `${v.message} (and ${n} more like it)` } : v));
 }
 
 /** Split violations into real ones and those the profile declares as deviations (by requirement id or check name). */

@@ -60,8 +60,9 @@ export class ConnShadow {
     this.cov = [];
     this.peerBytes.clear();
     for (const s of this.inLog) this.addCoverage(s);
-    const syn = this.inLog.find((s) => s.flags & SYN && s.seq === iss);
-    this.peerMss = syn ? (mssOf(syn) ?? 536) : undefined;
+    // Several SYNs may carry the same ISN with different MSS options: the stack may honour any of them.
+    const syns = this.inLog.filter((s) => s.flags & SYN && s.seq === iss);
+    this.peerMss = syns.length ? Math.max(...syns.map((s) => mssOf(s) ?? 536)) : undefined;
   }
 
   addCoverage(s: Segment): void {
@@ -178,7 +179,7 @@ export class ShadowWalker {
       const acksOurSyn = !!(s.flags & ACK) && c.stackIss !== undefined && seqDelta(s.ack, c.stackIss) === 1;
       if (c.peerIss === undefined && (!(s.flags & ACK) || acksOurSyn)) c.setPeerIss(s.seq);
       else c.addCoverage(s);
-      if (c.peerIss === s.seq) c.peerMss = mssOf(s) ?? 536;
+      if (c.peerIss === s.seq) c.peerMss = Math.max(c.peerMss ?? 0, mssOf(s) ?? 536);
     } else c.addCoverage(s);
     if (s.flags & FIN && c.peerIss !== undefined) c.lastPeerFinAt = t;
     if (!(s.flags & RST)) c.noteIn(s, t);

@@ -3,19 +3,34 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { StackAdapter } from './adapter.js';
+import { MUTANTS, mutantAdapter } from './mutants.js';
+import { type Perturbation, perturbedAdapter } from './perturbed.js';
 import { referenceAdapter } from './reference/adapter.js';
 
 export class UsageError extends Error {}
 
-export const BUILTIN_STACKS = ['reference'] as const;
+export const BUILTIN_STACKS = ['reference', 'reference-perturbed', 'mutant:NAME'] as const;
 
 function isAdapter(x: unknown): x is StackAdapter {
   const a = x as StackAdapter | undefined;
   return !!a && typeof a === 'object' && typeof a.name === 'string' && typeof a.create === 'function' && typeof a.profile === 'object';
 }
 
-export async function resolveStack(spec: string): Promise<StackAdapter> {
+export interface ResolveOptions {
+  /** Seed of reference-perturbed's draws. */
+  seed?: number;
+  /** A recorded perturbation (from a counterexample's origin) to replay exactly. */
+  perturbation?: Perturbation;
+}
+
+export async function resolveStack(spec: string, opts: ResolveOptions = {}): Promise<StackAdapter> {
   if (spec === 'reference') return referenceAdapter();
+  if (spec === 'reference-perturbed') return perturbedAdapter(opts.seed ?? 1, opts.perturbation);
+  if (spec.startsWith('mutant:')) {
+    const m = mutantAdapter(spec.slice('mutant:'.length));
+    if (!m) throw new UsageError(`unknown mutant ${JSON.stringify(spec.slice(7))}: one of ${MUTANTS.map((x) => x.name).join(', ')}`);
+    return m;
+  }
   const looksLikePath = spec.includes('/') || spec.endsWith('.ts') || spec.endsWith('.js') || spec.endsWith('.mjs');
   if (!looksLikePath) throw new UsageError(`unknown stack ${JSON.stringify(spec)}: use one of ${BUILTIN_STACKS.join(', ')}, or a path to a module exporting an adapter`);
   const file = resolve(spec);
