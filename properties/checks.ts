@@ -5,6 +5,7 @@ import type { StackProfile } from '../src/stacks/adapter.js';
 import type { TraceEntry } from '../src/trace/runner.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
 import type { Violation } from '../src/oracle/types.js';
+import { traceEnd } from '../src/oracle/property.js';
 
 type Flag = (at: number, message: string, offending?: string, allowed?: string, requirements?: string[]) => void;
 
@@ -36,7 +37,7 @@ export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, 
   const stop = ackedAt < 0 ? trace.length : ackedAt;
   const mine = sends.filter((s) => s.i < stop && s.seg.seq === first.seg.seq && keyOfOut(s.seg) === keyOfOut(first.seg));
   const tol = 50;
-  const lastT = trace[Math.min(stop, trace.length) - 1]!.t;
+  const lastT = stop < trace.length ? trace[stop]!.t : traceEnd(trace);
   // first retransmission within [rtoMin, rtoInitial]
   const firstBound = profile.rtoInitial * 1.1 + tol;
   if (mine.length === 1) {
@@ -79,7 +80,7 @@ export function ackDelayCheck(trace: TraceEntry[], flag: Flag): void {
     }
   });
   const w2 = scan(trace, () => undefined);
-  const lastT = trace.at(-1)?.t ?? 0;
+  const lastT = traceEnd(trace);
   for (const p of pending) {
     const c = w2.conns.get(p.key);
     if (!c || c.peerIss === undefined) continue;

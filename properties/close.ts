@@ -103,7 +103,7 @@ const simultaneousClose: Property = {
         { a: 'net', dir: 'toStack', op: 'deliver', i: 0 },
         { a: 'net', dir: 'toPeer', op: 'deliver', i: 0 },
         ...(loseAck ? [{ a: 'lose', dir: 'toStack' } as Action] : []),
-        { a: 'settle', ms: 130_000 },
+        { a: 'settle', ms: 130_000, idle: true },
       ]),
     ),
   check(trace, profile) {

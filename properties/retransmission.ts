@@ -14,7 +14,7 @@ const syn: Property = {
   section: '§3.8.1, §3.8.3; RFC 6298 §5.5',
   scenario: () =>
     scenarioArb(
-      fc.integer({ min: 5_000, max: 70_000 }).map((ms): Action[] => [{ a: 'stackConnect' }, { a: 'settle', ms, lossy: 'toPeer' }]),
+      fc.integer({ min: 5_000, max: 70_000 }).map((ms): Action[] => [{ a: 'stackConnect' }, { a: 'settle', ms, lossy: 'toPeer', idle: true }]),
     ),
   check(trace, profile) {
     const v = violations(this);
@@ -31,7 +31,7 @@ const fin: Property = {
   section: '§3.8.1, §3.10.4; RFC 6298 §5.5',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, fc.integer({ min: 5_000, max: 70_000 })).map(([kind, ms]): Action[] => [...establish(kind), { a: 'stackClose' }, { a: 'settle', ms, lossy: 'toPeer' }]),
+      fc.tuple(openingArb, fc.integer({ min: 5_000, max: 70_000 })).map(([kind, ms]): Action[] => [...establish(kind), { a: 'stackClose' }, { a: 'settle', ms, lossy: 'toPeer', idle: true }]),
     ),
   check(trace, profile) {
     const v = violations(this);

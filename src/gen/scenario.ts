@@ -45,7 +45,7 @@ export type Action =
   | { a: 'advance'; ms: number }
   | { a: 'inject'; h: Hostile; probe?: string }
   /** Deliver everything in flight both ways and let timers run, up to ms of time. */
-  | { a: 'settle'; ms?: number; lossy?: 'toStack' | 'toPeer' };
+  | { a: 'settle'; ms?: number; lossy?: 'toStack' | 'toPeer'; idle?: boolean };
 
 export interface Scenario {
   /** The peer's ISN (biased to the 2^32 wrap by the generators). */
@@ -64,7 +64,7 @@ export function describeAction(x: Action): string {
     case 'stackWrite':
     case 'peerWrite': return `${x.a} ${x.n}`;
     case 'inject': return `inject${x.probe ? `(${x.probe})` : ''} flags=${x.h.flags} seq=${x.h.seq.ref}${x.h.seq.d >= 0 ? '+' : ''}${x.h.seq.d} ack=${x.h.ack.ref}${x.h.ack.d >= 0 ? '+' : ''}${x.h.ack.d} len=${x.h.len} to=${x.h.to}`;
-    case 'settle': return `settle${x.ms ? ` ${x.ms} ms` : ''}${x.lossy ? ` losing ${x.lossy}` : ''}`;
+    case 'settle': return `settle${x.ms ? ` ${x.ms} ms` : ''}${x.lossy ? ` losing ${x.lossy}` : ''}${x.idle ? ' (letting the whole time pass)' : ''}`;
     default: return x.a;
   }
 }

@@ -165,7 +165,8 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
     };
   };
 
-  const settle = async (budget: number, lossy?: 'toStack' | 'toPeer'): Promise<void> => {
+  /** Deliver what is in flight and run timers up to budget ms; with idle, let the whole budget pass even when nothing is scheduled. */
+  const settle = async (budget: number, lossy?: 'toStack' | 'toPeer', idle = false): Promise<void> => {
     const start = clockNow();
     for (let rounds = 0; rounds < 2000; rounds++) {
       let moved = false;
@@ -183,7 +184,10 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
       const left = budget - (clockNow() - start);
       if (left <= 0) return;
       const nt = await nextTimer();
-      if (nt === undefined || nt > left) return;
+      if (nt === undefined || nt > left) {
+        if (idle) await advance(left);
+        return;
+      }
       await advance(Math.max(1, Math.ceil(nt)));
     }
   };
@@ -231,7 +235,7 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
         return;
       case 'advance': return advance(x.ms);
       case 'inject': return deliverToStack(hostile(x.h), x.probe);
-      case 'settle': return settle(x.ms ?? settleDefault, x.lossy);
+      case 'settle': return settle(x.ms ?? settleDefault, x.lossy, x.idle);
     }
   };
 

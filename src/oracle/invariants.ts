@@ -125,6 +125,8 @@ export function checkInvariants(trace: TraceEntry[], profile: StackProfile): Vio
       const end = c.covEnd();
       if (s.flags & SYN) {
         if (!c.peerSyns.has((s.ack - 1) >>> 0)) flag('ack-received', at, `SYN,ACK acknowledges ${s.ack}, but no SYN with SEQ=${(s.ack - 1) >>> 0} reached the stack`, txt);
+      } else if (!c.stackAckedAny && c.peerSyns.has((s.ack - 1) >>> 0)) {
+        // the stack's first ACK names the peer SYN it accepted: nothing to judge yet
       } else if (a > end) flag('ack-received', at, `acknowledges ${s.ack}, but the peer's sequence space reached the stack only up to ${(c.peerIss + end) >>> 0}`, txt, `ACK <= ${(c.peerIss + end) >>> 0}`);
     }
     w.apply(e, at);

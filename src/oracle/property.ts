@@ -59,3 +59,6 @@ export function within(trace: TraceEntry[], i: number, ms: number): Array<{ at: 
 
 export const probes = (trace: TraceEntry[], name: string): number[] =>
   trace.flatMap((e, i) => (e.dir === 'in' && e.probe === name ? [i] : []));
+
+/** The time a trace covers: a time entry is stamped before its advance, so add it. */
+export const traceEnd = (trace: TraceEntry[]): number => trace.reduce((m, e) => Math.max(m, e.t + (e.ms ?? 0)), 0);

@@ -32,6 +32,8 @@ export class ConnShadow {
   readonly peerBytes = new Map<number, Set<number>>();
   /** The peer acknowledged the stack's SYN. */
   synAcked = false;
+  /** The stack has sent an ACK in this incarnation (its first ACK of a SYN shows which peer ISN it took). */
+  stackAckedAny = false;
   /** Something happened that may end this incarnation (RST either way, new peer SYN, close events). */
   mayHaveEnded = true;
   /** Application side. */
@@ -104,6 +106,7 @@ export class ConnShadow {
     this.cov = [];
     this.peerBytes.clear();
     this.synAcked = false;
+    this.stackAckedAny = false;
     this.timeWaitAt = undefined;
     this.stackFinIdx = undefined;
     this.ackedPeerFin = undefined;
@@ -173,7 +176,7 @@ export class ShadowWalker {
     const c = this.get(keyOfIn(s));
     c.inLog.push(s);
     if (s.flags & RST) c.mayHaveEnded = true;
-    if (s.flags & SYN) {
+    if (s.flags & SYN && !(s.flags & RST)) {
       c.peerSyns.add(s.seq);
       if (!(s.flags & ACK) && c.peerIss !== s.seq) c.mayHaveEnded = true;
       const acksOurSyn = !!(s.flags & ACK) && c.stackIss !== undefined && seqDelta(s.ack, c.stackIss) === 1;
@@ -209,6 +212,11 @@ export class ShadowWalker {
       }
       if (s.flags & ACK && c.peerIss !== ((s.ack - 1) >>> 0) && c.peerSyns.has((s.ack - 1) >>> 0)) c.setPeerIss((s.ack - 1) >>> 0);
       c.stackMax = Math.max(c.stackMax, 1);
+    }
+    if (s.flags & ACK) {
+      const synSeq = (s.ack - 1) >>> 0;
+      if (!c.stackAckedAny && c.peerSyns.has(synSeq) && c.peerIss !== synSeq) c.setPeerIss(synSeq);
+      c.stackAckedAny = true;
     }
     if (c.stackIss === undefined) return;
     const off = seqDelta(s.seq, c.stackIss);

@@ -2,10 +2,11 @@
 // wrapping the model's step (or the host's closed-port reply, or its checksum check). The suite
 // must catch every one of them: `tcp-conform mutants`.
 import { makeConfig } from '../model/config.js';
+import { acceptableSeq } from '../model/arrive.js';
 import { makeSegment } from '../model/output.js';
 import { step } from '../model/step.js';
 import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
-import { ACK, FIN, PSH, RST, SYN, type Segment } from '../wire/segment.js';
+import { ACK, FIN, PSH, RST, SYN, type Segment, segLen } from '../wire/segment.js';
 import { seqAdd, seqGt, seqInWindow, withNaiveSeqCompare } from '../wire/seq.js';
 import type { StackAdapter } from './adapter.js';
 import { profileFor, referenceInstance } from './reference/adapter.js';
@@ -220,6 +221,48 @@ export const MUTANTS: Mutant[] = [
     bug: 'a RST in passive SYN-RECEIVED is reported to the application as a refused connection',
     breaks: 'MUST-11',
     options: { step: wrap(undefined, (b, ev, r) => (b.state === 'SYN-RECEIVED' && b.origin === 'passive' && r.tcb.state === 'LISTEN' && seg(ev) && seg(ev)!.flags & RST ? { ...r, appEvents: [...r.appEvents, { type: 'refused' }] } : r)) },
+  },
+  {
+    name: 'unknown-option-drops-syn',
+    bug: 'a SYN carrying an option kind the stack does not know is dropped',
+    breaks: 'MUST-6',
+    options: { step: wrap((t, ev) => (seg(ev) && seg(ev)!.options.some((o) => o.kind === 'unknown') ? { result: unchanged(t) } : undefined)) },
+  },
+  {
+    name: 'malformed-option-kills-stack',
+    bug: 'a segment with an illegal option length wedges the stack: it answers nothing afterwards',
+    breaks: 'MUST-7',
+    options: { dieOnMalformedOption: true },
+  },
+  {
+    name: 'half-open-never-reclaimed',
+    bug: 'half-open connections never time out, so a SYN flood locks the listener for good',
+    breaks: '§3.10.7.2, §3.8.3',
+    options: { model: { synAckRetries: 1_000_000, userTimeout: 1e12 }, backlog: 128 },
+  },
+  {
+    name: 'listen-ignores-ack',
+    bug: 'LISTEN drops an ACK-bearing segment instead of answering it with a RST',
+    breaks: '§3.10.7.2 second',
+    options: { step: wrap((t, ev) => (t.state === 'LISTEN' && seg(ev) && (seg(ev)!.flags & (ACK | RST)) === ACK ? { result: unchanged(t) } : undefined)) },
+  },
+  {
+    name: 'syn-resets-synchronized',
+    bug: 'a SYN in a synchronized state is handled by the RFC 793 rule (RST) although the stack declares RFC 5961',
+    breaks: 'RFC 5961 §4, §3.10.7.4 step 4',
+    options: { step: wrap((t, ev) => (SYNCED.has(t.state) && seg(ev) && seg(ev)!.flags & SYN ? { t: { ...t, cfg: { ...t.cfg, rfc5961: false } } } : undefined), (b, _ev, r) => ({ ...r, tcb: { ...r.tcb, cfg: b.cfg } })) },
+  },
+  {
+    name: 'unacceptable-silently-dropped',
+    bug: 'an unacceptable segment is dropped without the ACK that tells the peer where the window is',
+    breaks: '§3.10.7.4 step 1',
+    options: {
+      step: wrap((t, ev) => {
+        const s = seg(ev);
+        if (!s || !SYNCED.has(t.state) || s.flags & RST) return undefined;
+        return acceptableSeq(s.seq, segLen(s), t.rcvNxt, t.rcvWnd) ? undefined : { result: unchanged(t) };
+      }),
+    },
   },
   {
     name: 'no-rto-backoff',

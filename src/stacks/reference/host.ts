@@ -29,6 +29,8 @@ export interface HostOptions {
   verifyChecksum?: boolean;
   /** Replace the reply to segments for closed ports (mutants). */
   closedReply?: (seg: Segment) => Segment | undefined;
+  /** Mutant only: a packet with a malformed option stops the whole host from answering. */
+  dieOnMalformedOption?: boolean;
 }
 
 interface Conn {
@@ -55,6 +57,8 @@ export class ReferenceHost {
   private readonly byId = new Map<ConnId, Conn>();
   private readonly listeners = new Map<number, Tcb>();
   private nextId = 1;
+  private dead = false;
+  private readonly dieOnMalformedOption: boolean;
   private nextEphemeral = 49152;
   private outPackets: Uint8Array[] = [];
   private outEvents: StackEvent[] = [];
@@ -70,13 +74,18 @@ export class ReferenceHost {
     this.egress = opts.egress;
     this.verifyChecksum = opts.verifyChecksum ?? true;
     this.closedReply = opts.closedReply ?? rstReply;
+    this.dieOnMalformedOption = opts.dieOnMalformedOption ?? false;
   }
 
   // ---- network side ----
 
   deliver(packet: Uint8Array): void {
+    if (this.dead) return;
     const r = decode(packet, { verifyChecksum: this.verifyChecksum });
-    if (!r.ok) return this.drop(r.error);
+    if (!r.ok) {
+      if (this.dieOnMalformedOption && r.error.kind === 'bad-option-length') this.dead = true;
+      return this.drop(r.error);
+    }
     this.deliverSegment(r.segment);
   }
 

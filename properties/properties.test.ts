@@ -1,0 +1,67 @@
+// Every property holds on the reference stack and on reference-perturbed (the proof that the
+// oracle binds the stack's choices instead of predicting ours), and every property can fail:
+// each one, run alone, kills the mutant named for it here.
+import { describe, expect, it } from 'vitest';
+import { runProperty } from '../src/oracle/engine.js';
+import { mutantAdapter } from '../src/stacks/mutants.js';
+import { perturbedAdapter } from '../src/stacks/perturbed.js';
+import { referenceAdapter } from '../src/stacks/reference/adapter.js';
+import { formatViolation } from '../src/cli/report.js';
+import { ALL_PROPERTIES } from './index.js';
+
+const RUNS = Number(process.env.TCPC_RUNS ?? 60);
+
+/** The mutant each property is shown to catch on its own. */
+export const KILLS: Record<string, string> = {
+  'three-way-handshake': 'no-syn-retransmission',
+  'simultaneous-open': 'broken-simultaneous-open',
+  'syn-received-origin': 'passive-rst-reported',
+  'syn-sent-ack-check': 'syn-sent-bad-ack-accepted',
+  'syn-with-data': 'syn-data-early',
+  'four-way-close': 'fin-no-seq',
+  'half-close': 'no-send-after-fin',
+  'simultaneous-close': 'no-closing-state',
+  'time-wait': 'time-wait-1msl',
+  'rst-closed-port': 'closed-port-wrong-ack',
+  'rst-listen': 'listen-ignores-ack',
+  'rst-synchronized': 'no-challenge-ack',
+  'syn-synchronized': 'syn-resets-synchronized',
+  'no-rst-for-rst': 'rst-answers-rst',
+  acceptability: 'unacceptable-silently-dropped',
+  'data-transfer': 'ack-unreceived',
+  'syn-retransmission': 'no-rto-backoff',
+  'fin-retransmission': 'no-rto-backoff',
+  'delayed-ack': 'slow-delayed-ack',
+  'bad-checksum-dropped': 'checksum-not-verified',
+  'unknown-options': 'unknown-option-drops-syn',
+  'illegal-option-length': 'malformed-option-kills-stack',
+  'syn-flood': 'half-open-never-reclaimed',
+  interleavings: 'data-in-syn-sent',
+};
+
+describe('properties', () => {
+  it('every property is tagged, titled and has a mutant it kills', () => {
+    for (const p of ALL_PROPERTIES) {
+      expect(p.section).toMatch(/§|RFC/);
+      expect(p.title.length).toBeGreaterThan(20);
+      expect(KILLS[p.name], `no mutant named for ${p.name}`).toBeDefined();
+    }
+    expect(new Set(ALL_PROPERTIES.map((p) => p.name)).size).toBe(ALL_PROPERTIES.length);
+  });
+
+  describe.each(ALL_PROPERTIES.map((p) => [p.name, p] as const))('%s', (_name, p) => {
+    it('holds on the reference stack', async () => {
+      const r = await runProperty(p, referenceAdapter(), { runs: RUNS, seed: 1 });
+      if (r.status !== 'pass') throw new Error(r.error ?? r.counterexample!.violations.map((v) => formatViolation(v, r.counterexample!.trace)).join('\n'));
+    });
+    it('holds on reference-perturbed', async () => {
+      const r = await runProperty(p, perturbedAdapter(7), { runs: RUNS, seed: 2 });
+      if (r.status !== 'pass') throw new Error(`${JSON.stringify(r.counterexample?.stackDetail)}\n${r.error ?? r.counterexample!.violations.map((v) => formatViolation(v, r.counterexample!.trace)).join('\n')}`);
+    });
+    it(`fails on mutant:${KILLS[p.name]}`, async () => {
+      const r = await runProperty(p, mutantAdapter(KILLS[p.name]!)!, { runs: 300, seed: 3 });
+      expect(r.status).toBe('fail');
+      expect(r.counterexample!.violations.length).toBeGreaterThan(0);
+    });
+  });
+});
