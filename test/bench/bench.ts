@@ -81,3 +81,49 @@ while (performance.now() - t0 < 2000) {
   }
 }
 console.log(`${'vectors: replays on the reference stack'.padEnd(44)} ${fmt(runs / ((performance.now() - t0) / 1000)).padStart(12)} vectors/s`);
+
+// ---- engine: generated scenarios on the reference stack, and the mutants ----
+const { ALL_PROPERTIES } = await import('../../properties/index.js');
+const { runProperty } = await import('../../src/oracle/engine.js');
+const { MUTANTS, mutantAdapter } = await import('../../src/stacks/mutants.js');
+const { execute } = await import('../../src/oracle/execute.js');
+const fcMod = (await import('fast-check')).default;
+
+{
+  const ref = referenceAdapter();
+  let scenarios = 0;
+  const t1 = performance.now();
+  for (const p of ALL_PROPERTIES) {
+    for (const sc of fcMod.sample(p.scenario(ref.profile), { numRuns: 40, seed: 1 })) {
+      await execute(sc, ref);
+      scenarios++;
+    }
+  }
+  const secs = (performance.now() - t1) / 1000;
+  console.log(`${'engine: generated scenarios on reference'.padEnd(44)} ${fmt(scenarios / secs).padStart(12)} scenarios/s (${scenarios} across ${ALL_PROPERTIES.length} properties)`);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const only = process.argv.includes('--no-mutants') ? [] : MUTANTS;
+if (only.length) console.log(`\n${'mutant'.padEnd(30)} ${'caught by'.padEnd(24)} ${'median ms'.padStart(10)} ${'shrunk actions'.padStart(15)} ${'trace entries'.padStart(14)}`);
+for (const m of only) {
+  const times: number[] = [];
+  const actions: number[] = [];
+  const entries: number[] = [];
+  let by = '';
+  for (const seed of [1, 2, 3]) {
+    const a = mutantAdapter(m.name)!;
+    const t1 = performance.now();
+    for (const p of ALL_PROPERTIES) {
+      const r = await runProperty(p, a, { runs: 100, seed });
+      if (r.status === 'fail' && r.counterexample) {
+        times.push(performance.now() - t1 - r.elapsedMs + (r.msToFailure ?? 0));
+        actions.push(r.counterexample.scenario.actions.length);
+        entries.push(r.counterexample.trace.length);
+        by ||= p.name;
+        break;
+      }
+    }
+  }
+  console.log(`${m.name.padEnd(30)} ${(by || 'SURVIVED').padEnd(24)} ${times.length ? fmt(median(times)).padStart(10) : ''.padStart(10)} ${actions.length ? String(median(actions)).padStart(15) : ''} ${entries.length ? String(median(entries)).padStart(14) : ''}`);
+}

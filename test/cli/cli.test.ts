@@ -12,15 +12,15 @@ const run = (...args: string[]) => {
 const tmp = mkdtempSync(join(tmpdir(), 'tcpc-cli-'));
 
 describe('tcp-conform CLI', () => {
-  it('run: all shipped vectors pass on the reference stack, closing line N passed, 0 failed', () => {
-    const r = run('run', '--json', join(tmp, 'out.json'));
+  it('run: every property and vector passes on the reference stack, closing line N passed, 0 failed', () => {
+    const r = run('run', '--runs', '20', '--seed', '1', '--json', join(tmp, 'out.json'));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^\d+ passed, 0 failed$/m);
     const doc = JSON.parse(readFileSync(join(tmp, 'out.json'), 'utf8'));
-    expect(doc.stack).toBe('reference');
-    expect(doc.failed).toBe(0);
-    expect(doc.vectors.length).toBe(doc.passed);
-    expect(doc.vectors[0]).toMatchObject({ status: 'pass' });
+    expect(doc).toMatchObject({ stack: 'reference', failed: 0, seed: 1, runs: 20 });
+    expect(doc.properties.length + doc.vectors.length).toBe(doc.passed);
+    expect(doc.properties[0]).toMatchObject({ status: 'pass', requirements: expect.any(Array), section: expect.any(String) });
+    expect(doc.vectors.every((v: { status: string }) => v.status === 'pass')).toBe(true);
   });
   it('replay: a broken vector exits 1 and shows step, expected and actual', () => {
     const v = JSON.parse(readFileSync('vectors/fig06-basic-3whs.json', 'utf8'));
@@ -47,7 +47,7 @@ describe('tcp-conform CLI', () => {
     [['run', '--bogus'], /Unknown option '--bogus'/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['replay'], /replay needs at least one/],
-    [['run', '--only', 'zzzz-no-match'], /no vector matches --only/],
+    [['run', '--only', 'zzzz-no-match'], /no property or vector matches --only/],
     [['run', '--vectors', '/nonexistent-dir'], /cannot read vectors folder/],
     [['run', 'extra'], /run takes no positional arguments/],
   ])('bad usage %j exits 2 with a clear message', (args, re) => {
@@ -68,6 +68,9 @@ describe('tcp-conform CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('against stack my-stack');
     expect(r.out).toMatch(/^1 passed, 0 failed$/m);
+    const p = run('run', '--stack', f, '--only', 'simultaneous-open', '--runs', '10');
+    expect(p.code).toBe(0);
+    expect(p.out).toMatch(/PASS +handshake\/simultaneous-open \[MUST-10\]/);
   });
   it('a module that does not export an adapter is refused', () => {
     const f = join(tmp, 'not-a-stack.ts');
