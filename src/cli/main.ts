@@ -165,6 +165,7 @@ interface VectorVerdict {
 async function runVectors(vectors: Vector[], adapter: StackAdapter, out: Out): Promise<VectorVerdict[]> {
   const verdicts: VectorVerdict[] = [];
   for (const vec of vectors) {
+    adapter.reseed?.(`vector:${vec.name}`); // a randomized stack draws per vector, independent of run order
     const r = await runVector(vec, adapter);
     const o = r.status === 'error' || r.status === 'skip' ? { violations: [], declared: [], unknown: [] } : oracleCheck(vec, r, adapter);
     if (o.unknown.length) {

@@ -35,6 +35,10 @@ export function drawPerturbation(seed: number): Perturbation {
   const r = prng(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const p = draw();
+  // SHLD-5: a SYN goes without the MSS option only when the receive MSS is the default 536.
+  return p.offerMss ? p : { ...p, mss: 536 };
+  function draw(): Perturbation {
   return {
     isnKey: int(0, 0xffffffff),
     rcvBuf: r() < 0.5 ? pick([1, 2, 100, 536, 1460, 4096, 65535]) : int(1, 65535),
@@ -46,6 +50,7 @@ export function drawPerturbation(seed: number): Perturbation {
     rtoInitial: int(1000, 3000),
     rfc5961: true,
   };
+  }
 }
 
 export function perturbedModel(p: Perturbation): Partial<ModelConfig> {
