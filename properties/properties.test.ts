@@ -39,6 +39,18 @@ export const KILLS: Record<string, string> = {
   interleavings: 'data-in-syn-sent',
 };
 
+describe('syn-flood with SYN cookies', () => {
+  it('a genuine client completes its handshake while spoofed SYNs fill the backlog', async () => {
+    const p = ALL_PROPERTIES.find((x) => x.name === 'syn-flood')!;
+    const cookies = referenceAdapter('reference-cookies', { synCookies: true, backlog: 64 });
+    expect(cookies.profile.synCookies).toBe(true);
+    const r = await runProperty(p, cookies, { runs: 10, seed: 4 });
+    expect(r.status).toBe('pass');
+    const none = referenceAdapter('reference-no-cookies', { synCookies: false, backlog: 64, model: { synAckRetries: 1_000_000, userTimeout: 1e12 } });
+    expect((await runProperty(p, { ...none, profile: { ...none.profile, synCookies: true } }, { runs: 5, seed: 4 })).status).toBe('fail');
+  });
+});
+
 describe('properties', () => {
   it('every property is tagged, titled and has a mutant it kills', () => {
     for (const p of ALL_PROPERTIES) {

@@ -4,7 +4,7 @@ import { ACK, SYN, type Segment, describe } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import type { ConnId, StackAdapter, StackEvent, StackInstance } from '../stacks/adapter.js';
 import { ReferenceHost } from '../stacks/reference/host.js';
-import { AdapterError, type TraceEntry, guard } from '../trace/runner.js';
+import { AdapterError, type TraceEntry, drainChecked, guard } from '../trace/runner.js';
 import { type Action, CLOSED_PORT, type Hostile, PEER_ADDR, PEER_PORT, SPOOF_NET, STACK_ADDR, STACK_PORT, type Scenario, bytesAt } from '../gen/scenario.js';
 import type { Violation } from './types.js';
 
@@ -43,18 +43,15 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
   const clockNow = (): number => (inst.clock === 'real' ? Date.now() - wallStart : now);
 
   const collect = async (): Promise<void> => {
-    const out = await guard(() => inst.drain(), callMs, 'drain()');
-    if (!out || !Array.isArray(out.packets) || !Array.isArray(out.events)) throw new AdapterError(`drain() returned ${JSON.stringify(out)}, expected { packets: [], events: [] }`);
+    const out = await drainChecked(inst, callMs);
     now = clockNow();
     for (const p of out.packets) {
-      if (!(p instanceof Uint8Array)) throw new AdapterError(`drain() returned a packet that is not a Uint8Array: ${String(p)}`);
-      const r = decode(p);
-      if (!r.ok) {
-        trace.push({ t: now, dir: 'out', text: `malformed packet (${r.error.kind}): ${Buffer.from(p).toString('hex')}` });
-        wire.push({ property: 'wire-format', requirements: r.error.kind === 'bad-tcp-checksum' ? ['MUST-2'] : [], section: '§3.1', message: `the stack emitted a malformed packet: ${r.error.kind}: ${r.error.detail}`, at: trace.length - 1, offending: Buffer.from(p).toString('hex') });
+      if ('error' in p) {
+        trace.push({ t: now, dir: 'out', text: `malformed packet (${p.error.kind}): ${p.hex}` });
+        wire.push({ property: 'wire-format', requirements: p.error.kind === 'bad-tcp-checksum' ? ['MUST-2'] : [], section: '§3.1', message: `the stack emitted a malformed packet: ${p.error.kind}: ${p.error.detail}`, at: trace.length - 1, offending: p.hex });
         continue;
       }
-      const s = r.segment;
+      const s = p.seg;
       trace.push({ t: now, dir: 'out', text: describe(s), seg: s });
       if (s.flags & SYN && s.dstPort === PEER_PORT && stackIss === undefined) stackIss = s.seq;
       if (s.flags & SYN) issByPort.set(s.dstPort, s.seq);

@@ -1,5 +1,5 @@
 // Replays a vector against a stack and names the first step that differs, with expected vs actual.
-import { decode, encode } from '../wire/codec.js';
+import { type DecodeError, decode, encode } from '../wire/codec.js';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type Segment, describe, flagString, mssOf } from '../wire/segment.js';
 import type { State } from '../model/types.js';
 import type { ConnId, StackAdapter, StackEvent, StackInstance } from '../stacks/adapter.js';
@@ -80,6 +80,22 @@ export async function guard<T>(call: () => T | Promise<T>, ms: number, what: str
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export type Drained = { packets: Array<{ seg: Segment } | { error: DecodeError; hex: string }>; events: StackEvent[] };
+
+/** drain() with its answer checked: garbage from the adapter is an AdapterError, a malformed packet is reported as such. */
+export async function drainChecked(inst: StackInstance, callMs: number): Promise<Drained> {
+  const out = await guard(() => inst.drain(), callMs, 'drain()');
+  if (!out || !Array.isArray(out.packets) || !Array.isArray(out.events)) throw new AdapterError(`drain() returned ${JSON.stringify(out)}, expected { packets: [], events: [] }`);
+  return {
+    packets: out.packets.map((p) => {
+      if (!(p instanceof Uint8Array)) throw new AdapterError(`drain() returned a packet that is not a Uint8Array: ${String(p)}`);
+      const r = decode(p);
+      return r.ok ? { seg: r.segment } : { error: r.error, hex: Buffer.from(p).toString('hex') };
+    }),
+    events: out.events,
+  };
+}
 const EXACT_FLAGS = SYN | FIN | RST | ACK;
 const OPTIONAL_FLAGS = PSH | URG | ECE | CWR;
 
@@ -148,21 +164,18 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
 
   const clockNow = (): number => (inst?.clock === 'real' ? Date.now() - wallStart : now);
   const collect = async (): Promise<void> => {
-    const out = await guard(() => inst!.drain(), callMs, 'drain()');
-    if (!out || !Array.isArray(out.packets) || !Array.isArray(out.events)) throw new AdapterError(`drain() returned ${JSON.stringify(out)}, expected { packets: [], events: [] }`);
+    const out = await drainChecked(inst!, callMs);
     now = clockNow();
     for (const p of out.packets) {
-      if (!(p instanceof Uint8Array)) throw new AdapterError(`drain() returned a packet that is not a Uint8Array: ${String(p)}`);
-      const r = decode(p);
-      if (!r.ok) {
-        trace.push({ t: now, dir: 'out', text: `malformed packet (${r.error.kind}): ${Buffer.from(p).toString('hex')}` });
-        const id = r.error.kind === 'bad-tcp-checksum' ? 'MUST-2: ' : '';
-        throw new StepFail(`${id}the stack emitted a malformed packet: ${r.error.kind}: ${r.error.detail}`, 'a well-formed IPv4/TCP packet', Buffer.from(p).toString('hex'));
+      if ('error' in p) {
+        trace.push({ t: now, dir: 'out', text: `malformed packet (${p.error.kind}): ${p.hex}` });
+        const id = p.error.kind === 'bad-tcp-checksum' ? 'MUST-2: ' : '';
+        throw new StepFail(`${id}the stack emitted a malformed packet: ${p.error.kind}: ${p.error.detail}`, 'a well-formed IPv4/TCP packet', p.hex);
       }
-      pendingSegs.push({ seg: r.segment, at: now });
-      trace.push({ t: now, dir: 'out', text: describe(r.segment), seg: r.segment });
+      pendingSegs.push({ seg: p.seg, at: now });
+      trace.push({ t: now, dir: 'out', text: describe(p.seg), seg: p.seg });
       // The stack's ISN on each peer port is bound automatically as sisn_<port>.
-      if (r.segment.flags & SYN && !env.has(`sisn_${r.segment.dstPort}`)) env.set(`sisn_${r.segment.dstPort}`, r.segment.seq);
+      if (p.seg.flags & SYN && !env.has(`sisn_${p.seg.dstPort}`)) env.set(`sisn_${p.seg.dstPort}`, p.seg.seq);
     }
     for (const ev of out.events) {
       pendingEvents.push({ ev, at: now });
