@@ -31,7 +31,7 @@ const fourWay: Property = {
           ...(who === 'peer' ? [{ a: 'stackClose' } as Action, { a: 'settle', ms: 60_000 } as Action] : [{ a: 'peerClose' } as Action, { a: 'settle', ms: 60_000 } as Action]),
         ]),
     ),
-  check(trace, profile) {
+  check(trace) {
     const v = violations(this);
     const w = scan(trace, () => undefined);
     for (const [key, c] of w.conns) {
@@ -47,7 +47,6 @@ const fourWay: Property = {
       }
     }
     ackDelayCheck(trace, v.flag);
-    void profile;
     return v.out;
   },
 };

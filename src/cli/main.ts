@@ -1,11 +1,10 @@
 // tcp-conform command line. I/O lives here; everything else is a library.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ALL_PROPERTIES } from '../../properties/index.js';
 import { classify, judge, type PropertyResult, runProperty } from '../oracle/engine.js';
-import type { Property } from '../oracle/property.js';
 import type { Violation } from '../oracle/types.js';
 import type { StackAdapter } from '../stacks/adapter.js';
 import { MUTANTS } from '../stacks/mutants.js';
@@ -14,7 +13,7 @@ import { resolveStack, UsageError } from '../stacks/registry.js';
 import { traceToVector } from '../trace/export.js';
 import { type VectorResult, formatFailure, runVector } from '../trace/runner.js';
 import { type Vector, VectorError, loadVector } from '../trace/vector.js';
-import { formatTrace, formatViolation } from './report.js';
+import { formatViolation } from './report.js';
 
 export const VECTORS_DIR = fileURLToPath(new URL('../../vectors', import.meta.url));
 const BIN = 'npx tcp-conform';
@@ -341,8 +340,6 @@ function promote(file: string, o: Opts, out: Out): number {
   json.name = name;
   writeFileSync(dest, `${JSON.stringify(json, null, 2)}\n`);
   out(`promoted ${basename(src)} to ${relative(process.cwd(), dest)}: it now runs with every 'tcp-conform run'`);
-  void copyFileSync;
   return 0;
 }
 
-export { formatTrace, type Property };
