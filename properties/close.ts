@@ -3,10 +3,10 @@
 import fc from 'fast-check';
 import { establish, netArb, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
-import { ACK, FIN, RST, describe } from '../src/wire/segment.js';
+import { ACK, FIN, RST } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { type Property, probes, violations, within } from '../src/oracle/property.js';
+import { type Property, showSegs, violations, within } from '../src/oracle/property.js';
 import { ackDelayCheck, endedBetween, retransmissionCheck } from './checks.js';
 
 const fourWay: Property = {
@@ -157,12 +157,12 @@ const timeWait: Property = {
       if (e.probe === 'tw-fin' && since < twoMsl) {
         const good = resp.find((r) => (r.seg.flags & (ACK | RST)) === ACK && r.seg.ack === ackEnd && seqDelta(r.seg.seq, c.stackIss!) === c.stackFinOff! + 1);
         if (!good) {
-          v.flag(i, `${since} ms into TIME-WAIT (2×MSL = ${twoMsl} ms) the retransmitted FIN was not re-ACKed`, resp.map((r) => describe(r.seg)).join(' | ') || '(nothing)', `ACK with SEQ=${(c.stackIss + c.stackFinOff + 1) >>> 0} ACK=${ackEnd}, timer restarted`);
+          v.flag(i, `${since} ms into TIME-WAIT (2×MSL = ${twoMsl} ms) the retransmitted FIN was not re-ACKed`, showSegs(resp), `ACK with SEQ=${(c.stackIss + c.stackFinOff + 1) >>> 0} ACK=${ackEnd}, timer restarted`);
         }
         restart = e.t;
       } else if (e.probe === 'tw-gone' && since >= twoMsl + tol) {
         if (!resp.some((r) => r.seg.flags & RST)) {
-          v.flag(i, `${since} ms after TIME-WAIT (re)started the connection still answers like TIME-WAIT: 2×MSL is ${twoMsl} ms`, resp.map((r) => describe(r.seg)).join(' | ') || '(nothing)', 'the connection deleted: a RST for the ACK');
+          v.flag(i, `${since} ms after TIME-WAIT (re)started the connection still answers like TIME-WAIT: 2×MSL is ${twoMsl} ms`, showSegs(resp), 'the connection deleted: a RST for the ACK');
         }
       }
     });

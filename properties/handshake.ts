@@ -3,9 +3,9 @@
 import fc from 'fast-check';
 import { establish, isnArb, mssArb, netArb, openingArb, scenarioArb } from '../src/gen/arbitraries.js';
 import { PEER_PORT, type Action, type Hostile } from '../src/gen/scenario.js';
-import { ACK, RST, SYN, describe, flagString } from '../src/wire/segment.js';
+import { ACK, RST, SYN, flagString } from '../src/wire/segment.js';
 import { seqAdd } from '../src/wire/seq.js';
-import { type Property, probes, responses, violations } from '../src/oracle/property.js';
+import { isSynAckFor, probes, type Property, responses, showSegs, violations } from '../src/oracle/property.js';
 
 const abs = (n: number) => ({ ref: 'abs' as const, d: n });
 
@@ -94,8 +94,8 @@ const origin: Property = {
     for (const i of probes(trace, 'passive-resyn')) {
       const r = responses(trace, i);
       const syn = trace[i]!.seg!;
-      if (!r.segs.some((s) => (s.seg.flags & (SYN | ACK | RST)) === (SYN | ACK) && s.seg.ack === seqAdd(syn.seq, 1))) {
-        v.flag(i, 'after the RST the listener did not answer a new SYN with SYN,ACK (not back in LISTEN)', r.segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)', `SYN,ACK with ACK=${seqAdd(syn.seq, 1)}`);
+      if (!r.segs.some((s) => isSynAckFor(s.seg, syn))) {
+        v.flag(i, 'after the RST the listener did not answer a new SYN with SYN,ACK (not back in LISTEN)', showSegs(r.segs), `SYN,ACK with ACK=${seqAdd(syn.seq, 1)}`);
       }
     }
     const synAck = probes(trace, 'active-syn').some((i) => responses(trace, i).segs.some((s) => (s.seg.flags & (SYN | ACK)) === (SYN | ACK)));
@@ -107,7 +107,7 @@ const origin: Property = {
       for (const i of probes(trace, 'active-after')) {
         const r = responses(trace, i);
         const ack = trace[i]!.seg!.ack;
-        if (!r.segs.some((s) => s.seg.flags & RST && s.seg.seq === ack)) v.flag(i, 'the refused connection still exists: an ACK to it did not draw <SEQ=SEG.ACK><CTL=RST>', r.segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)', `RST with SEQ=${ack}`);
+        if (!r.segs.some((s) => s.seg.flags & RST && s.seg.seq === ack)) v.flag(i, 'the refused connection still exists: an ACK to it did not draw <SEQ=SEG.ACK><CTL=RST>', showSegs(r.segs), `RST with SEQ=${ack}`);
       }
     }
     return v.out;
@@ -136,14 +136,14 @@ const badAck: Property = {
       const seg = trace[i]!.seg!;
       const r = responses(trace, i);
       const ok = r.segs.length === 1 && flagString(r.segs[0]!.seg.flags) === 'R' && r.segs[0]!.seg.seq === seg.ack;
-      if (!ok) v.flag(i, 'unacceptable ACK in SYN-SENT not answered by exactly <SEQ=SEG.ACK><CTL=RST>', r.segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)', `[R] seq=${seg.ack}`);
+      if (!ok) v.flag(i, 'unacceptable ACK in SYN-SENT not answered by exactly <SEQ=SEG.ACK><CTL=RST>', showSegs(r.segs), `[R] seq=${seg.ack}`);
       for (const e of r.events) v.flag(i, `the application saw "${e.event!.type}" after an unacceptable SYN,ACK`, e.text, 'stay in SYN-SENT');
     }
     for (const i of probes(trace, 'good-synack')) {
       const seg = trace[i]!.seg!;
       const r = responses(trace, i);
       if (!r.events.some((e) => e.event!.type === 'connected')) v.flag(i, 'an acceptable SYN,ACK after the bad one did not establish the connection', undefined, 'connected');
-      if (!r.segs.some((s) => (s.seg.flags & (ACK | SYN | RST)) === ACK && s.seg.ack === seqAdd(seg.seq, 1))) v.flag(i, 'the acceptable SYN,ACK was not acknowledged', r.segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)', `ACK=${seqAdd(seg.seq, 1)}`);
+      if (!r.segs.some((s) => (s.seg.flags & (ACK | SYN | RST)) === ACK && s.seg.ack === seqAdd(seg.seq, 1))) v.flag(i, 'the acceptable SYN,ACK was not acknowledged', showSegs(r.segs), `ACK=${seqAdd(seg.seq, 1)}`);
     }
     return v.out;
   },

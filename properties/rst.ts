@@ -3,12 +3,10 @@
 import fc from 'fast-check';
 import { edgeDelta, establish, flagsArb, hostileArb, lenArb, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
-import { ACK, RST, SYN, describe, flagString, segLen } from '../src/wire/segment.js';
+import { ACK, RST, SYN, flagString, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { type Property, probes, responses, violations, within } from '../src/oracle/property.js';
-
-const show = (segs: Array<{ seg: Parameters<typeof describe>[0] }>): string => segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)';
+import { isSynAckFor, probes, type Property, responses, showSegs, violations, within } from '../src/oracle/property.js';
 
 const closedPort: Property = {
   name: 'rst-closed-port',
@@ -29,12 +27,12 @@ const closedPort: Property = {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
       if (s.flags & RST) {
-        if (r.length) v.flag(r[0]!.at, 'a RST to a closed port was answered', show(r), 'nothing');
+        if (r.length) v.flag(r[0]!.at, 'a RST to a closed port was answered', showSegs(r), 'nothing');
       } else if (s.flags & ACK) {
-        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'R' && r[0]!.seg.seq === s.ack)) v.flag(i, 'wrong answer for an ACK-bearing segment to a closed port', show(r), `[R] seq=${s.ack}`);
+        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'R' && r[0]!.seg.seq === s.ack)) v.flag(i, 'wrong answer for an ACK-bearing segment to a closed port', showSegs(r), `[R] seq=${s.ack}`);
       } else {
         const want = seqAdd(s.seq, segLen(s));
-        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'RA' && r[0]!.seg.seq === 0 && r[0]!.seg.ack === want)) v.flag(i, 'wrong answer for a segment without ACK to a closed port', show(r), `[RA] seq=0 ack=${want}`);
+        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'RA' && r[0]!.seg.seq === 0 && r[0]!.seg.ack === want)) v.flag(i, 'wrong answer for a segment without ACK to a closed port', showSegs(r), `[RA] seq=0 ack=${want}`);
       }
     }
     return v.out;
@@ -58,12 +56,12 @@ const listen: Property = {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
       if (s.flags & RST) {
-        if (r.length) v.flag(r[0]!.at, 'LISTEN answered a RST', show(r), 'nothing');
+        if (r.length) v.flag(r[0]!.at, 'LISTEN answered a RST', showSegs(r), 'nothing');
       } else if (s.flags & ACK) {
-        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'R' && r[0]!.seg.seq === s.ack)) v.flag(i, 'LISTEN did not answer an ACK-bearing segment with <SEQ=SEG.ACK><CTL=RST>', show(r), `[R] seq=${s.ack}`);
+        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'R' && r[0]!.seg.seq === s.ack)) v.flag(i, 'LISTEN did not answer an ACK-bearing segment with <SEQ=SEG.ACK><CTL=RST>', showSegs(r), `[R] seq=${s.ack}`);
       } else if (s.flags & SYN) {
-        if (!r.some((x) => (x.seg.flags & (SYN | ACK | RST)) === (SYN | ACK) && x.seg.ack === seqAdd(s.seq, 1))) v.flag(i, 'LISTEN did not answer a SYN with SYN,ACK', show(r), `[SA] ack=${seqAdd(s.seq, 1)}`);
-      } else if (r.length) v.flag(r[0]!.at, 'LISTEN answered a segment with neither SYN, ACK nor RST', show(r), 'nothing');
+        if (!r.some((x) => isSynAckFor(x.seg, s))) v.flag(i, 'LISTEN did not answer a SYN with SYN,ACK', showSegs(r), `[SA] ack=${seqAdd(s.seq, 1)}`);
+      } else if (r.length) v.flag(r[0]!.at, 'LISTEN answered a segment with neither SYN, ACK nor RST', showSegs(r), 'nothing');
     }
     return v.out;
   },
@@ -113,14 +111,14 @@ const syncRst: Property = {
       if (reset) gone = true;
       if (wasGone) continue;
       if (exact || (inWin && !profile.rfc5961)) {
-        if (!reset) v.flag(i, `a valid RST (SEQ=${seg.seq}, RCV.NXT=${s.rcvNxt}) did not reset the connection`, show(r.segs), 'connection reset');
+        if (!reset) v.flag(i, `a valid RST (SEQ=${seg.seq}, RCV.NXT=${s.rcvNxt}) did not reset the connection`, showSegs(r.segs), 'connection reset');
         gone = true;
       } else if (inWin) {
         if (reset) v.flag(i, `an in-window RST not at RCV.NXT (${seg.seq} vs ${s.rcvNxt}) reset the connection although the profile declares RFC 5961`, r.events.map((e) => e.text).join(' | '), 'a challenge ACK, no reset');
-        else if (!r.segs.some((x) => (x.seg.flags & (ACK | RST)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'an in-window RST not at RCV.NXT drew no challenge ACK', show(r.segs), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
+        else if (!r.segs.some((x) => (x.seg.flags & (ACK | RST)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'an in-window RST not at RCV.NXT drew no challenge ACK', showSegs(r.segs), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
       } else {
         if (reset) v.flag(i, `a RST outside the window (SEQ=${seg.seq}, window ${s.rcvNxt}+${s.wnd}) reset the connection`, r.events.map((e) => e.text).join(' | '), 'dropped silently');
-        else if (r.segs.length) v.flag(i, 'a RST outside the window was answered', show(r.segs), 'dropped silently');
+        else if (r.segs.length) v.flag(i, 'a RST outside the window was answered', showSegs(r.segs), 'dropped silently');
       }
     }
     return v.out;
@@ -151,12 +149,12 @@ const syncSyn: Property = {
       const r = within(trace, i, 500).filter((x) => keyOfOut(x.seg) === keyOfIn(seg));
       const ev = responses(trace, i).events;
       if (profile.rfc5961) {
-        if (ev.some((e) => e.event!.type === 'reset' || e.event!.type === 'closed') || r.some((x) => x.seg.flags & RST)) v.flag(i, 'a SYN in a synchronized state reset the connection although the profile declares RFC 5961', show(r), 'a challenge ACK');
-        else if (!r.some((x) => (x.seg.flags & (ACK | RST | SYN)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'a SYN in a synchronized state drew no challenge ACK', show(r), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
+        if (ev.some((e) => e.event!.type === 'reset' || e.event!.type === 'closed') || r.some((x) => x.seg.flags & RST)) v.flag(i, 'a SYN in a synchronized state reset the connection although the profile declares RFC 5961', showSegs(r), 'a challenge ACK');
+        else if (!r.some((x) => (x.seg.flags & (ACK | RST | SYN)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'a SYN in a synchronized state drew no challenge ACK', showSegs(r), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
       } else {
         const inWin = seqInWindow(seg.seq, s.rcvNxt, Math.max(s.wnd, 1));
-        if (inWin && !r.some((x) => x.seg.flags & RST)) v.flag(i, 'an in-window SYN did not reset the connection (RFC 793 rules)', show(r), 'RST, connection reset');
-        if (!inWin && !r.some((x) => (x.seg.flags & (ACK | RST)) === ACK)) v.flag(i, 'an out-of-window SYN drew no ACK', show(r), '<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
+        if (inWin && !r.some((x) => x.seg.flags & RST)) v.flag(i, 'an in-window SYN did not reset the connection (RFC 793 rules)', showSegs(r), 'RST, connection reset');
+        if (!inWin && !r.some((x) => (x.seg.flags & (ACK | RST)) === ACK)) v.flag(i, 'an out-of-window SYN drew no ACK', showSegs(r), '<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
       }
       break; // later SYNs depend on what the first did
     }

@@ -7,7 +7,7 @@ import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, PSH, RST, describe, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { type Property, probes, violations } from '../src/oracle/property.js';
+import { type Property, violations } from '../src/oracle/property.js';
 import { endedBetween } from './checks.js';
 
 /** §3.4 Table 5, on the stack's receive state as its last ACK shows it. */

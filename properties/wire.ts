@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { establish, optionsArb, scenarioArb } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
 import { ACK, PSH, SYN, describe } from '../src/wire/segment.js';
-import { seqAdd } from '../src/wire/seq.js';
-import { type Property, probes, responses, violations, within } from '../src/oracle/property.js';
+
+import { isSynAckFor, probes, type Property, responses, showSegs, violations, within } from '../src/oracle/property.js';
 
 const abs = (d: number) => ({ ref: 'abs' as const, d });
 
@@ -52,7 +52,7 @@ const unknownOptions: Property = {
     for (const i of probes(trace, 'opt-syn')) {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
-      if (!r.some((x) => (x.seg.flags & (SYN | ACK)) === (SYN | ACK) && x.seg.ack === seqAdd(s.seq, 1))) v.flag(i, 'a SYN with unknown options was not answered with SYN,ACK', r.map((x) => describe(x.seg)).join(' | ') || '(nothing)', 'SYN,ACK (unknown options skipped)');
+      if (!r.some((x) => isSynAckFor(x.seg, s))) v.flag(i, 'a SYN with unknown options was not answered with SYN,ACK', showSegs(r), 'SYN,ACK (unknown options skipped)');
     }
     return v.out;
   },
@@ -77,7 +77,7 @@ const badOptionLength: Property = {
     for (const i of probes(trace, 'alive')) {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
-      if (!r.some((x) => (x.seg.flags & (SYN | ACK)) === (SYN | ACK) && x.seg.ack === seqAdd(s.seq, 1))) v.flag(i, 'after a segment with an illegal option length the stack no longer answers a new SYN', r.map((x) => describe(x.seg)).join(' | ') || '(nothing)', 'SYN,ACK');
+      if (!r.some((x) => isSynAckFor(x.seg, s))) v.flag(i, 'after a segment with an illegal option length the stack no longer answers a new SYN', showSegs(r), 'SYN,ACK');
     }
     return v.out;
   },

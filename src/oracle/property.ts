@@ -1,7 +1,8 @@
 // A property: a scenario generator and a judgment, tagged with RFC 9293 requirement ids. The
 // invariants of invariants.ts are judged on every property's traces as well.
 import type fc from 'fast-check';
-import type { Segment } from '../wire/segment.js';
+import { ACK, RST, SYN, type Segment, describe } from '../wire/segment.js';
+import { seqAdd } from '../wire/seq.js';
 import type { StackProfile } from '../stacks/adapter.js';
 import type { TraceEntry } from '../trace/runner.js';
 import type { Scenario } from '../gen/scenario.js';
@@ -62,3 +63,9 @@ export const probes = (trace: TraceEntry[], name: string): number[] =>
 
 /** The time a trace covers: a time entry is stamped before its advance, so add it. */
 export const traceEnd = (trace: TraceEntry[]): number => trace.reduce((m, e) => Math.max(m, e.t + (e.ms ?? 0)), 0);
+
+/** Emitted segments as one line of text, or "(nothing)". */
+export const showSegs = (segs: Array<{ seg: Segment }>): string => segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)';
+
+/** Is seg a SYN,ACK (no RST) acknowledging the SYN `syn`? */
+export const isSynAckFor = (seg: Segment, syn: Segment): boolean => (seg.flags & (SYN | ACK | RST)) === (SYN | ACK) && seg.ack === seqAdd(syn.seq, 1);
