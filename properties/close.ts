@@ -6,7 +6,7 @@ import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, RST } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { type Property, showSegs, violations, within } from '../src/oracle/property.js';
+import { type Property, showSegs, traceEnd, violations, within } from '../src/oracle/property.js';
 import { ackDelayCheck, endedBetween, retransmissionCheck } from './checks.js';
 
 const fourWay: Property = {
@@ -42,7 +42,10 @@ const fourWay: Property = {
       const allSent = c.stackBytes.size >= c.written.length;
       if (closed >= 0 && fin < 0 && allSent && !endedBetween(trace, closed, trace.length)) v.flag(closed, 'the application closed and all its data went out, but the stack never sent a FIN', undefined, 'a FIN after the queued data');
       const peerFin = trace.findIndex((e) => e.dir === 'in' && e.seg && e.seg.flags & FIN && keyOfIn(e.seg) === key);
-      if (peerFin >= 0 && c.peerFinEnd !== undefined && c.covEnd() >= c.peerFinEnd) {
+      // After a full close (the application let go of its handle) nobody is left to tell; after a half-close (shutdown) the application still reads.
+      const fullClose = trace.findIndex((e) => e.call?.name === 'close' && e.call.conn === c.conn);
+      const toldOwed = fullClose < 0 || (peerFin >= 0 && peerFin < fullClose);
+      if (peerFin >= 0 && c.peerFinEnd !== undefined && c.covEnd() >= c.peerFinEnd && toldOwed) {
         if (!trace.some((e) => e.event?.type === 'end' && e.event.conn === c.conn)) v.flag(peerFin, "the peer's FIN reached the stack but the application was never told (end of stream)", trace[peerFin]!.text, 'an end event', ['MUST-12']);
       }
     }
@@ -82,12 +85,27 @@ const halfClose: Property = {
     if (!c || c.stackIss === undefined) return v.out;
     for (const e of trace.slice(write)) if (e.event?.type === 'error' && e.event.conn === conn) v.flag(write, `writing after the peer's FIN failed: ${e.event.message}`, e.text, 'SEND is allowed in CLOSE-WAIT');
     const sent = c.stackBytes.size;
-    if (sent < c.written.length && !endedBetween(trace, write, trace.length)) {
-      v.flag(write, `the application wrote ${c.written.length} octets in total but only ${sent} were ever sent`, undefined, "everything written, even after the peer's FIN");
+    // Liveness, judged as a stall: the RFC sets no rate, so a stack still trickling data out (e.g.
+    // one octet per persist interval into a 1-octet window) is making progress; one that has sent
+    // nothing new for STALL_MS while data waits is not.
+    const traceStop = traceEnd(trace);
+    let lastNew = trace[write]!.t;
+    for (const e of trace.slice(write)) if (e.dir === 'out' && e.seg && e.seg.payload.length > 0) lastNew = Math.max(lastNew, e.t);
+    // §3.10.4: what was written before CLOSE goes out before the FIN.
+    const key = conn === undefined ? undefined : w.byConn.get(conn);
+    const fin = trace.find((e) => e.dir === 'out' && e.seg && e.seg.flags & FIN && keyOfOut(e.seg) === key);
+    const finSeq = fin?.seg ? seqAdd(fin.seg.seq, fin.seg.payload.length) : undefined;
+    const dataEnd = seqAdd(c.stackIss, 1 + c.written.length);
+    if (fin && finSeq !== undefined && seqDelta(finSeq, dataEnd) < 0) v.flag(trace.indexOf(fin), `the stack's FIN took sequence number ${finSeq} although ${c.written.length} written octets end at ${dataEnd}`, fin.text, `FIN at ${dataEnd}, after the written data`, ['MUST-13']);
+    else if (sent < c.written.length && !endedBetween(trace, write, trace.length) && traceStop - lastNew >= STALL_MS) {
+      v.flag(write, `the application wrote ${c.written.length} octets in total but only ${sent} were ever sent, nothing new for the last ${Math.round((traceStop - lastNew) / 1000)} s`, undefined, "everything written, even after the peer's FIN");
     }
     return v.out;
   },
 };
+
+/** Silence that counts as a stalled sender (twice the longest persist/RTO interval a stack may use). */
+const STALL_MS = 60_000;
 
 const simultaneousClose: Property = {
   name: 'simultaneous-close',

@@ -54,6 +54,16 @@ const simultaneous: Property = {
       if (e.dir === 'out' && e.seg && e.seg.flags & RST && e.seg.dstPort === PEER_PORT) v.flag(i, 'the stack reset a simultaneous open', e.text, 'SYN,ACK then ESTABLISHED');
     });
     if (!trace.some((e) => e.event?.type === 'connected') && v.out.length === 0) v.flag(trace.length - 1, 'simultaneous open never reached ESTABLISHED', undefined, 'a connected event');
+    // §3.10.7.3 fourth: a bare SYN reaching SYN-SENT moves it to SYN-RECEIVED with a SYN,ACK of its own ISN.
+    // Reaching ESTABLISHED through the peer's SYN,ACK alone is not enough: that hides a stack that ignores the SYN.
+    const ourSyn = trace.find((e) => e.dir === 'out' && e.seg && (e.seg.flags & (SYN | ACK)) === SYN && e.seg.dstPort === PEER_PORT)?.seg;
+    const crossing = trace.findIndex((e) => e.dir === 'in' && e.seg && (e.seg.flags & (SYN | ACK | RST)) === SYN && e.seg.srcPort === PEER_PORT);
+    if (ourSyn && crossing >= 0 && v.out.length === 0) {
+      const synAckFirst = trace.slice(0, crossing).some((e) => e.dir === 'in' && e.seg && (e.seg.flags & (SYN | ACK)) === (SYN | ACK));
+      const syn = trace[crossing]!.seg!;
+      const answered = trace.slice(crossing).some((e) => e.dir === 'out' && e.seg && isSynAckFor(e.seg, syn) && e.seg.seq === ourSyn.seq);
+      if (!synAckFirst && !answered) v.flag(crossing, "a SYN crossing the stack's own SYN was never answered with a SYN,ACK", trace[crossing]!.text, `SYN,ACK seq=${ourSyn.seq} ack=${seqAdd(syn.seq, 1)}`);
+    }
     return v.out;
   },
 };

@@ -1,5 +1,5 @@
 // tcp-conform command line. I/O lives here; everything else is a library.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -9,7 +9,9 @@ import type { Violation } from '../oracle/types.js';
 import type { StackAdapter } from '../stacks/adapter.js';
 import { MUTANTS } from '../stacks/mutants.js';
 import type { Perturbation } from '../stacks/perturbed.js';
-import { resolveStack, UsageError } from '../stacks/registry.js';
+import { CONFIG_FILE, type ResolveOptions, resolveStack, splitCommand, UsageError } from '../stacks/registry.js';
+import { LWIP_DRIVER } from '../stacks/lwip/adapter.js';
+import { checkDriver } from '../stacks/process/selftest.js';
 import { traceToVector } from '../trace/export.js';
 import { type VectorResult, formatFailure, runVector } from '../trace/runner.js';
 import { type Vector, VectorError, loadVector } from '../trace/vector.js';
@@ -25,9 +27,12 @@ usage:
   tcp-conform replay FILE... [--stack NAME|PATH] [--json FILE]
   tcp-conform mutants [--runs N] [--seed N] [--only PATTERN] [--json FILE]
   tcp-conform promote FILE [--name NAME]
+  tcp-conform check-driver --stack process:"CMD ARGS"|NAME   (the adapter protocol's own checks for a driver)
   tcp-conform help
 
-  --stack    reference (default), reference-perturbed, mutant:NAME, or a path to a module exporting a StackAdapter
+  --stack    reference (default), reference-perturbed, mutant:NAME, lwip, linux, process:"CMD ARGS",
+             a stack named in tcp-conform.config.json, or a path to a module exporting a StackAdapter
+  --config   config file naming process stacks (default ./tcp-conform.config.json)
   --runs     generated scenarios per property (default 100)
   --seed     fast-check seed (default: random, printed)
   --only     run only properties and vectors whose name contains PATTERN
@@ -60,6 +65,7 @@ interface Opts {
   seed?: string;
   out?: string;
   name?: string;
+  config?: string;
   help?: boolean;
 }
 
@@ -78,6 +84,7 @@ function parse(argv: string[]): { cmd: string | undefined; rest: string[]; o: Op
         seed: { type: 'string' },
         out: { type: 'string' },
         name: { type: 'string' },
+        config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -96,6 +103,17 @@ const intOpt = (v: string | undefined, name: string, def: number, min = 0): numb
 
 type Out = (s: string) => void;
 
+/** Adapters opened by this command; disposed (children reaped, namespaces removed) however the command ends. */
+const opened: StackAdapter[] = [];
+async function openStack(spec: string, opts: ResolveOptions): Promise<StackAdapter> {
+  const a = await resolveStack(spec, opts);
+  opened.push(a);
+  return a;
+}
+async function disposeAll(): Promise<void> {
+  for (const a of opened.splice(0)) await Promise.resolve(a.dispose?.()).catch(() => undefined);
+}
+
 export async function main(argv: string[], out: Out = (s) => process.stdout.write(`${s}\n`), errOut: Out = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
   try {
     const { cmd, rest, o } = parse(argv);
@@ -112,11 +130,13 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
         return await replay(rest.map((f) => resolve(f)), o, out, errOut);
       case 'mutants':
         return await mutants(o, out);
+      case 'check-driver':
+        return await checkDriverCmd(o, out);
       case 'promote':
         if (rest.length !== 1) throw new UsageError('promote needs exactly one counterexample FILE');
         return promote(rest[0]!, o, out);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (expected run, replay, mutants, promote or help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (expected run, replay, mutants, promote, check-driver or help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -125,6 +145,8 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
       return 2;
     }
     throw e;
+  } finally {
+    await disposeAll();
   }
 }
 
@@ -211,7 +233,7 @@ function writeCounterexample(r: PropertyResult, adapter: StackAdapter, dir: stri
 async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
   const runs = intOpt(o.runs, 'runs', 100, 1);
   const seed = intOpt(o.seed, 'seed', (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) & 0x7fffffff);
-  const adapter = await resolveStack(o.stack, { seed });
+  const adapter = await openStack(o.stack, { seed, ...(o.config ? { config: o.config } : {}) });
   const dir = resolve(o.vectors ?? VECTORS_DIR);
   let files: string[];
   try {
@@ -227,9 +249,22 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
   out(`tcp-conform: ${props.length} properties × ${runs} runs and ${vectors.length} vectors against stack ${adapter.name} (seed ${seed})`);
   const t0 = Date.now();
   const results: Array<PropertyResult & { file?: string }> = [];
-  for (const [i, p] of props.entries()) {
-    if (progress) process.stderr.write(`\r  [${i + 1}/${props.length}] ${p.name} … ${Math.round((Date.now() - t0) / 1000)} s   `);
-    const r: PropertyResult & { file?: string } = await runProperty(p, adapter, { runs, seed });
+  // Properties run concurrently when the adapter allows it; verdicts are printed in order.
+  const done: Array<PropertyResult | undefined> = [];
+  let nextProp = 0;
+  let printed = 0;
+  const conc = Math.max(1, Math.min(adapter.maxConcurrency ?? 1, props.length));
+  const worker = async (): Promise<void> => {
+    while (nextProp < props.length) {
+      const i = nextProp++;
+      if (progress) process.stderr.write(`\r\x1b[K  [${printed}/${props.length} done] ${props[i]!.name} … ${Math.round((Date.now() - t0) / 1000)} s on ${adapter.name}`);
+      done[i] = await runProperty(props[i]!, adapter, { runs, seed });
+      while (printed < props.length && done[printed]) report(printed++);
+    }
+  };
+  const report = (i: number): void => {
+    const p = props[i]!;
+    const r: PropertyResult & { file?: string } = done[i]!;
     if (progress) process.stderr.write('\r\x1b[K');
     const file = r.status === 'fail' ? writeCounterexample(r, adapter, outDir) : undefined;
     if (file) r.file = file;
@@ -246,7 +281,8 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
       out(`  shrunk to ${c.scenario.actions.length} actions after ${c.shrinks} shrinks; seed ${c.seed}, path ${JSON.stringify(c.path)}`);
       if (file) out(`  counterexample: ${relative(process.cwd(), file)}\n  replay: ${BIN} replay ${relative(process.cwd(), file)} --stack ${o.stack}`);
     }
-  }
+  };
+  await Promise.all(Array.from({ length: conc }, worker));
   const verdicts = await runVectors(vectors, adapter, out);
   for (const b of broken) errOut(`ERROR broken vector file: ${b.message}`);
   const passed = results.filter((r) => r.status === 'pass').length + verdicts.filter((v) => v.result.status === 'pass').length;
@@ -277,7 +313,7 @@ async function replay(files: string[], o: Opts, out: Out, errOut: Out): Promise<
   if (vectors.length === 0 && broken.length === 0) throw new UsageError(`no vector matches --only ${JSON.stringify(o.only)}`);
   // A counterexample from reference-perturbed replays with the perturbation it was found with.
   const perturbation = vectors.map((v) => (v.origin?.stack === 'reference-perturbed' ? (v.origin.stackDetail as Perturbation | undefined) : undefined)).find(Boolean);
-  const adapter = await resolveStack(o.stack, perturbation ? { perturbation } : {});
+  const adapter = await openStack(o.stack, { ...(perturbation ? { perturbation } : {}), ...(o.config ? { config: o.config } : {}) });
   out(`tcp-conform: replaying ${vectors.length} vector${vectors.length === 1 ? '' : 's'} against stack ${adapter.name}`);
   const verdicts = await runVectors(vectors, adapter, out);
   for (const b of broken) errOut(`ERROR broken vector file: ${b.message}`);
@@ -321,6 +357,26 @@ async function mutants(o: Opts, out: Out): Promise<number> {
   const survived = rows.filter((r) => !r.killed).length;
   out(`${rows.length - survived} passed, ${survived} failed (a mutant passes when the suite kills it)`);
   return survived ? 1 : 0;
+}
+
+async function checkDriverCmd(o: Opts, out: Out): Promise<number> {
+  let argv: string[];
+  if (o.stack.startsWith('process:')) argv = splitCommand(o.stack.slice('process:'.length));
+  else if (o.stack === 'lwip') argv = [LWIP_DRIVER];
+  else {
+    const cfg = resolve(o.config ?? CONFIG_FILE);
+    const entry = existsSync(cfg) ? (JSON.parse(readFileSync(cfg, 'utf8')) as { stacks?: Record<string, { command?: string | string[] }> }).stacks?.[o.stack] : undefined;
+    const cmd = entry?.command;
+    if (!cmd) throw new UsageError(`check-driver needs --stack process:"CMD ARGS", lwip, or a stack named in ${CONFIG_FILE}`);
+    argv = typeof cmd === 'string' ? splitCommand(cmd) : cmd;
+  }
+  if (argv.length === 0) throw new UsageError('check-driver: empty driver command');
+  out(`tcp-conform: adapter protocol checks for driver \`${argv.join(' ')}\``);
+  const checks = await checkDriver(argv);
+  for (const c of checks) out(`${(c.ok ? 'PASS' : 'FAIL').padEnd(9)} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
+  const failed = checks.filter((c) => !c.ok).length;
+  out(`${checks.length - failed} passed, ${failed} failed`);
+  return failed ? 1 : 0;
 }
 
 function promote(file: string, o: Opts, out: Out): number {

@@ -4,7 +4,7 @@ import { ACK, SYN, type Segment, describe } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import type { ConnId, StackAdapter, StackEvent, StackInstance } from '../stacks/adapter.js';
 import { ReferenceHost } from '../stacks/reference/host.js';
-import { AdapterError, type TraceEntry, drainChecked, guard } from '../trace/runner.js';
+import { AdapterError, StackCrashed, type TraceEntry, drainChecked, guard } from '../trace/runner.js';
 import { type Action, CLOSED_PORT, type Hostile, PEER_ADDR, PEER_PORT, SPOOF_NET, STACK_ADDR, STACK_PORT, type Scenario, bytesAt } from '../gen/scenario.js';
 import type { Violation } from './types.js';
 
@@ -84,7 +84,12 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
   };
   const advance = async (ms: number): Promise<void> => {
     if (ms <= 0) return;
-    trace.push({ t: now, dir: 'time', text: `+${ms} ms`, ms });
+    // Consecutive advances with nothing in between read as one (a stack with many timers would flood the trace).
+    const last = trace[trace.length - 1];
+    if (last?.dir === 'time' && last.t + (last.ms ?? 0) === now) {
+      last.ms = (last.ms ?? 0) + ms;
+      last.text = `+${last.ms} ms`;
+    } else trace.push({ t: now, dir: 'time', text: `+${ms} ms`, ms });
     if (inst.clock === 'virtual') {
       const adv = inst.advance?.bind(inst);
       if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');
@@ -117,7 +122,10 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
       if (name === 'write') await guard(() => inst.write(conn, data!), callMs, 'write()');
       else await guard(() => inst[name](conn), callMs, `${name}()`);
     }
+    const before = trace.length;
     await collect();
+    // A write the stack refused on the spot (error event for that connection) put no data in flight.
+    if (name === 'write' && trace.slice(before).some((e) => e.event?.type === 'error' && e.event.conn === entry.call!.conn)) entry.call!.refused = true;
   };
   const nextTimer = async (): Promise<number | undefined> => {
     let best = peer.nextTimer();
@@ -238,6 +246,11 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
 
   try {
     for (const x of sc.actions) await act(x);
+  } catch (e) {
+    // A crashing stack is a verdict on the stack: record it so the scenario shrinks like any other failure.
+    if (!(e instanceof StackCrashed)) throw e;
+    trace.push({ t: clockNow(), dir: 'out', text: `stack crashed: ${e.message.split('\n')[0]}` });
+    wire.push({ property: 'stack-crashed', requirements: [], section: '§3.10', message: `the stack crashed: ${e.message}`, at: trace.length - 1 });
   } finally {
     await guard(() => inst.destroy(), callMs, 'destroy()').catch(() => undefined);
   }

@@ -243,7 +243,7 @@ export class ShadowWalker {
     }
     const c = call.conn === undefined ? undefined : this.forConn(call.conn);
     if (!c) return;
-    if (call.name === 'write' && call.data) for (const b of call.data) c.written.push(b);
+    if (call.name === 'write' && call.data && !call.refused) for (const b of call.data) c.written.push(b);
     if (call.name === 'close' || call.name === 'shutdown') c.closeCalled = true;
     if (call.name === 'abort') c.mayHaveEnded = true;
   }

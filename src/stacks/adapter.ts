@@ -83,4 +83,8 @@ export interface StackAdapter {
   reseed?(key: string): void;
   /** Optional: what the next instance will be like, recorded in counterexamples (e.g. the perturbation drawn). */
   current?(): unknown;
+  /** Optional: how many instances may run at once (scenarios of different properties run concurrently). Default 1. */
+  readonly maxConcurrency?: number;
+  /** Optional: release what the adapter holds (child processes, namespaces). Called once when a run ends. */
+  dispose?(): MaybePromise<void>;
 }

@@ -168,6 +168,18 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
+    name: 'simultaneous-syn-ignored',
+    bug: "a bare SYN arriving in SYN-SENT is dropped (the connection still opens through the peer's SYN,ACK)",
+    breaks: 'MUST-10',
+    options: {
+      step: wrap((t, ev) => {
+        const s = seg(ev);
+        if (t.state !== 'SYN-SENT' || !s || (s.flags & (SYN | ACK | RST)) !== SYN) return undefined;
+        return { result: unchanged(t) };
+      }),
+    },
+  },
+  {
     name: 'no-closing-state',
     bug: "FIN-WAIT-1 goes straight to TIME-WAIT on the peer's FIN even when its own FIN is unacknowledged",
     breaks: '§3.10.7.4 step 8, Figure 13',
@@ -178,6 +190,12 @@ export const MUTANTS: Mutant[] = [
     bug: "SEND after the peer's FIN (CLOSE-WAIT) is refused",
     breaks: '§3.10.2, MAY-1',
     options: { step: wrap((t, ev) => (t.state === 'CLOSE-WAIT' && ev.type === 'send' ? { result: { ...unchanged(t), appEvents: [{ type: 'error', code: 'connection-closing' }] } } : undefined)) },
+  },
+  {
+    name: 'close-wait-data-swallowed',
+    bug: "SEND after the peer's FIN is accepted but the data is never transmitted",
+    breaks: '§3.10.2, MAY-1',
+    options: { step: wrap((t, ev) => (t.state === 'CLOSE-WAIT' && ev.type === 'send' ? { result: unchanged(t) } : undefined)) },
   },
   {
     name: 'ack-unreceived',

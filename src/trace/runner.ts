@@ -15,7 +15,7 @@ export interface TraceEntry {
   /** dir 'event': the application event. */
   event?: StackEvent;
   /** dir 'call': the user call, its connection and data. */
-  call?: { name: string; conn?: ConnId; port?: number; remote?: { addr: string; port: number }; data?: Uint8Array };
+  call?: { name: string; conn?: ConnId; port?: number; remote?: { addr: string; port: number }; data?: Uint8Array; refused?: boolean };
   /** dir 'time': ms advanced. */
   ms?: number;
   /** dir 'state': the state observed for the vector's tuple. */
@@ -53,6 +53,9 @@ export interface RunOptions {
 
 /** A stack adapter that threw, hung, or answered nonsense. */
 export class AdapterError extends Error {}
+
+/** The stack under test died (its process exited or was killed, e.g. an assertion) — a failure of the stack, not of the suite. */
+export class StackCrashed extends AdapterError {}
 
 class StepFail extends Error {
   constructor(message: string, readonly expected?: string, readonly actual?: string) {
@@ -303,7 +306,9 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
             await guard(() => inst![call](conn), callMs, what);
           }
         }
+        const before = trace.length;
         await collect();
+        if (s.call === 'write' && trace.slice(before).some((e) => e.event?.type === 'error' && e.event.conn === entry.call!.conn)) entry.call!.refused = true;
         return;
       }
       case 'inject': {
@@ -418,6 +423,7 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
       step: idx, stepText: text, message, ...(expected !== undefined ? { expected } : {}), ...(actual !== undefined ? { actual } : {}),
     });
     if (e instanceof StepFail) return result('fail', { failure: failure(e.message, e.expected, e.actual) });
+    if (e instanceof StackCrashed) return result('fail', { failure: failure(`the stack crashed: ${e.message}`) });
     if (e instanceof AdapterError) return result('error', { failure: failure(`adapter error: ${e.message}`) });
     if (e instanceof VectorBug) return result('error', { failure: failure(`vector error: ${e.message}`) });
     return result('error', { failure: failure(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`) });

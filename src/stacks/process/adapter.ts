@@ -1,0 +1,303 @@
+// A stack under test running as a child process that speaks the line protocol of
+// docs/adapter-protocol.md over stdin/stdout. Every failure of the child (malformed frame, exit,
+// silence, stderr noise) becomes an AdapterError naming the frame or the exit status, and every
+// child is reaped: on dispose(), on error, and when this process exits.
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ConnId, StackAdapter, StackEvent, StackInstance, StackProfile, TupleRef } from '../adapter.js';
+import { AdapterError, StackCrashed } from '../../trace/runner.js';
+import type { State } from '../../model/types.js';
+import { type Command, FrameError, type Hello, MAX_FRAME, formatCommand, parseFrame, parseHello, parseState } from './protocol.js';
+
+export interface ProcessStackSpec {
+  name: string;
+  /** argv of the driver; called with the child's index when it depends on it (e.g. a namespace per child). */
+  command: string[] | ((index: number) => string[]);
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  profile: StackProfile;
+  /** How many children (and so scenarios) may run at once. Default 1. */
+  maxConcurrency?: number;
+  /** Bound on each command's answer, ms. Default 5000. */
+  commandTimeoutMs?: number;
+  /** Called after child `index` has exited (e.g. to remove its namespace); must not throw. */
+  afterExit?: (index: number) => void;
+}
+
+const live = new Set<ChildProcessWithoutNullStreams>();
+let exitHook = false;
+function reapOnExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const p of live) try { p.kill('SIGKILL'); } catch { /* already gone */ }
+  });
+}
+
+/** An `err` answer: the driver refused the command but is healthy. */
+export class RefusedCall extends AdapterError {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+interface Pending {
+  what: string;
+  resolve: (args: string[]) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One driver process. Commands are answered in order; events may arrive at any time. */
+export class DriverChild {
+  readonly proc: ChildProcessWithoutNullStreams;
+  hello: Hello | undefined;
+  private buf = '';
+  private pending: Pending[] = [];
+  private stderrTail = '';
+  private failure: AdapterError | undefined;
+  private exited: Promise<void>;
+  packets: Uint8Array[] = [];
+  events: StackEvent[] = [];
+
+  constructor(readonly argv: string[], readonly index: number, private spec: ProcessStackSpec) {
+    const [cmd, ...args] = argv;
+    if (!cmd) throw new AdapterError(`stack ${spec.name}: empty driver command`);
+    this.proc = spawn(cmd, args, { cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    live.add(this.proc);
+    reapOnExit();
+    this.exited = new Promise((res) => {
+      this.proc.once('close', (code, signal) => {
+        live.delete(this.proc);
+        const how = signal ? `was killed by signal ${signal}` : `exited with status ${code}`;
+        this.fail(`driver \`${argv.join(' ')}\` ${how}`, false, !this.stopping);
+        spec.afterExit?.(index);
+        res();
+      });
+    });
+    this.proc.once('error', (e) => this.fail(`cannot run driver \`${argv.join(' ')}\`: ${e.message}`));
+    this.proc.stdin.on('error', () => undefined); // EPIPE after the child died: reported by 'close'
+    this.proc.stdout.setEncoding('utf8');
+    this.proc.stdout.on('data', (chunk: string) => this.onStdout(chunk));
+    this.proc.stderr.setEncoding('utf8');
+    this.proc.stderr.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-2000);
+      if (this.hello?.stderr !== 'log' && this.hello !== undefined) {
+        const line = chunk.split('\n').find((l) => l.trim() !== '') ?? chunk;
+        // A moment's grace: output that comes with a crash is reported as the crash it explains.
+        setTimeout(() => this.fail(`driver wrote to stderr (declare stderr=log in its hello if that is its log): ${JSON.stringify(line.slice(0, 200))}`), 30).unref();
+      }
+    });
+  }
+
+  get alive(): boolean {
+    return this.failure === undefined;
+  }
+
+  /** The first failure poisons the child: it is killed and every waiting command rejects with the reason. */
+  private fail(msg: string, kill = true, crashed = false): void {
+    if (this.failure) return;
+    const tail = this.stderrTail.trim();
+    const text = `stack ${this.spec.name}: ${msg}${tail ? `\n  driver stderr: ${tail.split('\n').slice(-5).join('\n                 ')}` : ''}`;
+    this.failure = crashed && this.hello ? new StackCrashed(text) : new AdapterError(text);
+    for (const p of this.pending.splice(0)) {
+      clearTimeout(p.timer);
+      p.reject(this.failure);
+    }
+    if (kill && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+  }
+
+  private onStdout(chunk: string): void {
+    this.buf += chunk;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl).replace(/\r$/, '');
+      this.buf = this.buf.slice(nl + 1);
+      if (this.failure || this.stopping) return; // after quit, whatever the driver says is moot
+      this.onLine(line);
+    }
+    if (this.buf.length > MAX_FRAME) this.fail(`malformed frame: a line longer than ${MAX_FRAME} characters without a newline`);
+  }
+
+  private onLine(line: string): void {
+    let f;
+    try {
+      f = parseFrame(line);
+    } catch (e) {
+      if (!(e instanceof FrameError)) throw e;
+      this.fail(`malformed frame ${JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}…` : line)}: ${e.message}`);
+      return;
+    }
+    switch (f.kind) {
+      case 'packet': this.packets.push(f.packet); return;
+      case 'event': this.events.push(f.event); return;
+      case 'log': this.stderrTail = `${this.stderrTail}${f.message}\n`.slice(-2000); return;
+      case 'ok':
+      case 'err': {
+        const p = this.pending.shift();
+        if (!p) {
+          this.fail(`unexpected frame ${JSON.stringify(line.slice(0, 120))}: no command was waiting for an answer`);
+          return;
+        }
+        clearTimeout(p.timer);
+        if (f.kind === 'ok') p.resolve(f.args);
+        else p.reject(new RefusedCall(f.message, `stack ${this.spec.name}: ${p.what} failed: ${f.message}`));
+      }
+    }
+  }
+
+  send(cmd: Command): Promise<string[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const text = formatCommand(cmd);
+    const what = `\`${text.length > 60 ? `${text.slice(0, 60)}…` : text}\``;
+    const ms = this.spec.commandTimeoutMs ?? 5000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(`driver did not answer ${what} within ${ms} ms`), ms);
+      this.pending.push({ what, resolve, reject, timer });
+      this.proc.stdin.write(`${text}\n`);
+    });
+  }
+
+  async start(): Promise<Hello> {
+    const args = await this.send({ c: 'hello' });
+    try {
+      this.hello = parseHello(args);
+    } catch (e) {
+      this.fail(`bad hello: ${(e as Error).message}`);
+      throw this.failure!;
+    }
+    return this.hello;
+  }
+
+  private stopping = false;
+
+  async stop(graceMs = 1000): Promise<void> {
+    this.stopping = true;
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      if (this.alive) this.proc.stdin.write('quit\n');
+      this.proc.stdin.end();
+      const t = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(t);
+    }
+    this.failure ??= new AdapterError(`stack ${this.spec.name}: driver stopped`);
+  }
+}
+
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export interface ProcessAdapter extends StackAdapter {
+  /** Capabilities the first driver announced (after the first create). */
+  hello(): Hello | undefined;
+}
+
+export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
+  const idle: DriverChild[] = [];
+  const all = new Set<DriverChild>();
+  let nextIndex = 0;
+  let seed = 1;
+  let firstHello: Hello | undefined;
+  const max = spec.maxConcurrency ?? 1;
+
+  const acquire = async (): Promise<DriverChild> => {
+    while (idle.length) {
+      const c = idle.pop()!;
+      if (c.alive) return c;
+      all.delete(c);
+    }
+    if (all.size >= max) throw new AdapterError(`stack ${spec.name}: more than ${max} instances at once`);
+    const index = nextIndex++;
+    const argv = typeof spec.command === 'function' ? spec.command(index) : spec.command;
+    const c = new DriverChild(argv, index, spec);
+    all.add(c);
+    firstHello ??= await c.start();
+    if (!c.hello) await c.start();
+    return c;
+  };
+
+  return {
+    name: spec.name,
+    profile: spec.profile,
+    maxConcurrency: max,
+    hello: () => firstHello,
+    reseed: (key) => {
+      seed = hash32(key);
+    },
+    current: () => ({ seed }),
+    async create({ addr }): Promise<StackInstance> {
+      const c = await acquire();
+      await c.send({ c: 'reset', addr, seed });
+      c.packets = [];
+      c.events = [];
+      const h = c.hello!;
+      let done = false;
+      const onConn = async (conn: ConnId, cmd: Command): Promise<void> => {
+        try {
+          await c.send(cmd);
+        } catch (e) {
+          if (!(e instanceof RefusedCall)) throw e;
+          c.events.push({ type: 'error', conn, message: `${cmd.c}: ${e.reason}` });
+        }
+      };
+      const inst: StackInstance = {
+        clock: h.clock,
+        addr,
+        deliver: async (packet) => { await c.send({ c: 'deliver', packet }); },
+        drain: async () => {
+          if (h.clock === 'real') await c.send({ c: 'sync' });
+          const out = { packets: c.packets, events: c.events };
+          c.packets = [];
+          c.events = [];
+          return out;
+        },
+        listen: async (port) => { await c.send({ c: 'listen', port }); },
+        connect: async (localPort, remote) => {
+          const a = await c.send({ c: 'connect', localPort, addr: remote.addr, port: remote.port });
+          if (a.length !== 1 || !/^[!-~]{1,64}$/.test(a[0]!)) throw new AdapterError(`stack ${spec.name}: connect answered "ok ${a.join(' ')}", expected "ok CONN"`);
+          return a[0] as ConnId;
+        },
+        // The stack refusing a call on a connection (closed, reset, out of buffer) is what a socket
+        // reports as an error: an application event, not an adapter failure.
+        write: (conn, data) => onConn(conn, { c: 'write', conn, data }),
+        shutdown: (conn) => onConn(conn, { c: 'shutdown', conn }),
+        close: (conn) => onConn(conn, { c: 'close', conn }),
+        abort: (conn) => onConn(conn, { c: 'abort', conn }),
+        destroy: () => {
+          if (done) return;
+          done = true;
+          if (c.alive) idle.push(c);
+          else all.delete(c);
+        },
+      };
+      if (h.clock === 'virtual') {
+        inst.advance = async (ms) => { await c.send({ c: 'advance', ms }); };
+        inst.nextTimer = async () => {
+          const a = await c.send({ c: 'next' });
+          if (a[0] === 'none') return undefined;
+          const v = Number(a[0]);
+          if (a.length !== 1 || !Number.isFinite(v) || v < 0) throw new AdapterError(`stack ${spec.name}: next answered "ok ${a.join(' ')}", expected "ok MS" or "ok none"`);
+          return v;
+        };
+      }
+      if (h.state) {
+        inst.state = async (ref: TupleRef): Promise<State> => {
+          const a = await c.send({ c: 'state', localPort: ref.localPort, addr: ref.remote.addr, port: ref.remote.port });
+          try {
+            return parseState(a[0]);
+          } catch (e) {
+            throw new AdapterError(`stack ${spec.name}: ${(e as Error).message}`);
+          }
+        };
+      }
+      return inst;
+    },
+    async dispose() {
+      await Promise.all([...all].map((c) => c.stop()));
+      all.clear();
+      idle.length = 0;
+    },
+  };
+}
