@@ -3,10 +3,10 @@
 import fc from 'fast-check';
 import { establish, netArb, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
-import { ACK, FIN, RST } from '../src/wire/segment.js';
+import { ACK, FIN, RST, SYN } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { type Property, showSegs, traceEnd, violations, within } from '../src/oracle/property.js';
+import { isSynAckFor, type Property, showSegs, traceEnd, violations, within } from '../src/oracle/property.js';
 import { ackDelayCheck, endedBetween, retransmissionCheck } from './checks.js';
 
 const fourWay: Property = {
@@ -188,4 +188,58 @@ const timeWait: Property = {
   },
 };
 
-export const properties: Property[] = [fourWay, halfClose, simultaneousClose, timeWait];
+const synInTimeWait: Property = {
+  name: 'syn-in-time-wait',
+  area: 'close',
+  title: 'a SYN in TIME-WAIT reopens only above RCV.NXT; otherwise it gets a challenge ACK (RFC 5961) or, legacy, a RST when in the window',
+  requirements: ['MAY-2'],
+  section: '§3.6.1, §3.10.7.4 step 4; RFC 5961 §4',
+  scenario: (profile) =>
+    scenarioArb(
+      fc
+        .tuple(
+          openingArb,
+          fc.integer({ min: 1, max: profile.msl }), // within the first half: how long TIME-WAIT lasts is time-wait's question
+          fc.oneof(fc.constantFrom(0, 1, -1, 65535, 65536, 1 << 20, -(1 << 20)), fc.integer({ min: -(1 << 30), max: 1 << 30 })),
+        )
+        .map(([kind, d1, d]): Action[] => [
+          ...establish(kind),
+          { a: 'stackClose' },
+          { a: 'settle', ms: 3000 },
+          { a: 'peerClose' },
+          { a: 'settle', ms: 3000 },
+          { a: 'advance', ms: d1 },
+          { a: 'inject', probe: 'tw-syn', h: { flags: SYN, seq: { ref: 'rcvNxt', d }, ack: { ref: 'abs', d: 0 }, len: 0, to: 'conn' } },
+        ]),
+    ),
+  check(trace, profile) {
+    const v = violations(this);
+    const mode = profile.timeWaitSyn ?? (profile.rfc5961 ? 'challenge-ack' : 'legacy');
+    scan(trace, (i, e, w) => {
+      if (e.dir !== 'in' || !e.seg || e.probe !== 'tw-syn') return;
+      const syn = e.seg;
+      const c = w.conns.get(keyOfIn(syn));
+      if (!c || c.timeWaitAt === undefined || c.stackIss === undefined || c.stackFinOff === undefined || c.lastAck === undefined) return;
+      if (e.t - c.timeWaitAt >= 2 * profile.msl - 1000) return; // TIME-WAIT may be over
+      const sndNxt = seqAdd(c.stackIss, c.stackFinOff + 1);
+      const rcvNxt = c.lastAck;
+      const d = seqDelta(syn.seq, rcvNxt);
+      const resp = within(trace, i, 500).filter((r) => keyOfOut(r.seg) === keyOfIn(syn));
+      const shown = showSegs(resp);
+      if (resp.some((r) => isSynAckFor(r.seg, syn))) {
+        if (d <= 0) v.flag(i, `TIME-WAIT reopened on a SYN at RCV.NXT${d ? d : '+0'}: a new incarnation must start above the old sequence numbers`, shown, `no SYN,ACK unless SEG.SEQ > ${rcvNxt}`);
+        return;
+      }
+      const ackOf = (r: { seg: { flags: number; seq: number; ack: number } }): boolean => (r.seg.flags & (ACK | RST | SYN)) === ACK && r.seg.seq === sndNxt && r.seg.ack === rcvNxt;
+      const wnd = c.lastWin ?? 0;
+      if (mode === 'challenge-ack' || d < 0 || d >= Math.max(wnd, 1)) {
+        if (!resp.some(ackOf)) v.flag(i, `a SYN ${mode === 'challenge-ack' ? '' : 'outside the window '}in TIME-WAIT (RCV.NXT${d >= 0 ? '+' : ''}${d}) was not answered with ${mode === 'challenge-ack' ? 'a challenge ACK' : 'an ACK'}`, shown, `<SEQ=${sndNxt}><ACK=${rcvNxt}><CTL=ACK>${mode === 'challenge-ack' ? ' (RFC 5961 §4)' : ''}`, mode === 'challenge-ack' ? [] : this.requirements);
+      } else if (!resp.some((r) => r.seg.flags & RST && ((r.seg.flags & ACK && r.seg.ack === seqAdd(syn.seq, 1)) || r.seg.seq === sndNxt))) {
+        v.flag(i, `an in-window SYN in TIME-WAIT (RCV.NXT+${d}) was not answered with a RST (legacy rule declared by the profile)`, shown, `a RST (<SEQ=0><ACK=${seqAdd(syn.seq, 1)}><CTL=RST,ACK> or <SEQ=${sndNxt}><CTL=RST>)`);
+      }
+    });
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [fourWay, halfClose, simultaneousClose, timeWait, synInTimeWait];

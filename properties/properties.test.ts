@@ -22,6 +22,7 @@ export const KILLS: Record<string, string | string[]> = {
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],
   'simultaneous-close': 'no-closing-state',
   'time-wait': 'time-wait-1msl',
+  'syn-in-time-wait': 'time-wait-syn-reset',
   'rst-closed-port': 'closed-port-wrong-ack',
   'rst-listen': 'listen-ignores-ack',
   'rst-synchronized': 'no-challenge-ack',

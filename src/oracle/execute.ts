@@ -4,7 +4,7 @@ import { ACK, SYN, type Segment, describe } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import type { ConnId, StackAdapter, StackEvent, StackInstance } from '../stacks/adapter.js';
 import { ReferenceHost } from '../stacks/reference/host.js';
-import { AdapterError, StackCrashed, type TraceEntry, drainChecked, guard } from '../trace/runner.js';
+import { AdapterError, StackCrashed, type TraceEntry, drainChecked, guard, pushTime } from '../trace/runner.js';
 import { type Action, CLOSED_PORT, type Hostile, PEER_ADDR, PEER_PORT, SPOOF_NET, STACK_ADDR, STACK_PORT, type Scenario, bytesAt } from '../gen/scenario.js';
 import type { Violation } from './types.js';
 
@@ -84,12 +84,7 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
   };
   const advance = async (ms: number): Promise<void> => {
     if (ms <= 0) return;
-    // Consecutive advances with nothing in between read as one (a stack with many timers would flood the trace).
-    const last = trace[trace.length - 1];
-    if (last?.dir === 'time' && last.t + (last.ms ?? 0) === now) {
-      last.ms = (last.ms ?? 0) + ms;
-      last.text = `+${last.ms} ms`;
-    } else trace.push({ t: now, dir: 'time', text: `+${ms} ms`, ms });
+    pushTime(trace, now, ms); // a stack with many timers would otherwise flood the trace
     if (inst.clock === 'virtual') {
       const adv = inst.advance?.bind(inst);
       if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');

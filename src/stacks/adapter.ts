@@ -36,6 +36,12 @@ export interface StackProfile {
   rtoMax: number;
   ackDelayMax: number;
   rfc5961: boolean;
+  /**
+   * A SYN in TIME-WAIT that does not reopen the connection (§3.10.7.4 step 4): 'challenge-ack' (RFC 5961 §4)
+   * or 'legacy' (RST for an in-window SYN, ACK otherwise). Default: challenge-ack when rfc5961, else legacy.
+   * Reopening on a SYN above RCV.NXT (MAY-2) is always allowed.
+   */
+  timeWaitSyn?: 'challenge-ack' | 'legacy';
   synCookies: boolean;
   /** Options the stack may put on its SYNs. */
   options: { mss: boolean; wscale: boolean; sackPermitted: boolean; timestamps: boolean };

@@ -71,6 +71,19 @@ export const MUTANTS: Mutant[] = [
     options: { step: wrap((t, ev) => (t.state === 'TIME-WAIT' && seg(ev) && seg(ev)!.flags & FIN ? { result: unchanged(t) } : undefined)) },
   },
   {
+    name: 'time-wait-syn-reset',
+    bug: 'a SYN in TIME-WAIT is answered with a RST whatever its sequence number, although the stack claims RFC 5961',
+    breaks: 'MAY-2, RFC 5961 §4',
+    options: {
+      step: wrap((t, ev) => {
+        const s = seg(ev);
+        if (t.state !== 'TIME-WAIT' || !s || (s.flags & (SYN | ACK | RST)) !== SYN) return undefined;
+        const rst = makeSegment(t, { seq: t.sndNxt, flags: RST });
+        return { result: { tcb: { ...t, state: 'CLOSED', timers: {} }, segments: [rst], appEvents: [{ type: 'closed' }], timers: [] } };
+      }),
+    },
+  },
+  {
     name: 'time-wait-no-restart',
     bug: 'a retransmitted FIN in TIME-WAIT is re-ACKed but the 2×MSL timer is not restarted',
     breaks: 'MUST-13',

@@ -54,6 +54,15 @@ export interface RunOptions {
 /** A stack adapter that threw, hung, or answered nonsense. */
 export class AdapterError extends Error {}
 
+/** Record a time advance; consecutive advances with nothing in between read as one entry. */
+export function pushTime(trace: TraceEntry[], t: number, ms: number): void {
+  const last = trace[trace.length - 1];
+  if (last?.dir === 'time' && last.t + (last.ms ?? 0) === t) {
+    last.ms = (last.ms ?? 0) + ms;
+    last.text = `+${last.ms} ms`;
+  } else trace.push({ t, dir: 'time', text: `+${ms} ms`, ms });
+}
+
 /** The stack under test died (its process exited or was killed, e.g. an assertion) — a failure of the stack, not of the suite. */
 export class StackCrashed extends AdapterError {}
 
@@ -187,14 +196,26 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
     }
   };
   const advance = async (ms: number): Promise<void> => {
-    if (ms > 0) trace.push({ t: now, dir: 'time', text: `+${ms} ms`, ms });
-    if (inst!.clock === 'virtual') {
-      const adv = inst!.advance?.bind(inst);
-      if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');
-      await guard(() => adv(ms), callMs, `advance(${ms})`);
-      now += ms;
-    } else await sleep(ms);
-    await collect();
+    if (inst!.clock !== 'virtual') {
+      if (ms > 0) trace.push({ t: now, dir: 'time', text: `+${ms} ms`, ms });
+      await sleep(ms);
+      await collect();
+      return;
+    }
+    const adv = inst!.advance?.bind(inst);
+    if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');
+    const next = inst!.nextTimer?.bind(inst);
+    // Step from timer to timer, so what the stack sends is stamped with the time it sent it.
+    let left = ms;
+    do {
+      const nt = next ? await guard(() => next(), callMs, 'nextTimer()') : undefined;
+      const d = nt === undefined || nt >= left ? left : Math.max(1, Math.ceil(nt));
+      if (d > 0) pushTime(trace, now, d);
+      await guard(() => adv(d), callMs, `advance(${d})`);
+      now += d;
+      left -= d;
+      await collect();
+    } while (left > 0);
   };
   /** Let time pass (up to maxMs) until cond holds; jumps straight to the stack's next timer when it can. */
   const waitUntil = async (cond: () => boolean | Promise<boolean>, maxMs: number): Promise<boolean> => {

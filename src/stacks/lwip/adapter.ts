@@ -17,6 +17,9 @@ export const LWIP_PROFILE: StackProfile = {
   rtoMax: 64_000,
   ackDelayMax: 250, // delayed ACKs go out on the next 250 ms fast timer
   rfc5961: true, // challenge ACK for an in-window RST and for a SYN on a synchronized connection
+  // ...except in TIME-WAIT (tcp_timewait_input): an in-window SYN gets <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>,
+  // any other an ACK — the pre-RFC 5961 rule of §3.10.7.4 step 4, which RFC 9293 still allows.
+  timeWaitSyn: 'legacy',
   synCookies: false,
   options: { mss: true, wscale: true, sackPermitted: false, timestamps: false },
   deviations: [],
