@@ -83,7 +83,8 @@ const halfClose: Property = {
     const w = scan(trace, () => undefined);
     const c = conn === undefined ? undefined : w.forConn(conn);
     if (!c || c.stackIss === undefined) return v.out;
-    for (const e of trace.slice(write)) if (e.event?.type === 'error' && e.event.conn === conn) v.flag(write, `writing after the peer's FIN failed: ${e.event.message}`, e.text, 'SEND is allowed in CLOSE-WAIT');
+    // A stack out of buffer space may turn a write away (busy); turning it away because the peer has closed is the violation.
+    for (const e of trace.slice(write)) if (e.event?.type === 'error' && e.event.conn === conn && !e.event.busy) v.flag(write, `writing after the peer's FIN failed: ${e.event.message}`, e.text, 'SEND is allowed in CLOSE-WAIT');
     const sent = c.stackBytes.size;
     // Liveness, judged as a stall: the RFC sets no rate, so a stack still trickling data out (e.g.
     // one octet per persist interval into a 1-octet window) is making progress; one that has sent

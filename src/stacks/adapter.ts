@@ -17,7 +17,8 @@ export type StackEvent =
   | { type: 'end'; conn: ConnId }
   /** Connection reset by the peer; refused = the reset arrived before the connection was established. */
   | { type: 'reset'; conn: ConnId; refused?: boolean }
-  | { type: 'error'; conn: ConnId; message: string }
+  /** An error reported to the application; busy: the stack could not take the call now (buffers full), not a refusal on principle. */
+  | { type: 'error'; conn: ConnId; message: string; busy?: boolean }
   /** The stack forgot the connection (TCB deleted). */
   | { type: 'closed'; conn: ConnId };
 

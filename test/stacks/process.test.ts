@@ -135,6 +135,15 @@ describe('calls the stack refuses and stacks that crash', () => {
     await a.dispose?.();
   });
 
+  it('busy to a write is an error event marked busy (a full buffer, not a refusal)', async () => {
+    const a = fake('busy');
+    const inst = await a.create({ addr: '10.0.0.1' });
+    const c = await inst.connect(80, { addr: '10.0.0.2', port: 40000 });
+    await inst.write(c, Uint8Array.of(1));
+    expect((await inst.drain()).events).toEqual([{ type: 'error', conn: c, message: 'write: send buffer full', busy: true }]);
+    await a.dispose?.();
+  });
+
   it('a driver that dies during a scenario fails the property with a shrunk, replayable stack-crashed trace', async () => {
     const p = ALL_PROPERTIES.find((x) => x.name === 'three-way-handshake')!;
     const a = fake('crash');

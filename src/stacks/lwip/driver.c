@@ -361,7 +361,8 @@ int main(int pargc, char **pargv) {
       else {
         err_t e = tcp_write(pcb, pkt, (u16_t)n, TCP_WRITE_FLAG_COPY);
         if (e == ERR_OK) e = tcp_output(pcb);
-        if (e != ERR_OK) ERR("tcp_write failed: lwIP error %d (send buffer %u)", (int)e, (unsigned)tcp_sndbuf(pcb));
+        if (e == ERR_MEM) REPLY("busy tcp_write: out of send buffer or queue (send buffer %u, queue %u)", (unsigned)tcp_sndbuf(pcb), (unsigned)tcp_sndqueuelen(pcb));
+        else if (e != ERR_OK) ERR("tcp_write failed: lwIP error %d", (int)e);
         else OK();
       }
     } else if ((!strcmp(cmd, "shutdown") || !strcmp(cmd, "close") || !strcmp(cmd, "abort")) && argc == 2) {

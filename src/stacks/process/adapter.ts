@@ -35,7 +35,7 @@ function reapOnExit(): void {
 
 /** An `err` answer: the driver refused the command but is healthy. */
 export class RefusedCall extends AdapterError {
-  constructor(readonly reason: string, message: string) {
+  constructor(readonly reason: string, message: string, readonly busy = false) {
     super(message);
   }
 }
@@ -132,6 +132,7 @@ export class DriverChild {
       case 'event': this.events.push(f.event); return;
       case 'log': this.stderrTail = `${this.stderrTail}${f.message}\n`.slice(-2000); return;
       case 'ok':
+      case 'busy':
       case 'err': {
         const p = this.pending.shift();
         if (!p) {
@@ -140,7 +141,7 @@ export class DriverChild {
         }
         clearTimeout(p.timer);
         if (f.kind === 'ok') p.resolve(f.args);
-        else p.reject(new RefusedCall(f.message, `stack ${this.spec.name}: ${p.what} failed: ${f.message}`));
+        else p.reject(new RefusedCall(f.message, `stack ${this.spec.name}: ${p.what} failed: ${f.message}`, f.kind === 'busy'));
       }
     }
   }
@@ -239,7 +240,7 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
           await c.send(cmd);
         } catch (e) {
           if (!(e instanceof RefusedCall)) throw e;
-          c.events.push({ type: 'error', conn, message: `${cmd.c}: ${e.reason}` });
+          c.events.push({ type: 'error', conn, message: `${cmd.c}: ${e.reason}`, ...(e.busy ? { busy: true } : {}) });
         }
       };
       const inst: StackInstance = {

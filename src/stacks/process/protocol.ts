@@ -21,6 +21,8 @@ export interface Hello {
 export type Frame =
   | { kind: 'ok'; args: string[] }
   | { kind: 'err'; message: string }
+  /** The stack cannot take the call now (buffer or queue full): a socket's EAGAIN/ENOBUFS. */
+  | { kind: 'busy'; message: string }
   | { kind: 'packet'; packet: Uint8Array }
   | { kind: 'event'; event: StackEvent }
   | { kind: 'log'; message: string };
@@ -67,6 +69,7 @@ export function parseFrame(line: string): Frame {
   switch (kw) {
     case 'ok': return { kind: 'ok', args: t };
     case 'err': return { kind: 'err', message: rest || '(no message)' };
+    case 'busy': return { kind: 'busy', message: rest || '(no message)' };
     case 'log': return { kind: 'log', message: rest };
     case 'packet': arity(1); return { kind: 'packet', packet: hexToBytes(t[0]!, 'packet') };
     case 'accepted':
