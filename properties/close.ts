@@ -6,7 +6,7 @@ import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, RST, SYN } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { isSynAckFor, type Property, showSegs, traceEnd, violations, within } from '../src/oracle/property.js';
+import { isSynAckFor, type Property, showSegs, traceEnd, violations, within, RIGHT_EDGE } from '../src/oracle/property.js';
 import { ackDelayCheck, endedBetween, retransmissionCheck } from './checks.js';
 
 const fourWay: Property = {
@@ -233,8 +233,11 @@ const synInTimeWait: Property = {
       }
       const ackOf = (r: { seg: { flags: number; seq: number; ack: number } }): boolean => (r.seg.flags & (ACK | RST | SYN)) === ACK && r.seg.seq === sndNxt && r.seg.ack === rcvNxt;
       const wnd = c.lastWin ?? 0;
-      if (mode === 'challenge-ack' || d < 0 || d >= Math.max(wnd, 1)) {
-        if (!resp.some(ackOf)) v.flag(i, `a SYN ${mode === 'challenge-ack' ? '' : 'outside the window '}in TIME-WAIT (RCV.NXT${d >= 0 ? '+' : ''}${d}) was not answered with ${mode === 'challenge-ack' ? 'a challenge ACK' : 'an ACK'}`, shown, `<SEQ=${sndNxt}><ACK=${rcvNxt}><CTL=ACK>${mode === 'challenge-ack' ? ' (RFC 5961 §4)' : ''}`, mode === 'challenge-ack' ? [] : this.requirements);
+      const maxWnd = Math.max(c.maxWin, wnd);
+      const edge = d === maxWnd ? ` (${RIGHT_EDGE})` : '';
+      if (mode === 'legacy' && d >= Math.max(wnd, 1) && d < Math.max(maxWnd, 1)) return; // the window may have opened since: RST and ACK both possible
+      if (mode === 'challenge-ack' || d < 0 || d >= Math.max(maxWnd, 1)) {
+        if (!resp.some(ackOf)) v.flag(i, `a SYN ${mode === 'challenge-ack' ? '' : 'outside the window '}in TIME-WAIT (RCV.NXT${d >= 0 ? '+' : ''}${d}) was not answered with ${mode === 'challenge-ack' ? 'a challenge ACK' : 'an ACK'}${edge}`, shown, `<SEQ=${sndNxt}><ACK=${rcvNxt}><CTL=ACK>${mode === 'challenge-ack' ? ' (RFC 5961 §4)' : ''}`, mode === 'challenge-ack' ? [] : this.requirements);
       } else if (!resp.some((r) => r.seg.flags & RST && ((r.seg.flags & ACK && r.seg.ack === seqAdd(syn.seq, 1)) || r.seg.seq === sndNxt))) {
         v.flag(i, `an in-window SYN in TIME-WAIT (RCV.NXT+${d}) was not answered with a RST (legacy rule declared by the profile)`, shown, `a RST (<SEQ=0><ACK=${seqAdd(syn.seq, 1)}><CTL=RST,ACK> or <SEQ=${sndNxt}><CTL=RST>)`);
       }

@@ -3,10 +3,10 @@
 import fc from 'fast-check';
 import { edgeDelta, establish, flagsArb, hostileArb, lenArb, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
-import { ACK, RST, SYN, flagString, segLen } from '../src/wire/segment.js';
+import { ACK, FIN, RST, SYN, flagString, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { isSynAckFor, probes, type Property, responses, showSegs, violations, within } from '../src/oracle/property.js';
+import { isSynAckFor, probes, type Property, responses, RST_ACK_BIT, rstAnswer, showSegs, violations, within, RIGHT_EDGE } from '../src/oracle/property.js';
 
 const closedPort: Property = {
   name: 'rst-closed-port',
@@ -29,10 +29,16 @@ const closedPort: Property = {
       if (s.flags & RST) {
         if (r.length) v.flag(r[0]!.at, 'a RST to a closed port was answered', showSegs(r), 'nothing');
       } else if (s.flags & ACK) {
-        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'R' && r[0]!.seg.seq === s.ack)) v.flag(i, 'wrong answer for an ACK-bearing segment to a closed port', showSegs(r), `[R] seq=${s.ack}`);
+        const a = rstAnswer(r, s.ack);
+        if (a === 'ack-bit') v.flag(i, `closed port: ${RST_ACK_BIT}`, showSegs(r), `[R] seq=${s.ack}`);
+        else if (a === 'wrong') v.flag(i, 'wrong answer for an ACK-bearing segment to a closed port', showSegs(r), `[R] seq=${s.ack}`);
       } else {
         const want = seqAdd(s.seq, segLen(s));
-        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'RA' && r[0]!.seg.seq === 0 && r[0]!.seg.ack === want)) v.flag(i, 'wrong answer for a segment without ACK to a closed port', showSegs(r), `[RA] seq=0 ack=${want}`);
+        const okForm = r.length === 1 && flagString(r[0]!.seg.flags) === 'RA' && r[0]!.seg.seq === 0;
+        // §3.4: SEG.LEN counts the SYN and the FIN, one octet each.
+        const synFinOff = okForm && (s.flags & (SYN | FIN)) === (SYN | FIN) && r[0]!.seg.ack === seqAdd(want, -1);
+        if (synFinOff) v.flag(i, 'closed port: the ACK of a SYN+FIN segment counts one control octet, not two (SEG.LEN counts SYN and FIN each)', showSegs(r), `[RA] seq=0 ack=${want}`);
+        else if (!(okForm && r[0]!.seg.ack === want)) v.flag(i, 'wrong answer for a segment without ACK to a closed port', showSegs(r), `[RA] seq=0 ack=${want}`);
       }
     }
     return v.out;
@@ -58,7 +64,9 @@ const listen: Property = {
       if (s.flags & RST) {
         if (r.length) v.flag(r[0]!.at, 'LISTEN answered a RST', showSegs(r), 'nothing');
       } else if (s.flags & ACK) {
-        if (!(r.length === 1 && flagString(r[0]!.seg.flags) === 'R' && r[0]!.seg.seq === s.ack)) v.flag(i, 'LISTEN did not answer an ACK-bearing segment with <SEQ=SEG.ACK><CTL=RST>', showSegs(r), `[R] seq=${s.ack}`);
+        const a = rstAnswer(r, s.ack);
+        if (a === 'ack-bit') v.flag(i, `LISTEN: ${RST_ACK_BIT}`, showSegs(r), `[R] seq=${s.ack}`);
+        else if (a === 'wrong') v.flag(i, 'LISTEN did not answer an ACK-bearing segment with <SEQ=SEG.ACK><CTL=RST>', showSegs(r), `[R] seq=${s.ack}`);
       } else if (s.flags & SYN) {
         if (!r.some((x) => isSynAckFor(x.seg, s))) v.flag(i, 'LISTEN did not answer a SYN with SYN,ACK', showSegs(r), `[SA] ack=${seqAdd(s.seq, 1)}`);
       } else if (r.length) v.flag(r[0]!.at, 'LISTEN answered a segment with neither SYN, ACK nor RST', showSegs(r), 'nothing');
@@ -69,13 +77,13 @@ const listen: Property = {
 
 /** The stack's receive state right before entry i, from its last ACK. */
 function rcvState(trace: Parameters<Property['check']>[0]) {
-  const at = new Map<number, { rcvNxt: number; wnd: number; sndNxt: number } | undefined>();
+  const at = new Map<number, { rcvNxt: number; wnd: number; maxWnd: number; sndNxt: number } | undefined>();
   scan(trace, (i, e, w) => {
     if (e.dir !== 'in' || !e.probe || !e.seg) return;
     const c = w.conns.get(keyOfIn(e.seg));
     // Judgeable only when everything that reached the stack in order is acknowledged: then its last ACK is RCV.NXT.
     const exact = c && c.peerIss !== undefined && c.lastAck !== undefined && seqDelta(c.lastAck, c.peerIss) === c.covEnd();
-    at.set(i, exact && c.lastWin !== undefined && c.stackIss !== undefined && c.synAcked ? { rcvNxt: c.lastAck!, wnd: c.lastWin, sndNxt: (c.stackIss + c.stackMax) >>> 0 } : undefined);
+    at.set(i, exact && c.lastWin !== undefined && c.stackIss !== undefined && c.synAcked ? { rcvNxt: c.lastAck!, wnd: c.lastWin, maxWnd: Math.max(c.maxWin, c.lastWin), sndNxt: (c.stackIss + c.stackMax) >>> 0 } : undefined);
   });
   return at;
 }
@@ -107,6 +115,8 @@ const syncRst: Property = {
       const reset = r.events.some((e) => e.event!.type === 'reset' || e.event!.type === 'closed');
       const exact = seg.seq === s.rcvNxt;
       const inWin = seqInWindow(seg.seq, s.rcvNxt, Math.max(s.wnd, 1));
+      // Beyond the advertised window but within the largest one: the stack may have opened its window since.
+      const maybeIn = !inWin && seqInWindow(seg.seq, s.rcvNxt, Math.max(s.maxWnd, 1));
       const wasGone = gone;
       if (reset) gone = true;
       if (wasGone) continue;
@@ -116,9 +126,9 @@ const syncRst: Property = {
       } else if (inWin) {
         if (reset) v.flag(i, `an in-window RST not at RCV.NXT (${seg.seq} vs ${s.rcvNxt}) reset the connection although the profile declares RFC 5961`, r.events.map((e) => e.text).join(' | '), 'a challenge ACK, no reset');
         else if (!r.segs.some((x) => (x.seg.flags & (ACK | RST)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'an in-window RST not at RCV.NXT drew no challenge ACK', showSegs(r.segs), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
-      } else {
+      } else if (!maybeIn) {
         if (reset) v.flag(i, `a RST outside the window (SEQ=${seg.seq}, window ${s.rcvNxt}+${s.wnd}) reset the connection`, r.events.map((e) => e.text).join(' | '), 'dropped silently');
-        else if (r.segs.length) v.flag(i, 'a RST outside the window was answered', showSegs(r.segs), 'dropped silently');
+        else if (r.segs.length) v.flag(i, `a RST outside the window was answered${seg.seq === seqAdd(s.rcvNxt, s.maxWnd) ? ` (${RIGHT_EDGE})` : ''}`, showSegs(r.segs), 'dropped silently');
       }
     }
     return v.out;
@@ -153,8 +163,9 @@ const syncSyn: Property = {
         else if (!r.some((x) => (x.seg.flags & (ACK | RST | SYN)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'a SYN in a synchronized state drew no challenge ACK', showSegs(r), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
       } else {
         const inWin = seqInWindow(seg.seq, s.rcvNxt, Math.max(s.wnd, 1));
+        const outWin = !seqInWindow(seg.seq, s.rcvNxt, Math.max(s.maxWnd, 1));
         if (inWin && !r.some((x) => x.seg.flags & RST)) v.flag(i, 'an in-window SYN did not reset the connection (RFC 793 rules)', showSegs(r), 'RST, connection reset');
-        if (!inWin && !r.some((x) => (x.seg.flags & (ACK | RST)) === ACK)) v.flag(i, 'an out-of-window SYN drew no ACK', showSegs(r), '<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
+        if (outWin && !r.some((x) => (x.seg.flags & (ACK | RST)) === ACK)) v.flag(i, 'an out-of-window SYN drew no ACK', showSegs(r), '<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
       }
       break; // later SYNs depend on what the first did
     }

@@ -7,7 +7,7 @@ import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, PSH, RST, describe, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { type Property, violations } from '../src/oracle/property.js';
+import { type Property, violations, RIGHT_EDGE } from '../src/oracle/property.js';
 import { endedBetween } from './checks.js';
 
 /** §3.4 Table 5, on the stack's receive state as its last ACK shows it. */
@@ -43,6 +43,8 @@ const acceptability: Property = {
       if (!c || c.lastAck === undefined || c.lastWin === undefined || !c.synAcked || c.stackIss === undefined || c.peerIss === undefined) return;
       if (seqDelta(c.lastAck, c.peerIss) !== c.covEnd()) return; // an ACK still pending: RCV.NXT is not known exactly
       if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, c.lastWin)) return;
+      // Acceptable under the largest window it has advertised: the stack may have opened its window since (shadow.maxWin).
+      if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, Math.max(c.maxWin, c.lastWin))) return;
       if (endedBetween(trace, i - 1, i + 1)) return;
       const rcvNxt = c.lastAck;
       const resp: string[] = [];
@@ -56,7 +58,8 @@ const acceptability: Property = {
         }
         if (x.event?.type === 'reset') ok = true; // a concurrent reset makes the question moot
       }
-      if (!ok) v.flag(i, `unacceptable segment (SEQ=${e.seg.seq} LEN=${segLen(e.seg)}, window ${rcvNxt}+${c.lastWin}) was not answered with an ACK of RCV.NXT`, resp.join(' | ') || '(nothing)', `<SEQ=SND.NXT><ACK=${rcvNxt}><CTL=ACK>`);
+      const edge = e.seg.seq === seqAdd(rcvNxt, Math.max(c.maxWin, c.lastWin)) ? ` (${RIGHT_EDGE})` : '';
+      if (!ok) v.flag(i, `unacceptable segment (SEQ=${e.seg.seq} LEN=${segLen(e.seg)}, window ${rcvNxt}+${c.lastWin}) was not answered with an ACK of RCV.NXT${edge}`, resp.join(' | ') || '(nothing)', `<SEQ=SND.NXT><ACK=${rcvNxt}><CTL=ACK>`);
     });
     return v.out;
   },

@@ -31,8 +31,13 @@ else {
 const gypFile = join(root, 'src/stacks/linux/native/binding.gyp');
 if (process.platform !== 'linux') note('not Linux: skipping the TUN addon (--stack linux is Linux-only)');
 else if (existsSync(gypFile)) {
-  const gyp = process.env.npm_config_node_gyp;
-  const args = ['rebuild', `--directory=${dirname(gypFile)}`];
+  // npm passes its bundled node-gyp to install scripts; run by hand, look for it next to node.
+  const bundled = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const gyp = process.env.npm_config_node_gyp ?? (existsSync(bundled) ? bundled : undefined);
+  // Build against the headers installed with this node (no download: the machine may be offline).
+  const prefix = join(dirname(process.execPath), '..');
+  const nodedir = process.env.npm_config_nodedir ?? (existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
+  const args = ['rebuild', `--directory=${dirname(gypFile)}`, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
   const r = gyp ? spawnSync(process.execPath, [gyp, ...args], { stdio: 'inherit' }) : spawnSync('npx', ['--no-install', 'node-gyp', ...args], { stdio: 'inherit' });
   if (r.status === 0) note('built the TUN addon');
   else {

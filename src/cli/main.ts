@@ -23,7 +23,7 @@ const BIN = 'npx tcp-conform';
 const HELP = `tcp-conform — property-based TCP conformance against an executable RFC 9293 model
 
 usage:
-  tcp-conform run [--stack NAME|PATH] [--runs N] [--seed N] [--only PATTERN] [--json FILE] [--out DIR] [--vectors DIR]
+  tcp-conform run [--stack NAME|PATH] [--runs N] [--seed N] [--only PATTERN] [--strict] [--json FILE] [--out DIR] [--vectors DIR]
   tcp-conform replay FILE... [--stack NAME|PATH] [--json FILE]
   tcp-conform mutants [--runs N] [--seed N] [--only PATTERN] [--json FILE]
   tcp-conform promote FILE [--name NAME]
@@ -33,7 +33,8 @@ usage:
   --stack    reference (default), reference-perturbed, mutant:NAME, lwip, linux, process:"CMD ARGS",
              a stack named in tcp-conform.config.json, or a path to a module exporting a StackAdapter
   --config   config file naming process stacks (default ./tcp-conform.config.json)
-  --runs     generated scenarios per property (default 100)
+  --strict   count the stack's known findings (docs/findings.md) as failures
+  --runs     generated scenarios per property (default 100; 20 on real-clock stacks such as linux)
   --seed     fast-check seed (default: random, printed)
   --only     run only properties and vectors whose name contains PATTERN
   --json     write every verdict to FILE as JSON
@@ -66,6 +67,7 @@ interface Opts {
   out?: string;
   name?: string;
   config?: string;
+  strict?: boolean;
   help?: boolean;
 }
 
@@ -85,6 +87,7 @@ function parse(argv: string[]): { cmd: string | undefined; rest: string[]; o: Op
         out: { type: 'string' },
         name: { type: 'string' },
         config: { type: 'string' },
+        strict: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -168,35 +171,43 @@ function loadVectors(files: string[], only: string | undefined): { vectors: Vect
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 /** Judge a replayed vector with the oracle of the properties it names. */
-function oracleCheck(v: Vector, r: VectorResult, adapter: StackAdapter): { violations: Violation[]; declared: Violation[]; unknown: string[] } {
-  if (v.check.length === 0) return { violations: [], declared: [], unknown: [] };
+function oracleCheck(v: Vector, r: VectorResult, adapter: StackAdapter, strict: boolean): { violations: Violation[]; declared: Violation[]; known: Array<Violation & { finding: string }>; unknown: string[] } {
+  if (v.check.length === 0) return { violations: [], declared: [], known: [], unknown: [] };
   const props = v.check.map((n) => ALL_PROPERTIES.find((p) => p.name === n));
   const unknown = v.check.filter((_, i) => !props[i]);
   const all = props.flatMap((p) => (p ? judge(p, r.trace, adapter.profile) : []));
   const uniq = all.filter((x, i) => all.findIndex((y) => y.property === x.property && y.at === x.at && y.message === x.message) === i);
-  const c = classify(uniq, adapter.profile);
-  return { violations: c.real, declared: c.declared, unknown };
+  const c = classify(uniq, adapter.profile, strict);
+  return { violations: c.real, declared: c.declared, known: c.known, unknown };
 }
 
 interface VectorVerdict {
   result: VectorResult;
   violations: Violation[];
+  /** The known finding (docs/findings.md) that explains the failure. */
+  known?: string;
 }
 
-async function runVectors(vectors: Vector[], adapter: StackAdapter, out: Out): Promise<VectorVerdict[]> {
+const MARK = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', error: 'ERROR', known: 'KNOWN' } as const;
+
+async function runVectors(vectors: Vector[], adapter: StackAdapter, out: Out, strict = false): Promise<VectorVerdict[]> {
   const verdicts: VectorVerdict[] = [];
   for (const vec of vectors) {
     adapter.reseed?.(`vector:${vec.name}`); // a randomized stack draws per vector, independent of run order
     const r = await runVector(vec, adapter);
-    const o = r.status === 'error' || r.status === 'skip' ? { violations: [], declared: [], unknown: [] } : oracleCheck(vec, r, adapter);
+    const o = r.status === 'error' || r.status === 'skip' ? { violations: [], declared: [], known: [], unknown: [] } : oracleCheck(vec, r, adapter, strict);
     if (o.unknown.length) {
       r.status = 'error';
       r.failure = { step: vec.steps.length, stepText: '(check)', message: `vector names unknown properties: ${o.unknown.join(', ')}` };
     } else if (o.violations.length && r.status === 'pass') r.status = 'fail';
-    verdicts.push({ result: r, violations: o.violations });
-    const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', error: 'ERROR' }[r.status];
-    out(`${mark.padEnd(9)} vector ${vec.name}${r.status === 'skip' ? ` (${r.skipReason})` : ''}`);
+    // A failure this stack is known for: by the vector's name, or every oracle violation explained.
+    const byName = strict ? undefined : adapter.profile.findings?.find((f) => f.vectors?.includes(vec.name));
+    const explained = r.status === 'pass' && o.known.length > 0 ? o.known[0]!.finding : undefined;
+    const known = r.status === 'fail' && byName ? `${byName.id}: ${byName.summary}` : explained;
+    verdicts.push({ result: r, violations: o.violations, ...(known ? { known } : {}) });
+    out(`${(known ? MARK.known : MARK[r.status]).padEnd(9)} vector ${vec.name}${r.status === 'skip' ? ` (${r.skipReason})` : ''}${known ? ` — known finding ${known}` : ''}`);
     for (const d of o.declared) out(`          declared deviation: ${d.property} [${d.requirements.join(', ')}]: ${d.message}`);
+    if (known) continue;
     if (r.failure) out(formatFailure(r).split('\n').map((l) => `      ${l}`).join('\n'));
     for (const v of o.violations) out(formatViolation(v, r.trace));
   }
@@ -231,9 +242,11 @@ function writeCounterexample(r: PropertyResult, adapter: StackAdapter, dir: stri
 }
 
 async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
-  const runs = intOpt(o.runs, 'runs', 100, 1);
   const seed = intOpt(o.seed, 'seed', (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) & 0x7fffffff);
   const adapter = await openStack(o.stack, { seed, ...(o.config ? { config: o.config } : {}) });
+  // A real-clock stack waits for real: fewer runs by default (each property still sees dozens of scenarios).
+  const runs = intOpt(o.runs, 'runs', adapter.profile.realTime ? 20 : 100, 1);
+  const strict = o.strict ?? false;
   const dir = resolve(o.vectors ?? VECTORS_DIR);
   let files: string[];
   try {
@@ -258,7 +271,7 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
     while (nextProp < props.length) {
       const i = nextProp++;
       if (progress) process.stderr.write(`\r\x1b[K  [${printed}/${props.length} done] ${props[i]!.name} … ${Math.round((Date.now() - t0) / 1000)} s on ${adapter.name}`);
-      done[i] = await runProperty(props[i]!, adapter, { runs, seed });
+      done[i] = await runProperty(props[i]!, adapter, { runs, seed, strict });
       while (printed < props.length && done[printed]) report(printed++);
     }
   };
@@ -270,9 +283,9 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
     if (file) r.file = file;
     results.push(r);
     const ids = p.requirements.length ? ` [${p.requirements.join(', ')}]` : '';
-    const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', error: 'ERROR' }[r.status];
-    out(`${mark.padEnd(9)} ${p.area}/${p.name}${ids}${r.status === 'skip' ? ` (${r.skipReason})` : ''}`);
+    out(`${MARK[r.status].padEnd(9)} ${p.area}/${p.name}${ids}${r.status === 'skip' ? ` (${r.skipReason})` : ''}`);
     for (const d of r.declared) out(`          declared deviation: ${d.property} [${d.requirements.join(', ')}]: ${d.reason}`);
+    for (const k of r.known) out(`          known finding ${k.finding} (${k.property}: ${k.message})`);
     if (r.status === 'error') out(`  adapter error: ${r.error}`);
     if (r.counterexample) {
       const c = r.counterexample;
@@ -283,27 +296,30 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: conc }, worker));
-  const verdicts = await runVectors(vectors, adapter, out);
+  const verdicts = await runVectors(vectors, adapter, out, strict);
   for (const b of broken) errOut(`ERROR broken vector file: ${b.message}`);
-  const passed = results.filter((r) => r.status === 'pass').length + verdicts.filter((v) => v.result.status === 'pass').length;
+  const passed = results.filter((r) => r.status === 'pass').length + verdicts.filter((v) => v.result.status === 'pass' && !v.known).length;
+  const knownN = results.filter((r) => r.status === 'known').length + verdicts.filter((v) => v.known).length;
   const failedP = results.filter((r) => r.status === 'fail' || r.status === 'error').length;
-  const failedV = verdicts.filter((v) => v.result.status === 'fail' || v.result.status === 'error').length + broken.length;
+  const failedV = verdicts.filter((v) => !v.known && (v.result.status === 'fail' || v.result.status === 'error')).length + broken.length;
   const skipped = results.filter((r) => r.status === 'skip').length + verdicts.filter((v) => v.result.status === 'skip').length;
   if (o.json) {
     const doc = {
-      tool: 'tcp-conform', stack: adapter.name, profile: adapter.profile, seed, runs, passed, failed: failedP + failedV, skipped, elapsedMs: Date.now() - t0,
+      tool: 'tcp-conform', stack: adapter.name, profile: adapter.profile, seed, runs, strict, passed, failed: failedP + failedV, skipped, known: knownN, elapsedMs: Date.now() - t0,
       properties: results.map((r) => ({
         name: r.property, area: r.area, title: r.title, requirements: r.requirements, section: r.section, status: r.status, runs: r.runs, seed: r.seed,
         ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.error ? { error: r.error } : {}),
         declared: r.declared.map((d) => ({ property: d.property, requirements: d.requirements, message: d.message, reason: d.reason })),
+        known: r.known.map((k) => ({ finding: k.finding, property: k.property, requirements: k.requirements, message: k.message })),
         ...(r.counterexample ? { violations: r.counterexample.violations, counterexample: r.file ? relative(process.cwd(), r.file) : undefined, shrunkActions: r.counterexample.scenario.actions.length } : {}),
       })),
-      vectors: verdicts.map(({ result: r, violations }) => ({ name: r.name, file: r.file ? relative(process.cwd(), r.file) : undefined, status: r.status, ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.failure ? { failure: r.failure } : {}), ...(violations.length ? { violations } : {}) })),
+      vectors: verdicts.map(({ result: r, violations, known }) => ({ name: r.name, file: r.file ? relative(process.cwd(), r.file) : undefined, status: known ? 'known' : r.status, ...(known ? { known } : {}), ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.failure ? { failure: r.failure } : {}), ...(violations.length ? { violations } : {}) })),
       brokenFiles: broken,
     };
     writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
   }
-  out(`${passed} passed, ${failedP + failedV} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  const declaredN = new Set([...results.flatMap((r) => r.declared.map((d) => d.requirements.join(',') || d.property))]).size;
+  out(`${passed} passed, ${failedP + failedV} failed${skipped ? `, ${skipped} skipped` : ''}${knownN ? `, ${knownN} known findings (docs/findings.md; --strict fails them)` : ''}${declaredN ? `, ${declaredN} declared deviations met` : ''}`);
   const trouble = broken.length > 0 || results.some((r) => r.status === 'error') || verdicts.some((v) => v.result.status === 'error');
   return trouble ? 2 : failedP + failedV > 0 ? 1 : 0;
 }
@@ -315,7 +331,8 @@ async function replay(files: string[], o: Opts, out: Out, errOut: Out): Promise<
   const perturbation = vectors.map((v) => (v.origin?.stack === 'reference-perturbed' ? (v.origin.stackDetail as Perturbation | undefined) : undefined)).find(Boolean);
   const adapter = await openStack(o.stack, { ...(perturbation ? { perturbation } : {}), ...(o.config ? { config: o.config } : {}) });
   out(`tcp-conform: replaying ${vectors.length} vector${vectors.length === 1 ? '' : 's'} against stack ${adapter.name}`);
-  const verdicts = await runVectors(vectors, adapter, out);
+  // Replaying is how one looks at a failure: known findings fail here as they are.
+  const verdicts = await runVectors(vectors, adapter, out, true);
   for (const b of broken) errOut(`ERROR broken vector file: ${b.message}`);
   const passed = verdicts.filter((v) => v.result.status === 'pass').length;
   const failed = verdicts.filter((v) => v.result.status === 'fail' || v.result.status === 'error').length + broken.length;

@@ -27,13 +27,16 @@ export interface PropertyResult {
   title: string;
   requirements: string[];
   section: string;
-  status: 'pass' | 'fail' | 'skip' | 'error';
+  /** known: every violation seen is explained by a known finding of the stack's profile. */
+  status: 'pass' | 'fail' | 'skip' | 'error' | 'known';
   runs: number;
   seed: number;
   skipReason?: string;
   error?: string;
   /** Violations that match a deviation the stack's profile declares. */
   declared: Array<Violation & { reason: string }>;
+  /** Violations explained by known findings (docs/findings.md), one per finding and kind. */
+  known: Array<Violation & { finding: string }>;
   counterexample?: Counterexample;
   /** Wall ms until the first failing run was seen. */
   msToFailure?: number;
@@ -44,10 +47,17 @@ export interface EngineOptions {
   runs?: number;
   seed?: number;
   callTimeoutMs?: number;
+  /** Known findings count as failures. */
+  strict?: boolean;
+  /** Passed to the executor (real-clock waits). */
+  realTimeCapMs?: number;
 }
 
 /** Judge one trace: the property's own check, the invariants, and malformed output. Repeats of a kind are collapsed into the first. */
 export function judge(p: Property | undefined, trace: TraceEntry[], profile: StackProfile, wire: Violation[] = []): Violation[] {
+  // A crash is the verdict: what the dead stack then failed to answer is its consequence.
+  const crash = wire.filter((v) => v.property === 'stack-crashed');
+  if (crash.length) return crash;
   return collapse([...wire, ...checkInvariants(trace, profile), ...(p ? p.check(trace, profile) : [])]);
 }
 
@@ -62,27 +72,42 @@ export function collapse(vs: Violation[]): Violation[] {
   return [...first.values()].map(({ v, n }) => (n ? { ...v, message: `${v.message} (and ${n} more like it)` } : v));
 }
 
-/** Split violations into real ones and those the profile declares as deviations (by requirement id or check name). */
-export function classify(vs: Violation[], profile: StackProfile): { real: Violation[]; declared: Array<Violation & { reason: string }> } {
+type Matcher = { requirement?: string; property?: string; match?: string };
+const explains = (m: Matcher, v: Violation): boolean =>
+  (m.requirement === undefined || m.requirement === v.property || v.requirements.includes(m.requirement)) &&
+  (m.property === undefined || m.property === v.property) &&
+  (m.match === undefined || new RegExp(m.match).test(v.message)) &&
+  (m.requirement !== undefined || m.property !== undefined || m.match !== undefined);
+
+/**
+ * Split violations into real ones, those the profile declares as deviations, and those explained by
+ * a known finding (unless strict).
+ */
+export function classify(vs: Violation[], profile: StackProfile, strict = false): { real: Violation[]; declared: Array<Violation & { reason: string }>; known: Array<Violation & { finding: string }> } {
   const real: Violation[] = [];
   const declared: Array<Violation & { reason: string }> = [];
+  const known: Array<Violation & { finding: string }> = [];
   for (const v of vs) {
-    const d = profile.deviations.find((d) => d.requirement === v.property || v.requirements.includes(d.requirement));
+    const d = profile.deviations.find((d) => explains(d, v));
+    const f = strict ? undefined : profile.findings?.find((f) => explains(f, v));
     if (d) declared.push({ ...v, reason: d.reason });
+    else if (f) known.push({ ...v, finding: `${f.id}: ${f.summary}` });
     else real.push(v);
   }
-  return { real, declared };
+  return { real, declared, known };
 }
 
 export async function runProperty(p: Property, adapter: StackAdapter, opts: EngineOptions = {}): Promise<PropertyResult> {
   const t0 = Date.now();
   const seed = opts.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   const runs = opts.runs ?? 100;
-  const base = { property: p.name, area: p.area, title: p.title, requirements: p.requirements, section: p.section, runs, seed, declared: [] as Array<Violation & { reason: string }> };
+  const base = { property: p.name, area: p.area, title: p.title, requirements: p.requirements, section: p.section, runs, seed, declared: [] as Array<Violation & { reason: string }>, known: [] as Array<Violation & { finding: string }> };
   const skip = p.skip?.(adapter.profile);
   if (skip) return { ...base, status: 'skip', skipReason: skip, runs: 0, elapsedMs: 0 };
   const profile = adapter.profile;
-  const execOpts = opts.callTimeoutMs === undefined ? {} : { callTimeoutMs: opts.callTimeoutMs };
+  const execOpts = { ...(opts.callTimeoutMs === undefined ? {} : { callTimeoutMs: opts.callTimeoutMs }), ...(opts.realTimeCapMs === undefined ? {} : { realTimeCapMs: opts.realTimeCapMs }) };
+  const strict = opts.strict ?? false;
+  const known = new Map<string, Violation & { finding: string }>();
   let adapterError: AdapterError | undefined;
   let firstFailure: number | undefined;
   const declared = new Map<string, Violation & { reason: string }>();
@@ -99,8 +124,9 @@ export async function runProperty(p: Property, adapter: StackAdapter, opts: Engi
       }
       throw e;
     }
-    const { real, declared: dev } = classify(judge(p, ex.trace, profile, ex.wire), profile);
+    const { real, declared: dev, known: kn } = classify(judge(p, ex.trace, profile, ex.wire), profile, strict);
     for (const d of dev) declared.set(`${d.property}:${d.message.replace(/\d+/g, 'N')}`, d);
+    for (const k of kn) if (!known.has(k.finding)) known.set(k.finding, k);
     if (real.length) {
       firstFailure ??= Date.now() - t0;
       return false;
@@ -109,18 +135,19 @@ export async function runProperty(p: Property, adapter: StackAdapter, opts: Engi
   });
   const out = await fc.check(prop, { numRuns: runs, seed, endOnFailure: false });
   const elapsedMs = (): number => Date.now() - t0;
-  if (adapterError) return { ...base, status: 'error', error: adapterError.message, declared: [...declared.values()], elapsedMs: elapsedMs() };
-  if (!out.failed) return { ...base, status: 'pass', declared: [...declared.values()], elapsedMs: elapsedMs() };
-  if (!out.counterexample) return { ...base, status: 'error', error: `fast-check failed without a counterexample: ${String(out.errorInstance ?? out.failures)}`, declared: [...declared.values()], elapsedMs: elapsedMs() };
+  const notes = { declared: [...declared.values()], known: [...known.values()] };
+  if (adapterError) return { ...base, ...notes, status: 'error', error: adapterError.message, elapsedMs: elapsedMs() };
+  if (!out.failed) return { ...base, ...notes, status: known.size ? 'known' : 'pass', elapsedMs: elapsedMs() };
+  if (!out.counterexample) return { ...base, ...notes, status: 'error', error: `fast-check failed without a counterexample: ${String(out.errorInstance ?? out.failures)}`, elapsedMs: elapsedMs() };
   const scenario = out.counterexample[0] as Scenario;
   adapter.reseed?.(JSON.stringify(scenario));
   const stackDetail = adapter.current?.();
   const ex = await execute(scenario, adapter, execOpts);
-  const { real } = classify(judge(p, ex.trace, profile, ex.wire), profile);
+  const { real } = classify(judge(p, ex.trace, profile, ex.wire), profile, strict);
   return {
     ...base,
+    ...notes,
     status: 'fail',
-    declared: [...declared.values()],
     counterexample: { scenario, trace: ex.trace, violations: real, seed: out.seed, path: out.counterexamplePath ?? '', shrinks: out.numShrinks, ...(stackDetail !== undefined ? { stackDetail } : {}) },
     ...(firstFailure !== undefined ? { msToFailure: firstFailure } : {}),
     elapsedMs: elapsedMs(),

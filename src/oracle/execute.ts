@@ -1,7 +1,7 @@
 // Runs a scenario against a stack with a reference peer, recording the trace the oracle judges.
 import { decode, encode } from '../wire/codec.js';
-import { ACK, SYN, type Segment, describe } from '../wire/segment.js';
-import { seqAdd } from '../wire/seq.js';
+import { ACK, RST, SYN, type Segment, describe, segLen } from '../wire/segment.js';
+import { seqAdd, seqDelta } from '../wire/seq.js';
 import type { ConnId, StackAdapter, StackEvent, StackInstance } from '../stacks/adapter.js';
 import { ReferenceHost } from '../stacks/reference/host.js';
 import { AdapterError, StackCrashed, type TraceEntry, drainChecked, guard, pushTime } from '../trace/runner.js';
@@ -12,6 +12,10 @@ export interface ExecOptions {
   callTimeoutMs?: number;
   /** Default time budget of a settle action. */
   settleMs?: number;
+  /** Real-clock stacks: the longest a single advance or settle waits (default 3000 ms; every check judges only the time the trace covers). */
+  realTimeCapMs?: number;
+  /** Real-clock stacks: a settle ends after this much silence once nothing is in flight and no peer timer is due (default 50 ms). */
+  quietMs?: number;
 }
 
 export interface Execution {
@@ -35,34 +39,62 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
   const toPeer: Segment[] = [];
   let now = 0;
   let lastConn: ConnId | undefined;
+  /** End of the stack's sequence space sent towards the peer and not yet acknowledged to it. */
+  let stackOwed: number | undefined;
   let stackIss: number | undefined;
   const issByPort = new Map<number, number>();
   let peerConn: ConnId | undefined;
-  const wallStart = Date.now();
   const inst: StackInstance = await guard(() => adapter.create({ addr: STACK_ADDR }), callMs, 'create()');
-  const clockNow = (): number => (inst.clock === 'real' ? Date.now() - wallStart : now);
+  const real = inst.clock === 'real';
+  const realCap = opts.realTimeCapMs ?? 3000;
+  const quietMs = opts.quietMs ?? 50;
+  const wallStart = performance.now();
+  const clockNow = (): number => (real ? Math.round((performance.now() - wallStart) * 10) / 10 : now);
+  // A real-clock stack's peer (a virtual reference host) is kept at the wall clock.
+  let peerClock = 0;
+  const syncPeer = (): void => {
+    if (!real) return;
+    const n = clockNow();
+    if (n > peerClock) {
+      peer.advance(n - peerClock);
+      peerClock = n;
+    }
+  };
+  const stamp = (at: number | undefined): number => (real && at !== undefined ? Math.max(0, Math.round((at - wallStart) * 10) / 10) : now);
 
-  const collect = async (): Promise<void> => {
+  /** Drain the stack; returns how many packets and events it had. Real-clock output carries the time it appeared. */
+  const collect = async (): Promise<number> => {
     const out = await drainChecked(inst, callMs);
     now = clockNow();
-    for (const p of out.packets) {
+    syncPeer();
+    for (const [k, p] of out.packets.entries()) {
+      const t = stamp(out.at?.packets[k]);
       if ('error' in p) {
-        trace.push({ t: now, dir: 'out', text: `malformed packet (${p.error.kind}): ${p.hex}` });
+        trace.push({ t, dir: 'out', text: `malformed packet (${p.error.kind}): ${p.hex}` });
         wire.push({ property: 'wire-format', requirements: p.error.kind === 'bad-tcp-checksum' ? ['MUST-2'] : [], section: '§3.1', message: `the stack emitted a malformed packet: ${p.error.kind}: ${p.error.detail}`, at: trace.length - 1, offending: p.hex });
         continue;
       }
       const s = p.seg;
-      trace.push({ t: now, dir: 'out', text: describe(s), seg: s });
+      trace.push({ t, dir: 'out', text: describe(s), seg: s });
       if (s.flags & SYN && s.dstPort === PEER_PORT && stackIss === undefined) stackIss = s.seq;
       if (s.flags & SYN) issByPort.set(s.dstPort, s.seq);
+      if (s.dstPort === PEER_PORT) {
+        // What the stack is waiting to see acknowledged (a real-clock settle waits for its retransmission).
+        if (s.flags & RST) stackOwed = undefined;
+        else if (segLen(s) > 0) {
+          const end = seqAdd(s.seq, segLen(s));
+          if (stackOwed === undefined || s.flags & SYN || seqDelta(end, stackOwed) > 0) stackOwed = end;
+        }
+      }
       // Only the peer host's connection is wired up; other destinations (fresh ports, spoofed sources) are a black hole.
       if (s.dst === PEER_ADDR && s.dstPort === PEER_PORT) toPeer.push(s);
     }
-    for (const ev of out.events as StackEvent[]) {
-      trace.push({ t: now, dir: 'event', text: `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''} (conn ${ev.conn})`, event: ev });
+    for (const [k, ev] of (out.events as StackEvent[]).entries()) {
+      trace.push({ t: stamp(out.at?.events[k]), dir: 'event', text: `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''} (conn ${ev.conn})`, event: ev });
       if (ev.type === 'accepted' || ev.type === 'connected') lastConn = ev.conn;
     }
     collectPeer();
+    return out.packets.length + out.events.length;
   };
   const collectPeer = (): void => {
     const out = peer.drain();
@@ -74,6 +106,8 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
     peerTcb();
   };
   const deliverToStack = async (s: Segment, probe?: string): Promise<void> => {
+    if (stackOwed !== undefined && s.srcPort === PEER_PORT && (s.flags & RST || (s.flags & ACK && seqDelta(s.ack, stackOwed) >= 0))) stackOwed = undefined;
+    now = clockNow();
     trace.push({ t: now, dir: 'in', text: describe(s), seg: s, ...(probe ? { probe } : {}) });
     await guard(() => inst.deliver(encode(s)), callMs, 'deliver()');
     await collect();
@@ -84,17 +118,23 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
   };
   const advance = async (ms: number): Promise<void> => {
     if (ms <= 0) return;
-    pushTime(trace, now, ms); // a stack with many timers would otherwise flood the trace
     if (inst.clock === 'virtual') {
+      pushTime(trace, now, ms); // a stack with many timers would otherwise flood the trace
       const adv = inst.advance?.bind(inst);
       if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');
       await guard(() => adv(ms), callMs, `advance(${ms})`);
       now += ms;
-    } else await new Promise((r) => setTimeout(r, ms));
-    peer.advance(ms);
+      peer.advance(ms);
+    } else {
+      // Real time: wait (capped), and record the time that really passed.
+      const t0 = clockNow();
+      await new Promise((r) => setTimeout(r, Math.min(ms, realCap)));
+      trace.push({ t: t0, dir: 'time', text: `+${Math.round(clockNow() - t0)} ms`, ms: Math.round(clockNow() - t0) });
+    }
     await collect();
   };
   const call = async (name: 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort', data?: Uint8Array): Promise<void> => {
+    now = clockNow();
     const entry: TraceEntry = { t: now, dir: 'call', text: `call ${name}${data ? ` (${data.length} octets)` : ''}`, call: { name } };
     if (name === 'listen') {
       entry.call!.port = STACK_PORT;
@@ -165,21 +205,54 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
     };
   };
 
+  /** Deliver everything in flight both ways (dropping one direction when lossy); true if anything was in flight. */
+  const flush = async (lossy?: 'toStack' | 'toPeer'): Promise<boolean> => {
+    let moved = false;
+    while (toStack.length) {
+      const s = toStack.shift()!;
+      moved = true;
+      if (lossy !== 'toStack') await deliverToStack(s);
+    }
+    while (toPeer.length) {
+      const s = toPeer.shift()!;
+      moved = true;
+      if (lossy !== 'toPeer') deliverToPeer(s);
+    }
+    return moved;
+  };
+
+  /**
+   * Real clock: deliver what is in flight; end after quietMs of silence once nothing is in flight and no
+   * peer timer is due. Losing one direction, or idle, waits the whole (capped) budget: the stack's own
+   * timers are what the scenario wants to see.
+   */
+  const settleReal = async (budget: number, lossy?: 'toStack' | 'toPeer', idle = false): Promise<void> => {
+    const start = clockNow();
+    const limit = Math.min(budget, realCap);
+    const whole = idle || lossy !== undefined;
+    let lastMove = clockNow();
+    for (let rounds = 0; rounds < 100_000; rounds++) {
+      const moved = await flush(lossy);
+      if (moved) {
+        lastMove = clockNow();
+        continue;
+      }
+      const elapsed = clockNow() - start;
+      if (elapsed >= limit) return;
+      const pt = peer.nextTimer();
+      // Quiet, nothing due from the peer, and the stack waits for nothing (else its retransmission is coming).
+      if (!whole && stackOwed === undefined && (pt === undefined || pt > limit - elapsed) && clockNow() - lastMove >= quietMs) return;
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(5, pt ?? 5, limit - elapsed))));
+      if ((await collect()) > 0) lastMove = clockNow();
+    }
+  };
+
   /** Deliver what is in flight and run timers up to budget ms; with idle, let the whole budget pass even when nothing is scheduled. */
   const settle = async (budget: number, lossy?: 'toStack' | 'toPeer', idle = false): Promise<void> => {
+    if (real) return settleReal(budget, lossy, idle);
     const start = clockNow();
     for (let rounds = 0; rounds < 2000; rounds++) {
-      let moved = false;
-      while (toStack.length) {
-        const s = toStack.shift()!;
-        moved = true;
-        if (lossy !== 'toStack') await deliverToStack(s);
-      }
-      while (toPeer.length) {
-        const s = toPeer.shift()!;
-        moved = true;
-        if (lossy !== 'toPeer') deliverToPeer(s);
-      }
+      const moved = await flush(lossy);
       if (moved) continue;
       const left = budget - (clockNow() - start);
       if (left <= 0) return;

@@ -1,7 +1,7 @@
 // A property: a scenario generator and a judgment, tagged with RFC 9293 requirement ids. The
 // invariants of invariants.ts are judged on every property's traces as well.
 import type fc from 'fast-check';
-import { ACK, RST, SYN, type Segment, describe } from '../wire/segment.js';
+import { ACK, FIN, RST, SYN, type Segment, describe } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import type { StackProfile } from '../stacks/adapter.js';
 import type { TraceEntry } from '../trace/runner.js';
@@ -66,6 +66,25 @@ export const traceEnd = (trace: TraceEntry[]): number => trace.reduce((m, e) => 
 
 /** Emitted segments as one line of text, or "(nothing)". */
 export const showSegs = (segs: Array<{ seg: Segment }>): string => segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)';
+
+/**
+ * Judge the answer to an ACK-bearing segment that must be <SEQ=SEG.ACK><CTL=RST> (§3.5.2 case 1,
+ * §3.10.7.1, §3.10.7.2, §3.10.7.3): 'ok'; 'ack-bit' when the one RST is right but for a set ACK bit;
+ * otherwise a message. `also` lets other segments through (e.g. a SYN-SENT stack re-sending its SYN).
+ */
+export function rstAnswer(segs: Array<{ seg: Segment }>, seq: number, also: (s: Segment) => boolean = () => false): 'ok' | 'ack-bit' | 'wrong' {
+  const rsts = segs.filter((s) => s.seg.flags & RST);
+  const others = segs.filter((s) => !(s.seg.flags & RST));
+  if (rsts.length !== 1 || rsts[0]!.seg.seq !== seq || others.some((s) => !also(s.seg))) return 'wrong';
+  const f = rsts[0]!.seg.flags & (SYN | ACK | RST | FIN);
+  return f === RST ? 'ok' : f === (RST | ACK) ? 'ack-bit' : 'wrong';
+}
+
+/** Marks a violation at exactly SEG.SEQ = RCV.NXT+RCV.WND, the first sequence number outside the window (§3.4 Table 5). */
+export const RIGHT_EDGE = 'at the right edge RCV.NXT+RCV.WND, which is outside the window';
+
+/** The message for an 'ack-bit' answer. */
+export const RST_ACK_BIT = 'the RST carries an ACK bit: for an ACK-bearing segment the form is <SEQ=SEG.ACK><CTL=RST> without one';
 
 /** Is seg a SYN,ACK (no RST) acknowledging the SYN `syn`? */
 export const isSynAckFor = (seg: Segment, syn: Segment): boolean => (seg.flags & (SYN | ACK | RST)) === (SYN | ACK) && seg.ack === seqAdd(syn.seq, 1);

@@ -45,6 +45,12 @@ export class ConnShadow {
   /** The stack's last ACK value and window (its RCV.NXT and RCV.WND as far as the wire shows). */
   lastAck: number | undefined;
   lastWin: number | undefined;
+  /**
+   * The largest window the stack has advertised on this connection. Its real RCV.WND may have grown
+   * past lastWin without telling the peer yet (receiver SWS avoidance, §3.8.6.2.2), so a sequence
+   * number between RCV.NXT+lastWin and RCV.NXT+maxWin is neither surely in nor surely out of the window.
+   */
+  maxWin = 0;
   /** Trace index and time of the stack's first FIN, of its ACK of the peer's FIN, of the peer's ACK of its FIN. */
   stackFinIdx: number | undefined;
   ackedPeerFin: { idx: number; t: number } | undefined;
@@ -113,6 +119,7 @@ export class ConnShadow {
     this.peerAckedFinAt = undefined;
     this.lastAck = undefined;
     this.lastWin = undefined;
+    this.maxWin = 0;
   }
 
   private noteTimeWait(): void {
@@ -126,6 +133,7 @@ export class ConnShadow {
     if (s.flags & ACK) {
       this.lastAck = s.ack;
       this.lastWin = s.window;
+      this.maxWin = Math.max(this.maxWin, s.window);
       if (this.peerFinEnd !== undefined && this.peerIss !== undefined && seqDelta(s.ack, this.peerIss) >= this.peerFinEnd && !this.ackedPeerFin) this.ackedPeerFin = { idx, t };
     }
     this.noteTimeWait();

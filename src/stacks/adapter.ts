@@ -22,10 +22,30 @@ export type StackEvent =
   /** The stack forgot the connection (TCB deleted). */
   | { type: 'closed'; conn: ConnId };
 
-/** A declared difference from RFC 9293, reported as such rather than as a violation. */
+/** A declared difference from RFC 9293 (a choice the stack made), reported as such rather than as a violation. */
 export interface Deviation {
-  requirement: string; // e.g. "MUST-13"
+  requirement: string; // e.g. "MUST-13", or a check's name
   reason: string;
+  /** Narrow it to one property's violations … */
+  property?: string;
+  /** … and/or to violation messages matching this regular expression. */
+  match?: string;
+}
+
+/**
+ * A violation already investigated and recorded in docs/findings.md: reported as a known finding
+ * (not a pass, not a failure), so a CI gate stays green on it and red on anything new. `--strict`
+ * turns known findings back into failures.
+ */
+export interface KnownFinding {
+  id: string;
+  summary: string;
+  /** Which violations it explains: by requirement id or check name, property, message pattern (all given must hold). */
+  requirement?: string;
+  property?: string;
+  match?: string;
+  /** Vectors it makes fail. */
+  vectors?: string[];
 }
 
 /** Parameters a stack declares so the oracle binds its choices to them. Times in ms. */
@@ -44,14 +64,25 @@ export interface StackProfile {
    */
   timeWaitSyn?: 'challenge-ack' | 'legacy';
   synCookies: boolean;
+  /** The stack runs on wall-clock time (scenario waits are capped, TIME-WAIT is measured by a separate slow check). */
+  realTime?: boolean;
   /** Options the stack may put on its SYNs. */
   options: { mss: boolean; wscale: boolean; sackPermitted: boolean; timestamps: boolean };
   deviations: Deviation[];
+  /** Known findings (docs/findings.md); see KnownFinding. */
+  findings?: KnownFinding[];
 }
 
 export interface TupleRef {
   localPort: number;
   remote: Endpoint;
+}
+
+/** What drain() returns. A real-clock stack may stamp each packet and event with the performance.now() at which it appeared. */
+export interface Drain {
+  packets: Uint8Array[];
+  events: StackEvent[];
+  at?: { packets: number[]; events: number[] };
 }
 
 /** One fresh, isolated instance of the stack under test. */
@@ -63,7 +94,7 @@ export interface StackInstance {
   /** An IPv4 packet from the network (suite -> stack). */
   deliver(packet: Uint8Array): MaybePromise<void>;
   /** Everything the stack emitted since the last drain: IPv4 packets and application events. */
-  drain(): MaybePromise<{ packets: Uint8Array[]; events: StackEvent[] }>;
+  drain(): MaybePromise<Drain>;
   listen(port: number): MaybePromise<void>;
   connect(localPort: number, remote: Endpoint): MaybePromise<ConnId>;
   write(conn: ConnId, data: Uint8Array): MaybePromise<void>;

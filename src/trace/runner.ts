@@ -93,7 +93,7 @@ export async function guard<T>(call: () => T | Promise<T>, ms: number, what: str
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export type Drained = { packets: Array<{ seg: Segment } | { error: DecodeError; hex: string }>; events: StackEvent[] };
+export type Drained = { packets: Array<{ seg: Segment } | { error: DecodeError; hex: string }>; events: StackEvent[]; at?: { packets: number[]; events: number[] } };
 
 /** drain() with its answer checked: garbage from the adapter is an AdapterError, a malformed packet is reported as such. */
 export async function drainChecked(inst: StackInstance, callMs: number): Promise<Drained> {
@@ -106,6 +106,7 @@ export async function drainChecked(inst: StackInstance, callMs: number): Promise
       return r.ok ? { seg: r.segment } : { error: r.error, hex: Buffer.from(p).toString('hex') };
     }),
     events: out.events,
+    ...(out.at && out.at.packets?.length === out.packets.length && out.at.events?.length === out.events.length ? { at: out.at } : {}),
   };
 }
 const EXACT_FLAGS = SYN | FIN | RST | ACK;

@@ -58,6 +58,9 @@ export class DriverChild {
   private exited: Promise<void>;
   packets: Uint8Array[] = [];
   events: StackEvent[] = [];
+  /** performance.now() when each packet and event arrived (real-clock drivers: the time the stack emitted it, within ~0.1 ms). */
+  packetAt: number[] = [];
+  eventAt: number[] = [];
 
   constructor(readonly argv: string[], readonly index: number, private spec: ProcessStackSpec) {
     const [cmd, ...args] = argv;
@@ -128,8 +131,14 @@ export class DriverChild {
       return;
     }
     switch (f.kind) {
-      case 'packet': this.packets.push(f.packet); return;
-      case 'event': this.events.push(f.event); return;
+      case 'packet':
+        this.packets.push(f.packet);
+        this.packetAt.push(performance.now());
+        return;
+      case 'event':
+        this.events.push(f.event);
+        this.eventAt.push(performance.now());
+        return;
       case 'log': this.stderrTail = `${this.stderrTail}${f.message}\n`.slice(-2000); return;
       case 'ok':
       case 'busy':
@@ -233,6 +242,8 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
       await c.send({ c: 'reset', addr, seed });
       c.packets = [];
       c.events = [];
+      c.packetAt = [];
+      c.eventAt = [];
       const h = c.hello!;
       let done = false;
       const onConn = async (conn: ConnId, cmd: Command): Promise<void> => {
@@ -241,6 +252,7 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
         } catch (e) {
           if (!(e instanceof RefusedCall)) throw e;
           c.events.push({ type: 'error', conn, message: `${cmd.c}: ${e.reason}`, ...(e.busy ? { busy: true } : {}) });
+          c.eventAt.push(performance.now());
         }
       };
       const inst: StackInstance = {
@@ -249,9 +261,11 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
         deliver: async (packet) => { await c.send({ c: 'deliver', packet }); },
         drain: async () => {
           if (h.clock === 'real') await c.send({ c: 'sync' });
-          const out = { packets: c.packets, events: c.events };
+          const out = { packets: c.packets, events: c.events, at: { packets: c.packetAt, events: c.eventAt } };
           c.packets = [];
           c.events = [];
+          c.packetAt = [];
+          c.eventAt = [];
           return out;
         },
         listen: async (port) => { await c.send({ c: 'listen', port }); },

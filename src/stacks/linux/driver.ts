@@ -1,0 +1,275 @@
+// The Linux kernel's TCP as a stack under test: protocol v1 driver (docs/adapter-protocol.md),
+// run inside a private network namespace (`ip netns exec tcpc-… node driver.ts`, see netns.ts).
+// The suite plays the peer through a TUN device; the kernel's side is driven by Node's net module.
+//
+// Every `reset` gives the instance a fresh local address from 10.128.0.0/16 (a `local` route on lo),
+// so each scenario has its own 4-tuples while earlier connections linger in TIME-WAIT undisturbed.
+// The suite always speaks of its own address (10.0.0.1): this driver rewrites it to the instance's
+// address on the way in and back on the way out, patching checksums incrementally (RFC 1624) so
+// that a deliberately bad checksum stays bad.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { release } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const TUN = 'tcpc0';
+const LOCAL_NET = '10.128.0.0/16';
+const PEER_NET = '10.0.0.0/8';
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const log = (s: string): void => {
+  process.stderr.write(`linux-driver: ${s}\n`);
+};
+
+// ---- namespace plumbing (we are alone in a namespace the adapter created) ----
+const ADDON = fileURLToPath(new URL('./native/build/Release/tun.node', import.meta.url));
+const { openTun, waitReadable } = createRequire(import.meta.url)(ADDON) as { openTun(name: string): number; waitReadable(fd: number, ms: number, cb: (readable: boolean) => void): void };
+const tunFd = openTun(TUN);
+const sysctl = (path: string, value: string): void => writeFileSync(`/proc/sys/${path}`, value);
+sysctl(`net/ipv6/conf/all/disable_ipv6`, '1'); // no router solicitations on the TUN device
+for (const d of ['all', 'default']) sysctl(`net/ipv4/conf/${d}/rp_filter`, '0'); // spoofed sources must reach TCP
+const ip = (...args: string[]): void => {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+};
+ip('link', 'set', 'lo', 'up');
+ip('link', 'set', TUN, 'up');
+sysctl(`net/ipv4/conf/${TUN}/rp_filter`, '0');
+ip('route', 'replace', 'local', LOCAL_NET, 'dev', 'lo');
+ip('route', 'replace', PEER_NET, 'dev', TUN);
+
+// ---- addresses and NAT ----
+const v4 = (s: string): number[] => s.split('.').map(Number);
+let suiteAddr = [10, 0, 0, 1];
+let local = [10, 128, 0, 1];
+let instance = 0;
+const localStr = (): string => local.join('.');
+
+/** RFC 1624 incremental update of the checksum at off for one 16-bit word changing from m to m2. */
+function patch(b: Buffer, off: number, m: number, m2: number): void {
+  let s = (~b.readUInt16BE(off) & 0xffff) + (~m & 0xffff) + m2;
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  b.writeUInt16BE(~s & 0xffff, off);
+}
+
+/** Replace the IPv4 address at off (12 = source, 16 = destination) and fix both checksums. */
+function rewrite(b: Buffer, off: number, to: number[]): void {
+  const ihl = (b[0]! & 15) * 4;
+  const isTcp = b[9] === 6 && (b.readUInt16BE(6) & 0x1fff) === 0 && b.length >= ihl + 18;
+  for (let w = 0; w < 4; w += 2) {
+    const m = b.readUInt16BE(off + w);
+    const m2 = (to[w]! << 8) | to[w + 1]!;
+    patch(b, 10, m, m2);
+    if (isTcp) patch(b, ihl + 16, m, m2);
+    b.writeUInt16BE(m2, off + w);
+  }
+}
+const addrAt = (b: Buffer, off: number): number[] => [b[off]!, b[off + 1]!, b[off + 2]!, b[off + 3]!];
+const same = (a: number[], b: number[]): boolean => a.every((x, i) => x === b[i]);
+
+// ---- activity tracking for `sync` ----
+let lastActivity = performance.now();
+const touch = (): void => {
+  lastActivity = performance.now();
+};
+
+// ---- packets from the kernel ----
+const rbuf = Buffer.alloc(65536);
+function readLoop(): void {
+  // poll() on a worker with a bounded wait, then drain the non-blocking fd here.
+  waitReadable(tunFd, 200, (readable) => {
+    if (readable) {
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(tunFd, rbuf, 0, rbuf.length, null);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          log(`read ${TUN}: ${(e as Error).message}`);
+          process.exit(3);
+        }
+        const p = Buffer.from(rbuf.subarray(0, n));
+        // Only IPv4 from the current instance's address; earlier instances' stragglers are not this scenario's.
+        if (n >= 20 && p[0]! >> 4 === 4 && same(addrAt(p, 12), local)) {
+          rewrite(p, 12, suiteAddr);
+          out(`packet ${p.toString('hex')}`);
+          touch();
+        }
+      }
+    }
+    readLoop();
+  });
+}
+readLoop();
+
+// ---- connections ----
+interface Conn {
+  sock: net.Socket;
+  connected: boolean;
+  released: boolean;
+}
+const conns = new Map<string, Conn>();
+const servers: net.Server[] = [];
+let nextConn = 1;
+
+function watch(id: string, c: Conn): void {
+  const ev = (s: string): void => {
+    if (!c.released) {
+      out(s);
+      touch();
+    }
+  };
+  c.sock.on('data', (d: Buffer) => ev(`data ${id} ${d.toString('hex')}`));
+  c.sock.on('end', () => ev(`end ${id}`));
+  c.sock.on('connect', () => {
+    c.connected = true;
+    ev(`connected ${id}`);
+  });
+  c.sock.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'ECONNRESET' || e.code === 'EPIPE') ev(`reset ${id}${c.connected ? '' : ' refused'}`);
+    else if (e.code === 'ECONNREFUSED') ev(`reset ${id} refused`);
+    else ev(`error ${id} ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim());
+  });
+}
+
+// ---- /proc/net/tcp ----
+const TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED', '02': 'SYN-SENT', '03': 'SYN-RECEIVED', '04': 'FIN-WAIT-1', '05': 'FIN-WAIT-2', '06': 'TIME-WAIT',
+  '07': 'CLOSED', '08': 'CLOSE-WAIT', '09': 'LAST-ACK', '0A': 'LISTEN', '0B': 'CLOSING',
+};
+const procAddr = (a: number[], port: number): string =>
+  `${[a[3], a[2], a[1], a[0]].map((x) => x!.toString(16).padStart(2, '0')).join('').toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
+function stateOf(lport: number, raddr: string, rport: number): string {
+  const lines = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1);
+  const l = procAddr(local, lport);
+  const r = procAddr(v4(raddr), rport);
+  let listen = false;
+  for (const line of lines) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === l && f[2] === r) return TCP_STATES[f[3]!] ?? 'CLOSED';
+    if (f[1] === l && f[3] === '0A') listen = true;
+  }
+  return listen ? 'LISTEN' : 'CLOSED';
+}
+
+// ---- commands ----
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const QUIET_MS = 1.5;
+
+async function handle(line: string): Promise<string> {
+  const [cmd, ...a] = line.split(' ');
+  if (cmd !== 'sync') touch(); // whatever a command does, the kernel may answer: sync waits for quiet after it
+  const conn = (): Conn => {
+    const c = conns.get(a[0] ?? '');
+    if (!c || c.released) throw new Error(`no connection ${a[0]}`);
+    return c;
+  };
+  switch (cmd) {
+    case 'hello':
+      return `ok hello 1 name=linux-${release()} clock=real state=1 ipv4=1 ipv6=0 stderr=log`;
+    case 'reset': {
+      for (const c of conns.values()) {
+        c.released = true;
+        if (!c.sock.destroyed) c.sock.resetAndDestroy();
+      }
+      conns.clear();
+      for (const s of servers.splice(0)) s.close();
+      suiteAddr = v4(a[0]!);
+      instance = (instance % 64000) + 1;
+      local = [10, 128, 1 + (instance >> 8), instance & 255 || 1];
+      return 'ok';
+    }
+    case 'listen': {
+      const srv = net.createServer({ allowHalfOpen: true }, (sock) => {
+        const id = `c${nextConn++}`;
+        const c: Conn = { sock, connected: true, released: false };
+        conns.set(id, c);
+        watch(id, c);
+        out(`accepted ${id} ${sock.localPort} ${sock.remoteAddress} ${sock.remotePort}`);
+        touch();
+      });
+      await new Promise<void>((res, rej) => {
+        srv.once('error', rej);
+        srv.listen({ host: localStr(), port: Number(a[0]), backlog: 128 }, () => res());
+      });
+      servers.push(srv);
+      return 'ok';
+    }
+    case 'connect': {
+      const id = `c${nextConn++}`;
+      const sock = net.connect({ host: a[1]!, port: Number(a[2]), localAddress: localStr(), localPort: Number(a[0]), allowHalfOpen: true });
+      const c: Conn = { sock, connected: false, released: false };
+      conns.set(id, c);
+      watch(id, c);
+      return `ok ${id}`;
+    }
+    case 'write': {
+      const c = conn();
+      if (c.sock.destroyed || c.sock.writableEnded) throw new Error(`connection ${a[0]} is closed for writing`);
+      c.sock.write(Buffer.from(a[1] ?? '', 'hex'));
+      return 'ok';
+    }
+    case 'shutdown':
+      conn().sock.end();
+      return 'ok';
+    case 'close': {
+      const c = conns.get(a[0] ?? '');
+      if (c && !c.released) {
+        c.released = true;
+        c.sock.destroy();
+      }
+      return 'ok';
+    }
+    case 'abort': {
+      const c = conns.get(a[0] ?? '');
+      if (c && !c.released) {
+        c.released = true;
+        if (!c.sock.destroyed) c.sock.resetAndDestroy();
+      }
+      return 'ok';
+    }
+    case 'deliver': {
+      const p = Buffer.from(a[0] ?? '', 'hex');
+      if (p.length >= 20 && p[0]! >> 4 === 4 && same(addrAt(p, 16), suiteAddr)) rewrite(p, 16, local);
+      try {
+        writeSync(tunFd, p);
+      } catch (e) {
+        log(`the kernel refused a packet: ${(e as Error).message}`); // as a network would drop it
+      }
+      touch();
+      return 'ok';
+    }
+    case 'sync': {
+      // Let the kernel's answers reach us: until 1.5 ms have passed without a packet or event since the last command (at most 25 ms).
+      const t0 = performance.now();
+      await new Promise((r) => setImmediate(r));
+      while (performance.now() - lastActivity < QUIET_MS && performance.now() - t0 < 25) await sleep(1);
+      return 'ok';
+    }
+    case 'state':
+      return `ok ${stateOf(Number(a[0]), a[1]!, Number(a[2]))}`;
+    case 'quit':
+      out('ok');
+      process.exit(0);
+      break;
+    default:
+      throw new Error(`unknown command ${JSON.stringify(cmd)}`);
+  }
+  return 'ok';
+}
+
+// One command at a time, in order.
+let chain = Promise.resolve();
+createInterface({ input: process.stdin }).on('line', (line) => {
+  chain = chain.then(async () => {
+    try {
+      out(await handle(line));
+    } catch (e) {
+      out(`err ${(e as Error).message.replace(/\n/g, ' ')}`);
+    }
+  });
+}).on('close', () => process.exit(0));

@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "tun",
+      "sources": ["tun.c"]
+    }
+  ]
+}
