@@ -47,7 +47,7 @@ export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, 
     return;
   }
   for (let k = 1; k < mine.length; k++) {
-    const gap = mine[k]!.t - mine[k - 1]!.t;
+    const gap = Math.round(mine[k]!.t - mine[k - 1]!.t);
     if (k === 1 && gap < profile.rtoMin * 0.9 - tol) flag(mine[k]!.i, `${kind} retransmitted after ${gap} ms, below the declared minimum RTO ${profile.rtoMin} ms`, describe(mine[k]!.seg), `>= ${profile.rtoMin} ms`, ['MUST-18']);
     if (k === 1 && kind === 'SYN' && gap > firstBound) flag(mine[k]!.i, `first ${kind} retransmission after ${gap} ms, above the declared initial RTO ${profile.rtoInitial} ms`, describe(mine[k]!.seg), `<= ${profile.rtoInitial} ms`, ['MUST-18']);
     if (k >= 2) {

@@ -233,7 +233,7 @@ const synInTimeWait: Property = {
       }
       const ackOf = (r: { seg: { flags: number; seq: number; ack: number } }): boolean => (r.seg.flags & (ACK | RST | SYN)) === ACK && r.seg.seq === sndNxt && r.seg.ack === rcvNxt;
       const wnd = c.lastWin ?? 0;
-      const maxWnd = Math.max(c.maxWin, wnd);
+      const maxWnd = Math.max(c.winHi, wnd);
       const edge = d === maxWnd ? ` (${RIGHT_EDGE})` : '';
       if (mode === 'legacy' && d >= Math.max(wnd, 1) && d < Math.max(maxWnd, 1)) return; // the window may have opened since: RST and ACK both possible
       if (mode === 'challenge-ack' || d < 0 || d >= Math.max(maxWnd, 1)) {

@@ -68,7 +68,7 @@ const listen: Property = {
         if (a === 'ack-bit') v.flag(i, `LISTEN: ${RST_ACK_BIT}`, showSegs(r), `[R] seq=${s.ack}`);
         else if (a === 'wrong') v.flag(i, 'LISTEN did not answer an ACK-bearing segment with <SEQ=SEG.ACK><CTL=RST>', showSegs(r), `[R] seq=${s.ack}`);
       } else if (s.flags & SYN) {
-        if (!r.some((x) => isSynAckFor(x.seg, s))) v.flag(i, 'LISTEN did not answer a SYN with SYN,ACK', showSegs(r), `[SA] ack=${seqAdd(s.seq, 1)}`);
+        if (!r.some((x) => isSynAckFor(x.seg, s))) v.flag(i, `LISTEN did not answer a ${s.flags & FIN ? 'SYN+FIN' : 'SYN'} with SYN,ACK${s.flags & FIN ? ' (the FIN is processed once synchronized, §3.10.7.2)' : ''}`, showSegs(r), `[SA] ack=${seqAdd(s.seq, 1)}`);
       } else if (r.length) v.flag(r[0]!.at, 'LISTEN answered a segment with neither SYN, ACK nor RST', showSegs(r), 'nothing');
     }
     return v.out;
@@ -83,7 +83,7 @@ function rcvState(trace: Parameters<Property['check']>[0]) {
     const c = w.conns.get(keyOfIn(e.seg));
     // Judgeable only when everything that reached the stack in order is acknowledged: then its last ACK is RCV.NXT.
     const exact = c && c.peerIss !== undefined && c.lastAck !== undefined && seqDelta(c.lastAck, c.peerIss) === c.covEnd();
-    at.set(i, exact && c.lastWin !== undefined && c.stackIss !== undefined && c.synAcked ? { rcvNxt: c.lastAck!, wnd: c.lastWin, maxWnd: Math.max(c.maxWin, c.lastWin), sndNxt: (c.stackIss + c.stackMax) >>> 0 } : undefined);
+    at.set(i, exact && c.lastWin !== undefined && c.stackIss !== undefined && c.synAcked ? { rcvNxt: c.lastAck!, wnd: c.lastWin, maxWnd: Math.max(c.winHi, c.lastWin), sndNxt: (c.stackIss + c.stackMax) >>> 0 } : undefined);
   });
   return at;
 }

@@ -44,7 +44,7 @@ const acceptability: Property = {
       if (seqDelta(c.lastAck, c.peerIss) !== c.covEnd()) return; // an ACK still pending: RCV.NXT is not known exactly
       if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, c.lastWin)) return;
       // Acceptable under the largest window it has advertised: the stack may have opened its window since (shadow.maxWin).
-      if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, Math.max(c.maxWin, c.lastWin))) return;
+      if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, Math.max(c.winHi, c.lastWin))) return;
       if (endedBetween(trace, i - 1, i + 1)) return;
       const rcvNxt = c.lastAck;
       const resp: string[] = [];
@@ -58,7 +58,7 @@ const acceptability: Property = {
         }
         if (x.event?.type === 'reset') ok = true; // a concurrent reset makes the question moot
       }
-      const edge = e.seg.seq === seqAdd(rcvNxt, Math.max(c.maxWin, c.lastWin)) ? ` (${RIGHT_EDGE})` : '';
+      const edge = e.seg.seq === seqAdd(rcvNxt, Math.max(c.winHi, c.lastWin)) ? ` (${RIGHT_EDGE})` : '';
       if (!ok) v.flag(i, `unacceptable segment (SEQ=${e.seg.seq} LEN=${segLen(e.seg)}, window ${rcvNxt}+${c.lastWin}) was not answered with an ACK of RCV.NXT${edge}`, resp.join(' | ') || '(nothing)', `<SEQ=SND.NXT><ACK=${rcvNxt}><CTL=ACK>`);
     });
     return v.out;

@@ -14,8 +14,9 @@ import { LWIP_DRIVER } from '../stacks/lwip/adapter.js';
 import { checkDriver } from '../stacks/process/selftest.js';
 import { traceToVector } from '../trace/export.js';
 import { type VectorResult, formatFailure, runVector } from '../trace/runner.js';
-import { type Vector, VectorError, loadVector } from '../trace/vector.js';
+import { type Vector, VectorError, isSlow, loadVector } from '../trace/vector.js';
 import { formatViolation } from './report.js';
+import { TIME_WAIT_CHECK, type TimeWaitResult, timeWaitCheck, timeWaitSource } from '../oracle/timewait.js';
 
 export const VECTORS_DIR = fileURLToPath(new URL('../../vectors', import.meta.url));
 const BIN = 'npx tcp-conform';
@@ -34,6 +35,7 @@ usage:
              a stack named in tcp-conform.config.json, or a path to a module exporting a StackAdapter
   --config   config file naming process stacks (default ./tcp-conform.config.json)
   --strict   count the stack's known findings (docs/findings.md) as failures
+  --slow     on a real-clock stack, also run the vectors marked slow (minutes of waiting)
   --runs     generated scenarios per property (default 100; 20 on real-clock stacks such as linux)
   --seed     fast-check seed (default: random, printed)
   --only     run only properties and vectors whose name contains PATTERN
@@ -68,6 +70,7 @@ interface Opts {
   name?: string;
   config?: string;
   strict?: boolean;
+  slow?: boolean;
   help?: boolean;
 }
 
@@ -88,6 +91,7 @@ function parse(argv: string[]): { cmd: string | undefined; rest: string[]; o: Op
         name: { type: 'string' },
         config: { type: 'string' },
         strict: { type: 'boolean' },
+        slow: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -108,9 +112,24 @@ type Out = (s: string) => void;
 
 /** Adapters opened by this command; disposed (children reaped, namespaces removed) however the command ends. */
 const opened: StackAdapter[] = [];
+let signalsHooked = false;
 async function openStack(spec: string, opts: ResolveOptions): Promise<StackAdapter> {
   const a = await resolveStack(spec, opts);
   opened.push(a);
+  if (!signalsHooked) {
+    signalsHooked = true;
+    // Interrupted: stop the drivers and remove their namespaces before leaving.
+    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+      process.once(sig, () => {
+        process.stderr.write(`\ntcp-conform: ${sig}: stopping drivers and cleaning up\n`);
+        const hard = setTimeout(() => process.exit(code), 5000);
+        void disposeAll().finally(() => {
+          clearTimeout(hard);
+          process.exit(code);
+        });
+      });
+    }
+  }
   return a;
 }
 async function disposeAll(): Promise<void> {
@@ -190,11 +209,14 @@ interface VectorVerdict {
 
 const MARK = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', error: 'ERROR', known: 'KNOWN' } as const;
 
-async function runVectors(vectors: Vector[], adapter: StackAdapter, out: Out, strict = false): Promise<VectorVerdict[]> {
+async function runVectors(vectors: Vector[], adapter: StackAdapter, out: Out, strict = false, slow = true): Promise<VectorVerdict[]> {
   const verdicts: VectorVerdict[] = [];
   for (const vec of vectors) {
     adapter.reseed?.(`vector:${vec.name}`); // a randomized stack draws per vector, independent of run order
-    const r = await runVector(vec, adapter);
+    const r: VectorResult =
+      isSlow(vec) && adapter.profile.realTime && !slow
+        ? { name: vec.name, ...(vec.file ? { file: vec.file } : {}), status: 'skip', skipReason: 'waits more than 10 s, slow on a real clock (--slow runs it)', trace: [], bindings: {}, duration: 0 }
+        : await runVector(vec, adapter);
     const o = r.status === 'error' || r.status === 'skip' ? { violations: [], declared: [], known: [], unknown: [] } : oracleCheck(vec, r, adapter, strict);
     if (o.unknown.length) {
       r.status = 'error';
@@ -256,7 +278,7 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
   }
   const props = ALL_PROPERTIES.filter((p) => !o.only || p.name.includes(o.only) || p.area.includes(o.only));
   const { vectors, broken } = loadVectors(files, o.only);
-  if (props.length === 0 && vectors.length === 0 && broken.length === 0) throw new UsageError(o.only ? `no property or vector matches --only ${JSON.stringify(o.only)}` : 'nothing to run');
+  if (props.length === 0 && vectors.length === 0 && broken.length === 0 && !(o.only && TIME_WAIT_CHECK.includes(o.only))) throw new UsageError(o.only ? `no property or vector matches --only ${JSON.stringify(o.only)}` : 'nothing to run');
   const outDir = resolve(o.out ?? 'counterexamples');
   const progress = process.stderr.isTTY && !process.env.CI;
   out(`tcp-conform: ${props.length} properties × ${runs} runs and ${vectors.length} vectors against stack ${adapter.name} (seed ${seed})`);
@@ -296,12 +318,13 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: conc }, worker));
-  const verdicts = await runVectors(vectors, adapter, out, strict);
+  const tw = o.only && !TIME_WAIT_CHECK.includes(o.only) ? undefined : await timeWaitRun(adapter, outDir, o, out);
+  const verdicts = await runVectors(vectors, adapter, out, strict, o.slow ?? false);
   for (const b of broken) errOut(`ERROR broken vector file: ${b.message}`);
-  const passed = results.filter((r) => r.status === 'pass').length + verdicts.filter((v) => v.result.status === 'pass' && !v.known).length;
+  const passed = results.filter((r) => r.status === 'pass').length + verdicts.filter((v) => v.result.status === 'pass' && !v.known).length + (tw?.status === 'pass' ? 1 : 0);
   const knownN = results.filter((r) => r.status === 'known').length + verdicts.filter((v) => v.known).length;
   const failedP = results.filter((r) => r.status === 'fail' || r.status === 'error').length;
-  const failedV = verdicts.filter((v) => !v.known && (v.result.status === 'fail' || v.result.status === 'error')).length + broken.length;
+  const failedV = verdicts.filter((v) => !v.known && (v.result.status === 'fail' || v.result.status === 'error')).length + broken.length + (tw?.status === 'fail' || tw?.status === 'error' ? 1 : 0);
   const skipped = results.filter((r) => r.status === 'skip').length + verdicts.filter((v) => v.result.status === 'skip').length;
   if (o.json) {
     const doc = {
@@ -315,6 +338,7 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
       })),
       vectors: verdicts.map(({ result: r, violations, known }) => ({ name: r.name, file: r.file ? relative(process.cwd(), r.file) : undefined, status: known ? 'known' : r.status, ...(known ? { known } : {}), ...(r.skipReason ? { skipReason: r.skipReason } : {}), ...(r.failure ? { failure: r.failure } : {}), ...(violations.length ? { violations } : {}) })),
       brokenFiles: broken,
+      ...(tw ? { timeWait: { status: tw.status, measuredMs: tw.measuredMs, expectedMs: tw.expectedMs, message: tw.message, violations: tw.violations } } : {}),
     };
     writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
   }
@@ -374,6 +398,30 @@ async function mutants(o: Opts, out: Out): Promise<number> {
   const survived = rows.filter((r) => !r.killed).length;
   out(`${rows.length - survived} passed, ${survived} failed (a mutant passes when the suite kills it)`);
   return survived ? 1 : 0;
+}
+
+/** The run's one TIME-WAIT measurement (slow on a real clock); a failure is written as a replayable vector. */
+async function timeWaitRun(adapter: StackAdapter, outDir: string, o: Opts, out: Out): Promise<TimeWaitResult> {
+  const r = await timeWaitCheck(adapter);
+  const { real, declared } = classify(r.violations, adapter.profile, o.strict ?? false);
+  const status = r.status === 'fail' && real.length === 0 ? 'pass' : r.status;
+  out(`${MARK[status].padEnd(9)} check/${TIME_WAIT_CHECK} [MUST-13] — ${status === 'skip' ? r.message : r.message}`);
+  // The profile's own MSL may be shorter than RFC 9293's 2 minutes (§3.4.2): say so when it declares that.
+  const mslDev = adapter.profile.deviations.find((d) => d.requirement === 'MUST-13');
+  if (mslDev && adapter.profile.msl < 120_000 && r.measuredMs !== undefined) out(`          declared deviation: ${TIME_WAIT_CHECK} [MUST-13]: ${mslDev.reason}`);
+  for (const d of declared) out(`          declared deviation: ${d.property} [${d.requirements.join(', ')}]: ${d.reason}`);
+  for (const v of real) out(formatViolation(v, r.trace));
+  if (real.length) {
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, safe(`${TIME_WAIT_CHECK}-${adapter.name}.json`));
+    const vec = JSON.parse(JSON.stringify(timeWaitSource()));
+    // Replaying fails the same way: the connection must not leave TIME-WAIT before 2×MSL of the profile used.
+    vec.steps[vec.steps.length - 1].after.min = 'msl+msl-1000';
+    vec.origin = { stack: adapter.name, check: TIME_WAIT_CHECK, measuredMs: r.measuredMs, expectedMs: r.expectedMs, profileMsl: adapter.profile.msl };
+    writeFileSync(file, `${JSON.stringify(vec, null, 2)}\n`);
+    out(`  counterexample: ${relative(process.cwd(), file)}\n  replay: ${BIN} replay ${relative(process.cwd(), file)} --stack ${o.stack}`);
+  }
+  return { ...r, status, violations: real };
 }
 
 async function checkDriverCmd(o: Opts, out: Out): Promise<number> {

@@ -51,6 +51,8 @@ export interface EngineOptions {
   strict?: boolean;
   /** Passed to the executor (real-clock waits). */
   realTimeCapMs?: number;
+  /** Stop shrinking this long after the first failure (default: 60 s on real-clock stacks, unbounded otherwise). */
+  shrinkBudgetMs?: number;
 }
 
 /** Judge one trace: the property's own check, the invariants, and malformed output. Repeats of a kind are collapsed into the first. */
@@ -111,8 +113,12 @@ export async function runProperty(p: Property, adapter: StackAdapter, opts: Engi
   let adapterError: AdapterError | undefined;
   let firstFailure: number | undefined;
   const declared = new Map<string, Violation & { reason: string }>();
+  const shrinkBudget = opts.shrinkBudgetMs ?? (profile.realTime ? 60_000 : Infinity);
   const prop = fc.asyncProperty(p.scenario(profile), async (sc) => {
-    if (adapterError) return true; // stop exploring: the verdict is already "adapter error"
+    if (adapterError) return true;
+    // Shrinking on a real clock costs seconds per candidate: past the budget, candidates count as passing,
+    // which ends the shrink with the smallest failing scenario found so far.
+    if (firstFailure !== undefined && Date.now() - t0 - firstFailure > shrinkBudget) return true; // stop exploring: the verdict is already "adapter error"
     let ex;
     adapter.reseed?.(JSON.stringify(sc));
     try {

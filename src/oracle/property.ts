@@ -81,7 +81,7 @@ export function rstAnswer(segs: Array<{ seg: Segment }>, seq: number, also: (s: 
 }
 
 /** Marks a violation at exactly SEG.SEQ = RCV.NXT+RCV.WND, the first sequence number outside the window (§3.4 Table 5). */
-export const RIGHT_EDGE = 'at the right edge RCV.NXT+RCV.WND, which is outside the window';
+export const RIGHT_EDGE = 'at the right edge RCV.NXT+RCV.WND (the largest window the stack may have), which is outside the window';
 
 /** The message for an 'ack-bit' answer. */
 export const RST_ACK_BIT = 'the RST carries an ACK bit: for an ACK-bearing segment the form is <SEQ=SEG.ACK><CTL=RST> without one';

@@ -51,6 +51,14 @@ export class ConnShadow {
    * number between RCV.NXT+lastWin and RCV.NXT+maxWin is neither surely in nor surely out of the window.
    */
   maxWin = 0;
+
+  /**
+   * The largest RCV.WND the stack may have: maxWin, or when that is the saturated 65535 of an unscaled
+   * window field, up to twice that (Linux keeps a receive window above 65535 it cannot advertise).
+   */
+  get winHi(): number {
+    return this.maxWin >= 65535 ? 2 * 65535 : this.maxWin;
+  }
   /** Trace index and time of the stack's first FIN, of its ACK of the peer's FIN, of the peer's ACK of its FIN. */
   stackFinIdx: number | undefined;
   ackedPeerFin: { idx: number; t: number } | undefined;

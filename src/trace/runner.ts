@@ -168,31 +168,35 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
   if (skip) return result('skip', { skipReason: skip });
 
   let inst: StackInstance | undefined;
-  const wallStart = Date.now();
+  const wallStart = performance.now();
   const pendingSegs: Array<{ seg: Segment; at: number }> = [];
   const pendingEvents: Array<{ ev: StackEvent; at: number }> = [];
   const conns = new Map<string, ConnId>();
   let lastConn: ConnId | undefined;
   let stepIndex = -1;
 
-  const clockNow = (): number => (inst?.clock === 'real' ? Date.now() - wallStart : now);
+  const clockNow = (): number => (inst?.clock === 'real' ? Math.round((performance.now() - wallStart) * 10) / 10 : now);
+  // A real-clock stack's output is stamped with the time it appeared, not the time it was drained.
+  const stamp = (at: number | undefined): number => (inst?.clock === 'real' && at !== undefined ? Math.max(0, Math.round((at - wallStart) * 10) / 10) : now);
   const collect = async (): Promise<void> => {
     const out = await drainChecked(inst!, callMs);
     now = clockNow();
-    for (const p of out.packets) {
+    for (const [k, p] of out.packets.entries()) {
+      const at = stamp(out.at?.packets[k]);
       if ('error' in p) {
-        trace.push({ t: now, dir: 'out', text: `malformed packet (${p.error.kind}): ${p.hex}` });
+        trace.push({ t: at, dir: 'out', text: `malformed packet (${p.error.kind}): ${p.hex}` });
         const id = p.error.kind === 'bad-tcp-checksum' ? 'MUST-2: ' : '';
         throw new StepFail(`${id}the stack emitted a malformed packet: ${p.error.kind}: ${p.error.detail}`, 'a well-formed IPv4/TCP packet', p.hex);
       }
-      pendingSegs.push({ seg: p.seg, at: now });
-      trace.push({ t: now, dir: 'out', text: describe(p.seg), seg: p.seg });
+      pendingSegs.push({ seg: p.seg, at });
+      trace.push({ t: at, dir: 'out', text: describe(p.seg), seg: p.seg });
       // The stack's ISN on each peer port is bound automatically as sisn_<port>.
       if (p.seg.flags & SYN && !env.has(`sisn_${p.seg.dstPort}`)) env.set(`sisn_${p.seg.dstPort}`, p.seg.seq);
     }
-    for (const ev of out.events) {
-      pendingEvents.push({ ev, at: now });
-      trace.push({ t: now, dir: 'event', text: `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''} (conn ${ev.conn})`, event: ev });
+    for (const [k, ev] of out.events.entries()) {
+      const at = stamp(out.at?.events[k]);
+      pendingEvents.push({ ev, at });
+      trace.push({ t: at, dir: 'event', text: `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''} (conn ${ev.conn})`, event: ev });
       if (ev.type === 'accepted' || ev.type === 'connected') lastConn = ev.conn;
     }
   };

@@ -51,6 +51,8 @@ export interface Vector {
   peer: { addr: string; port: number };
   /** Profile values the vector assumes; a stack whose profile differs skips it. */
   requires: Record<string, unknown>;
+  /** Takes minutes on a real clock (e.g. waits out TIME-WAIT): skipped on real-clock stacks unless --slow. */
+  slow: boolean;
   vars: Record<string, number>;
   allowExtra: boolean;
   steps: Step[];
@@ -69,6 +71,21 @@ export class VectorError extends Error {
 
 type J = Record<string, unknown>;
 const isObj = (v: unknown): v is J => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Does the vector wait long (advances adding up to more than 10 s, or any advance by a profile
+ * expression such as msl)? On a real clock such a vector takes that long for real.
+ */
+export function isSlow(v: Vector): boolean {
+  if (v.slow) return true;
+  let total = 0;
+  for (const s of v.steps) {
+    if (s.kind !== 'advance') continue;
+    if (s.ms.kind !== 'value' || s.ms.terms.some((t) => t.name !== undefined)) return true;
+    total += s.ms.terms.reduce((a, t) => a + t.sign * (t.n ?? 0), 0);
+  }
+  return total > 10_000;
+}
 
 export function loadVector(file: string): Vector {
   let text: string;
@@ -91,7 +108,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     throw new VectorError(file, path, msg);
   };
   if (!isObj(json)) return err('(root)', 'expected a JSON object');
-  const known = new Set(['name', 'title', 'source', 'requirements', 'stack', 'peer', 'requires', 'vars', 'allowExtra', 'steps', 'check', 'origin', '$comment', 'description']);
+  const known = new Set(['name', 'title', 'source', 'requirements', 'stack', 'peer', 'requires', 'slow', 'vars', 'allowExtra', 'steps', 'check', 'origin', '$comment', 'description']);
   for (const k of Object.keys(json)) if (!known.has(k)) err(k, `unknown field (expected one of ${[...known].join(', ')})`);
   const str = (v: unknown, path: string): string => (typeof v === 'string' && v.length > 0 ? v : err(path, `expected a non-empty string, got ${JSON.stringify(v)}`));
   const int = (v: unknown, path: string, lo = 0, hi = Number.MAX_SAFE_INTEGER): number =>
@@ -259,6 +276,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     }
   });
   if (json.requires !== undefined && !isObj(json.requires)) err('requires', 'expected an object of profile field -> value');
+  if (json.slow !== undefined && typeof json.slow !== 'boolean') err('slow', 'expected true or false');
   if (json.allowExtra !== undefined && typeof json.allowExtra !== 'boolean') err('allowExtra', 'expected true or false');
   if (json.origin !== undefined && !isObj(json.origin)) err('origin', 'expected an object');
   return {
@@ -269,6 +287,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     stack: endpoint(json.stack, 'stack', { addr: '10.0.0.1', port: 80 }),
     peer: endpoint(json.peer, 'peer', { addr: '10.0.0.2', port: 40000 }),
     requires: (json.requires as J | undefined) ?? {},
+    slow: json.slow === true,
     vars,
     allowExtra: (json.allowExtra as boolean | undefined) ?? false,
     steps: parsed,

@@ -111,6 +111,11 @@ interface Conn {
   sock: net.Socket;
   connected: boolean;
   released: boolean;
+  /** The 4-tuple as /proc/net/tcp shows it, once known. */
+  tuple?: { lport: number; raddr: string; rport: number };
+  /** Something ended it or is ending it (FIN either way, reset, close): watch for the TCB to go. */
+  ending: boolean;
+  closedSent: boolean;
 }
 const conns = new Map<string, Conn>();
 const servers: net.Server[] = [];
@@ -124,12 +129,20 @@ function watch(id: string, c: Conn): void {
     }
   };
   c.sock.on('data', (d: Buffer) => ev(`data ${id} ${d.toString('hex')}`));
-  c.sock.on('end', () => ev(`end ${id}`));
+  c.sock.on('end', () => {
+    c.ending = true;
+    ev(`end ${id}`);
+  });
   c.sock.on('connect', () => {
     c.connected = true;
+    c.tuple = { lport: c.sock.localPort!, raddr: c.sock.remoteAddress!, rport: c.sock.remotePort! };
     ev(`connected ${id}`);
   });
+  c.sock.on('close', () => {
+    c.ending = true;
+  });
   c.sock.on('error', (e: NodeJS.ErrnoException) => {
+    c.ending = true;
     if (e.code === 'ECONNRESET' || e.code === 'EPIPE') ev(`reset ${id}${c.connected ? '' : ' refused'}`);
     else if (e.code === 'ECONNREFUSED') ev(`reset ${id} refused`);
     else ev(`error ${id} ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim());
@@ -154,6 +167,22 @@ function stateOf(lport: number, raddr: string, rport: number): string {
     if (f[1] === l && f[3] === '0A') listen = true;
   }
   return listen ? 'LISTEN' : 'CLOSED';
+}
+
+/** `closed` for connections whose TCB has left /proc/net/tcp (after LAST-ACK, TIME-WAIT, a reset). */
+function reportClosed(): void {
+  const watch = [...conns.entries()].filter(([, c]) => c.ending && !c.closedSent && c.tuple);
+  if (!watch.length) return;
+  const text = readFileSync('/proc/net/tcp', 'utf8');
+  for (const [id, c] of watch) {
+    const t = c.tuple!;
+    const key = `${procAddr(local, t.lport)} ${procAddr(v4(t.raddr), t.rport)}`;
+    if (!text.includes(key)) {
+      c.closedSent = true;
+      out(`closed ${id}`);
+      touch();
+    }
+  }
 }
 
 // ---- commands ----
@@ -186,7 +215,7 @@ async function handle(line: string): Promise<string> {
     case 'listen': {
       const srv = net.createServer({ allowHalfOpen: true }, (sock) => {
         const id = `c${nextConn++}`;
-        const c: Conn = { sock, connected: true, released: false };
+        const c: Conn = { sock, connected: true, released: false, ending: false, closedSent: false, tuple: { lport: sock.localPort!, raddr: sock.remoteAddress!, rport: sock.remotePort! } };
         conns.set(id, c);
         watch(id, c);
         out(`accepted ${id} ${sock.localPort} ${sock.remoteAddress} ${sock.remotePort}`);
@@ -202,7 +231,7 @@ async function handle(line: string): Promise<string> {
     case 'connect': {
       const id = `c${nextConn++}`;
       const sock = net.connect({ host: a[1]!, port: Number(a[2]), localAddress: localStr(), localPort: Number(a[0]), allowHalfOpen: true });
-      const c: Conn = { sock, connected: false, released: false };
+      const c: Conn = { sock, connected: false, released: false, ending: false, closedSent: false, tuple: { lport: Number(a[0]), raddr: a[1]!, rport: Number(a[2]) } };
       conns.set(id, c);
       watch(id, c);
       return `ok ${id}`;
@@ -213,13 +242,17 @@ async function handle(line: string): Promise<string> {
       c.sock.write(Buffer.from(a[1] ?? '', 'hex'));
       return 'ok';
     }
-    case 'shutdown':
-      conn().sock.end();
+    case 'shutdown': {
+      const c = conn();
+      c.ending = true;
+      c.sock.end();
       return 'ok';
+    }
     case 'close': {
       const c = conns.get(a[0] ?? '');
       if (c && !c.released) {
         c.released = true;
+        c.ending = true;
         c.sock.destroy();
       }
       return 'ok';
@@ -228,6 +261,7 @@ async function handle(line: string): Promise<string> {
       const c = conns.get(a[0] ?? '');
       if (c && !c.released) {
         c.released = true;
+        c.ending = true;
         if (!c.sock.destroyed) c.sock.resetAndDestroy();
       }
       return 'ok';
@@ -248,6 +282,7 @@ async function handle(line: string): Promise<string> {
       const t0 = performance.now();
       await new Promise((r) => setImmediate(r));
       while (performance.now() - lastActivity < QUIET_MS && performance.now() - t0 < 25) await sleep(1);
+      reportClosed();
       return 'ok';
     }
     case 'state':

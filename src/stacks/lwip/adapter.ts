@@ -30,7 +30,6 @@ export const LWIP_PROFILE: StackProfile = {
     { id: 'F3', summary: 'a SYN in SYN-SENT is ignored: no simultaneous open', property: 'simultaneous-open', match: 'never answered with a SYN,ACK', vectors: ['fig07-simultaneous-open', 'lwip-f03-simultaneous-syn-ignored'] },
     { id: 'F4', summary: 'SYN retransmissions are not backed off', property: 'syn-retransmission', match: 'no exponential backoff', vectors: ['lwip-f04-syn-no-backoff'] },
     { id: 'F5', summary: 'after close(), TIME-WAIT is timed from the last segment received before the close', property: 'time-wait', match: 'into TIME-WAIT .* the retransmitted FIN was not re-ACKed', vectors: ['lwip-f05-time-wait-short-after-close'] },
-    { id: 'F6', summary: 'RCV.NXT+RCV.WND is treated as inside the window', match: 'at the right edge RCV.NXT\\+RCV.WND', vectors: ['lwip-f06-window-right-edge-rst'] },
     { id: 'F7', summary: 'a segment 2^31 away from RCV.NXT trips an assertion and kills the stack', property: 'stack-crashed', match: 'insane offset', vectors: ['lwip-f07-insane-offset-crash'] },
     { id: 'F8', summary: "the peer's FIN goes unacknowledged while Nagle holds back a segment", property: 'four-way-close', match: 'not acknowledged within 500 ms', vectors: ['lwip-f08-fin-ack-held-by-nagle'] },
     { id: 'F9', summary: 'after close(), a 1-octet persist probe carries the FIN in the middle of the data', match: 'past the FIN|a second FIN|FIN took sequence number', vectors: ['lwip-f09-fin-on-persist-probe'] },
