@@ -51,7 +51,7 @@ export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, 
     if (k === 1 && gap < profile.rtoMin * 0.9 - tol) flag(mine[k]!.i, `${kind} retransmitted after ${gap} ms, below the declared minimum RTO ${profile.rtoMin} ms`, describe(mine[k]!.seg), `>= ${profile.rtoMin} ms`, ['MUST-18']);
     if (k === 1 && kind === 'SYN' && gap > firstBound) flag(mine[k]!.i, `first ${kind} retransmission after ${gap} ms, above the declared initial RTO ${profile.rtoInitial} ms`, describe(mine[k]!.seg), `<= ${profile.rtoInitial} ms`, ['MUST-18']);
     if (k >= 2) {
-      const prev = mine[k - 1]!.t - mine[k - 2]!.t;
+      const prev = Math.round(mine[k - 1]!.t - mine[k - 2]!.t);
       if (prev < profile.rtoMax * 0.9 && gap < prev * 1.5 - tol) flag(mine[k]!.i, `no exponential backoff: interval ${gap} ms after ${prev} ms`, describe(mine[k]!.seg), `>= ${Math.round(prev * 1.5)} ms (doubling up to the ${profile.rtoMax} ms ceiling)`, ['MUST-19']);
     }
     if (gap > profile.rtoMax * 1.1 + tol) flag(mine[k]!.i, `${gap} ms between retransmissions, above the RTO ceiling ${profile.rtoMax} ms`, describe(mine[k]!.seg), `<= ${profile.rtoMax} ms`, ['MUST-18']);

@@ -6,7 +6,7 @@ import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, RST, SYN } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { isSynAckFor, type Property, showSegs, traceEnd, violations, within, RIGHT_EDGE } from '../src/oracle/property.js';
+import { ackThrottled, isSynAckFor, type Property, showSegs, traceEnd, violations, within, RIGHT_EDGE } from '../src/oracle/property.js';
 import { ackDelayCheck, endedBetween, retransmissionCheck } from './checks.js';
 
 const fourWay: Property = {
@@ -14,6 +14,7 @@ const fourWay: Property = {
   area: 'close',
   title: "either side closes first (or the stack closes twice); the stack sends one FIN after its data, ACKs the peer's FIN and tells its application",
   requirements: ['MUST-40'],
+  alsoChecks: ['MUST-12'],
   section: '§3.6 Figure 12, §3.10.4, §3.10.7.4 step 8',
   scenario: () =>
     scenarioArb(
@@ -59,6 +60,7 @@ const halfClose: Property = {
   area: 'close',
   title: "after the peer's FIN the stack still sends what its application writes, then its own FIN",
   requirements: ['MAY-1'],
+  alsoChecks: ['MUST-13'],
   section: '§3.6, §3.10.2 (SEND in CLOSE-WAIT)',
   scenario: () =>
     scenarioArb(
@@ -237,7 +239,7 @@ const synInTimeWait: Property = {
       const edge = d === maxWnd ? ` (${RIGHT_EDGE})` : '';
       if (mode === 'legacy' && d >= Math.max(wnd, 1) && d < Math.max(maxWnd, 1)) return; // the window may have opened since: RST and ACK both possible
       if (mode === 'challenge-ack' || d < 0 || d >= Math.max(maxWnd, 1)) {
-        if (!resp.some(ackOf)) v.flag(i, `a SYN ${mode === 'challenge-ack' ? '' : 'outside the window '}in TIME-WAIT (RCV.NXT${d >= 0 ? '+' : ''}${d}) was not answered with ${mode === 'challenge-ack' ? 'a challenge ACK' : 'an ACK'}${edge}`, shown, `<SEQ=${sndNxt}><ACK=${rcvNxt}><CTL=ACK>${mode === 'challenge-ack' ? ' (RFC 5961 §4)' : ''}`, mode === 'challenge-ack' ? [] : this.requirements);
+        if (!resp.some(ackOf) && !ackThrottled(trace, i, profile)) v.flag(i, `a SYN ${mode === 'challenge-ack' ? '' : 'outside the window '}in TIME-WAIT (RCV.NXT${d >= 0 ? '+' : ''}${d}) was not answered with ${mode === 'challenge-ack' ? 'a challenge ACK' : 'an ACK'}${edge}`, shown, `<SEQ=${sndNxt}><ACK=${rcvNxt}><CTL=ACK>${mode === 'challenge-ack' ? ' (RFC 5961 §4)' : ''}`, mode === 'challenge-ack' ? [] : this.requirements);
       } else if (!resp.some((r) => r.seg.flags & RST && ((r.seg.flags & ACK && r.seg.ack === seqAdd(syn.seq, 1)) || r.seg.seq === sndNxt))) {
         v.flag(i, `an in-window SYN in TIME-WAIT (RCV.NXT+${d}) was not answered with a RST (legacy rule declared by the profile)`, shown, `a RST (<SEQ=0><ACK=${seqAdd(syn.seq, 1)}><CTL=RST,ACK> or <SEQ=${sndNxt}><CTL=RST>)`);
       }

@@ -11,6 +11,7 @@ const syn: Property = {
   area: 'retransmission',
   title: 'an unanswered SYN is retransmitted within the RTO bounds with exponential backoff',
   requirements: ['MUST-18', 'MUST-19', 'MUST-22'],
+  alsoChecks: ['MUST-23'],
   section: '§3.8.1, §3.8.3; RFC 6298 §5.5',
   scenario: () =>
     scenarioArb(
@@ -28,6 +29,7 @@ const fin: Property = {
   area: 'retransmission',
   title: 'an unacknowledged FIN is retransmitted at the same sequence number with exponential backoff',
   requirements: ['MUST-18', 'MUST-19'],
+  alsoChecks: ['SHLD-11'],
   section: '§3.8.1, §3.10.4; RFC 6298 §5.5',
   scenario: () =>
     scenarioArb(

@@ -6,7 +6,7 @@ import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, RST, SYN, flagString, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { isSynAckFor, probes, type Property, responses, RST_ACK_BIT, rstAnswer, showSegs, violations, within, RIGHT_EDGE } from '../src/oracle/property.js';
+import { ackThrottled, isSynAckFor, probes, type Property, responses, RST_ACK_BIT, rstAnswer, showSegs, violations, within, RIGHT_EDGE } from '../src/oracle/property.js';
 
 const closedPort: Property = {
   name: 'rst-closed-port',
@@ -125,7 +125,7 @@ const syncRst: Property = {
         gone = true;
       } else if (inWin) {
         if (reset) v.flag(i, `an in-window RST not at RCV.NXT (${seg.seq} vs ${s.rcvNxt}) reset the connection although the profile declares RFC 5961`, r.events.map((e) => e.text).join(' | '), 'a challenge ACK, no reset');
-        else if (!r.segs.some((x) => (x.seg.flags & (ACK | RST)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'an in-window RST not at RCV.NXT drew no challenge ACK', showSegs(r.segs), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
+        else if (!r.segs.some((x) => (x.seg.flags & (ACK | RST)) === ACK && x.seg.ack === s.rcvNxt) && !ackThrottled(trace, i, profile)) v.flag(i, 'an in-window RST not at RCV.NXT drew no challenge ACK', showSegs(r.segs), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
       } else if (!maybeIn) {
         if (reset) v.flag(i, `a RST outside the window (SEQ=${seg.seq}, window ${s.rcvNxt}+${s.wnd}) reset the connection`, r.events.map((e) => e.text).join(' | '), 'dropped silently');
         else if (r.segs.length) v.flag(i, `a RST outside the window was answered${seg.seq === seqAdd(s.rcvNxt, s.maxWnd) ? ` (${RIGHT_EDGE})` : ''}`, showSegs(r.segs), 'dropped silently');
@@ -160,7 +160,7 @@ const syncSyn: Property = {
       const ev = responses(trace, i).events;
       if (profile.rfc5961) {
         if (ev.some((e) => e.event!.type === 'reset' || e.event!.type === 'closed') || r.some((x) => x.seg.flags & RST)) v.flag(i, 'a SYN in a synchronized state reset the connection although the profile declares RFC 5961', showSegs(r), 'a challenge ACK');
-        else if (!r.some((x) => (x.seg.flags & (ACK | RST | SYN)) === ACK && x.seg.ack === s.rcvNxt)) v.flag(i, 'a SYN in a synchronized state drew no challenge ACK', showSegs(r), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
+        else if (!r.some((x) => (x.seg.flags & (ACK | RST | SYN)) === ACK && x.seg.ack === s.rcvNxt) && !ackThrottled(trace, i, profile)) v.flag(i, 'a SYN in a synchronized state drew no challenge ACK', showSegs(r), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
       } else {
         const inWin = seqInWindow(seg.seq, s.rcvNxt, Math.max(s.wnd, 1));
         const outWin = !seqInWindow(seg.seq, s.rcvNxt, Math.max(s.maxWnd, 1));

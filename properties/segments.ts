@@ -7,7 +7,7 @@ import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, PSH, RST, describe, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { type Property, violations, RIGHT_EDGE } from '../src/oracle/property.js';
+import { ackThrottled, type Property, violations, RIGHT_EDGE } from '../src/oracle/property.js';
 import { endedBetween } from './checks.js';
 
 /** §3.4 Table 5, on the stack's receive state as its last ACK shows it. */
@@ -35,7 +35,7 @@ const acceptability: Property = {
         ]),
       ]),
     ),
-  check(trace) {
+  check(trace, profile) {
     const v = violations(this);
     scan(trace, (i, e, w) => {
       if (e.dir !== 'in' || e.probe !== 'unacceptable' || !e.seg) return;
@@ -59,7 +59,7 @@ const acceptability: Property = {
         if (x.event?.type === 'reset') ok = true; // a concurrent reset makes the question moot
       }
       const edge = e.seg.seq === seqAdd(rcvNxt, Math.max(c.winHi, c.lastWin)) ? ` (${RIGHT_EDGE})` : '';
-      if (!ok) v.flag(i, `unacceptable segment (SEQ=${e.seg.seq} LEN=${segLen(e.seg)}, window ${rcvNxt}+${c.lastWin}) was not answered with an ACK of RCV.NXT${edge}`, resp.join(' | ') || '(nothing)', `<SEQ=SND.NXT><ACK=${rcvNxt}><CTL=ACK>`);
+      if (!ok && !ackThrottled(trace, i, profile)) v.flag(i, `unacceptable segment (SEQ=${e.seg.seq} LEN=${segLen(e.seg)}, window ${rcvNxt}+${c.lastWin}) was not answered with an ACK of RCV.NXT${edge}`, resp.join(' | ') || '(nothing)', `<SEQ=SND.NXT><ACK=${rcvNxt}><CTL=ACK>`);
     });
     return v.out;
   },

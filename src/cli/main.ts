@@ -1,6 +1,6 @@
 // tcp-conform command line. I/O lives here; everything else is a library.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ALL_PROPERTIES } from '../../properties/index.js';
@@ -15,7 +15,11 @@ import { checkDriver } from '../stacks/process/selftest.js';
 import { traceToVector } from '../trace/export.js';
 import { type VectorResult, formatFailure, runVector } from '../trace/runner.js';
 import { type Vector, VectorError, isSlow, loadVector } from '../trace/vector.js';
-import { formatViolation } from './report.js';
+import { formatTrace, formatViolation } from './report.js';
+import { type Judged, buildCard, cardHtml, cardMarkdown } from './reportcard.js';
+import junitModule, { type Builder as JunitBuilder } from 'junit-report-builder';
+import { coverage } from '../oracle/requirements.js';
+import { INVARIANTS } from '../oracle/invariants.js';
 import { TIME_WAIT_CHECK, type TimeWaitResult, timeWaitCheck, timeWaitSource } from '../oracle/timewait.js';
 
 export const VECTORS_DIR = fileURLToPath(new URL('../../vectors', import.meta.url));
@@ -24,7 +28,8 @@ const BIN = 'npx tcp-conform';
 const HELP = `tcp-conform — property-based TCP conformance against an executable RFC 9293 model
 
 usage:
-  tcp-conform run [--stack NAME|PATH] [--runs N] [--seed N] [--only PATTERN] [--strict] [--json FILE] [--out DIR] [--vectors DIR]
+  tcp-conform run [--stack NAME|PATH] [--runs N] [--seed N] [--only PATTERN] [--strict] [--slow]
+                  [--report FILE.md|.html] [--junit FILE] [--json FILE] [--out DIR] [--vectors DIR]
   tcp-conform replay FILE... [--stack NAME|PATH] [--json FILE]
   tcp-conform mutants [--runs N] [--seed N] [--only PATTERN] [--json FILE]
   tcp-conform promote FILE [--name NAME]
@@ -39,7 +44,9 @@ usage:
   --runs     generated scenarios per property (default 100; 20 on real-clock stacks such as linux)
   --seed     fast-check seed (default: random, printed)
   --only     run only properties and vectors whose name contains PATTERN
-  --json     write every verdict to FILE as JSON
+  --json     write every verdict to FILE as JSON (with the per-requirement verdicts)
+  --report   write a report card by RFC 9293 requirement to FILE (.md, or .html)
+  --junit    write JUnit XML to FILE (one test case per property, check and vector)
   --out      folder for counterexample files (default ./counterexamples)
   --vectors  folder of vector files (default: the vectors shipped with tcp-conform, recursively)
 
@@ -71,6 +78,8 @@ interface Opts {
   config?: string;
   strict?: boolean;
   slow?: boolean;
+  report?: string;
+  junit?: string;
   help?: boolean;
 }
 
@@ -91,6 +100,8 @@ function parse(argv: string[]): { cmd: string | undefined; rest: string[]; o: Op
         name: { type: 'string' },
         config: { type: 'string' },
         strict: { type: 'boolean' },
+        report: { type: 'string' },
+        junit: { type: 'string' },
         slow: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -313,7 +324,7 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
       const c = r.counterexample;
       for (const v of c.violations.slice(0, 3)) out(formatViolation(v, c.trace));
       if (c.violations.length > 3) out(`  … and ${c.violations.length - 3} more violations`);
-      out(`  shrunk to ${c.scenario.actions.length} actions after ${c.shrinks} shrinks; seed ${c.seed}, path ${JSON.stringify(c.path)}`);
+      out(`  shrunk to ${c.scenario.actions.length} actions after ${c.shrinks} shrinks; seed ${c.seed}, path ${JSON.stringify(c.path)}${c.reproduced ? '' : ' (it did not fail again when re-run: the trace is of the failing run; timing-dependent)'}`);
       if (file) out(`  counterexample: ${relative(process.cwd(), file)}\n  replay: ${BIN} replay ${relative(process.cwd(), file)} --stack ${o.stack}`);
     }
   };
@@ -326,8 +337,20 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
   const failedP = results.filter((r) => r.status === 'fail' || r.status === 'error').length;
   const failedV = verdicts.filter((v) => !v.known && (v.result.status === 'fail' || v.result.status === 'error')).length + broken.length + (tw?.status === 'fail' || tw?.status === 'error' ? 1 : 0);
   const skipped = results.filter((r) => r.status === 'skip').length + verdicts.filter((v) => v.result.status === 'skip').length;
+  const card = buildCard(
+    { stack: adapter.name, profile: adapter.profile, seed, runs, strict, date: new Date().toISOString(), elapsedMs: Date.now() - t0, totals: { passed, failed: failedP + failedV, known: knownN, skipped } },
+    judgedOf(results, verdicts, vectors, tw, o.report ? dirname(resolve(o.report)) : process.cwd()),
+    requirementCoverage(vectors),
+  );
+  if (o.report) {
+    const file = resolve(o.report);
+    writeFileSync(file, file.endsWith('.html') || file.endsWith('.htm') ? cardHtml(card) : cardMarkdown(card));
+    out(`report card: ${relative(process.cwd(), file)} (${card.counts.pass} pass, ${card.counts.fail} fail, ${card.counts['declared deviation']} declared, ${card.counts['known finding']} known, ${card.counts['not covered'] + card.counts['not observable'] + card.counts['not run']} not judged of ${card.requirements.length} requirements)`);
+  }
+  if (o.junit) writeJunit(resolve(o.junit), adapter.name, results, verdicts, tw);
   if (o.json) {
     const doc = {
+      requirements: card.requirements,
       tool: 'tcp-conform', stack: adapter.name, profile: adapter.profile, seed, runs, strict, passed, failed: failedP + failedV, skipped, known: knownN, elapsedMs: Date.now() - t0,
       properties: results.map((r) => ({
         name: r.property, area: r.area, title: r.title, requirements: r.requirements, section: r.section, status: r.status, runs: r.runs, seed: r.seed,
@@ -398,6 +421,77 @@ async function mutants(o: Opts, out: Out): Promise<number> {
   const survived = rows.filter((r) => !r.killed).length;
   out(`${rows.length - survived} passed, ${survived} failed (a mutant passes when the suite kills it)`);
   return survived ? 1 : 0;
+}
+
+/** Which properties (with the invariants they always run) and vectors judge each requirement. */
+function requirementCoverage(vectors: Vector[]): ReturnType<typeof coverage> {
+  const invariantIds = [...new Set(INVARIANTS.flatMap((i) => i.requirements))];
+  return coverage(
+    [...ALL_PROPERTIES, { name: 'invariants (every property)', requirements: invariantIds }, { name: TIME_WAIT_CHECK, requirements: ['MUST-13'] }],
+    vectors,
+  );
+}
+
+/** Everything the run judged, in the report card's terms; links relative to the report's folder. */
+function judgedOf(results: Array<PropertyResult & { file?: string }>, verdicts: VectorVerdict[], vectors: Vector[], tw: TimeWaitResult | undefined, base: string): Judged[] {
+  const rel = (f: string | undefined): string | undefined => (f ? relative(base, f) : undefined);
+  const out: Judged[] = results.map((r) => {
+    const p = ALL_PROPERTIES.find((x) => x.name === r.property);
+    const vs = r.counterexample?.violations ?? [];
+    return {
+      kind: 'property', name: r.property, requirements: [...r.requirements, ...(p?.alsoChecks ?? [])], status: r.status,
+      violated: [...new Set(vs.flatMap((v) => v.requirements))],
+      declared: r.declared.map((d) => ({ requirements: d.requirements, reason: d.reason })),
+      known: r.known.map((k) => ({ requirements: k.requirements, finding: k.finding })),
+      ...(r.file ? { link: rel(r.file)! } : {}),
+      ...(vs[0] ? { message: vs[0].message } : r.error ? { message: r.error } : {}),
+    };
+  });
+  if (tw) out.push({ kind: 'check', name: TIME_WAIT_CHECK, requirements: ['MUST-13'], status: tw.status, violated: tw.violations.length ? ['MUST-13'] : [], declared: [], known: [], message: tw.message });
+  for (const v of verdicts) {
+    const vec = vectors.find((x) => x.name === v.result.name);
+    out.push({
+      kind: 'vector', name: v.result.name, requirements: vec?.requirements ?? [], status: v.known ? 'known' : v.result.status,
+      violated: [...new Set(v.violations.flatMap((x) => x.requirements))], declared: [],
+      known: v.known ? [{ requirements: vec?.requirements ?? [], finding: v.known }] : [],
+      ...(v.result.file ? { link: rel(v.result.file)! } : {}),
+      ...(v.result.failure ? { message: v.result.failure.message } : {}),
+    });
+  }
+  return out;
+}
+
+/** JUnit XML: one test case per property, check and vector, through junit-report-builder. */
+function writeJunit(file: string, stack: string, results: PropertyResult[], verdicts: VectorVerdict[], tw: TimeWaitResult | undefined): void {
+  // The package is CommonJS with a default export: Node hands the builder itself to an ESM default import.
+  const mod = junitModule as unknown as JunitBuilder & { default?: JunitBuilder };
+  const b = (typeof mod.newBuilder === 'function' ? mod : mod.default!).newBuilder();
+  const props = b.testSuite().name(`tcp-conform properties (${stack})`);
+  for (const r of results) {
+    const tc = props.testCase().className(`tcp-conform.${r.area}`).name(`${r.property}${r.requirements.length ? ` [${r.requirements.join(', ')}]` : ''}`).time(r.elapsedMs / 1000);
+    const v = r.counterexample?.violations ?? [];
+    if (r.status === 'fail') tc.failure(v.map((x) => `${x.property}: ${x.message}`).join('\n'), 'violation').standardOutput(r.counterexample ? formatTrace(r.counterexample.trace, r.counterexample.violations[0]?.at).join('\n') : '');
+    else if (r.status === 'error') tc.error(r.error ?? 'adapter error', 'adapter-error');
+    else if (r.status === 'skip') tc.skipped();
+    if (r.declared.length || r.known.length) tc.standardOutput([...r.declared.map((d) => `declared deviation ${d.requirements.join(', ')}: ${d.reason}`), ...r.known.map((k) => `known finding ${k.finding}`)].join('\n'));
+  }
+  if (tw) {
+    const tc = b.testSuite().name(`tcp-conform checks (${stack})`).testCase().className('tcp-conform.check').name(`${TIME_WAIT_CHECK} [MUST-13]`);
+    if (tw.status === 'fail') tc.failure(tw.violations.map((v) => v.message).join('\n'), 'violation');
+    else if (tw.status === 'error') tc.error(tw.message, 'adapter-error');
+    else if (tw.status === 'skip') tc.skipped();
+    tc.standardOutput(tw.message);
+  }
+  const vecs = b.testSuite().name(`tcp-conform vectors (${stack})`);
+  for (const v of verdicts) {
+    const r = v.result;
+    const tc = vecs.testCase().className('tcp-conform.vector').name(r.name);
+    if (v.known) tc.standardOutput(`known finding ${v.known}`);
+    else if (r.status === 'fail') tc.failure([r.failure?.message, ...v.violations.map((x) => `${x.property}: ${x.message}`)].filter(Boolean).join('\n'), 'violation');
+    else if (r.status === 'error') tc.error(r.failure?.message ?? 'error', 'adapter-error');
+    else if (r.status === 'skip') tc.skipped();
+  }
+  b.writeTo(file);
 }
 
 /** The run's one TIME-WAIT measurement (slow on a real clock); a failure is written as a replayable vector. */

@@ -19,6 +19,8 @@ export interface Counterexample {
   shrinks: number;
   /** What the stack adapter reported about the instance (e.g. a perturbation), for exact replay. */
   stackDetail?: unknown;
+  /** False when running the shrunk scenario once more did not fail again (a real-clock stack may time things differently): the trace is the failing one. */
+  reproduced: boolean;
 }
 
 export interface PropertyResult {
@@ -110,6 +112,7 @@ export async function runProperty(p: Property, adapter: StackAdapter, opts: Engi
   const execOpts = { ...(opts.callTimeoutMs === undefined ? {} : { callTimeoutMs: opts.callTimeoutMs }), ...(opts.realTimeCapMs === undefined ? {} : { realTimeCapMs: opts.realTimeCapMs }) };
   const strict = opts.strict ?? false;
   const known = new Map<string, Violation & { finding: string }>();
+  let lastFailure: { key: string; trace: TraceEntry[]; violations: Violation[] } | undefined;
   let adapterError: AdapterError | undefined;
   let firstFailure: number | undefined;
   const declared = new Map<string, Violation & { reason: string }>();
@@ -135,6 +138,7 @@ export async function runProperty(p: Property, adapter: StackAdapter, opts: Engi
     for (const k of kn) if (!known.has(k.finding)) known.set(k.finding, k);
     if (real.length) {
       firstFailure ??= Date.now() - t0;
+      lastFailure = { key: JSON.stringify(sc), trace: ex.trace, violations: real };
       return false;
     }
     return true;
@@ -149,12 +153,15 @@ export async function runProperty(p: Property, adapter: StackAdapter, opts: Engi
   adapter.reseed?.(JSON.stringify(scenario));
   const stackDetail = adapter.current?.();
   const ex = await execute(scenario, adapter, execOpts);
-  const { real } = classify(judge(p, ex.trace, profile, ex.wire), profile, strict);
+  let { real } = classify(judge(p, ex.trace, profile, ex.wire), profile, strict);
+  let trace = ex.trace;
+  const reproduced = real.length > 0;
+  if (!reproduced && lastFailure?.key === JSON.stringify(scenario)) ({ trace, violations: real } = lastFailure);
   return {
     ...base,
     ...notes,
     status: 'fail',
-    counterexample: { scenario, trace: ex.trace, violations: real, seed: out.seed, path: out.counterexamplePath ?? '', shrinks: out.numShrinks, ...(stackDetail !== undefined ? { stackDetail } : {}) },
+    counterexample: { scenario, trace, violations: real, seed: out.seed, path: out.counterexamplePath ?? '', shrinks: out.numShrinks, reproduced, ...(stackDetail !== undefined ? { stackDetail } : {}) },
     ...(firstFailure !== undefined ? { msToFailure: firstFailure } : {}),
     elapsedMs: elapsedMs(),
   };

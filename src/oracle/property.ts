@@ -14,6 +14,8 @@ export interface Property {
   area: string;
   title: string;
   requirements: string[];
+  /** Requirement ids it also flags for some violations (beyond its tags), for the requirement table. */
+  alsoChecks?: string[];
   section: string;
   scenario: (profile: StackProfile) => fc.Arbitrary<Scenario>;
   check: (trace: TraceEntry[], profile: StackProfile) => Violation[];
@@ -85,6 +87,22 @@ export const RIGHT_EDGE = 'at the right edge RCV.NXT+RCV.WND (the largest window
 
 /** The message for an 'ack-bit' answer. */
 export const RST_ACK_BIT = 'the RST carries an ACK bit: for an ACK-bearing segment the form is <SEQ=SEG.ACK><CTL=RST> without one';
+
+/**
+ * May the stack leave out the ACK owed for entry i (challenge ACK, ACK of an unacceptable segment)?
+ * Yes when its profile throttles such ACKs (RFC 5961 §7) and it sent a bare ACK on the same
+ * connection within that time before.
+ */
+export function ackThrottled(trace: TraceEntry[], i: number, profile: StackProfile): boolean {
+  const limit = profile.ackRateLimitMs;
+  const seg = trace[i]?.seg;
+  if (!limit || !seg) return false;
+  for (let j = i - 1; j >= 0 && trace[i]!.t - trace[j]!.t < limit; j--) {
+    const s = trace[j]!.seg;
+    if (trace[j]!.dir === 'out' && s && (s.flags & (ACK | SYN | FIN | RST)) === ACK && s.payload.length === 0 && s.dstPort === seg.srcPort && s.dst === seg.src) return true;
+  }
+  return false;
+}
 
 /** Is seg a SYN,ACK (no RST) acknowledging the SYN `syn`? */
 export const isSynAckFor = (seg: Segment, syn: Segment): boolean => (seg.flags & (SYN | ACK | RST)) === (SYN | ACK) && seg.ack === seqAdd(syn.seq, 1);

@@ -63,6 +63,11 @@ export interface StackProfile {
    * Reopening on a SYN above RCV.NXT (MAY-2) is always allowed.
    */
   timeWaitSyn?: 'challenge-ack' | 'legacy';
+  /**
+   * ACK throttling (RFC 5961 §7): within this many ms of its previous ACK on a connection, the stack may
+   * leave out a challenge ACK or the ACK for an unacceptable segment. Undefined: never.
+   */
+  ackRateLimitMs?: number;
   synCookies: boolean;
   /** The stack runs on wall-clock time (scenario waits are capped, TIME-WAIT is measured by a separate slow check). */
   realTime?: boolean;

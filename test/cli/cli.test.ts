@@ -18,7 +18,9 @@ describe('tcp-conform CLI', () => {
     expect(r.out).toMatch(/^\d+ passed, 0 failed$/m);
     const doc = JSON.parse(readFileSync(join(tmp, 'out.json'), 'utf8'));
     expect(doc).toMatchObject({ stack: 'reference', failed: 0, seed: 1, runs: 20 });
-    expect(doc.properties.length + doc.vectors.length).toBe(doc.passed);
+    expect(doc.timeWait).toMatchObject({ status: 'pass', measuredMs: 240_000, expectedMs: 240_000 });
+    expect(doc.properties.length + doc.vectors.length + 1).toBe(doc.passed); // + the time-wait-length check
+    expect(doc.requirements).toHaveLength(119);
     expect(doc.properties[0]).toMatchObject({ status: 'pass', requirements: expect.any(Array), section: expect.any(String) });
     expect(doc.vectors.every((v: { status: string }) => v.status === 'pass')).toBe(true);
   });

@@ -19,7 +19,8 @@ export const LINUX_PROFILE: StackProfile = {
   rtoMin: 200, // TCP_RTO_MIN
   rtoMax: 120_000, // TCP_RTO_MAX
   ackDelayMax: 200, // TCP_DELACK_MAX
-  rfc5961: true, // challenge ACKs (rate-limited by net.ipv4.tcp_challenge_ack_limit)
+  rfc5961: true, // challenge ACKs
+  ackRateLimitMs: 500, // net.ipv4.tcp_invalid_ratelimit: challenge and out-of-window ACKs at most every 500 ms per socket (RFC 5961 §7)
   timeWaitSyn: 'challenge-ack',
   synCookies: true, // net.ipv4.tcp_syncookies = 1: cookies once the SYN queue overflows
   options: { mss: true, wscale: true, sackPermitted: true, timestamps: true },
@@ -62,7 +63,7 @@ export function linuxAdapter(opts: LinuxOptions = {}): ProcessAdapter {
     maxConcurrency: opts.concurrency ?? 4,
     commandTimeoutMs: 10_000,
     command: (i) => {
-      const ns = createNamespace(i);
+      const ns = createNamespace();
       names.set(i, ns);
       return ['ip', 'netns', 'exec', ns, process.execPath, RUN_TS, DRIVER];
     },

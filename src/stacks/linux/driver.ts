@@ -79,28 +79,30 @@ const touch = (): void => {
 
 // ---- packets from the kernel ----
 const rbuf = Buffer.alloc(65536);
-function readLoop(): void {
-  // poll() on a worker with a bounded wait, then drain the non-blocking fd here.
-  waitReadable(tunFd, 200, (readable) => {
-    if (readable) {
-      for (;;) {
-        let n: number;
-        try {
-          n = readSync(tunFd, rbuf, 0, rbuf.length, null);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
-          log(`read ${TUN}: ${(e as Error).message}`);
-          process.exit(3);
-        }
-        const p = Buffer.from(rbuf.subarray(0, n));
-        // Only IPv4 from the current instance's address; earlier instances' stragglers are not this scenario's.
-        if (n >= 20 && p[0]! >> 4 === 4 && same(addrAt(p, 12), local)) {
-          rewrite(p, 12, suiteAddr);
-          out(`packet ${p.toString('hex')}`);
-          touch();
-        }
-      }
+/** Read everything the kernel has queued on the TUN device (non-blocking), translating and emitting it. */
+function drainTun(): void {
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(tunFd, rbuf, 0, rbuf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return;
+      log(`read ${TUN}: ${(e as Error).message}`);
+      process.exit(3);
     }
+    const p = Buffer.from(rbuf.subarray(0, n));
+    // Only IPv4 from the current instance's address; earlier instances' stragglers are not this scenario's.
+    if (n >= 20 && p[0]! >> 4 === 4 && same(addrAt(p, 12), local)) {
+      rewrite(p, 12, suiteAddr);
+      out(`packet ${p.toString('hex')}`);
+      touch();
+    }
+  }
+}
+function readLoop(): void {
+  // poll() on a worker with a bounded wait (so no thread is stuck in read() at exit), then drain here.
+  waitReadable(tunFd, 200, (readable) => {
+    if (readable) drainTun();
     readLoop();
   });
 }
@@ -275,13 +277,18 @@ async function handle(line: string): Promise<string> {
         log(`the kernel refused a packet: ${(e as Error).message}`); // as a network would drop it
       }
       touch();
+      drainTun(); // the kernel answers inside write(): pick it up now, in order
       return 'ok';
     }
     case 'sync': {
       // Let the kernel's answers reach us: until 1.5 ms have passed without a packet or event since the last command (at most 25 ms).
       const t0 = performance.now();
+      drainTun();
       await new Promise((r) => setImmediate(r));
-      while (performance.now() - lastActivity < QUIET_MS && performance.now() - t0 < 25) await sleep(1);
+      while (performance.now() - lastActivity < QUIET_MS && performance.now() - t0 < 25) {
+        await sleep(1);
+        drainTun();
+      }
       reportClosed();
       return 'ok';
     }

@@ -48,8 +48,11 @@ export function sweepLeftovers(): string[] {
   return removed;
 }
 
-export function createNamespace(index: number): string {
-  const name = `${NS_PREFIX}${process.pid}-${index}`;
+let serial = 0;
+
+/** A new namespace named tcpc-<pid>-<n>, n unique within this process. */
+export function createNamespace(): string {
+  const name = `${NS_PREFIX}${process.pid}-${serial++}`;
   if (!hooked) {
     hooked = true;
     // Last resort: synchronous removal when the process exits however it exits (not on SIGKILL: the next run sweeps).
