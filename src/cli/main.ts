@@ -13,7 +13,8 @@ import { CONFIG_FILE, type ResolveOptions, resolveStack, splitCommand, UsageErro
 import { LWIP_DRIVER } from '../stacks/lwip/adapter.js';
 import { checkDriver } from '../stacks/process/selftest.js';
 import { traceToVector } from '../trace/export.js';
-import { type VectorResult, formatFailure, runVector } from '../trace/runner.js';
+import { checkPacketdrill, loadTrace, storeTrace, toLadder, toMermaid, toPacketdrill, toPcap } from '../trace/exports.js';
+import { type TraceEntry, type VectorResult, formatFailure, runVector } from '../trace/runner.js';
 import { type Vector, VectorError, isSlow, loadVector } from '../trace/vector.js';
 import { formatTrace, formatViolation } from './report.js';
 import { type Judged, buildCard, cardHtml, cardMarkdown } from './reportcard.js';
@@ -33,6 +34,7 @@ usage:
   tcp-conform replay FILE... [--stack NAME|PATH] [--json FILE]
   tcp-conform mutants [--runs N] [--seed N] [--only PATTERN] [--json FILE]
   tcp-conform promote FILE [--name NAME]
+  tcp-conform export FILE [--pcap OUT.pcap] [--pkt OUT.pkt] [--ladder] [--mermaid OUT.md] [--stack NAME]
   tcp-conform check-driver --stack process:"CMD ARGS"|NAME   (the adapter protocol's own checks for a driver)
   tcp-conform help
 
@@ -79,6 +81,11 @@ interface Opts {
   strict?: boolean;
   slow?: boolean;
   report?: string;
+  pcap?: string;
+  pkt?: string;
+  ladder?: boolean;
+  mermaid?: string;
+  shard?: string;
   junit?: string;
   help?: boolean;
 }
@@ -101,6 +108,11 @@ function parse(argv: string[]): { cmd: string | undefined; rest: string[]; o: Op
         config: { type: 'string' },
         strict: { type: 'boolean' },
         report: { type: 'string' },
+        pcap: { type: 'string' },
+        pkt: { type: 'string' },
+        ladder: { type: 'boolean' },
+        mermaid: { type: 'string' },
+        shard: { type: 'string' },
         junit: { type: 'string' },
         slow: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -163,13 +175,16 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
         return await replay(rest.map((f) => resolve(f)), o, out, errOut);
       case 'mutants':
         return await mutants(o, out);
+      case 'export':
+        if (rest.length !== 1) throw new UsageError('export needs exactly one vector or counterexample FILE');
+        return await exportCmd(resolve(rest[0]!), o, out);
       case 'check-driver':
         return await checkDriverCmd(o, out);
       case 'promote':
         if (rest.length !== 1) throw new UsageError('promote needs exactly one counterexample FILE');
         return promote(rest[0]!, o, out);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (expected run, replay, mutants, promote, check-driver or help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (expected run, replay, mutants, promote, export, check-driver or help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -267,7 +282,9 @@ function writeCounterexample(r: PropertyResult, adapter: StackAdapter, dir: stri
       runs: r.runs,
       ...(c.stackDetail !== undefined ? { stackDetail: c.stackDetail } : {}),
       scenario: c.scenario,
-      violations: c.violations.map((v) => ({ property: v.property, requirements: v.requirements, section: v.section, message: v.message })),
+      violations: c.violations.map((v) => ({ property: v.property, requirements: v.requirements, section: v.section, message: v.message, at: v.at })),
+      // The failing run itself, so `export` shows what this stack did (a replay on another stack would not).
+      trace: storeTrace(c.trace),
     },
   });
   writeFileSync(file, `${JSON.stringify(vec, null, 2)}\n`);
@@ -516,6 +533,54 @@ async function timeWaitRun(adapter: StackAdapter, outDir: string, o: Opts, out: 
     out(`  counterexample: ${relative(process.cwd(), file)}\n  replay: ${BIN} replay ${relative(process.cwd(), file)} --stack ${o.stack}`);
   }
   return { ...r, status, violations: real };
+}
+
+/** export FILE: pcap, packetdrill, ladder, Mermaid of a counterexample's stored trace, or of a vector replayed on --stack. */
+async function exportCmd(file: string, o: Opts, out: Out): Promise<number> {
+  if (!o.pcap && !o.pkt && !o.ladder && !o.mermaid) throw new UsageError('export needs at least one of --pcap OUT.pcap, --pkt OUT.pkt, --ladder, --mermaid OUT.md');
+  let vec: Vector;
+  try {
+    vec = loadVector(file);
+  } catch (e) {
+    if (e instanceof VectorError) throw new UsageError(e.message);
+    throw e;
+  }
+  let trace: TraceEntry[];
+  let mark: number | undefined;
+  let note: string | undefined;
+  const stored = (vec.origin as { trace?: unknown; violations?: Array<{ at?: number; property: string; message: string }> } | undefined);
+  if (stored?.trace) {
+    try {
+      trace = loadTrace(stored.trace);
+    } catch (e) {
+      throw new UsageError(`${file}: ${(e as Error).message}`);
+    }
+    mark = stored.violations?.[0]?.at;
+    note = stored.violations?.[0] ? `${stored.violations[0].property}: ${stored.violations[0].message}` : undefined;
+    out(`tcp-conform: exporting the recorded trace of ${basename(file)} (${trace.length} entries, stack ${String((vec.origin as { stack?: string }).stack ?? '?')})`);
+  } else {
+    const adapter = await openStack(o.stack, o.config ? { config: o.config } : {});
+    const r = await runVector(vec, adapter);
+    trace = r.trace;
+    out(`tcp-conform: exporting ${vec.name} as replayed on ${adapter.name} (${r.status})`);
+  }
+  if (o.pcap) {
+    writeFileSync(o.pcap, toPcap(trace));
+    out(`pcap: ${o.pcap} (${trace.filter((e) => e.seg).length} packets; open it in Wireshark)`);
+  }
+  if (o.pkt) {
+    const script = toPacketdrill(trace, { title: vec.title });
+    const errors = checkPacketdrill(script);
+    if (errors.length) throw new Error(`internal: the packetdrill script fails its own grammar: ${errors.join('; ')}`);
+    writeFileSync(o.pkt, script);
+    out(`packetdrill: ${o.pkt}`);
+  }
+  if (o.ladder) out(toLadder(trace, { ...(mark !== undefined ? { mark } : {}), title: vec.title }));
+  if (o.mermaid) {
+    writeFileSync(o.mermaid, `# ${vec.title}\n\n${toMermaid(trace, { ...(mark !== undefined ? { mark } : {}), ...(note ? { note } : {}) })}`);
+    out(`mermaid: ${o.mermaid}`);
+  }
+  return 0;
 }
 
 async function checkDriverCmd(o: Opts, out: Out): Promise<number> {

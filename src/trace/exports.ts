@@ -1,9 +1,55 @@
 // Exports of a trace: pcap (Wireshark), a packetdrill script, a ladder diagram in the style of
 // RFC 9293's figures, and a Mermaid sequenceDiagram. Pure: bytes and text; the CLI writes files.
-import { encode } from '../wire/codec.js';
-import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG } from '../wire/segment.js';
+import { decode, encode } from '../wire/codec.js';
+import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG, segLen } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
 import type { TraceEntry } from './runner.js';
+
+// ---------------------------------------------------------------- stored traces
+
+/** A trace as JSON (counterexample files keep the failing run's trace, so exports show what the stack really did). */
+export interface StoredEntry {
+  t: number;
+  dir: TraceEntry['dir'];
+  text: string;
+  /** Segments: the IPv4 packet as hex (a deliberately bad checksum stays bad). */
+  hex?: string;
+  bad?: boolean;
+  probe?: string;
+  call?: { name: string; conn?: string; len?: number };
+  event?: string;
+  ms?: number;
+}
+
+export function storeTrace(trace: TraceEntry[]): StoredEntry[] {
+  return trace.map((e) => ({
+    t: e.t, dir: e.dir, text: e.text,
+    ...(e.seg ? { hex: Buffer.from(encode(e.seg)).toString('hex'), ...(e.seg.badChecksum ? { bad: true } : {}) } : {}),
+    ...(e.probe ? { probe: e.probe } : {}),
+    ...(e.call ? { call: { name: e.call.name, ...(e.call.conn ? { conn: e.call.conn } : {}), ...(e.call.data ? { len: e.call.data.length } : {}) } } : {}),
+    ...(e.event ? { event: e.event.type } : {}),
+    ...(e.ms !== undefined ? { ms: e.ms } : {}),
+  }));
+}
+
+/** Back from JSON; throws naming the entry when it is malformed. */
+export function loadTrace(stored: unknown): TraceEntry[] {
+  if (!Array.isArray(stored)) throw new Error('origin.trace must be an array');
+  return stored.map((x: StoredEntry, i) => {
+    if (!x || typeof x.t !== 'number' || typeof x.dir !== 'string') throw new Error(`origin.trace[${i}]: expected { t, dir, text }`);
+    const e: TraceEntry = { t: x.t, dir: x.dir, text: String(x.text ?? '') };
+    if (x.hex !== undefined) {
+      const r = decode(Uint8Array.from(Buffer.from(x.hex, 'hex')), { verifyChecksum: false });
+      if (!r.ok) throw new Error(`origin.trace[${i}]: packet does not decode: ${r.error.kind}`);
+      e.seg = x.bad ? { ...r.segment, badChecksum: true } : r.segment;
+    }
+    if (x.probe) e.probe = x.probe;
+    if (x.call) e.call = { name: x.call.name, ...(x.call.conn ? { conn: x.call.conn } : {}), ...(x.call.len !== undefined ? { data: new Uint8Array(x.call.len) } : {}) };
+    if (x.event) e.event = { type: x.event, conn: '' } as TraceEntry['event'];
+    if (x.ms !== undefined) e.ms = x.ms;
+    return e;
+  });
+}
 
 // ---------------------------------------------------------------- pcap
 
@@ -194,16 +240,22 @@ class Side {
 const ctl = (f: number): string => [f & SYN && 'SYN', f & ACK && 'ACK', f & FIN && 'FIN', f & RST && 'RST', f & PSH && 'PSH', f & URG && 'URG'].filter(Boolean).join(',');
 
 export interface LadderRow {
-  /** Index of the trace entry. */
+  /** Index of the trace entry (-1: the opening line). */
   at: number;
   t: number;
   left: string;
-  arrow: '-->' | '<--' | '   ';
+  /** '-->' A sends, '<--' B sends (A receives at once), '...' B receives an earlier A segment late (crossing). */
+  arrow: '-->' | '<--' | '...' | '   ';
   text: string;
+  /** B's state, or '...' while the segment is still in flight towards B. */
   right: string;
 }
 
-/** The trace as ladder rows: the stack is TCP Peer A (left), the suite's peer is TCP Peer B (right). */
+/**
+ * The trace as ladder rows: the stack is TCP Peer A (left), the suite's peer is TCP Peer B (right).
+ * The trace is the stack's view, so B receives A's segments when its own next segment shows it
+ * (its ACK covers them) or at the end: segments still in flight read '...', as in Figure 7.
+ */
 export function ladderRows(trace: TraceEntry[]): LadderRow[] {
   const isns = isnsOf(trace);
   // As in RFC 9293's figures: A's ISN reads as 100, B's as 300.
@@ -211,6 +263,26 @@ export function ladderRows(trace: TraceEntry[]): LadderRow[] {
   const a = new Side();
   const b = new Side();
   const rows: LadderRow[] = [{ at: -1, t: 0, left: a.state, arrow: '   ', text: '', right: b.state }];
+  const pending: Array<{ seg: Segment; row: LadderRow }> = [];
+  let bRcvEnd: number | undefined; // how far B has received A's sequence space
+  const deliverToB = (upto: number | undefined): void => {
+    while (pending.length) {
+      const p = pending[0]!;
+      if (upto !== undefined && bRcvEnd !== undefined && seqDelta(bRcvEnd, upto) >= 0) break;
+      pending.shift();
+      b.receive(p.seg);
+      const end = (p.seg.seq + segLen(p.seg)) >>> 0;
+      if (bRcvEnd === undefined || seqDelta(end, bRcvEnd) > 0) bRcvEnd = end;
+      if (rows[rows.length - 1] === p.row) p.row.right = b.state; // nothing happened in between: one line, as in Figure 6
+      else rows.push({ at: p.row.at, t: p.row.t, left: '', arrow: '...', text: p.row.text, right: b.state });
+      if (upto === undefined) continue;
+    }
+  };
+  const show = (s: Segment, out: boolean): string => {
+    const seq = num(s.seq, out ? isns.stack : isns.peer, out ? 100 : 300);
+    const ack = s.flags & ACK ? `<ACK=${num(s.ack, out ? isns.peer : isns.stack, out ? 300 : 100)}>` : '';
+    return `<SEQ=${seq}>${ack}<CTL=${ctl(s.flags)}>${s.payload.length ? `<DATA ${s.payload.length}>` : ''}`;
+  };
   trace.forEach((e, i) => {
     if (e.dir === 'call' && e.call?.name === 'listen') {
       a.listen();
@@ -218,20 +290,20 @@ export function ladderRows(trace: TraceEntry[]): LadderRow[] {
     }
     if ((e.dir !== 'in' && e.dir !== 'out') || !e.seg) return;
     const s = e.seg;
-    const out = e.dir === 'out';
-    const seq = num(s.seq, out ? isns.stack : isns.peer, out ? 100 : 300);
-    const ack = s.flags & ACK ? `<ACK=${num(s.ack, out ? isns.peer : isns.stack, out ? 300 : 100)}>` : '';
-    const data = s.payload.length ? `<DATA ${s.payload.length}>` : '';
-    const text = `<SEQ=${seq}>${ack}<CTL=${ctl(s.flags)}>${data}`;
-    if (out) {
+    if (e.dir === 'out') {
       a.send(s);
-      b.receive(s);
+      const row: LadderRow = { at: i, t: e.t, left: a.state, arrow: '-->', text: show(s, true), right: '...' };
+      rows.push(row);
+      pending.push({ seg: s, row });
     } else {
+      // B sent this after receiving what it acknowledges (and, with no ACK, nothing new: a crossing segment).
+      if (s.flags & ACK) deliverToB(s.ack);
       b.send(s);
       a.receive(s);
+      rows.push({ at: i, t: e.t, left: a.state, arrow: '<--', text: show(s, false), right: b.state });
     }
-    rows.push({ at: i, t: e.t, left: a.state, arrow: out ? '-->' : '<--', text, right: b.state });
   });
+  deliverToB(undefined);
   return rows;
 }
 
@@ -245,8 +317,8 @@ export function toLadder(trace: TraceEntry[], opts: { mark?: number; title?: str
     head,
     ...rows.map((r, n) => {
       const mark = opts.mark !== undefined && r.at === opts.mark ? '>>' : '  ';
-      const right = r.arrow === '-->' ? `--> ${r.right}` : r.arrow === '<--' ? `<-- ${r.right}` : `    ${r.right}`;
-      const left = `${r.left.padEnd(13)}${r.arrow === '<--' ? '<--' : r.arrow === '-->' ? '-->' : '   '}`;
+      const right = r.arrow === '-->' ? (r.right === '...' ? '...' : `--> ${r.right}`) : r.arrow === '<--' ? `<-- ${r.right}` : r.arrow === '...' ? `--> ${r.right}` : `    ${r.right}`;
+      const left = `${r.left.padEnd(13)}${r.arrow === '<--' ? '<--' : r.arrow === '-->' ? '-->' : r.arrow === '...' ? '...' : '   '}`;
       return `${mark}${String(n + 1).padStart(2)}. ${left} ${r.text.padEnd(w)} ${right}${r.at >= 0 ? `   (${r.t} ms)` : ''}`;
     }),
     '    (sequence numbers as in RFC 9293\'s figures: A\'s ISN reads 100, B\'s 300)',
@@ -261,13 +333,14 @@ export function toMermaid(trace: TraceEntry[], opts: { mark?: number; note?: str
   let la = '';
   let lb = '';
   for (const r of rows) {
-    if (r.arrow === '-->') lines.push(`    A->>B: ${r.text}`);
+    if (r.arrow === '-->') lines.push(`    A-)B: ${r.text}`);
     else if (r.arrow === '<--') lines.push(`    B->>A: ${r.text}`);
+    else if (r.arrow === '...') lines.push(`    Note right of B: receives ${r.text}`);
     if (r.at === opts.mark) lines.push(`    Note over A,B: ✗ ${(opts.note ?? 'violation').replace(/[;:#]/g, ' ')}`);
     if (r.left && r.left !== la) lines.push(`    Note left of A: ${r.left}`);
-    if (r.right && r.right !== lb) lines.push(`    Note right of B: ${r.right}`);
+    if (r.right && r.right !== '...' && r.right !== lb) lines.push(`    Note right of B: ${r.right}`);
     la = r.left || la;
-    lb = r.right || lb;
+    lb = r.right && r.right !== '...' ? r.right : lb;
   }
   lines.push('```');
   return `${lines.join('\n')}\n`;

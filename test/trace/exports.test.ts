@@ -1,0 +1,126 @@
+// Exports: every vector's trace as pcap (read back by tshark: packet count, flags, seq/ack, no
+// malformed packet or checksum warning), as a packetdrill script (checked by our grammar), as a ladder
+// and as Mermaid; and a counterexample exported from the failing run it recorded.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { VECTORS_DIR, vectorFiles } from '../../src/cli/main.js';
+import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
+import { checkPacketdrill, ladderRows, loadTrace, storeTrace, toLadder, toMermaid, toPacketdrill, toPcap } from '../../src/trace/exports.js';
+import { runVector } from '../../src/trace/runner.js';
+import { loadVector } from '../../src/trace/vector.js';
+import { ACK, FIN, PSH, RST, SYN } from '../../src/wire/segment.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tcpc-export-'));
+const hasTshark = spawnSync('tshark', ['--version']).status === 0;
+if (!hasTshark && process.env.CI) throw new Error('tshark is not installed: the pcap export tests cannot run (apt-get install tshark)');
+
+const vectors = vectorFiles(VECTORS_DIR).map((f) => loadVector(f));
+const traces = await Promise.all(vectors.map(async (v) => ({ v, trace: (await runVector(v, referenceAdapter())).trace })));
+
+describe('pcap export', () => {
+  it.runIf(hasTshark).each(traces.map((x) => [x.v.name, x] as const))('%s: tshark reads it back packet for packet, no malformed packet, checksums as sent', (_n, { trace }) => {
+    const segs = trace.filter((e) => e.seg).map((e) => e.seg!);
+    const file = join(tmp, `${_n}.pcap`);
+    writeFileSync(file, toPcap(trace));
+    const r = spawnSync('tshark', ['-r', file, '-o', 'tcp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=|', '-e', 'tcp.flags', '-e', 'tcp.seq_raw', '-e', 'tcp.ack_raw', '-e', 'tcp.checksum.status', '-e', 'ip.checksum.status', '-e', '_ws.malformed'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((l) => l.split('|'));
+    expect(rows).toHaveLength(segs.length);
+    rows.forEach(([flags, seq, ack, tcpSum, ipSum, malformed], i) => {
+      const s = segs[i]!;
+      expect(Number.parseInt(flags!, 16) & (SYN | ACK | FIN | RST | PSH)).toBe(s.flags & (SYN | ACK | FIN | RST | PSH));
+      expect(Number(seq)).toBe(s.seq);
+      if (s.flags & ACK) expect(Number(ack)).toBe(s.ack);
+      expect(malformed, `packet ${i + 1} malformed`).toBe('');
+      expect(ipSum).toBe('1'); // tshark checksum status: 0 bad, 1 good, 2 unverified
+      expect(tcpSum, `packet ${i + 1} TCP checksum`).toBe(s.badChecksum ? '0' : '1'); // Bad only where the vector sent a bad one
+    });
+  });
+});
+
+describe('packetdrill export', () => {
+  it.each(traces.map((x) => [x.v.name, x] as const))('%s: the script passes the grammar', (_n, { trace }) => {
+    const script = toPacketdrill(trace);
+    expect(checkPacketdrill(script)).toEqual([]);
+    expect(script).toMatch(/^\+\S+ [<>] /m);
+  });
+
+  it('numbers are relative to each ISN, as packetdrill expects', () => {
+    const t = traces.find((x) => x.v.name === 'fig06-basic-3whs')!.trace;
+    const lines = toPacketdrill(t).split('\n');
+    expect(lines).toContain('+0 < S 0:0(0) win 65535 <mss 1460>');
+    expect(lines.some((l) => /^\+0 > S\. 0:0\(0\) ack 1 win \d+ <\.\.\.>$/.test(l))).toBe(true);
+    expect(lines).toContain('+0 listen(3, 1) = 0');
+  });
+
+  it('the grammar rejects what packetdrill would', () => {
+    expect(checkPacketdrill('+0 < S 0:0(0) win 65535\n+0 > Q 0:0(0)\n')).toEqual(['line 2: not a packetdrill syscall or packet line: +0 > Q 0:0(0)']);
+    expect(checkPacketdrill('+0 listen(3, 1)\n')).toHaveLength(2); // no "= ret", and no packet line at all
+    expect(checkPacketdrill('0.1 < S. 0:0(0) ack 1 win 100 <mss 536,nop,wscale 7>\n')).toEqual([]);
+  });
+});
+
+describe('ladder and Mermaid', () => {
+  it('Figure 7 (simultaneous open) reads like the RFC figure', () => {
+    const t = traces.find((x) => x.v.name === 'fig07-simultaneous-open')!.trace;
+    const rows = ladderRows(t).map((r) => [r.left, r.arrow, r.text, r.right]);
+    expect(rows).toEqual([
+      ['CLOSED', '   ', '', 'CLOSED'],
+      ['SYN-SENT', '-->', '<SEQ=100><CTL=SYN>', '...'],
+      ['SYN-RECEIVED', '<--', '<SEQ=300><CTL=SYN>', 'SYN-SENT'],
+      ['SYN-RECEIVED', '-->', '<SEQ=100><ACK=301><CTL=SYN,ACK>', '...'],
+      ['', '...', '<SEQ=100><CTL=SYN>', 'SYN-RECEIVED'],
+      ['ESTABLISHED', '<--', '<SEQ=300><ACK=101><CTL=SYN,ACK>', 'SYN-RECEIVED'],
+      ['', '...', '<SEQ=100><ACK=301><CTL=SYN,ACK>', 'ESTABLISHED'],
+    ]);
+    const text = toLadder(t, { mark: t.findIndex((e) => e.dir === 'in') });
+    expect(text).toMatch(/^ {2} 2\. SYN-SENT {5}--> <SEQ=100><CTL=SYN> +\.\.\./m);
+    expect(text).toMatch(/^>> 3\. SYN-RECEIVED <-- <SEQ=300><CTL=SYN> +<-- SYN-SENT/m);
+  });
+
+  it('Figure 13 (simultaneous close) goes through CLOSING to TIME-WAIT on both sides', () => {
+    const t = traces.find((x) => x.v.name === 'fig13-simultaneous-close')!.trace;
+    const rows = ladderRows(t);
+    expect(rows.map((r) => r.left).filter(Boolean)).toContain('CLOSING');
+    expect(rows.at(-1)!.right).toBe('TIME-WAIT');
+    expect(rows.some((r) => r.left === 'TIME-WAIT')).toBe(true);
+  });
+
+  it('Mermaid: a sequenceDiagram with one arrow per segment and the violation noted', () => {
+    const t = traces.find((x) => x.v.name === 'fig07-simultaneous-open')!.trace;
+    const m = toMermaid(t, { mark: 3, note: 'example: something' });
+    expect(m.startsWith('```mermaid\nsequenceDiagram\n')).toBe(true);
+    expect(m.match(/^ {4}(A-\)B|B->>A): /gm)).toHaveLength(4);
+    expect(m).toContain('Note over A,B: ✗ example  something');
+  });
+});
+
+describe('counterexample exports use the recorded failing trace', () => {
+  it('stored traces round-trip, bad checksums included', () => {
+    const t = traces.find((x) => x.v.name === 'bad-checksum-dropped')!.trace;
+    const back = loadTrace(JSON.parse(JSON.stringify(storeTrace(t))));
+    expect(back.filter((e) => e.seg).map((e) => [e.seg!.seq, e.seg!.flags, !!e.seg!.badChecksum])).toEqual(t.filter((e) => e.seg).map((e) => [e.seg!.seq, e.seg!.flags, !!e.seg!.badChecksum]));
+    expect(() => loadTrace([{ t: 0, dir: 'in', text: 'x', hex: 'zz' }])).toThrow(/origin.trace\[0\]/);
+  });
+
+  it('tcp-conform export of a mutant counterexample writes pcap, packetdrill and Mermaid, and prints the marked ladder', () => {
+    const out = join(tmp, 'cx');
+    const run = (...a: string[]) => spawnSync(process.execPath, ['bin/tcp-conform.js', ...a], { encoding: 'utf8' });
+    const r = run('run', '--stack', 'mutant:broken-simultaneous-open', '--only', 'simultaneous-open', '--runs', '50', '--seed', '3', '--out', out);
+    expect(r.status).toBe(1);
+    const file = join(out, readdirSync(out).find((f) => f.startsWith('simultaneous-open'))!);
+    const e = run('export', file, '--pcap', join(tmp, 'cx.pcap'), '--pkt', join(tmp, 'cx.pkt'), '--mermaid', join(tmp, 'cx.md'), '--ladder');
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout).toContain('exporting the recorded trace');
+    expect(e.stdout).toMatch(/^>>/m);
+    const stored = JSON.parse(readFileSync(file, 'utf8')).origin.trace as Array<{ hex?: string }>;
+    const pcap = readFileSync(join(tmp, 'cx.pcap'));
+    expect(pcap.length).toBe(24 + stored.filter((x) => x.hex).reduce((a, x) => a + 16 + x.hex!.length / 2, 0));
+    expect(checkPacketdrill(readFileSync(join(tmp, 'cx.pkt'), 'utf8'))).toEqual([]);
+    expect(readFileSync(join(tmp, 'cx.md'), 'utf8')).toContain('sequenceDiagram');
+    expect(run('export', file).status).toBe(2); // no output chosen: a usage error
+  });
+});
