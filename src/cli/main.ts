@@ -16,7 +16,7 @@ import { traceToVector } from '../trace/export.js';
 import { checkPacketdrill, loadTrace, storeTrace, toLadder, toMermaid, toPacketdrill, toPcap } from '../trace/exports.js';
 import { type TraceEntry, type VectorResult, formatFailure, runVector } from '../trace/runner.js';
 import { type Vector, VectorError, isSlow, loadVector } from '../trace/vector.js';
-import { formatTrace, formatViolation } from './report.js';
+import { formatTrace, formatViolation, formatViolationLadder } from './report.js';
 import { type Judged, buildCard, cardHtml, cardMarkdown } from './reportcard.js';
 import junitModule, { type Builder as JunitBuilder } from 'junit-report-builder';
 import { coverage } from '../oracle/requirements.js';
@@ -30,7 +30,7 @@ const HELP = `tcp-conform — property-based TCP conformance against an executab
 
 usage:
   tcp-conform run [--stack NAME|PATH] [--runs N] [--seed N] [--only PATTERN] [--strict] [--slow]
-                  [--report FILE.md|.html] [--junit FILE] [--json FILE] [--out DIR] [--vectors DIR]
+                  [--report FILE.md|.html] [--junit FILE] [--json FILE] [--out DIR] [--vectors DIR] [--shard i/n]
   tcp-conform replay FILE... [--stack NAME|PATH] [--json FILE]
   tcp-conform mutants [--runs N] [--seed N] [--only PATTERN] [--json FILE]
   tcp-conform promote FILE [--name NAME]
@@ -49,6 +49,7 @@ usage:
   --json     write every verdict to FILE as JSON (with the per-requirement verdicts)
   --report   write a report card by RFC 9293 requirement to FILE (.md, or .html)
   --junit    write JUnit XML to FILE (one test case per property, check and vector)
+  --shard    i/n: run the i-th of n slices of the properties and vectors (one per CI machine; same --seed on all)
   --out      folder for counterexample files (default ./counterexamples)
   --vectors  folder of vector files (default: the vectors shipped with tcp-conform, recursively)
 
@@ -123,6 +124,14 @@ function parse(argv: string[]): { cmd: string | undefined; rest: string[]; o: Op
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** --shard i/n: this machine runs every n-th property and vector, starting with the i-th (1-based). */
+function parseShard(v: string | undefined): { i: number; n: number } {
+  if (v === undefined) return { i: 1, n: 1 };
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard must be i/n with 1 <= i <= n (got ${JSON.stringify(v)})`);
+  return { i: Number(m[1]), n: Number(m[2]) };
 }
 
 const intOpt = (v: string | undefined, name: string, def: number, min = 0): number => {
@@ -304,12 +313,16 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
   } catch (e) {
     throw new UsageError(`cannot read vectors folder ${dir}: ${(e as Error).message}`);
   }
-  const props = ALL_PROPERTIES.filter((p) => !o.only || p.name.includes(o.only) || p.area.includes(o.only));
-  const { vectors, broken } = loadVectors(files, o.only);
+  const shard = parseShard(o.shard);
+  const inShard = (_: unknown, i: number): boolean => i % shard.n === shard.i - 1;
+  const props = ALL_PROPERTIES.filter((p) => !o.only || p.name.includes(o.only) || p.area.includes(o.only)).filter(inShard);
+  const loaded = loadVectors(files, o.only);
+  const vectors = loaded.vectors.filter(inShard);
+  const broken = loaded.broken;
   if (props.length === 0 && vectors.length === 0 && broken.length === 0 && !(o.only && TIME_WAIT_CHECK.includes(o.only))) throw new UsageError(o.only ? `no property or vector matches --only ${JSON.stringify(o.only)}` : 'nothing to run');
   const outDir = resolve(o.out ?? 'counterexamples');
   const progress = process.stderr.isTTY && !process.env.CI;
-  out(`tcp-conform: ${props.length} properties × ${runs} runs and ${vectors.length} vectors against stack ${adapter.name} (seed ${seed})`);
+  out(`tcp-conform: ${props.length} properties × ${runs} runs and ${vectors.length} vectors against stack ${adapter.name} (seed ${seed}${shard.n > 1 ? `, shard ${shard.i}/${shard.n}` : ''})`);
   const t0 = Date.now();
   const results: Array<PropertyResult & { file?: string }> = [];
   // Properties run concurrently when the adapter allows it; verdicts are printed in order.
@@ -339,14 +352,18 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
     if (r.status === 'error') out(`  adapter error: ${r.error}`);
     if (r.counterexample) {
       const c = r.counterexample;
-      for (const v of c.violations.slice(0, 3)) out(formatViolation(v, c.trace));
+      out(formatViolationLadder(c.violations[0]!, c.trace));
+      for (const v of c.violations.slice(1, 3)) out(`  also violated: ${v.property}${v.requirements.length ? ` [${v.requirements.join(', ')}]` : ''}: ${v.message}`);
       if (c.violations.length > 3) out(`  … and ${c.violations.length - 3} more violations`);
       out(`  shrunk to ${c.scenario.actions.length} actions after ${c.shrinks} shrinks; seed ${c.seed}, path ${JSON.stringify(c.path)}${c.reproduced ? '' : ' (it did not fail again when re-run: the trace is of the failing run; timing-dependent)'}`);
-      if (file) out(`  counterexample: ${relative(process.cwd(), file)}\n  replay: ${BIN} replay ${relative(process.cwd(), file)} --stack ${o.stack}`);
+      if (file) {
+        const f = relative(process.cwd(), file);
+        out(`  counterexample: ${f}\n  replay: ${BIN} replay ${f} --stack ${o.stack}\n  export: ${BIN} export ${f} --pcap ${f.replace(/\.json$/, '.pcap')} --pkt ${f.replace(/\.json$/, '.pkt')} --ladder`);
+      }
     }
   };
   await Promise.all(Array.from({ length: conc }, worker));
-  const tw = o.only && !TIME_WAIT_CHECK.includes(o.only) ? undefined : await timeWaitRun(adapter, outDir, o, out);
+  const tw = (o.only && !TIME_WAIT_CHECK.includes(o.only)) || shard.i !== 1 ? undefined : await timeWaitRun(adapter, outDir, o, out);
   const verdicts = await runVectors(vectors, adapter, out, strict, o.slow ?? false);
   for (const b of broken) errOut(`ERROR broken vector file: ${b.message}`);
   const passed = results.filter((r) => r.status === 'pass').length + verdicts.filter((v) => v.result.status === 'pass' && !v.known).length + (tw?.status === 'pass' ? 1 : 0);

@@ -2,6 +2,7 @@
 // offending entry marked, expected vs actual, and the commands that replay and inspect it.
 import type { Violation } from '../oracle/types.js';
 import type { TraceEntry } from '../trace/runner.js';
+import { toLadder } from '../trace/exports.js';
 
 export function formatTrace(trace: TraceEntry[], mark?: number, max = 40): string[] {
   const from = mark === undefined ? Math.max(0, trace.length - max) : Math.max(0, Math.min(mark - max + 5, trace.length - max));
@@ -14,6 +15,21 @@ export function formatTrace(trace: TraceEntry[], mark?: number, max = 40): strin
   }
   if (from + max < trace.length) lines.push(`    … ${trace.length - from - max} later entries`);
   return lines;
+}
+
+/** A violation with its trace drawn as a ladder (RFC 9293 figure style), the offending line marked. */
+export function formatViolationLadder(v: Violation, trace: TraceEntry[], maxRows = 30): string {
+  const ids = v.requirements.length ? ` [${v.requirements.join(', ')}]` : '';
+  const lines = [`  violated: ${v.property}${ids} — RFC 9293 ${v.section}`, `    ${v.message}`];
+  lines.push(`    expected: ${v.allowed ?? '(see the property)'}`, `    actual:   ${v.offending ?? '(see the marked line)'}`);
+  const ladder = toLadder(trace, { mark: v.at }).trimEnd().split('\n');
+  const [head, ...body] = ladder;
+  const foot = body.pop()!;
+  const marked = body.findIndex((l) => l.startsWith('>>'));
+  const from = marked < 0 ? Math.max(0, body.length - maxRows) : Math.max(0, Math.min(marked - maxRows + 6, body.length - maxRows));
+  const shown = body.slice(from, from + maxRows);
+  lines.push(`  ${head}`, ...(from > 0 ? [`      … ${from} earlier lines`] : []), ...shown.map((l) => `  ${l}`), ...(from + maxRows < body.length ? [`      … ${body.length - from - maxRows} later lines`] : []), `  ${foot}`);
+  return lines.join('\n');
 }
 
 export function formatViolation(v: Violation, trace?: TraceEntry[]): string {

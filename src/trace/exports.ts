@@ -307,6 +307,8 @@ export function ladderRows(trace: TraceEntry[]): LadderRow[] {
   return rows;
 }
 
+const traceEndMs = (trace: TraceEntry[]): number => trace.reduce((m, e) => Math.max(m, e.t + (e.ms ?? 0)), 0);
+
 /** A text ladder like RFC 9293's figures, with the time of each line and an optional marked entry. */
 export function toLadder(trace: TraceEntry[], opts: { mark?: number; title?: string } = {}): string {
   const rows = ladderRows(trace);
@@ -316,12 +318,12 @@ export function toLadder(trace: TraceEntry[], opts: { mark?: number; title?: str
     ...(opts.title ? [opts.title] : []),
     head,
     ...rows.map((r, n) => {
-      const mark = opts.mark !== undefined && r.at === opts.mark ? '>>' : '  ';
+      const mark = opts.mark !== undefined && r.at === opts.mark && r.arrow !== '...' ? '>>' : '  ';
       const right = r.arrow === '-->' ? (r.right === '...' ? '...' : `--> ${r.right}`) : r.arrow === '<--' ? `<-- ${r.right}` : r.arrow === '...' ? `--> ${r.right}` : `    ${r.right}`;
       const left = `${r.left.padEnd(13)}${r.arrow === '<--' ? '<--' : r.arrow === '-->' ? '-->' : r.arrow === '...' ? '...' : '   '}`;
       return `${mark}${String(n + 1).padStart(2)}. ${left} ${r.text.padEnd(w)} ${right}${r.at >= 0 ? `   (${r.t} ms)` : ''}`;
     }),
-    '    (sequence numbers as in RFC 9293\'s figures: A\'s ISN reads 100, B\'s 300)',
+    `    (sequence numbers as in RFC 9293's figures: A's ISN reads 100, B's 300; states inferred from the segments${trace.length && trace.at(-1) ? `; the trace ends at ${traceEndMs(trace)} ms` : ''})`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -82,3 +82,65 @@ describe('tcp-conform CLI', () => {
     expect(r.err).toMatch(/must export/);
   });
 });
+
+describe('what users see: report card, JUnit, shards, progress', () => {
+  it('a mutant run: the violated requirement fails with a link to the counterexample, all 119 ids appear', () => {
+    const card = join(tmp, 'card.md');
+    const html = join(tmp, 'card.html');
+    const json = join(tmp, 'card.json');
+    const r = run('run', '--stack', 'mutant:time-wait-1msl', '--only', 'time-wait', '--runs', '50', '--seed', '3', '--report', card, '--json', json, '--out', join(tmp, 'cx-card'));
+    expect(r.code).toBe(1);
+    const md = readFileSync(card, 'utf8');
+    const ids = [...md.matchAll(/^\| ((?:MUST|SHLD|MAY|REC)-\d+) \|/gm)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(119);
+    const row = md.split('\n').find((l) => l.startsWith('| MUST-13 |'))!;
+    expect(row).toContain('❌ fail');
+    expect(row).toMatch(/\[counterexample\]\(cx-card\/time-wait-mutant_time-wait-1msl-3\.json\)/);
+    expect(md.split('\n').find((l) => l.startsWith('| MUST-9 |'))).toContain('not observable');
+    expect(md.split('\n').find((l) => l.startsWith('| MUST-30 |'))).toContain('not covered');
+    expect(md).toMatch(/- \*\*Stack\*\* mutant:time-wait-1msl — MSL \d+ s · RTO/);
+    const doc = JSON.parse(readFileSync(json, 'utf8'));
+    expect(doc.requirements).toHaveLength(119);
+    expect(doc.requirements.find((x: { id: string }) => x.id === 'MUST-13')).toMatchObject({ verdict: 'fail', decidedBy: expect.arrayContaining(['property time-wait']) });
+    run('run', '--stack', 'mutant:time-wait-1msl', '--only', 'time-wait', '--runs', '50', '--seed', '3', '--report', html, '--out', join(tmp, 'cx-card'));
+    const h = readFileSync(html, 'utf8');
+    expect(h).toMatch(/^<!doctype html>/);
+    expect(h).toContain('<a href="cx-card/time-wait-mutant_time-wait-1msl-3.json">counterexample</a>');
+    expect(h).not.toMatch(/<td>[^<]*[<>][^<]*<\/td>/); // text is escaped
+  });
+
+  it('a declared deviation shows as such on the card', () => {
+    const f = join(tmp, 'dev-stack.ts');
+    writeFileSync(f, `import { mutantAdapter } from '${resolve('src/stacks/mutants.ts')}';\nconst m = mutantAdapter('time-wait-1msl')!;\nexport default { ...m, name: 'declared', profile: { ...m.profile, deviations: [{ requirement: 'MUST-13', reason: 'short TIME-WAIT on purpose' }] } };\n`);
+    const card = join(tmp, 'dev.md');
+    const none = mkdtempSync(join(tmpdir(), 'tcpc-novec-'));
+    const r = run('run', '--stack', f, '--only', 'time-wait', '--runs', '50', '--seed', '3', '--report', card, '--vectors', none);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('declared deviation: time-wait [MUST-13]: short TIME-WAIT on purpose');
+    expect(readFileSync(card, 'utf8').split('\n').find((l) => l.startsWith('| MUST-13 |'))).toContain('declared deviation');
+  });
+
+  it('JUnit XML: one test case per property, check and vector; failures carry the message', async () => {
+    const { XMLParser } = await import('fast-xml-parser');
+    const file = join(tmp, 'junit.xml');
+    run('run', '--stack', 'mutant:time-wait-1msl', '--only', 'time', '--runs', '50', '--seed', '3', '--junit', file, '--out', join(tmp, 'cx-j'));
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(file, 'utf8'));
+    const suites = [xml.testsuites.testsuite].flat();
+    const cases = suites.flatMap((s: { testcase: unknown }) => [s.testcase].flat()) as Array<Record<string, unknown>>;
+    expect(cases.length).toBeGreaterThanOrEqual(5);
+    const tw = cases.find((c) => String(c['@_name']).startsWith('time-wait [MUST-13]'))!;
+    expect(JSON.stringify(tw.failure)).toMatch(/TIME-WAIT/);
+    expect(cases.some((c) => c['@_classname'] === 'tcp-conform.vector')).toBe(true);
+    expect(cases.some((c) => String(c['@_name']).startsWith('time-wait-length'))).toBe(true);
+  });
+
+  it('--shard i/n splits properties and vectors without overlap; progress stays quiet off a terminal', () => {
+    const names = (i: number) => run('run', '--runs', '3', '--seed', '1', '--shard', `${i}/3`).out.split('\n').filter((l) => /^(PASS|FAIL|SKIP|KNOWN) /.test(l)).map((l) => l.split(/\s+/).slice(1).join(' '));
+    const all = [1, 2, 3].map(names);
+    const flat = all.flat();
+    expect(new Set(flat).size).toBe(flat.length);
+    const whole = run('run', '--runs', '3', '--seed', '1');
+    expect(flat.length).toBe(whole.out.split('\n').filter((l) => /^(PASS|FAIL|SKIP|KNOWN) /.test(l)).length);
+    expect(whole.err).not.toMatch(/\r|\[\d+\/\d+ done\]/);
+  });
+});
