@@ -172,9 +172,16 @@ function stateOf(lport: number, raddr: string, rport: number): string {
 }
 
 /** `closed` for connections whose TCB has left /proc/net/tcp (after LAST-ACK, TIME-WAIT, a reset). */
+let lastProcRead = 0;
+let dirty = true; // a command that may have changed some connection's state ran since the last read
 function reportClosed(): void {
   const watch = [...conns.entries()].filter(([, c]) => c.ending && !c.closedSent && c.tuple);
   if (!watch.length) return;
+  // /proc/net/tcp lists every socket of the namespace (old TIME-WAITs included): read it only when
+  // something may have changed, or every 100 ms for the kernel's own timers.
+  if (!dirty && performance.now() - lastProcRead < 100) return;
+  dirty = false;
+  lastProcRead = performance.now();
   const text = readFileSync('/proc/net/tcp', 'utf8');
   for (const [id, c] of watch) {
     const t = c.tuple!;
@@ -189,11 +196,15 @@ function reportClosed(): void {
 
 // ---- commands ----
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const QUIET_MS = 1.5;
+// The kernel answers a segment inside write() (drained at once); this only catches late stragglers.
+const QUIET_MS = Number(process.env.TCPC_QUIET_MS ?? 0.5);
 
 async function handle(line: string): Promise<string> {
   const [cmd, ...a] = line.split(' ');
-  if (cmd !== 'sync') touch(); // whatever a command does, the kernel may answer: sync waits for quiet after it
+  if (cmd !== 'sync') {
+    touch(); // whatever a command does, the kernel may answer: sync waits for quiet after it
+    dirty = true;
+  }
   const conn = (): Conn => {
     const c = conns.get(a[0] ?? '');
     if (!c || c.released) throw new Error(`no connection ${a[0]}`);
