@@ -111,7 +111,7 @@ export interface StackInstance {
   abort(conn: ConnId): MaybePromise<void>;
   /** Virtual clock only: advance the stack's clock by ms. */
   advance?(ms: number): MaybePromise<void>;
-  /** Virtual clock only: ms from now until the stack's next timer, if it can tell. */
+  /** ms from now until the stack's next timer, if it can tell (a real-clock stack: the next time it could send on its own). */
   nextTimer?(): MaybePromise<number | undefined>;
   /** Optional introspection: the RFC state of a connection (CLOSED if unknown, LISTEN for a listener). */
   state?(ref: TupleRef): MaybePromise<State>;

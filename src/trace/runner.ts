@@ -364,6 +364,23 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
       }
       case 'expectNone': {
         const ms = value(s.ms, 'expectNone', 0);
+        const next = inst!.nextTimer?.bind(inst);
+        if (inst!.clock === 'real' && next) {
+          // Silence on a real clock: once the stack says nothing of its own is due within the window, it holds.
+          const start = clockNow();
+          for (;;) {
+            await collect();
+            if (pendingSegs.length > 0) throw new StepFail(`unexpected segment within ${ms} ms`, '(nothing)', describe(pendingSegs[0]!.seg));
+            const left = ms - (clockNow() - start);
+            if (left <= 0) return;
+            const nt = await guard(() => next(), callMs, 'nextTimer()');
+            if (nt === undefined || nt > left) {
+              trace.push({ t: clockNow(), dir: 'time', text: `silence holds: nothing due from the stack in the remaining ${Math.round(left)} ms`, ms: 0 });
+              return;
+            }
+            await sleep(Math.max(1, Math.min(left, nt)));
+          }
+        }
         await waitUntil(() => pendingSegs.length > 0, ms);
         if (pendingSegs.length > 0) throw new StepFail(`unexpected segment within ${ms} ms`, '(nothing)', describe(pendingSegs[0]!.seg));
         return;

@@ -9,6 +9,8 @@ import { judgeTimeWait, timeWaitCheck } from '../../src/oracle/timewait.js';
 import { LINUX_PROFILE, TUN_ADDON, linuxAdapter } from '../../src/stacks/linux/adapter.js';
 import { createNamespace, deleteNamespace, listNamespaces, preflight } from '../../src/stacks/linux/netns.js';
 import { checkDriver } from '../../src/stacks/process/selftest.js';
+import { runVector } from '../../src/trace/runner.js';
+import { loadVector } from '../../src/trace/vector.js';
 
 const missing = preflight(TUN_ADDON);
 if (missing.length) {
@@ -55,6 +57,15 @@ describe.runIf(missing.length === 0)('the Linux kernel (TUN in a private namespa
     expect(bad).toEqual([]);
     expect(results).toHaveLength(ALL_PROPERTIES.length);
   }, 600_000);
+
+  it('the RFC figure and RST vectors pass on Linux; expected silence is settled by the kernel\'s own timers', async () => {
+    const names = ['fig06-basic-3whs-active', 'fig07-simultaneous-open', 'fig09-half-open-discovery', 'fig10-active-side-half-open', 'fig11-two-passive-sockets', 'fig12-normal-close', 'fig12-normal-close-passive', 'fig13-simultaneous-close', 'ack-to-listen', 'syn-to-closed-port', 'rst-in-window-challenge-ack', 'bad-checksum-dropped'];
+    for (const n of names) {
+      const r = await runVector(loadVector(fileURLToPath(new URL(`../../vectors/${n}.json`, import.meta.url))), linux, { callTimeoutMs: 10_000 });
+      expect(`${n}: ${r.status} ${r.failure?.message ?? ''}`).toBe(`${n}: pass `);
+      if (n === 'bad-checksum-dropped') expect(r.trace.some((e) => e.dir === 'time' && e.text.startsWith('silence holds'))).toBe(true);
+    }
+  }, 120_000);
 
   it("measures the kernel's TIME-WAIT (60 s = 2×MSL of 30 s); an MSL declared as 120 s makes it a violation", async () => {
     const r = await timeWaitCheck(linux);

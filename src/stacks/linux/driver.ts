@@ -194,6 +194,30 @@ function reportClosed(): void {
   }
 }
 
+/**
+ * When the kernel could next send on its own for this instance: its sockets' retransmission,
+ * keep-alive and zero-window-probe timers (/proc/net/tcp "tr:tm->when", in 10 ms clock ticks), and
+ * a delayed ACK for whatever arrived in the last ACK_DELAY_MAX ms (that timer is not listed).
+ */
+const ACK_DELAY_MAX = 200 + 20;
+let lastArrival = -Infinity;
+function nextKernelTimer(): number | undefined {
+  const mine = procAddr(local, 0).slice(0, 8);
+  let best: number | undefined;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (!f[1]?.startsWith(mine)) continue;
+    const [tr, when] = (f[5] ?? '00:0').split(':');
+    const kind = Number.parseInt(tr!, 16);
+    if (kind !== 1 && kind !== 2 && kind !== 4) continue; // 0 none, 3 TIME-WAIT: nothing to send
+    const ms = Number.parseInt(when!, 16) * 10;
+    if (best === undefined || ms < best) best = ms;
+  }
+  const ackLeft = ACK_DELAY_MAX - (performance.now() - lastArrival);
+  if (ackLeft > 0 && (best === undefined || ackLeft < best)) best = ackLeft;
+  return best;
+}
+
 // ---- commands ----
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 // The kernel answers a segment inside write() (drained at once); this only catches late stragglers.
@@ -212,7 +236,7 @@ async function handle(line: string): Promise<string> {
   };
   switch (cmd) {
     case 'hello':
-      return `ok hello 1 name=linux-${release()} clock=real state=1 ipv4=1 ipv6=0 stderr=log`;
+      return `ok hello 1 name=linux-${release()} clock=real state=1 ipv4=1 ipv6=0 stderr=log next=1`;
     case 'reset': {
       for (const c of conns.values()) {
         c.released = true;
@@ -288,6 +312,13 @@ async function handle(line: string): Promise<string> {
         log(`the kernel refused a packet: ${(e as Error).message}`); // as a network would drop it
       }
       touch();
+      // Only what occupies sequence space can be owed a (delayed) ACK.
+      const ihl = (p[0]! & 15) * 4;
+      if (p.length >= ihl + 20 && p[9] === 6) {
+        const flags = p[ihl + 13]!;
+        const payload = p.readUInt16BE(2) - ihl - (p[ihl + 12]! >> 4) * 4;
+        if (flags & 0x03 || payload > 0) lastArrival = performance.now();
+      }
       drainTun(); // the kernel answers inside write(): pick it up now, in order
       return 'ok';
     }
@@ -305,6 +336,10 @@ async function handle(line: string): Promise<string> {
     }
     case 'state':
       return `ok ${stateOf(Number(a[0]), a[1]!, Number(a[2]))}`;
+    case 'next': {
+      const t = nextKernelTimer();
+      return `ok ${t === undefined ? 'none' : Math.round(t)}`;
+    }
     case 'quit':
       out('ok');
       process.exit(0);

@@ -287,8 +287,8 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
           else all.delete(c);
         },
       };
-      if (h.clock === 'virtual') {
-        inst.advance = async (ms) => { await c.send({ c: 'advance', ms }); };
+      if (h.clock === 'virtual') inst.advance = async (ms) => { await c.send({ c: 'advance', ms }); };
+      if (h.clock === 'virtual' || h.next) {
         inst.nextTimer = async () => {
           const a = await c.send({ c: 'next' });
           if (a[0] === 'none') return undefined;

@@ -16,6 +16,8 @@ export interface Hello {
   ipv6: boolean;
   /** 'log': stderr is the driver's log; 'fail' (default): unexpected stderr output is an adapter error. */
   stderr: 'log' | 'fail';
+  /** A real-clock driver that answers `next` (when the stack could next send on its own), so silence is judged without waiting it out. */
+  next: boolean;
 }
 
 export type Frame =
@@ -103,7 +105,7 @@ export function parseHello(args: string[]): Hello {
     if (eq <= 0) throw new FrameError(`hello: capability ${JSON.stringify(a)} is not key=value`);
     kv.set(a.slice(0, eq), a.slice(eq + 1));
   }
-  const known = ['name', 'clock', 'state', 'ipv4', 'ipv6', 'stderr'];
+  const known = ['name', 'clock', 'state', 'ipv4', 'ipv6', 'stderr', 'next'];
   const unknown = [...kv.keys()].filter((k) => !known.includes(k));
   if (unknown.length) throw new FrameError(`hello: unknown capabilit${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')} (known: ${known.join(', ')})`);
   const clock = kv.get('clock');
@@ -116,7 +118,7 @@ export function parseHello(args: string[]): Hello {
   };
   const stderr = kv.get('stderr') ?? 'fail';
   if (stderr !== 'log' && stderr !== 'fail') throw new FrameError(`hello: stderr must be log or fail, got ${JSON.stringify(stderr)}`);
-  const h: Hello = { version, name: kv.get('name') ?? 'process', clock, state: bool('state', false), ipv4: bool('ipv4', true), ipv6: bool('ipv6', false), stderr };
+  const h: Hello = { version, name: kv.get('name') ?? 'process', clock, state: bool('state', false), ipv4: bool('ipv4', true), ipv6: bool('ipv6', false), stderr, next: bool('next', clock === 'virtual') };
   if (!h.ipv4) throw new FrameError('hello: the driver does not support IPv4, which every tcp-conform scenario uses');
   return h;
 }
