@@ -68,6 +68,15 @@ function rewrite(b: Buffer, off: number, to: number[]): void {
     b.writeUInt16BE(m2, off + w);
   }
 }
+/** Does the TCP checksum verify (pseudo-header included)? */
+function tcpChecksumOk(p: Buffer, ihl: number): boolean {
+  const len = p.readUInt16BE(2) - ihl;
+  let sum = p.readUInt16BE(12) + p.readUInt16BE(14) + p.readUInt16BE(16) + p.readUInt16BE(18) + 6 + len;
+  for (let i = 0; i + 1 < len; i += 2) sum += p.readUInt16BE(ihl + i);
+  if (len % 2) sum += p[ihl + len - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum === 0xffff;
+}
 const addrAt = (b: Buffer, off: number): number[] => [b[off]!, b[off + 1]!, b[off + 2]!, b[off + 3]!];
 const same = (a: number[], b: number[]): boolean => a.every((x, i) => x === b[i]);
 
@@ -245,8 +254,10 @@ async function handle(line: string): Promise<string> {
       conns.clear();
       for (const s of servers.splice(0)) s.close();
       suiteAddr = v4(a[0]!);
-      instance = (instance % 64000) + 1;
-      local = [10, 128, 1 + (instance >> 8), instance & 255 || 1];
+      // A fresh address per instance, 10.128.1.1 … 10.128.250.254 (254 hosts per /24, never .0 or .255),
+      // reused only after 63 500 instances — long after any earlier connection's TIME-WAIT.
+      instance = (instance % 63_500) + 1;
+      local = [10, 128, 1 + Math.floor((instance - 1) / 254), 1 + ((instance - 1) % 254)];
       return 'ok';
     }
     case 'listen': {
@@ -317,7 +328,8 @@ async function handle(line: string): Promise<string> {
       if (p.length >= ihl + 20 && p[9] === 6) {
         const flags = p[ihl + 13]!;
         const payload = p.readUInt16BE(2) - ihl - (p[ihl + 12]! >> 4) * 4;
-        if (flags & 0x03 || payload > 0) lastArrival = performance.now();
+        // A segment the kernel drops for its checksum is owed nothing either.
+        if ((flags & 0x03 || payload > 0) && tcpChecksumOk(p, ihl)) lastArrival = performance.now();
       }
       drainTun(); // the kernel answers inside write(): pick it up now, in order
       return 'ok';
