@@ -347,7 +347,7 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
     results.push(r);
     const ids = p.requirements.length ? ` [${p.requirements.join(', ')}]` : '';
     out(`${MARK[r.status].padEnd(9)} ${p.area}/${p.name}${ids}${r.status === 'skip' ? ` (${r.skipReason})` : ''}`);
-    for (const d of r.declared) out(`          declared deviation: ${d.property} [${d.requirements.join(', ')}]: ${d.reason}`);
+    for (const d of r.declared.filter((d, k, all) => all.findIndex((x) => x.reason === d.reason) === k)) out(`          declared deviation: ${d.property}${d.requirements.length ? ` [${d.requirements.join(', ')}]` : ''}: ${d.reason}`);
     for (const k of r.known) out(`          known finding ${k.finding} (${k.property}: ${k.message})`);
     if (r.status === 'error') out(`  adapter error: ${r.error}`);
     if (r.counterexample) {
@@ -399,7 +399,7 @@ async function run(o: Opts, out: Out, errOut: Out): Promise<number> {
     };
     writeFileSync(o.json, `${JSON.stringify(doc, null, 2)}\n`);
   }
-  const declaredN = new Set([...results.flatMap((r) => r.declared.map((d) => d.requirements.join(',') || d.property))]).size;
+  const declaredN = new Set([...results.flatMap((r) => r.declared.map((d) => d.reason)), ...(tw?.declaredMsl ? [tw.declaredMsl] : [])]).size;
   out(`${passed} passed, ${failedP + failedV} failed${skipped ? `, ${skipped} skipped` : ''}${knownN ? `, ${knownN} known findings (docs/findings.md; --strict fails them)` : ''}${declaredN ? `, ${declaredN} declared deviations met` : ''}`);
   const trouble = broken.length > 0 || results.some((r) => r.status === 'error') || verdicts.some((v) => v.result.status === 'error');
   return trouble ? 2 : failedP + failedV > 0 ? 1 : 0;
@@ -467,7 +467,7 @@ function requirementCoverage(vectors: Vector[]): ReturnType<typeof coverage> {
 }
 
 /** Everything the run judged, in the report card's terms; links relative to the report's folder. */
-function judgedOf(results: Array<PropertyResult & { file?: string }>, verdicts: VectorVerdict[], vectors: Vector[], tw: TimeWaitResult | undefined, base: string): Judged[] {
+function judgedOf(results: Array<PropertyResult & { file?: string }>, verdicts: VectorVerdict[], vectors: Vector[], tw: (TimeWaitResult & { declaredMsl?: string }) | undefined, base: string): Judged[] {
   const rel = (f: string | undefined): string | undefined => (f ? relative(base, f) : undefined);
   const out: Judged[] = results.map((r) => {
     const p = ALL_PROPERTIES.find((x) => x.name === r.property);
@@ -481,7 +481,7 @@ function judgedOf(results: Array<PropertyResult & { file?: string }>, verdicts: 
       ...(vs[0] ? { message: vs[0].message } : r.error ? { message: r.error } : {}),
     };
   });
-  if (tw) out.push({ kind: 'check', name: TIME_WAIT_CHECK, requirements: ['MUST-13'], status: tw.status, violated: tw.violations.length ? ['MUST-13'] : [], declared: [], known: [], message: tw.message });
+  if (tw) out.push({ kind: 'check', name: TIME_WAIT_CHECK, requirements: ['MUST-13'], status: tw.status, violated: tw.violations.length ? ['MUST-13'] : [], declared: tw.declaredMsl ? [{ requirements: ['MUST-13'], reason: tw.declaredMsl }] : [], known: [], message: tw.message });
   for (const v of verdicts) {
     const vec = vectors.find((x) => x.name === v.result.name);
     out.push({
@@ -529,14 +529,15 @@ function writeJunit(file: string, stack: string, results: PropertyResult[], verd
 }
 
 /** The run's one TIME-WAIT measurement (slow on a real clock); a failure is written as a replayable vector. */
-async function timeWaitRun(adapter: StackAdapter, outDir: string, o: Opts, out: Out): Promise<TimeWaitResult> {
+async function timeWaitRun(adapter: StackAdapter, outDir: string, o: Opts, out: Out): Promise<TimeWaitResult & { declaredMsl?: string }> {
   const r = await timeWaitCheck(adapter);
   const { real, declared } = classify(r.violations, adapter.profile, o.strict ?? false);
   const status = r.status === 'fail' && real.length === 0 ? 'pass' : r.status;
   out(`${MARK[status].padEnd(9)} check/${TIME_WAIT_CHECK} [MUST-13] — ${status === 'skip' ? r.message : r.message}`);
   // The profile's own MSL may be shorter than RFC 9293's 2 minutes (§3.4.2): say so when it declares that.
   const mslDev = adapter.profile.deviations.find((d) => d.requirement === 'MUST-13');
-  if (mslDev && adapter.profile.msl < 120_000 && r.measuredMs !== undefined) out(`          declared deviation: ${TIME_WAIT_CHECK} [MUST-13]: ${mslDev.reason}`);
+  const declaredMsl = mslDev && adapter.profile.msl < 120_000 && r.measuredMs !== undefined ? mslDev.reason : undefined;
+  if (declaredMsl) out(`          declared deviation: ${TIME_WAIT_CHECK} [MUST-13]: ${declaredMsl}`);
   for (const d of declared) out(`          declared deviation: ${d.property} [${d.requirements.join(', ')}]: ${d.reason}`);
   for (const v of real) out(formatViolation(v, r.trace));
   if (real.length) {
@@ -549,7 +550,7 @@ async function timeWaitRun(adapter: StackAdapter, outDir: string, o: Opts, out: 
     writeFileSync(file, `${JSON.stringify(vec, null, 2)}\n`);
     out(`  counterexample: ${relative(process.cwd(), file)}\n  replay: ${BIN} replay ${relative(process.cwd(), file)} --stack ${o.stack}`);
   }
-  return { ...r, status, violations: real };
+  return { ...r, status, violations: real, ...(declaredMsl ? { declaredMsl } : {}) };
 }
 
 /** export FILE: pcap, packetdrill, ladder, Mermaid of a counterexample's stored trace, or of a vector replayed on --stack. */
