@@ -135,6 +135,15 @@ const simultaneousClose: Property = {
   },
 };
 
+/** Open a connection, close on the stack's side first, then the peer's: the stack ends in TIME-WAIT. */
+const intoTimeWait = (kind: Parameters<typeof establish>[0]): Action[] => [
+  ...establish(kind),
+  { a: 'stackClose' },
+  { a: 'settle', ms: 3000 },
+  { a: 'peerClose' },
+  { a: 'settle', ms: 3000 },
+];
+
 const timeWait: Property = {
   name: 'time-wait',
   area: 'close',
@@ -148,11 +157,7 @@ const timeWait: Property = {
         const tol = Math.max(1000, Math.round(twoMsl / 100));
         const finAgain = { flags: FIN | ACK, seq: { ref: 'rcvNxt' as const, d: -1 }, ack: { ref: 'sndNxt' as const, d: 0 }, len: 0, to: 'conn' as const };
         return [
-          ...establish(kind),
-          { a: 'stackClose' },
-          { a: 'settle', ms: 3000 },
-          { a: 'peerClose' },
-          { a: 'settle', ms: 3000 },
+          ...intoTimeWait(kind),
           { a: 'advance', ms: d1 },
           { a: 'inject', probe: 'tw-fin', h: finAgain },
           { a: 'advance', ms: twoMsl - 2 },
@@ -206,11 +211,7 @@ const synInTimeWait: Property = {
           fc.oneof(fc.constantFrom(0, 1, -1, 65535, 65536, 1 << 20, -(1 << 20)), fc.integer({ min: -(1 << 30), max: 1 << 30 })),
         )
         .map(([kind, d1, d]): Action[] => [
-          ...establish(kind),
-          { a: 'stackClose' },
-          { a: 'settle', ms: 3000 },
-          { a: 'peerClose' },
-          { a: 'settle', ms: 3000 },
+          ...intoTimeWait(kind),
           { a: 'advance', ms: d1 },
           { a: 'inject', probe: 'tw-syn', h: { flags: SYN, seq: { ref: 'rcvNxt', d }, ack: { ref: 'abs', d: 0 }, len: 0, to: 'conn' } },
         ]),

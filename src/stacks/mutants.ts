@@ -39,6 +39,21 @@ function wrap(pre?: Pre, post?: Post): StepFn {
 
 const withSeg = (ev: ModelEvent, s: Segment): ModelEvent => ({ type: 'segment', seg: s });
 
+/** A step override for a bare SYN (no ACK, no RST) arriving in one state. */
+const onBareSyn = (state: Tcb['state'], result: (t: Tcb) => StepResult) =>
+  wrap((t, ev) => {
+    const s = seg(ev);
+    return t.state === state && s && (s.flags & (SYN | ACK | RST)) === SYN ? { result: result(t) } : undefined;
+  });
+
+/** Send <SEQ=SND.NXT><CTL=RST> and drop the connection, telling the application `events`. */
+const resetAndClose = (t: Tcb, events: StepResult['appEvents']): StepResult => ({
+  tcb: { ...t, state: 'CLOSED', timers: {} },
+  segments: [makeSegment(t, { seq: t.sndNxt, flags: RST })],
+  appEvents: events,
+  timers: [],
+});
+
 export const MUTANTS: Mutant[] = [
   {
     name: 'syn-no-seq',
@@ -74,14 +89,7 @@ export const MUTANTS: Mutant[] = [
     name: 'time-wait-syn-reset',
     bug: 'a SYN in TIME-WAIT is answered with a RST whatever its sequence number, although the stack claims RFC 5961',
     breaks: 'MAY-2, RFC 5961 §4',
-    options: {
-      step: wrap((t, ev) => {
-        const s = seg(ev);
-        if (t.state !== 'TIME-WAIT' || !s || (s.flags & (SYN | ACK | RST)) !== SYN) return undefined;
-        const rst = makeSegment(t, { seq: t.sndNxt, flags: RST });
-        return { result: { tcb: { ...t, state: 'CLOSED', timers: {} }, segments: [rst], appEvents: [{ type: 'closed' }], timers: [] } };
-      }),
-    },
+    options: { step: onBareSyn('TIME-WAIT', (t) => resetAndClose(t, [{ type: 'closed' }])) },
   },
   {
     name: 'time-wait-no-restart',
@@ -171,26 +179,13 @@ export const MUTANTS: Mutant[] = [
     name: 'broken-simultaneous-open',
     bug: 'a SYN arriving in SYN-SENT is treated as an error: RST and give up',
     breaks: 'MUST-10',
-    options: {
-      step: wrap((t, ev) => {
-        const s = seg(ev);
-        if (t.state !== 'SYN-SENT' || !s || (s.flags & (SYN | ACK | RST)) !== SYN) return undefined;
-        const rst = makeSegment(t, { seq: t.sndNxt, flags: RST });
-        return { result: { tcb: { ...t, state: 'CLOSED', timers: {} }, segments: [rst], appEvents: [{ type: 'refused' }, { type: 'closed' }], timers: [] } };
-      }),
-    },
+    options: { step: onBareSyn('SYN-SENT', (t) => resetAndClose(t, [{ type: 'refused' }, { type: 'closed' }])) },
   },
   {
     name: 'simultaneous-syn-ignored',
     bug: "a bare SYN arriving in SYN-SENT is dropped (the connection still opens through the peer's SYN,ACK)",
     breaks: 'MUST-10',
-    options: {
-      step: wrap((t, ev) => {
-        const s = seg(ev);
-        if (t.state !== 'SYN-SENT' || !s || (s.flags & (SYN | ACK | RST)) !== SYN) return undefined;
-        return { result: unchanged(t) };
-      }),
-    },
+    options: { step: onBareSyn('SYN-SENT', unchanged) },
   },
   {
     name: 'no-closing-state',
