@@ -16,7 +16,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'virtual-time', include: ['test/**/*.test.ts', 'properties/**/*.test.ts'], exclude: REAL_TIME, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'virtual-time',
+          include: ['test/**/*.test.ts', 'properties/**/*.test.ts'],
+          exclude: REAL_TIME,
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,

@@ -9,4 +9,12 @@ process.stdout.on('error', (e) => {
 });
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+let code;
+try {
+  code = await main(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`tcp-conform: internal error (please report it): ${e?.stack ?? e}\n`);
+  code = 2;
+}
+// Leave now: a child that keeps a pipe open, or a stray timer, must not hold the exit status hostage.
+process.exit(code);

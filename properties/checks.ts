@@ -2,7 +2,7 @@
 import { ACK, FIN, RST, SYN, type Segment, describe } from '../src/wire/segment.js';
 import { seqDelta } from '../src/wire/seq.js';
 import type { StackProfile } from '../src/stacks/adapter.js';
-import type { TraceEntry } from '../src/trace/runner.js';
+import type { TraceEntry } from '../src/harness/trace.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
 import type { Violation } from '../src/oracle/types.js';
 import { traceEnd } from '../src/oracle/property.js';
@@ -33,34 +33,84 @@ export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, 
   if (sends.length === 0) return;
   const first = sends[0]!;
   // acknowledged? any peer segment acking past it, or the connection ended
-  const ackedAt = trace.findIndex((e, i) => i > first.i && e.dir === 'in' && e.seg && (e.seg.flags & (ACK | RST)) === ACK && seqDelta(e.seg.ack, first.seg.seq) > first.seg.payload.length);
+  const ackedAt = trace.findIndex(
+    (e, i) =>
+      i > first.i &&
+      e.dir === 'in' &&
+      e.seg &&
+      (e.seg.flags & (ACK | RST)) === ACK &&
+      seqDelta(e.seg.ack, first.seg.seq) > first.seg.payload.length,
+  );
   const stop = ackedAt < 0 ? trace.length : ackedAt;
-  const mine = sends.filter((s) => s.i < stop && s.seg.seq === first.seg.seq && keyOfOut(s.seg) === keyOfOut(first.seg));
+  const mine = sends.filter(
+    (s) => s.i < stop && s.seg.seq === first.seg.seq && keyOfOut(s.seg) === keyOfOut(first.seg),
+  );
   const tol = 50;
   const lastT = stop < trace.length ? trace[stop]!.t : traceEnd(trace);
   // first retransmission within [rtoMin, rtoInitial]
   const firstBound = profile.rtoInitial * 1.1 + tol;
   if (mine.length === 1) {
     if (!endedBetween(trace, first.i, stop) && lastT - first.t > firstBound) {
-      flag(first.i, `${kind} not retransmitted: nothing for ${lastT - first.t} ms although unacknowledged (RTO at most ${profile.rtoInitial} ms declared)`, describe(first.seg), `a retransmission by +${Math.round(firstBound)} ms`);
+      flag(
+        first.i,
+        `${kind} not retransmitted: nothing for ${lastT - first.t} ms although unacknowledged (RTO at most ` +
+          `${profile.rtoInitial} ms declared)`,
+        describe(first.seg),
+        `a retransmission by +${Math.round(firstBound)} ms`,
+      );
     }
     return;
   }
   for (let k = 1; k < mine.length; k++) {
     const gap = Math.round(mine[k]!.t - mine[k - 1]!.t);
-    if (k === 1 && gap < profile.rtoMin * 0.9 - tol) flag(mine[k]!.i, `${kind} retransmitted after ${gap} ms, below the declared minimum RTO ${profile.rtoMin} ms`, describe(mine[k]!.seg), `>= ${profile.rtoMin} ms`, ['MUST-18']);
-    if (k === 1 && kind === 'SYN' && gap > firstBound) flag(mine[k]!.i, `first ${kind} retransmission after ${gap} ms, above the declared initial RTO ${profile.rtoInitial} ms`, describe(mine[k]!.seg), `<= ${profile.rtoInitial} ms`, ['MUST-18']);
+    if (k === 1 && gap < profile.rtoMin * 0.9 - tol)
+      flag(
+        mine[k]!.i,
+        `${kind} retransmitted after ${gap} ms, below the declared minimum RTO ${profile.rtoMin} ms`,
+        describe(mine[k]!.seg),
+        `>= ${profile.rtoMin} ms`,
+        ['MUST-18'],
+      );
+    if (k === 1 && kind === 'SYN' && gap > firstBound)
+      flag(
+        mine[k]!.i,
+        `first ${kind} retransmission after ${gap} ms, above the declared initial RTO ${profile.rtoInitial} ms`,
+        describe(mine[k]!.seg),
+        `<= ${profile.rtoInitial} ms`,
+        ['MUST-18'],
+      );
     if (k >= 2) {
       const prev = Math.round(mine[k - 1]!.t - mine[k - 2]!.t);
-      if (prev < profile.rtoMax * 0.9 && gap < prev * 1.5 - tol) flag(mine[k]!.i, `no exponential backoff: interval ${gap} ms after ${prev} ms`, describe(mine[k]!.seg), `>= ${Math.round(prev * 1.5)} ms (doubling up to the ${profile.rtoMax} ms ceiling)`, ['MUST-19']);
+      if (prev < profile.rtoMax * 0.9 && gap < prev * 1.5 - tol)
+        flag(
+          mine[k]!.i,
+          `no exponential backoff: interval ${gap} ms after ${prev} ms`,
+          describe(mine[k]!.seg),
+          `>= ${Math.round(prev * 1.5)} ms (doubling up to the ${profile.rtoMax} ms ceiling)`,
+          ['MUST-19'],
+        );
     }
-    if (gap > profile.rtoMax * 1.1 + tol) flag(mine[k]!.i, `${gap} ms between retransmissions, above the RTO ceiling ${profile.rtoMax} ms`, describe(mine[k]!.seg), `<= ${profile.rtoMax} ms`, ['MUST-18']);
+    if (gap > profile.rtoMax * 1.1 + tol)
+      flag(
+        mine[k]!.i,
+        `${gap} ms between retransmissions, above the RTO ceiling ${profile.rtoMax} ms`,
+        describe(mine[k]!.seg),
+        `<= ${profile.rtoMax} ms`,
+        ['MUST-18'],
+      );
   }
   const last = mine.at(-1)!;
   if (!endedBetween(trace, last.i, stop) && lastT - last.t > profile.rtoMax * 1.1 + tol && trace.length > 0) {
     const span = last.t - first.t;
     const giveUp = kind === 'SYN' ? 180_000 : 100_000; // MUST-23, SHLD-11
-    if (span < giveUp - profile.rtoMax) flag(last.i, `${kind} retransmissions stopped after ${span} ms without the connection ending`, describe(last.seg), `retransmit for at least ${giveUp / 1000} s`, kind === 'SYN' ? ['MUST-23'] : ['SHLD-11']);
+    if (span < giveUp - profile.rtoMax)
+      flag(
+        last.i,
+        `${kind} retransmissions stopped after ${span} ms without the connection ending`,
+        describe(last.seg),
+        `retransmit for at least ${giveUp / 1000} s`,
+        kind === 'SYN' ? ['MUST-23'] : ['SHLD-11'],
+      );
   }
 }
 
@@ -74,7 +124,8 @@ export function ackDelayCheck(trace: TraceEntry[], flag: Flag): void {
       const before = c.covEnd();
       const from = seqDelta(e.seg.seq, c.peerIss);
       // Only what fits the stack's advertised window must be acknowledged.
-      const edge = c.lastAck !== undefined && c.lastWin !== undefined ? seqDelta(c.lastAck, c.peerIss) + c.lastWin : Infinity;
+      const edge =
+        c.lastAck !== undefined && c.lastWin !== undefined ? seqDelta(c.lastAck, c.peerIss) + c.lastWin : Infinity;
       const end = Math.min(from + e.seg.payload.length + (e.seg.flags & FIN ? 1 : 0), edge);
       if (from <= before && end > before) pending.push({ i, t: e.t, key: keyOfIn(e.seg), end });
     }
@@ -88,7 +139,12 @@ export function ackDelayCheck(trace: TraceEntry[], flag: Flag): void {
     for (let j = p.i + 1; j < trace.length; j++) {
       const e = trace[j]!;
       if (e.t - p.t >= 500) break;
-      if (e.dir === 'out' && e.seg && keyOfOut(e.seg) === p.key && (e.seg.flags & RST || (e.seg.flags & ACK && seqDelta(e.seg.ack, c.peerIss) >= p.end))) {
+      if (
+        e.dir === 'out' &&
+        e.seg &&
+        keyOfOut(e.seg) === p.key &&
+        (e.seg.flags & RST || (e.seg.flags & ACK && seqDelta(e.seg.ack, c.peerIss) >= p.end))
+      ) {
         answered = true;
         break;
       }
@@ -101,7 +157,14 @@ export function ackDelayCheck(trace: TraceEntry[], flag: Flag): void {
         break;
       }
     }
-    if (!answered && lastT - p.t >= 500) flag(p.i, 'data that arrived in order was not acknowledged within 500 ms', trace[p.i]!.text, 'an ACK in under 0.5 s (MUST-40)', ['MUST-40']);
+    if (!answered && lastT - p.t >= 500)
+      flag(
+        p.i,
+        'data that arrived in order was not acknowledged within 500 ms',
+        trace[p.i]!.text,
+        'an ACK in under 0.5 s (MUST-40)',
+        ['MUST-40'],
+      );
   }
 }
 

@@ -6,20 +6,42 @@ import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, RST, SYN } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { ackThrottled, isSynAckFor, type Property, showSegs, traceEnd, violations, within, RIGHT_EDGE } from '../src/oracle/property.js';
+import {
+  ackThrottled,
+  isSynAckFor,
+  type Property,
+  showSegs,
+  traceEnd,
+  violations,
+  within,
+  RIGHT_EDGE,
+} from '../src/oracle/property.js';
 import { ackDelayCheck, endedBetween, retransmissionCheck } from './checks.js';
 
 const fourWay: Property = {
   name: 'four-way-close',
   area: 'close',
-  title: "either side closes first (or the stack closes twice); the stack sends one FIN after its data, ACKs the peer's FIN and tells its application",
+  title:
+    "either side closes first (or the stack closes twice); the stack sends one FIN after its data, ACKs the peer's " +
+    'FIN and tells its application',
   requirements: ['MUST-40'],
   alsoChecks: ['MUST-12'],
   section: '§3.6 Figure 12, §3.10.4, §3.10.7.4 step 8',
   scenario: () =>
     scenarioArb(
       fc
-        .tuple(openingArb, fc.array(fc.oneof(writeSize.map((n): Action => ({ a: 'stackWrite', n })), writeSize.map((n): Action => ({ a: 'peerWrite', n }))), { maxLength: 3 }), fc.constantFrom('stack', 'peer', 'both', 'twice'), fc.array(netArb, { maxLength: 3 }))
+        .tuple(
+          openingArb,
+          fc.array(
+            fc.oneof(
+              writeSize.map((n): Action => ({ a: 'stackWrite', n })),
+              writeSize.map((n): Action => ({ a: 'peerWrite', n })),
+            ),
+            { maxLength: 3 },
+          ),
+          fc.constantFrom('stack', 'peer', 'both', 'twice'),
+          fc.array(netArb, { maxLength: 3 }),
+        )
         .map(([kind, writes, who, faults]): Action[] => [
           ...establish(kind),
           ...writes,
@@ -29,25 +51,50 @@ const fourWay: Property = {
           ...(who === 'stack' || who === 'twice' ? [] : [{ a: 'peerClose' } as Action]),
           ...faults,
           { a: 'settle', ms: 60_000 },
-          ...(who === 'peer' ? [{ a: 'stackClose' } as Action, { a: 'settle', ms: 60_000 } as Action] : [{ a: 'peerClose' } as Action, { a: 'settle', ms: 60_000 } as Action]),
+          ...(who === 'peer'
+            ? [{ a: 'stackClose' } as Action, { a: 'settle', ms: 60_000 } as Action]
+            : [{ a: 'peerClose' } as Action, { a: 'settle', ms: 60_000 } as Action]),
         ]),
     ),
   check(trace) {
     const v = violations(this);
     const w = scan(trace, () => undefined);
     for (const [key, c] of w.conns) {
-      if (c.conn === undefined || c.mayHaveEnded && trace.some((e) => (e.seg && e.seg.flags & RST) || e.event?.type === 'reset')) continue;
-      const closed = trace.findIndex((e) => e.call && (e.call.name === 'close' || e.call.name === 'shutdown') && e.call.conn === c.conn);
-      const fin = trace.findIndex((e, i) => i > closed && e.dir === 'out' && e.seg && e.seg.flags & FIN && keyOfOut(e.seg) === key);
-      // The FIN is owed once everything written has been sent (a tiny peer window can hold it back past the trace's end).
+      if (
+        c.conn === undefined ||
+        (c.mayHaveEnded && trace.some((e) => (e.seg && e.seg.flags & RST) || e.event?.type === 'reset'))
+      )
+        continue;
+      const closed = trace.findIndex(
+        (e) => e.call && (e.call.name === 'close' || e.call.name === 'shutdown') && e.call.conn === c.conn,
+      );
+      const fin = trace.findIndex(
+        (e, i) => i > closed && e.dir === 'out' && e.seg && e.seg.flags & FIN && keyOfOut(e.seg) === key,
+      );
+      // The FIN is owed once everything written has been sent (a tiny peer window can hold it back past the trace's
+      // end).
       const allSent = c.stackBytes.size >= c.written.length;
-      if (closed >= 0 && fin < 0 && allSent && !endedBetween(trace, closed, trace.length)) v.flag(closed, 'the application closed and all its data went out, but the stack never sent a FIN', undefined, 'a FIN after the queued data');
+      if (closed >= 0 && fin < 0 && allSent && !endedBetween(trace, closed, trace.length))
+        v.flag(
+          closed,
+          'the application closed and all its data went out, but the stack never sent a FIN',
+          undefined,
+          'a FIN after the queued data',
+        );
       const peerFin = trace.findIndex((e) => e.dir === 'in' && e.seg && e.seg.flags & FIN && keyOfIn(e.seg) === key);
-      // After a full close (the application let go of its handle) nobody is left to tell; after a half-close (shutdown) the application still reads.
+      // After a full close (the application let go of its handle) nobody is left to tell; after a half-close (shutdown)
+      // the application still reads.
       const fullClose = trace.findIndex((e) => e.call?.name === 'close' && e.call.conn === c.conn);
       const toldOwed = fullClose < 0 || (peerFin >= 0 && peerFin < fullClose);
       if (peerFin >= 0 && c.peerFinEnd !== undefined && c.covEnd() >= c.peerFinEnd && toldOwed) {
-        if (!trace.some((e) => e.event?.type === 'end' && e.event.conn === c.conn)) v.flag(peerFin, "the peer's FIN reached the stack but the application was never told (end of stream)", trace[peerFin]!.text, 'an end event', ['MUST-12']);
+        if (!trace.some((e) => e.event?.type === 'end' && e.event.conn === c.conn))
+          v.flag(
+            peerFin,
+            "the peer's FIN reached the stack but the application was never told (end of stream)",
+            trace[peerFin]!.text,
+            'an end event',
+            ['MUST-12'],
+          );
       }
     }
     ackDelayCheck(trace, v.flag);
@@ -64,16 +111,18 @@ const halfClose: Property = {
   section: '§3.6, §3.10.2 (SEND in CLOSE-WAIT)',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, writeSize, fc.array(netArb, { maxLength: 2 })).map(([kind, n, faults]): Action[] => [
-        ...establish(kind),
-        { a: 'peerClose' },
-        { a: 'settle', ms: 5000 },
-        { a: 'stackWrite', n },
-        ...faults,
-        { a: 'settle', ms: 60_000 },
-        { a: 'stackClose' },
-        { a: 'settle', ms: 60_000 },
-      ]),
+      fc
+        .tuple(openingArb, writeSize, fc.array(netArb, { maxLength: 2 }))
+        .map(([kind, n, faults]): Action[] => [
+          ...establish(kind),
+          { a: 'peerClose' },
+          { a: 'settle', ms: 5000 },
+          { a: 'stackWrite', n },
+          ...faults,
+          { a: 'settle', ms: 60_000 },
+          { a: 'stackClose' },
+          { a: 'settle', ms: 60_000 },
+        ]),
     ),
   check(trace) {
     const v = violations(this);
@@ -85,23 +134,45 @@ const halfClose: Property = {
     const w = scan(trace, () => undefined);
     const c = conn === undefined ? undefined : w.forConn(conn);
     if (!c || c.stackIss === undefined) return v.out;
-    // A stack out of buffer space may turn a write away (busy); turning it away because the peer has closed is the violation.
-    for (const e of trace.slice(write)) if (e.event?.type === 'error' && e.event.conn === conn && !e.event.busy) v.flag(write, `writing after the peer's FIN failed: ${e.event.message}`, e.text, 'SEND is allowed in CLOSE-WAIT');
+    // A stack out of buffer space may turn a write away (busy); turning it away because the peer has closed is the
+    // violation.
+    for (const e of trace.slice(write))
+      if (e.event?.type === 'error' && e.event.conn === conn && !e.event.busy)
+        v.flag(
+          write,
+          `writing after the peer's FIN failed: ${e.event.message}`,
+          e.text,
+          'SEND is allowed in CLOSE-WAIT',
+        );
     const sent = c.stackBytes.size;
     // Liveness, judged as a stall: the RFC sets no rate, so a stack still trickling data out (e.g.
     // one octet per persist interval into a 1-octet window) is making progress; one that has sent
     // nothing new for STALL_MS while data waits is not.
     const traceStop = traceEnd(trace);
     let lastNew = trace[write]!.t;
-    for (const e of trace.slice(write)) if (e.dir === 'out' && e.seg && e.seg.payload.length > 0) lastNew = Math.max(lastNew, e.t);
+    for (const e of trace.slice(write))
+      if (e.dir === 'out' && e.seg && e.seg.payload.length > 0) lastNew = Math.max(lastNew, e.t);
     // §3.10.4: what was written before CLOSE goes out before the FIN.
     const key = conn === undefined ? undefined : w.byConn.get(conn);
     const fin = trace.find((e) => e.dir === 'out' && e.seg && e.seg.flags & FIN && keyOfOut(e.seg) === key);
     const finSeq = fin?.seg ? seqAdd(fin.seg.seq, fin.seg.payload.length) : undefined;
     const dataEnd = seqAdd(c.stackIss, 1 + c.written.length);
-    if (fin && finSeq !== undefined && seqDelta(finSeq, dataEnd) < 0) v.flag(trace.indexOf(fin), `the stack's FIN took sequence number ${finSeq} although ${c.written.length} written octets end at ${dataEnd}`, fin.text, `FIN at ${dataEnd}, after the written data`, ['MUST-13']);
+    if (fin && finSeq !== undefined && seqDelta(finSeq, dataEnd) < 0)
+      v.flag(
+        trace.indexOf(fin),
+        `the stack's FIN took sequence number ${finSeq} although ${c.written.length} written octets end at ${dataEnd}`,
+        fin.text,
+        `FIN at ${dataEnd}, after the written data`,
+        ['MUST-13'],
+      );
     else if (sent < c.written.length && !endedBetween(trace, write, trace.length) && traceStop - lastNew >= STALL_MS) {
-      v.flag(write, `the application wrote ${c.written.length} octets in total but only ${sent} were ever sent, nothing new for the last ${Math.round((traceStop - lastNew) / 1000)} s`, undefined, "everything written, even after the peer's FIN");
+      v.flag(
+        write,
+        `the application wrote ${c.written.length} octets in total but only ${sent} were ever sent, nothing new for ` +
+          `the last ${Math.round((traceStop - lastNew) / 1000)} s`,
+        undefined,
+        "everything written, even after the peer's FIN",
+      );
     }
     return v.out;
   },
@@ -113,20 +184,22 @@ const STALL_MS = 60_000;
 const simultaneousClose: Property = {
   name: 'simultaneous-close',
   area: 'close',
-  title: "crossing FINs lead through CLOSING; a FIN whose ACK was lost is retransmitted",
+  title: 'crossing FINs lead through CLOSING; a FIN whose ACK was lost is retransmitted',
   requirements: ['MUST-13'],
   section: '§3.6 Figure 13, §3.10.7.4 step 8',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, fc.boolean()).map(([kind, loseAck]): Action[] => [
-        ...establish(kind),
-        { a: 'stackClose' },
-        { a: 'peerClose' },
-        { a: 'net', dir: 'toStack', op: 'deliver', i: 0 },
-        { a: 'net', dir: 'toPeer', op: 'deliver', i: 0 },
-        ...(loseAck ? [{ a: 'lose', dir: 'toStack' } as Action] : []),
-        { a: 'settle', ms: 130_000, idle: true },
-      ]),
+      fc
+        .tuple(openingArb, fc.boolean())
+        .map(([kind, loseAck]): Action[] => [
+          ...establish(kind),
+          { a: 'stackClose' },
+          { a: 'peerClose' },
+          { a: 'net', dir: 'toStack', op: 'deliver', i: 0 },
+          { a: 'net', dir: 'toPeer', op: 'deliver', i: 0 },
+          ...(loseAck ? [{ a: 'lose', dir: 'toStack' } as Action] : []),
+          { a: 'settle', ms: 130_000, idle: true },
+        ]),
     ),
   check(trace, profile) {
     const v = violations(this);
@@ -155,7 +228,13 @@ const timeWait: Property = {
       fc.tuple(openingArb, fc.integer({ min: 1, max: 2 * profile.msl - 2 })).map(([kind, d1]): Action[] => {
         const twoMsl = 2 * profile.msl;
         const tol = Math.max(1000, Math.round(twoMsl / 100));
-        const finAgain = { flags: FIN | ACK, seq: { ref: 'rcvNxt' as const, d: -1 }, ack: { ref: 'sndNxt' as const, d: 0 }, len: 0, to: 'conn' as const };
+        const finAgain = {
+          flags: FIN | ACK,
+          seq: { ref: 'rcvNxt' as const, d: -1 },
+          ack: { ref: 'sndNxt' as const, d: 0 },
+          len: 0,
+          to: 'conn' as const,
+        };
         return [
           ...intoTimeWait(kind),
           { a: 'advance', ms: d1 },
@@ -163,7 +242,11 @@ const timeWait: Property = {
           { a: 'advance', ms: twoMsl - 2 },
           { a: 'inject', probe: 'tw-fin', h: finAgain },
           { a: 'advance', ms: twoMsl + tol },
-          { a: 'inject', probe: 'tw-gone', h: { flags: ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len: 0, to: 'conn' } },
+          {
+            a: 'inject',
+            probe: 'tw-gone',
+            h: { flags: ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len: 0, to: 'conn' },
+          },
         ];
       }),
     ),
@@ -181,14 +264,30 @@ const timeWait: Property = {
       const resp = within(trace, i, 500).filter((r) => keyOfOut(r.seg) === keyOfIn(seg));
       const ackEnd = seqAdd(seg.seq, 1);
       if (e.probe === 'tw-fin' && since < twoMsl) {
-        const good = resp.find((r) => (r.seg.flags & (ACK | RST)) === ACK && r.seg.ack === ackEnd && seqDelta(r.seg.seq, c.stackIss!) === c.stackFinOff! + 1);
+        const good = resp.find(
+          (r) =>
+            (r.seg.flags & (ACK | RST)) === ACK &&
+            r.seg.ack === ackEnd &&
+            seqDelta(r.seg.seq, c.stackIss!) === c.stackFinOff! + 1,
+        );
         if (!good) {
-          v.flag(i, `${since} ms into TIME-WAIT (2×MSL = ${twoMsl} ms) the retransmitted FIN was not re-ACKed`, showSegs(resp), `ACK with SEQ=${(c.stackIss + c.stackFinOff + 1) >>> 0} ACK=${ackEnd}, timer restarted`);
+          v.flag(
+            i,
+            `${since} ms into TIME-WAIT (2×MSL = ${twoMsl} ms) the retransmitted FIN was not re-ACKed`,
+            showSegs(resp),
+            `ACK with SEQ=${(c.stackIss + c.stackFinOff + 1) >>> 0} ACK=${ackEnd}, timer restarted`,
+          );
         }
         restart = e.t;
       } else if (e.probe === 'tw-gone' && since >= twoMsl + tol) {
         if (!resp.some((r) => r.seg.flags & RST)) {
-          v.flag(i, `${since} ms after TIME-WAIT (re)started the connection still answers like TIME-WAIT: 2×MSL is ${twoMsl} ms`, showSegs(resp), 'the connection deleted: a RST for the ACK');
+          v.flag(
+            i,
+            `${since} ms after TIME-WAIT (re)started the connection still answers like TIME-WAIT: 2×MSL is ${twoMsl} ` +
+              `ms`,
+            showSegs(resp),
+            'the connection deleted: a RST for the ACK',
+          );
         }
       }
     });
@@ -199,7 +298,9 @@ const timeWait: Property = {
 const synInTimeWait: Property = {
   name: 'syn-in-time-wait',
   area: 'close',
-  title: 'a SYN in TIME-WAIT reopens only above RCV.NXT; otherwise it gets a challenge ACK (RFC 5961) or, legacy, a RST when in the window',
+  title:
+    'a SYN in TIME-WAIT reopens only above RCV.NXT; otherwise it gets a challenge ACK (RFC 5961) or, legacy, a RST ' +
+    'when in the window',
   requirements: ['MAY-2'],
   section: '§3.6.1, §3.10.7.4 step 4; RFC 5961 §4',
   scenario: (profile) =>
@@ -207,13 +308,21 @@ const synInTimeWait: Property = {
       fc
         .tuple(
           openingArb,
-          fc.integer({ min: 1, max: profile.msl }), // within the first half: how long TIME-WAIT lasts is time-wait's question
-          fc.oneof(fc.constantFrom(0, 1, -1, 65535, 65536, 1 << 20, -(1 << 20)), fc.integer({ min: -(1 << 30), max: 1 << 30 })),
+          // Within the first half: how long TIME-WAIT lasts is time-wait's question.
+          fc.integer({ min: 1, max: profile.msl }),
+          fc.oneof(
+            fc.constantFrom(0, 1, -1, 65535, 65536, 1 << 20, -(1 << 20)),
+            fc.integer({ min: -(1 << 30), max: 1 << 30 }),
+          ),
         )
         .map(([kind, d1, d]): Action[] => [
           ...intoTimeWait(kind),
           { a: 'advance', ms: d1 },
-          { a: 'inject', probe: 'tw-syn', h: { flags: SYN, seq: { ref: 'rcvNxt', d }, ack: { ref: 'abs', d: 0 }, len: 0, to: 'conn' } },
+          {
+            a: 'inject',
+            probe: 'tw-syn',
+            h: { flags: SYN, seq: { ref: 'rcvNxt', d }, ack: { ref: 'abs', d: 0 }, len: 0, to: 'conn' },
+          },
         ]),
     ),
   check(trace, profile) {
@@ -223,7 +332,14 @@ const synInTimeWait: Property = {
       if (e.dir !== 'in' || !e.seg || e.probe !== 'tw-syn') return;
       const syn = e.seg;
       const c = w.conns.get(keyOfIn(syn));
-      if (!c || c.timeWaitAt === undefined || c.stackIss === undefined || c.stackFinOff === undefined || c.lastAck === undefined) return;
+      if (
+        !c ||
+        c.timeWaitAt === undefined ||
+        c.stackIss === undefined ||
+        c.stackFinOff === undefined ||
+        c.lastAck === undefined
+      )
+        return;
       if (e.t - c.timeWaitAt >= 2 * profile.msl - 1000) return; // TIME-WAIT may be over
       const sndNxt = seqAdd(c.stackIss, c.stackFinOff + 1);
       const rcvNxt = c.lastAck;
@@ -231,18 +347,46 @@ const synInTimeWait: Property = {
       const resp = within(trace, i, 500).filter((r) => keyOfOut(r.seg) === keyOfIn(syn));
       const shown = showSegs(resp);
       if (resp.some((r) => isSynAckFor(r.seg, syn))) {
-        if (d <= 0) v.flag(i, `TIME-WAIT reopened on a SYN at RCV.NXT${d ? d : '+0'}: a new incarnation must start above the old sequence numbers`, shown, `no SYN,ACK unless SEG.SEQ > ${rcvNxt}`);
+        if (d <= 0)
+          v.flag(
+            i,
+            `TIME-WAIT reopened on a SYN at RCV.NXT${d ? d : '+0'}: a new incarnation must start above the old ` +
+              `sequence numbers`,
+            shown,
+            `no SYN,ACK unless SEG.SEQ > ${rcvNxt}`,
+          );
         return;
       }
-      const ackOf = (r: { seg: { flags: number; seq: number; ack: number } }): boolean => (r.seg.flags & (ACK | RST | SYN)) === ACK && r.seg.seq === sndNxt && r.seg.ack === rcvNxt;
+      const ackOf = (r: { seg: { flags: number; seq: number; ack: number } }): boolean =>
+        (r.seg.flags & (ACK | RST | SYN)) === ACK && r.seg.seq === sndNxt && r.seg.ack === rcvNxt;
       const wnd = c.lastWin ?? 0;
       const maxWnd = Math.max(c.winHi, wnd);
       const edge = d === maxWnd ? ` (${RIGHT_EDGE})` : '';
-      if (mode === 'legacy' && d >= Math.max(wnd, 1) && d < Math.max(maxWnd, 1)) return; // the window may have opened since: RST and ACK both possible
+      // the window may have opened since: RST and ACK both possible
+      if (mode === 'legacy' && d >= Math.max(wnd, 1) && d < Math.max(maxWnd, 1)) return;
       if (mode === 'challenge-ack' || d < 0 || d >= Math.max(maxWnd, 1)) {
-        if (!resp.some(ackOf) && !ackThrottled(trace, i, profile)) v.flag(i, `a SYN ${mode === 'challenge-ack' ? '' : 'outside the window '}in TIME-WAIT (RCV.NXT${d >= 0 ? '+' : ''}${d}) was not answered with ${mode === 'challenge-ack' ? 'a challenge ACK' : 'an ACK'}${edge}`, shown, `<SEQ=${sndNxt}><ACK=${rcvNxt}><CTL=ACK>${mode === 'challenge-ack' ? ' (RFC 5961 §4)' : ''}`, mode === 'challenge-ack' ? [] : this.requirements);
-      } else if (!resp.some((r) => r.seg.flags & RST && ((r.seg.flags & ACK && r.seg.ack === seqAdd(syn.seq, 1)) || r.seg.seq === sndNxt))) {
-        v.flag(i, `an in-window SYN in TIME-WAIT (RCV.NXT+${d}) was not answered with a RST (legacy rule declared by the profile)`, shown, `a RST (<SEQ=0><ACK=${seqAdd(syn.seq, 1)}><CTL=RST,ACK> or <SEQ=${sndNxt}><CTL=RST>)`);
+        if (!resp.some(ackOf) && !ackThrottled(trace, i, profile))
+          v.flag(
+            i,
+            `a SYN ${mode === 'challenge-ack' ? '' : 'outside the window '}in TIME-WAIT ` +
+              `(RCV.NXT${d >= 0 ? '+' : ''}${d}) was not answered with ` +
+              `${mode === 'challenge-ack' ? 'a challenge ACK' : 'an ACK'}${edge}`,
+            shown,
+            `<SEQ=${sndNxt}><ACK=${rcvNxt}><CTL=ACK>${mode === 'challenge-ack' ? ' (RFC 5961 §4)' : ''}`,
+            mode === 'challenge-ack' ? [] : this.requirements,
+          );
+      } else if (
+        !resp.some(
+          (r) => r.seg.flags & RST && ((r.seg.flags & ACK && r.seg.ack === seqAdd(syn.seq, 1)) || r.seg.seq === sndNxt),
+        )
+      ) {
+        v.flag(
+          i,
+          `an in-window SYN in TIME-WAIT (RCV.NXT+${d}) was not answered with a RST (legacy rule declared by the ` +
+            `profile)`,
+          shown,
+          `a RST (<SEQ=0><ACK=${seqAdd(syn.seq, 1)}><CTL=RST,ACK> or <SEQ=${sndNxt}><CTL=RST>)`,
+        );
       }
     });
     return v.out;

@@ -3,9 +3,18 @@
 import fc from 'fast-check';
 import { establish, isnArb, mssArb, netArb, openingArb, scenarioArb } from '../src/gen/arbitraries.js';
 import { PEER_PORT, type Action, type Hostile } from '../src/gen/scenario.js';
-import { ACK, RST, SYN, type Segment, flagString } from '../src/wire/segment.js';
+import { ACK, RST, SYN, type Segment } from '../src/wire/segment.js';
 import { seqAdd } from '../src/wire/seq.js';
-import { isSynAckFor, probes, type Property, responses, RST_ACK_BIT, rstAnswer, showSegs, violations } from '../src/oracle/property.js';
+import {
+  isSynAckFor,
+  probes,
+  type Property,
+  responses,
+  RST_ACK_BIT,
+  rstAnswer,
+  showSegs,
+  violations,
+} from '../src/oracle/property.js';
 
 const abs = (n: number) => ({ ref: 'abs' as const, d: n });
 
@@ -25,8 +34,16 @@ const handshake: Property = {
   check(trace) {
     const v = violations(this);
     const opened = trace.some((e) => e.event && (e.event.type === 'accepted' || e.event.type === 'connected'));
-    const reset = trace.some((e) => (e.seg && e.seg.flags & RST) || (e.event && (e.event.type === 'reset' || e.event.type === 'error')));
-    if (!opened && !reset) v.flag(trace.length - 1, 'the handshake never completed: no accepted/connected event after 60 s of retransmissions', undefined, 'ESTABLISHED');
+    const reset = trace.some(
+      (e) => (e.seg && e.seg.flags & RST) || (e.event && (e.event.type === 'reset' || e.event.type === 'error')),
+    );
+    if (!opened && !reset)
+      v.flag(
+        trace.length - 1,
+        'the handshake never completed: no accepted/connected event after 60 s of retransmissions',
+        undefined,
+        'ESTABLISHED',
+      );
     return v.out;
   },
 };
@@ -39,30 +56,48 @@ const simultaneous: Property = {
   section: '§3.5 Figure 7',
   scenario: () =>
     scenarioArb(
-      fc.array(netArb, { maxLength: 3 }).map((faults): Action[] => [
-        { a: 'stackConnect' },
-        { a: 'peerConnect' },
-        { a: 'net', dir: 'toStack', op: 'deliver', i: 0 },
-        { a: 'net', dir: 'toPeer', op: 'deliver', i: 0 },
-        ...faults,
-        { a: 'settle', ms: 60_000 },
-      ]),
+      fc
+        .array(netArb, { maxLength: 3 })
+        .map((faults): Action[] => [
+          { a: 'stackConnect' },
+          { a: 'peerConnect' },
+          { a: 'net', dir: 'toStack', op: 'deliver', i: 0 },
+          { a: 'net', dir: 'toPeer', op: 'deliver', i: 0 },
+          ...faults,
+          { a: 'settle', ms: 60_000 },
+        ]),
     ),
   check(trace) {
     const v = violations(this);
     trace.forEach((e, i) => {
-      if (e.dir === 'out' && e.seg && e.seg.flags & RST && e.seg.dstPort === PEER_PORT) v.flag(i, 'the stack reset a simultaneous open', e.text, 'SYN,ACK then ESTABLISHED');
+      if (e.dir === 'out' && e.seg && e.seg.flags & RST && e.seg.dstPort === PEER_PORT)
+        v.flag(i, 'the stack reset a simultaneous open', e.text, 'SYN,ACK then ESTABLISHED');
     });
-    if (!trace.some((e) => e.event?.type === 'connected') && v.out.length === 0) v.flag(trace.length - 1, 'simultaneous open never reached ESTABLISHED', undefined, 'a connected event');
+    if (!trace.some((e) => e.event?.type === 'connected') && v.out.length === 0)
+      v.flag(trace.length - 1, 'simultaneous open never reached ESTABLISHED', undefined, 'a connected event');
     // §3.10.7.3 fourth: a bare SYN reaching SYN-SENT moves it to SYN-RECEIVED with a SYN,ACK of its own ISN.
     // Reaching ESTABLISHED through the peer's SYN,ACK alone is not enough: that hides a stack that ignores the SYN.
-    const ourSyn = trace.find((e) => e.dir === 'out' && e.seg && (e.seg.flags & (SYN | ACK)) === SYN && e.seg.dstPort === PEER_PORT)?.seg;
-    const crossing = trace.findIndex((e) => e.dir === 'in' && e.seg && (e.seg.flags & (SYN | ACK | RST)) === SYN && e.seg.srcPort === PEER_PORT);
+    const ourSyn = trace.find(
+      (e) => e.dir === 'out' && e.seg && (e.seg.flags & (SYN | ACK)) === SYN && e.seg.dstPort === PEER_PORT,
+    )?.seg;
+    const crossing = trace.findIndex(
+      (e) => e.dir === 'in' && e.seg && (e.seg.flags & (SYN | ACK | RST)) === SYN && e.seg.srcPort === PEER_PORT,
+    );
     if (ourSyn && crossing >= 0 && v.out.length === 0) {
-      const synAckFirst = trace.slice(0, crossing).some((e) => e.dir === 'in' && e.seg && (e.seg.flags & (SYN | ACK)) === (SYN | ACK));
+      const synAckFirst = trace
+        .slice(0, crossing)
+        .some((e) => e.dir === 'in' && e.seg && (e.seg.flags & (SYN | ACK)) === (SYN | ACK));
       const syn = trace[crossing]!.seg!;
-      const answered = trace.slice(crossing).some((e) => e.dir === 'out' && e.seg && isSynAckFor(e.seg, syn) && e.seg.seq === ourSyn.seq);
-      if (!synAckFirst && !answered) v.flag(crossing, "a SYN crossing the stack's own SYN was never answered with a SYN,ACK", trace[crossing]!.text, `SYN,ACK seq=${ourSyn.seq} ack=${seqAdd(syn.seq, 1)}`);
+      const answered = trace
+        .slice(crossing)
+        .some((e) => e.dir === 'out' && e.seg && isSynAckFor(e.seg, syn) && e.seg.seq === ourSyn.seq);
+      if (!synAckFirst && !answered)
+        v.flag(
+          crossing,
+          "a SYN crossing the stack's own SYN was never answered with a SYN,ACK",
+          trace[crossing]!.text,
+          `SYN,ACK seq=${ourSyn.seq} ack=${seqAdd(syn.seq, 1)}`,
+        );
     }
     return v.out;
   },
@@ -77,17 +112,39 @@ const origin: Property = {
   scenario: () =>
     scenarioArb(
       fc.oneof(
-        fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 0, max: 50 })).map(([x, dx, n]): Action[] => [
-          { a: 'stackListen' },
-          { a: 'inject', probe: 'passive-syn', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'fresh', n } },
-          { a: 'inject', probe: 'passive-rst', h: { flags: RST, seq: abs(seqAdd(x, 1)), ack: abs(0), len: 0, to: 'fresh', n } },
-          { a: 'inject', probe: 'passive-resyn', h: { flags: SYN, seq: abs(seqAdd(x, dx)), ack: abs(0), len: 0, to: 'fresh', n } },
-        ]),
+        fc
+          .tuple(
+            fc.integer({ min: 0, max: 0xffffffff }),
+            fc.integer({ min: 1, max: 100_000 }),
+            fc.integer({ min: 0, max: 50 }),
+          )
+          .map(([x, dx, n]): Action[] => [
+            { a: 'stackListen' },
+            { a: 'inject', probe: 'passive-syn', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'fresh', n } },
+            {
+              a: 'inject',
+              probe: 'passive-rst',
+              h: { flags: RST, seq: abs(seqAdd(x, 1)), ack: abs(0), len: 0, to: 'fresh', n },
+            },
+            {
+              a: 'inject',
+              probe: 'passive-resyn',
+              h: { flags: SYN, seq: abs(seqAdd(x, dx)), ack: abs(0), len: 0, to: 'fresh', n },
+            },
+          ]),
         isnArb.map((x): Action[] => [
           { a: 'stackConnect' },
           { a: 'inject', probe: 'active-syn', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'conn' } },
-          { a: 'inject', probe: 'active-rst', h: { flags: RST, seq: abs(seqAdd(x, 1)), ack: abs(0), len: 0, to: 'conn' } },
-          { a: 'inject', probe: 'active-after', h: { flags: ACK, seq: abs(seqAdd(x, 1)), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' } },
+          {
+            a: 'inject',
+            probe: 'active-rst',
+            h: { flags: RST, seq: abs(seqAdd(x, 1)), ack: abs(0), len: 0, to: 'conn' },
+          },
+          {
+            a: 'inject',
+            probe: 'active-after',
+            h: { flags: ACK, seq: abs(seqAdd(x, 1)), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' },
+          },
         ]),
       ),
     ),
@@ -95,29 +152,55 @@ const origin: Property = {
     const v = violations(this);
     for (const i of probes(trace, 'passive-syn')) {
       const r = responses(trace, i);
-      if (!r.segs.some((s) => (s.seg.flags & (SYN | ACK)) === (SYN | ACK))) return v.out; // not in SYN-RECEIVED: nothing to judge
+      // not in SYN-RECEIVED: nothing to judge
+      if (!r.segs.some((s) => (s.seg.flags & (SYN | ACK)) === (SYN | ACK))) return v.out;
     }
     for (const i of probes(trace, 'passive-rst')) {
       const r = responses(trace, i);
-      for (const e of r.events) v.flag(i, `the application was told "${e.event!.type}" about a passive connection it never accepted`, e.text, 'back to LISTEN silently');
+      for (const e of r.events)
+        v.flag(
+          i,
+          `the application was told "${e.event!.type}" about a passive connection it never accepted`,
+          e.text,
+          'back to LISTEN silently',
+        );
     }
     for (const i of probes(trace, 'passive-resyn')) {
       const r = responses(trace, i);
       const syn = trace[i]!.seg!;
       if (!r.segs.some((s) => isSynAckFor(s.seg, syn))) {
-        v.flag(i, 'after the RST the listener did not answer a new SYN with SYN,ACK (not back in LISTEN)', showSegs(r.segs), `SYN,ACK with ACK=${seqAdd(syn.seq, 1)}`);
+        v.flag(
+          i,
+          'after the RST the listener did not answer a new SYN with SYN,ACK (not back in LISTEN)',
+          showSegs(r.segs),
+          `SYN,ACK with ACK=${seqAdd(syn.seq, 1)}`,
+        );
       }
     }
-    const synAck = probes(trace, 'active-syn').some((i) => responses(trace, i).segs.some((s) => (s.seg.flags & (SYN | ACK)) === (SYN | ACK)));
+    const synAck = probes(trace, 'active-syn').some((i) =>
+      responses(trace, i).segs.some((s) => (s.seg.flags & (SYN | ACK)) === (SYN | ACK)),
+    );
     if (synAck) {
       for (const i of probes(trace, 'active-rst')) {
         const r = responses(trace, i);
-        if (!r.events.some((e) => e.event!.type === 'reset' || e.event!.type === 'error' || e.event!.type === 'closed')) v.flag(i, 'a valid RST in SYN-RECEIVED (active open) did not refuse the connection', undefined, 'connection refused -> CLOSED');
+        if (!r.events.some((e) => e.event!.type === 'reset' || e.event!.type === 'error' || e.event!.type === 'closed'))
+          v.flag(
+            i,
+            'a valid RST in SYN-RECEIVED (active open) did not refuse the connection',
+            undefined,
+            'connection refused -> CLOSED',
+          );
       }
       for (const i of probes(trace, 'active-after')) {
         const r = responses(trace, i);
         const ack = trace[i]!.seg!.ack;
-        if (!r.segs.some((s) => s.seg.flags & RST && s.seg.seq === ack)) v.flag(i, 'the refused connection still exists: an ACK to it did not draw <SEQ=SEG.ACK><CTL=RST>', showSegs(r.segs), `RST with SEQ=${ack}`);
+        if (!r.segs.some((s) => s.seg.flags & RST && s.seg.seq === ack))
+          v.flag(
+            i,
+            'the refused connection still exists: an ACK to it did not draw <SEQ=SEG.ACK><CTL=RST>',
+            showSegs(r.segs),
+            `RST with SEQ=${ack}`,
+          );
       }
     }
     return v.out;
@@ -127,17 +210,35 @@ const origin: Property = {
 const badAck: Property = {
   name: 'syn-sent-ack-check',
   area: 'handshake',
-  title: 'SYN-SENT answers a SYN,ACK with an unacceptable ACK by <SEQ=SEG.ACK><CTL=RST> and stays; a good one then completes',
+  title:
+    'SYN-SENT answers a SYN,ACK with an unacceptable ACK by <SEQ=SEG.ACK><CTL=RST> and stays; a good one then ' +
+    'completes',
   requirements: [],
   section: '§3.10.7.3 first and fourth',
   scenario: () =>
     scenarioArb(
-      fc.tuple(isnArb, fc.oneof(fc.constantFrom(0, -1, 2, 3, 1000, -1000), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).filter((d) => d !== 1))).map(([x, d]): Action[] => [
-        { a: 'stackConnect' },
-        { a: 'lose', dir: 'toPeer' },
-        { a: 'inject', probe: 'bad-synack', h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d }, len: 0, to: 'conn' } },
-        { a: 'inject', probe: 'good-synack', h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' } },
-      ]),
+      fc
+        .tuple(
+          isnArb,
+          fc.oneof(
+            fc.constantFrom(0, -1, 2, 3, 1000, -1000),
+            fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).filter((d) => d !== 1),
+          ),
+        )
+        .map(([x, d]): Action[] => [
+          { a: 'stackConnect' },
+          { a: 'lose', dir: 'toPeer' },
+          {
+            a: 'inject',
+            probe: 'bad-synack',
+            h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d }, len: 0, to: 'conn' },
+          },
+          {
+            a: 'inject',
+            probe: 'good-synack',
+            h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' },
+          },
+        ]),
       { mss: mssArb },
     ),
   check(trace) {
@@ -146,17 +247,29 @@ const badAck: Property = {
       const seg = trace[i]!.seg!;
       const r = responses(trace, i);
       // The stack stays in SYN-SENT, so sending its own SYN again is allowed next to the RST.
-      const ourSyn = (s: Segment): boolean => (s.flags & (SYN | ACK | RST)) === SYN && trace.some((e, j) => j < i && e.dir === 'out' && e.seg && (e.seg.flags & SYN) && e.seg.seq === s.seq);
+      const ourSyn = (s: Segment): boolean =>
+        (s.flags & (SYN | ACK | RST)) === SYN &&
+        trace.some((e, j) => j < i && e.dir === 'out' && e.seg && e.seg.flags & SYN && e.seg.seq === s.seq);
       const a = rstAnswer(r.segs, seg.ack, ourSyn);
-      if (a === 'ack-bit') v.flag(i, `unacceptable ACK in SYN-SENT: ${RST_ACK_BIT}`, showSegs(r.segs), `[R] seq=${seg.ack}`);
-      else if (a === 'wrong') v.flag(i, 'unacceptable ACK in SYN-SENT not answered by exactly <SEQ=SEG.ACK><CTL=RST>', showSegs(r.segs), `[R] seq=${seg.ack}`);
-      for (const e of r.events) v.flag(i, `the application saw "${e.event!.type}" after an unacceptable SYN,ACK`, e.text, 'stay in SYN-SENT');
+      if (a === 'ack-bit')
+        v.flag(i, `unacceptable ACK in SYN-SENT: ${RST_ACK_BIT}`, showSegs(r.segs), `[R] seq=${seg.ack}`);
+      else if (a === 'wrong')
+        v.flag(
+          i,
+          'unacceptable ACK in SYN-SENT not answered by exactly <SEQ=SEG.ACK><CTL=RST>',
+          showSegs(r.segs),
+          `[R] seq=${seg.ack}`,
+        );
+      for (const e of r.events)
+        v.flag(i, `the application saw "${e.event!.type}" after an unacceptable SYN,ACK`, e.text, 'stay in SYN-SENT');
     }
     for (const i of probes(trace, 'good-synack')) {
       const seg = trace[i]!.seg!;
       const r = responses(trace, i);
-      if (!r.events.some((e) => e.event!.type === 'connected')) v.flag(i, 'an acceptable SYN,ACK after the bad one did not establish the connection', undefined, 'connected');
-      if (!r.segs.some((s) => (s.seg.flags & (ACK | SYN | RST)) === ACK && s.seg.ack === seqAdd(seg.seq, 1))) v.flag(i, 'the acceptable SYN,ACK was not acknowledged', showSegs(r.segs), `ACK=${seqAdd(seg.seq, 1)}`);
+      if (!r.events.some((e) => e.event!.type === 'connected'))
+        v.flag(i, 'an acceptable SYN,ACK after the bad one did not establish the connection', undefined, 'connected');
+      if (!r.segs.some((s) => (s.seg.flags & (ACK | SYN | RST)) === ACK && s.seg.ack === seqAdd(seg.seq, 1)))
+        v.flag(i, 'the acceptable SYN,ACK was not acknowledged', showSegs(r.segs), `ACK=${seqAdd(seg.seq, 1)}`);
     }
     return v.out;
   },
@@ -170,16 +283,29 @@ const synData: Property = {
   section: '§3.10.7.2 third, §3.10.7.3 fourth',
   scenario: () =>
     scenarioArb(
-      fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 50 })).map(([x, len, n]): Action[] => {
-        const h = (flags: number, seq: number, ackD: number, l: number): Hostile => ({ flags, seq: abs(seq), ack: { ref: 'iss', d: ackD }, len: l, to: 'fresh', n });
-        return [
-          { a: 'stackListen' },
-          { a: 'inject', h: h(SYN, x, 0, len) },
-          { a: 'advance', ms: 50 },
-          { a: 'inject', h: h(ACK, seqAdd(x, 1 + len), 1, 0) },
-          { a: 'advance', ms: 600 },
-        ];
-      }),
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 0xffffffff }),
+          fc.integer({ min: 1, max: 500 }),
+          fc.integer({ min: 0, max: 50 }),
+        )
+        .map(([x, len, n]): Action[] => {
+          const h = (flags: number, seq: number, ackD: number, l: number): Hostile => ({
+            flags,
+            seq: abs(seq),
+            ack: { ref: 'iss', d: ackD },
+            len: l,
+            to: 'fresh',
+            n,
+          });
+          return [
+            { a: 'stackListen' },
+            { a: 'inject', h: h(SYN, x, 0, len) },
+            { a: 'advance', ms: 50 },
+            { a: 'inject', h: h(ACK, seqAdd(x, 1 + len), 1, 0) },
+            { a: 'advance', ms: 600 },
+          ];
+        }),
     ),
   check: () => [],
 };

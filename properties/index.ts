@@ -9,4 +9,13 @@ import { properties as segments } from './segments.js';
 import { properties as synflood } from './synflood.js';
 import { properties as wire } from './wire.js';
 
-export const ALL_PROPERTIES: Property[] = [...handshake, ...close, ...rst, ...segments, ...retransmission, ...wire, ...synflood, ...invariants];
+export const ALL_PROPERTIES: Property[] = [
+  ...handshake,
+  ...close,
+  ...rst,
+  ...segments,
+  ...retransmission,
+  ...wire,
+  ...synflood,
+  ...invariants,
+];

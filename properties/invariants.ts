@@ -10,7 +10,12 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: writeSize.map((n): Action => ({ a: 'stackWrite', n })) },
   { weight: 2, arbitrary: writeSize.map((n): Action => ({ a: 'peerWrite', n })) },
   { weight: 1, arbitrary: fc.constantFrom<Action>({ a: 'stackClose' }, { a: 'stackShutdown' }, { a: 'peerClose' }) },
-  { weight: 1, arbitrary: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 900, max: 4000 })).map((ms): Action => ({ a: 'advance', ms })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 900, max: 4000 }))
+      .map((ms): Action => ({ a: 'advance', ms })),
+  },
   { weight: 2, arbitrary: hostileArb('conn').map((h): Action => ({ a: 'inject', h })) },
   { weight: 1, arbitrary: fc.constant<Action>({ a: 'settle', ms: 3000 }) },
 );
@@ -24,11 +29,12 @@ export const properties: Property[] = [
     section: '§3.4, §3.7.1, §3.8.6, §3.10',
     scenario: () =>
       scenarioArb(
-        fc.tuple(fc.oneof(openingArb.map(establish), fc.constant<Action[]>([{ a: 'stackConnect' }, { a: 'peerConnect' }])), fc.array(actionArb, { maxLength: 20 })).map(([open, rest]) => [
-          ...open,
-          ...rest,
-          { a: 'settle', ms: 30_000 },
-        ]),
+        fc
+          .tuple(
+            fc.oneof(openingArb.map(establish), fc.constant<Action[]>([{ a: 'stackConnect' }, { a: 'peerConnect' }])),
+            fc.array(actionArb, { maxLength: 20 }),
+          )
+          .map(([open, rest]) => [...open, ...rest, { a: 'settle', ms: 30_000 }]),
       ),
     check: () => [],
   },

@@ -12,7 +12,7 @@ import { ALL_PROPERTIES } from './index.js';
 const RUNS = Number(process.env.TCPC_RUNS ?? 60);
 
 /** The mutants each property is shown to catch on its own. */
-export const KILLS: Record<string, string | string[]> = {
+const KILLS: Record<string, string | string[]> = {
   'three-way-handshake': 'no-syn-retransmission',
   'simultaneous-open': ['broken-simultaneous-open', 'simultaneous-syn-ignored'],
   'syn-received-origin': 'passive-rst-reported',
@@ -47,8 +47,14 @@ describe('syn-flood with SYN cookies', () => {
     expect(cookies.profile.synCookies).toBe(true);
     const r = await runProperty(p, cookies, { runs: 10, seed: 4 });
     expect(r.status).toBe('pass');
-    const none = referenceAdapter('reference-no-cookies', { synCookies: false, backlog: 64, model: { synAckRetries: 1_000_000, userTimeout: 1e12 } });
-    expect((await runProperty(p, { ...none, profile: { ...none.profile, synCookies: true } }, { runs: 5, seed: 4 })).status).toBe('fail');
+    const none = referenceAdapter('reference-no-cookies', {
+      synCookies: false,
+      backlog: 64,
+      model: { synAckRetries: 1_000_000, userTimeout: 1e12 },
+    });
+    expect(
+      (await runProperty(p, { ...none, profile: { ...none.profile, synCookies: true } }, { runs: 5, seed: 4 })).status,
+    ).toBe('fail');
   });
 });
 
@@ -65,11 +71,19 @@ describe('properties', () => {
   describe.each(ALL_PROPERTIES.map((p) => [p.name, p] as const))('%s', (_name, p) => {
     it('holds on the reference stack', async () => {
       const r = await runProperty(p, referenceAdapter(), { runs: RUNS, seed: 1 });
-      if (r.status !== 'pass') throw new Error(r.error ?? r.counterexample!.violations.map((v) => formatViolation(v, r.counterexample!.trace)).join('\n'));
+      if (r.status !== 'pass')
+        throw new Error(
+          r.error ?? r.counterexample!.violations.map((v) => formatViolation(v, r.counterexample!.trace)).join('\n'),
+        );
     });
     it('holds on reference-perturbed', async () => {
       const r = await runProperty(p, perturbedAdapter(7), { runs: RUNS, seed: 2 });
-      if (r.status !== 'pass') throw new Error(`${JSON.stringify(r.counterexample?.stackDetail)}\n${r.error ?? r.counterexample!.violations.map((v) => formatViolation(v, r.counterexample!.trace)).join('\n')}`);
+      if (r.status !== 'pass')
+        throw new Error(
+          `${JSON.stringify(r.counterexample?.stackDetail)}\n${
+            r.error ?? r.counterexample!.violations.map((v) => formatViolation(v, r.counterexample!.trace)).join('\n')
+          }`,
+        );
     });
     it.each([KILLS[p.name] ?? []].flat())('fails on mutant:%s', async (m) => {
       const r = await runProperty(p, mutantAdapter(m)!, { runs: 300, seed: 3 });

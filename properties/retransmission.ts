@@ -15,7 +15,9 @@ const syn: Property = {
   section: '§3.8.1, §3.8.3; RFC 6298 §5.5',
   scenario: () =>
     scenarioArb(
-      fc.integer({ min: 5_000, max: 70_000 }).map((ms): Action[] => [{ a: 'stackConnect' }, { a: 'settle', ms, lossy: 'toPeer', idle: true }]),
+      fc
+        .integer({ min: 5_000, max: 70_000 })
+        .map((ms): Action[] => [{ a: 'stackConnect' }, { a: 'settle', ms, lossy: 'toPeer', idle: true }]),
     ),
   check(trace, profile) {
     const v = violations(this);
@@ -33,7 +35,13 @@ const fin: Property = {
   section: '§3.8.1, §3.10.4; RFC 6298 §5.5',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, fc.integer({ min: 5_000, max: 70_000 })).map(([kind, ms]): Action[] => [...establish(kind), { a: 'stackClose' }, { a: 'settle', ms, lossy: 'toPeer', idle: true }]),
+      fc
+        .tuple(openingArb, fc.integer({ min: 5_000, max: 70_000 }))
+        .map(([kind, ms]): Action[] => [
+          ...establish(kind),
+          { a: 'stackClose' },
+          { a: 'settle', ms, lossy: 'toPeer', idle: true },
+        ]),
     ),
   check(trace, profile) {
     const v = violations(this);
@@ -50,11 +58,19 @@ const delayedAck: Property = {
   section: '§3.8.6.3',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, fc.array(fc.tuple(writeSize, fc.integer({ min: 0, max: 700 })), { minLength: 1, maxLength: 4 })).map(([kind, ws]): Action[] => [
-        ...establish(kind),
-        ...ws.flatMap(([n, gap]): Action[] => [{ a: 'peerWrite', n }, { a: 'settle', ms: gap }]),
-        { a: 'settle', ms: 2000 },
-      ]),
+      fc
+        .tuple(
+          openingArb,
+          fc.array(fc.tuple(writeSize, fc.integer({ min: 0, max: 700 })), { minLength: 1, maxLength: 4 }),
+        )
+        .map(([kind, ws]): Action[] => [
+          ...establish(kind),
+          ...ws.flatMap(([n, gap]): Action[] => [
+            { a: 'peerWrite', n },
+            { a: 'settle', ms: gap },
+          ]),
+          { a: 'settle', ms: 2000 },
+        ]),
     ),
   check(trace) {
     const v = violations(this);

@@ -1,25 +1,51 @@
 // Area: resets — the RST forms for closed ports and LISTEN, and RST/SYN acceptance in
 // synchronized states per the profile's RFC 5961 switch (§3.5.2, §3.5.3, §3.10.7.1-4).
 import fc from 'fast-check';
-import { edgeDelta, establish, flagsArb, hostileArb, lenArb, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
+import {
+  edgeDelta,
+  establish,
+  flagsArb,
+  hostileArb,
+  lenArb,
+  openingArb,
+  scenarioArb,
+  writeSize,
+} from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, RST, SYN, flagString, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { ackThrottled, isSynAckFor, probes, type Property, responses, RST_ACK_BIT, rstAnswer, showSegs, violations, within, RIGHT_EDGE } from '../src/oracle/property.js';
+import {
+  ackThrottled,
+  isSynAckFor,
+  probes,
+  type Property,
+  responses,
+  RST_ACK_BIT,
+  rstAnswer,
+  showSegs,
+  violations,
+  within,
+  RIGHT_EDGE,
+} from '../src/oracle/property.js';
 
 const closedPort: Property = {
   name: 'rst-closed-port',
   area: 'rst',
-  title: 'a segment for a closed port draws <SEQ=SEG.ACK><CTL=RST> (ACK set) or <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; a RST draws nothing',
+  title:
+    'a segment for a closed port draws <SEQ=SEG.ACK><CTL=RST> (ACK set) or ' +
+    '<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; ' +
+    'a RST draws nothing',
   requirements: [],
   section: '§3.5.2, §3.10.7.1',
   scenario: () =>
     scenarioArb(
-      fc.tuple(fc.boolean(), fc.array(hostileArb('closed'), { minLength: 1, maxLength: 6 })).map(([listen, hs]): Action[] => [
-        ...(listen ? [{ a: 'stackListen' } as Action] : []),
-        ...hs.map((h): Action => ({ a: 'inject', probe: 'closed', h })),
-      ]),
+      fc
+        .tuple(fc.boolean(), fc.array(hostileArb('closed'), { minLength: 1, maxLength: 6 }))
+        .map(([listen, hs]): Action[] => [
+          ...(listen ? [{ a: 'stackListen' } as Action] : []),
+          ...hs.map((h): Action => ({ a: 'inject', probe: 'closed', h })),
+        ]),
     ),
   check(trace) {
     const v = violations(this);
@@ -31,14 +57,23 @@ const closedPort: Property = {
       } else if (s.flags & ACK) {
         const a = rstAnswer(r, s.ack);
         if (a === 'ack-bit') v.flag(i, `closed port: ${RST_ACK_BIT}`, showSegs(r), `[R] seq=${s.ack}`);
-        else if (a === 'wrong') v.flag(i, 'wrong answer for an ACK-bearing segment to a closed port', showSegs(r), `[R] seq=${s.ack}`);
+        else if (a === 'wrong')
+          v.flag(i, 'wrong answer for an ACK-bearing segment to a closed port', showSegs(r), `[R] seq=${s.ack}`);
       } else {
         const want = seqAdd(s.seq, segLen(s));
         const okForm = r.length === 1 && flagString(r[0]!.seg.flags) === 'RA' && r[0]!.seg.seq === 0;
         // §3.4: SEG.LEN counts the SYN and the FIN, one octet each.
         const synFinOff = okForm && (s.flags & (SYN | FIN)) === (SYN | FIN) && r[0]!.seg.ack === seqAdd(want, -1);
-        if (synFinOff) v.flag(i, 'closed port: the ACK of a SYN+FIN segment counts one control octet, not two (SEG.LEN counts SYN and FIN each)', showSegs(r), `[RA] seq=0 ack=${want}`);
-        else if (!(okForm && r[0]!.seg.ack === want)) v.flag(i, 'wrong answer for a segment without ACK to a closed port', showSegs(r), `[RA] seq=0 ack=${want}`);
+        if (synFinOff)
+          v.flag(
+            i,
+            'closed port: the ACK of a SYN+FIN segment counts one control octet, not two (SEG.LEN counts SYN and FIN ' +
+              'each)',
+            showSegs(r),
+            `[RA] seq=0 ack=${want}`,
+          );
+        else if (!(okForm && r[0]!.seg.ack === want))
+          v.flag(i, 'wrong answer for a segment without ACK to a closed port', showSegs(r), `[RA] seq=0 ack=${want}`);
       }
     }
     return v.out;
@@ -48,13 +83,24 @@ const closedPort: Property = {
 const listen: Property = {
   name: 'rst-listen',
   area: 'rst',
-  title: 'LISTEN ignores a RST, answers an ACK with <SEQ=SEG.ACK><CTL=RST>, a SYN with SYN,ACK, and drops anything else',
+  title:
+    'LISTEN ignores a RST, answers an ACK with <SEQ=SEG.ACK><CTL=RST>, a SYN with SYN,ACK, and drops anything else',
   requirements: [],
   section: '§3.10.7.2',
   scenario: () =>
     scenarioArb(
-      fc.array(hostileArb('fresh', { seq: fc.record({ ref: fc.constant('abs' as const), d: fc.integer({ min: 0, max: 0xffffffff }) }), ack: fc.record({ ref: fc.constant('abs' as const), d: fc.integer({ min: 0, max: 0xffffffff }) }) }), { minLength: 1, maxLength: 6 })
-        .map((hs): Action[] => [{ a: 'stackListen' }, ...hs.map((h, n): Action => ({ a: 'inject', probe: 'listen', h: { ...h, n } }))]),
+      fc
+        .array(
+          hostileArb('fresh', {
+            seq: fc.record({ ref: fc.constant('abs' as const), d: fc.integer({ min: 0, max: 0xffffffff }) }),
+            ack: fc.record({ ref: fc.constant('abs' as const), d: fc.integer({ min: 0, max: 0xffffffff }) }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        )
+        .map((hs): Action[] => [
+          { a: 'stackListen' },
+          ...hs.map((h, n): Action => ({ a: 'inject', probe: 'listen', h: { ...h, n } })),
+        ]),
     ),
   check(trace) {
     const v = violations(this);
@@ -66,10 +112,24 @@ const listen: Property = {
       } else if (s.flags & ACK) {
         const a = rstAnswer(r, s.ack);
         if (a === 'ack-bit') v.flag(i, `LISTEN: ${RST_ACK_BIT}`, showSegs(r), `[R] seq=${s.ack}`);
-        else if (a === 'wrong') v.flag(i, 'LISTEN did not answer an ACK-bearing segment with <SEQ=SEG.ACK><CTL=RST>', showSegs(r), `[R] seq=${s.ack}`);
+        else if (a === 'wrong')
+          v.flag(
+            i,
+            'LISTEN did not answer an ACK-bearing segment with <SEQ=SEG.ACK><CTL=RST>',
+            showSegs(r),
+            `[R] seq=${s.ack}`,
+          );
       } else if (s.flags & SYN) {
-        if (!r.some((x) => isSynAckFor(x.seg, s))) v.flag(i, `LISTEN did not answer a ${s.flags & FIN ? 'SYN+FIN' : 'SYN'} with SYN,ACK${s.flags & FIN ? ' (the FIN is processed once synchronized, §3.10.7.2)' : ''}`, showSegs(r), `[SA] ack=${seqAdd(s.seq, 1)}`);
-      } else if (r.length) v.flag(r[0]!.at, 'LISTEN answered a segment with neither SYN, ACK nor RST', showSegs(r), 'nothing');
+        if (!r.some((x) => isSynAckFor(x.seg, s)))
+          v.flag(
+            i,
+            `LISTEN did not answer a ${s.flags & FIN ? 'SYN+FIN' : 'SYN'} with ` +
+              `SYN,ACK${s.flags & FIN ? ' (the FIN is processed once synchronized, §3.10.7.2)' : ''}`,
+            showSegs(r),
+            `[SA] ack=${seqAdd(s.seq, 1)}`,
+          );
+      } else if (r.length)
+        v.flag(r[0]!.at, 'LISTEN answered a segment with neither SYN, ACK nor RST', showSegs(r), 'nothing');
     }
     return v.out;
   },
@@ -82,8 +142,19 @@ function rcvState(trace: Parameters<Property['check']>[0]) {
     if (e.dir !== 'in' || !e.probe || !e.seg) return;
     const c = w.conns.get(keyOfIn(e.seg));
     // Judgeable only when everything that reached the stack in order is acknowledged: then its last ACK is RCV.NXT.
-    const exact = c && c.peerIss !== undefined && c.lastAck !== undefined && seqDelta(c.lastAck, c.peerIss) === c.covEnd();
-    at.set(i, exact && c.lastWin !== undefined && c.stackIss !== undefined && c.synAcked ? { rcvNxt: c.lastAck!, wnd: c.lastWin, maxWnd: Math.max(c.winHi, c.lastWin), sndNxt: (c.stackIss + c.stackMax) >>> 0 } : undefined);
+    const exact =
+      c && c.peerIss !== undefined && c.lastAck !== undefined && seqDelta(c.lastAck, c.peerIss) === c.covEnd();
+    at.set(
+      i,
+      exact && c.lastWin !== undefined && c.stackIss !== undefined && c.synAcked
+        ? {
+            rcvNxt: c.lastAck!,
+            wnd: c.lastWin,
+            maxWnd: Math.max(c.winHi, c.lastWin),
+            sndNxt: (c.stackIss + c.stackMax) >>> 0,
+          }
+        : undefined,
+    );
   });
   return at;
 }
@@ -91,17 +162,41 @@ function rcvState(trace: Parameters<Property['check']>[0]) {
 const syncRst: Property = {
   name: 'rst-synchronized',
   area: 'rst',
-  title: 'in a synchronized state a RST at RCV.NXT resets, one elsewhere in the window draws a challenge ACK (RFC 5961) or resets (RFC 793), one outside is dropped',
+  title:
+    'in a synchronized state a RST at RCV.NXT resets, one elsewhere in the window draws a challenge ACK (RFC ' +
+    '5961) or ' +
+    'resets (RFC 793), one outside is dropped',
   requirements: [],
   section: '§3.5.3, §3.10.7.4 steps 1-2; RFC 5961 §3',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, fc.array(writeSize.map((n): Action => ({ a: 'peerWrite', n })), { maxLength: 2 }), fc.array(fc.tuple(edgeDelta, fc.boolean()), { minLength: 1, maxLength: 3 })).map(([kind, writes, rsts]): Action[] => [
-        ...establish(kind),
-        ...writes,
-        { a: 'settle', ms: 3000 },
-        ...rsts.map(([d, withAck]): Action => ({ a: 'inject', probe: 'sync-rst', h: { flags: RST | (withAck ? ACK : 0), seq: { ref: 'rcvNxt', d }, ack: { ref: 'sndNxt', d: 0 }, len: 0, to: 'conn' } })),
-      ]),
+      fc
+        .tuple(
+          openingArb,
+          fc.array(
+            writeSize.map((n): Action => ({ a: 'peerWrite', n })),
+            { maxLength: 2 },
+          ),
+          fc.array(fc.tuple(edgeDelta, fc.boolean()), { minLength: 1, maxLength: 3 }),
+        )
+        .map(([kind, writes, rsts]): Action[] => [
+          ...establish(kind),
+          ...writes,
+          { a: 'settle', ms: 3000 },
+          ...rsts.map(
+            ([d, withAck]): Action => ({
+              a: 'inject',
+              probe: 'sync-rst',
+              h: {
+                flags: RST | (withAck ? ACK : 0),
+                seq: { ref: 'rcvNxt', d },
+                ack: { ref: 'sndNxt', d: 0 },
+                len: 0,
+                to: 'conn',
+              },
+            }),
+          ),
+        ]),
     ),
   check(trace, profile) {
     const v = violations(this);
@@ -121,14 +216,48 @@ const syncRst: Property = {
       if (reset) gone = true;
       if (wasGone) continue;
       if (exact || (inWin && !profile.rfc5961)) {
-        if (!reset) v.flag(i, `a valid RST (SEQ=${seg.seq}, RCV.NXT=${s.rcvNxt}) did not reset the connection`, showSegs(r.segs), 'connection reset');
+        if (!reset)
+          v.flag(
+            i,
+            `a valid RST (SEQ=${seg.seq}, RCV.NXT=${s.rcvNxt}) did not reset the connection`,
+            showSegs(r.segs),
+            'connection reset',
+          );
         gone = true;
       } else if (inWin) {
-        if (reset) v.flag(i, `an in-window RST not at RCV.NXT (${seg.seq} vs ${s.rcvNxt}) reset the connection although the profile declares RFC 5961`, r.events.map((e) => e.text).join(' | '), 'a challenge ACK, no reset');
-        else if (!r.segs.some((x) => (x.seg.flags & (ACK | RST)) === ACK && x.seg.ack === s.rcvNxt) && !ackThrottled(trace, i, profile)) v.flag(i, 'an in-window RST not at RCV.NXT drew no challenge ACK', showSegs(r.segs), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
+        if (reset)
+          v.flag(
+            i,
+            `an in-window RST not at RCV.NXT (${seg.seq} vs ${s.rcvNxt}) reset the connection although the profile ` +
+              `declares RFC 5961`,
+            r.events.map((e) => e.text).join(' | '),
+            'a challenge ACK, no reset',
+          );
+        else if (
+          !r.segs.some((x) => (x.seg.flags & (ACK | RST)) === ACK && x.seg.ack === s.rcvNxt) &&
+          !ackThrottled(trace, i, profile)
+        )
+          v.flag(
+            i,
+            'an in-window RST not at RCV.NXT drew no challenge ACK',
+            showSegs(r.segs),
+            `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`,
+          );
       } else if (!maybeIn) {
-        if (reset) v.flag(i, `a RST outside the window (SEQ=${seg.seq}, window ${s.rcvNxt}+${s.wnd}) reset the connection`, r.events.map((e) => e.text).join(' | '), 'dropped silently');
-        else if (r.segs.length) v.flag(i, `a RST outside the window was answered${seg.seq === seqAdd(s.rcvNxt, s.maxWnd) ? ` (${RIGHT_EDGE})` : ''}`, showSegs(r.segs), 'dropped silently');
+        if (reset)
+          v.flag(
+            i,
+            `a RST outside the window (SEQ=${seg.seq}, window ${s.rcvNxt}+${s.wnd}) reset the connection`,
+            r.events.map((e) => e.text).join(' | '),
+            'dropped silently',
+          );
+        else if (r.segs.length)
+          v.flag(
+            i,
+            `a RST outside the window was answered${seg.seq === seqAdd(s.rcvNxt, s.maxWnd) ? ` (${RIGHT_EDGE})` : ''}`,
+            showSegs(r.segs),
+            'dropped silently',
+          );
       }
     }
     return v.out;
@@ -138,16 +267,32 @@ const syncRst: Property = {
 const syncSyn: Property = {
   name: 'syn-synchronized',
   area: 'rst',
-  title: 'a SYN in a synchronized state draws a challenge ACK (RFC 5961) — or, under RFC 793 rules, a RST when in the window',
+  title:
+    'a SYN in a synchronized state draws a challenge ACK (RFC 5961) — or, under RFC 793 rules, a RST when in the ' +
+    'window',
   requirements: [],
   section: '§3.10.7.4 step 4; RFC 5961 §4',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, fc.array(fc.tuple(edgeDelta, fc.boolean(), lenArb), { minLength: 1, maxLength: 2 })).map(([kind, syns]): Action[] => [
-        ...establish(kind),
-        ...syns.map(([d, withAck, len]): Action => ({ a: 'inject', probe: 'sync-syn', h: { flags: SYN | (withAck ? ACK : 0), seq: { ref: 'rcvNxt', d }, ack: { ref: 'sndNxt', d: 0 }, len: Math.min(len, 100), to: 'conn' } })),
-        { a: 'advance', ms: 600 },
-      ]),
+      fc
+        .tuple(openingArb, fc.array(fc.tuple(edgeDelta, fc.boolean(), lenArb), { minLength: 1, maxLength: 2 }))
+        .map(([kind, syns]): Action[] => [
+          ...establish(kind),
+          ...syns.map(
+            ([d, withAck, len]): Action => ({
+              a: 'inject',
+              probe: 'sync-syn',
+              h: {
+                flags: SYN | (withAck ? ACK : 0),
+                seq: { ref: 'rcvNxt', d },
+                ack: { ref: 'sndNxt', d: 0 },
+                len: Math.min(len, 100),
+                to: 'conn',
+              },
+            }),
+          ),
+          { a: 'advance', ms: 600 },
+        ]),
     ),
   check(trace, profile) {
     const v = violations(this);
@@ -159,13 +304,35 @@ const syncSyn: Property = {
       const r = within(trace, i, 500).filter((x) => keyOfOut(x.seg) === keyOfIn(seg));
       const ev = responses(trace, i).events;
       if (profile.rfc5961) {
-        if (ev.some((e) => e.event!.type === 'reset' || e.event!.type === 'closed') || r.some((x) => x.seg.flags & RST)) v.flag(i, 'a SYN in a synchronized state reset the connection although the profile declares RFC 5961', showSegs(r), 'a challenge ACK');
-        else if (!r.some((x) => (x.seg.flags & (ACK | RST | SYN)) === ACK && x.seg.ack === s.rcvNxt) && !ackThrottled(trace, i, profile)) v.flag(i, 'a SYN in a synchronized state drew no challenge ACK', showSegs(r), `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`);
+        if (ev.some((e) => e.event!.type === 'reset' || e.event!.type === 'closed') || r.some((x) => x.seg.flags & RST))
+          v.flag(
+            i,
+            'a SYN in a synchronized state reset the connection although the profile declares RFC 5961',
+            showSegs(r),
+            'a challenge ACK',
+          );
+        else if (
+          !r.some((x) => (x.seg.flags & (ACK | RST | SYN)) === ACK && x.seg.ack === s.rcvNxt) &&
+          !ackThrottled(trace, i, profile)
+        )
+          v.flag(
+            i,
+            'a SYN in a synchronized state drew no challenge ACK',
+            showSegs(r),
+            `<SEQ=SND.NXT><ACK=${s.rcvNxt}><CTL=ACK>`,
+          );
       } else {
         const inWin = seqInWindow(seg.seq, s.rcvNxt, Math.max(s.wnd, 1));
         const outWin = !seqInWindow(seg.seq, s.rcvNxt, Math.max(s.maxWnd, 1));
-        if (inWin && !r.some((x) => x.seg.flags & RST)) v.flag(i, 'an in-window SYN did not reset the connection (RFC 793 rules)', showSegs(r), 'RST, connection reset');
-        if (outWin && !r.some((x) => (x.seg.flags & (ACK | RST)) === ACK)) v.flag(i, 'an out-of-window SYN drew no ACK', showSegs(r), '<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
+        if (inWin && !r.some((x) => x.seg.flags & RST))
+          v.flag(
+            i,
+            'an in-window SYN did not reset the connection (RFC 793 rules)',
+            showSegs(r),
+            'RST, connection reset',
+          );
+        if (outWin && !r.some((x) => (x.seg.flags & (ACK | RST)) === ACK))
+          v.flag(i, 'an out-of-window SYN drew no ACK', showSegs(r), '<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>');
       }
       break; // later SYNs depend on what the first did
     }
@@ -181,10 +348,21 @@ const rstStorm: Property = {
   section: '§3.5.2',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, fc.array(fc.tuple(fc.constantFrom<'conn' | 'closed' | 'fresh'>('conn', 'closed', 'fresh'), hostileArb('conn', { flags: flagsArb.map((f) => f | RST) })), { minLength: 1, maxLength: 5 })).map(([kind, hs]): Action[] => [
-        ...establish(kind),
-        ...hs.map(([to, h]): Action => ({ a: 'inject', h: { ...h, to } })),
-      ]),
+      fc
+        .tuple(
+          openingArb,
+          fc.array(
+            fc.tuple(
+              fc.constantFrom<'conn' | 'closed' | 'fresh'>('conn', 'closed', 'fresh'),
+              hostileArb('conn', { flags: flagsArb.map((f) => f | RST) }),
+            ),
+            { minLength: 1, maxLength: 5 },
+          ),
+        )
+        .map(([kind, hs]): Action[] => [
+          ...establish(kind),
+          ...hs.map(([to, h]): Action => ({ a: 'inject', h: { ...h, to } })),
+        ]),
     ),
   check: () => [],
 };

@@ -25,25 +25,59 @@ const acceptability: Property = {
   section: '§3.4 Table 5, §3.10.7.4 step 1',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, fc.array(fc.oneof(writeSize.map((n): Action => ({ a: 'peerWrite', n })), writeSize.map((n): Action => ({ a: 'stackWrite', n }))), { maxLength: 3 }), fc.array(fc.tuple(edgeDelta, lenArb, fc.constantFrom(ACK, PSH | ACK, FIN | ACK)), { minLength: 1, maxLength: 3 })).map(([kind, writes, probesSpec]): Action[] => [
-        ...establish(kind),
-        ...writes,
-        { a: 'settle', ms: 3000 },
-        ...probesSpec.flatMap(([d, len, flags]): Action[] => [
-          { a: 'inject', probe: 'unacceptable', h: { flags, seq: { ref: 'rcvNxt', d }, ack: { ref: 'sndNxt', d: 0 }, len: Math.min(len, 1000), to: 'conn' } },
-          { a: 'advance', ms: 500 },
+      fc
+        .tuple(
+          openingArb,
+          fc.array(
+            fc.oneof(
+              writeSize.map((n): Action => ({ a: 'peerWrite', n })),
+              writeSize.map((n): Action => ({ a: 'stackWrite', n })),
+            ),
+            { maxLength: 3 },
+          ),
+          fc.array(fc.tuple(edgeDelta, lenArb, fc.constantFrom(ACK, PSH | ACK, FIN | ACK)), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+        )
+        .map(([kind, writes, probesSpec]): Action[] => [
+          ...establish(kind),
+          ...writes,
+          { a: 'settle', ms: 3000 },
+          ...probesSpec.flatMap(([d, len, flags]): Action[] => [
+            {
+              a: 'inject',
+              probe: 'unacceptable',
+              h: {
+                flags,
+                seq: { ref: 'rcvNxt', d },
+                ack: { ref: 'sndNxt', d: 0 },
+                len: Math.min(len, 1000),
+                to: 'conn',
+              },
+            },
+            { a: 'advance', ms: 500 },
+          ]),
         ]),
-      ]),
     ),
   check(trace, profile) {
     const v = violations(this);
     scan(trace, (i, e, w) => {
       if (e.dir !== 'in' || e.probe !== 'unacceptable' || !e.seg) return;
       const c = w.conns.get(keyOfIn(e.seg));
-      if (!c || c.lastAck === undefined || c.lastWin === undefined || !c.synAcked || c.stackIss === undefined || c.peerIss === undefined) return;
+      if (
+        !c ||
+        c.lastAck === undefined ||
+        c.lastWin === undefined ||
+        !c.synAcked ||
+        c.stackIss === undefined ||
+        c.peerIss === undefined
+      )
+        return;
       if (seqDelta(c.lastAck, c.peerIss) !== c.covEnd()) return; // an ACK still pending: RCV.NXT is not known exactly
       if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, c.lastWin)) return;
-      // Acceptable under the largest window it has advertised: the stack may have opened its window since (shadow.maxWin).
+      // Acceptable under the largest window it has advertised: the stack may have opened its window since
+      // (shadow.maxWin).
       if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, Math.max(c.winHi, c.lastWin))) return;
       if (endedBetween(trace, i - 1, i + 1)) return;
       const rcvNxt = c.lastAck;
@@ -59,7 +93,14 @@ const acceptability: Property = {
         if (x.event?.type === 'reset') ok = true; // a concurrent reset makes the question moot
       }
       const edge = e.seg.seq === seqAdd(rcvNxt, Math.max(c.winHi, c.lastWin)) ? ` (${RIGHT_EDGE})` : '';
-      if (!ok && !ackThrottled(trace, i, profile)) v.flag(i, `unacceptable segment (SEQ=${e.seg.seq} LEN=${segLen(e.seg)}, window ${rcvNxt}+${c.lastWin}) was not answered with an ACK of RCV.NXT${edge}`, resp.join(' | ') || '(nothing)', `<SEQ=SND.NXT><ACK=${rcvNxt}><CTL=ACK>`);
+      if (!ok && !ackThrottled(trace, i, profile))
+        v.flag(
+          i,
+          `unacceptable segment (SEQ=${e.seg.seq} LEN=${segLen(e.seg)}, window ${rcvNxt}+${c.lastWin}) was not ` +
+            `answered with an ACK of RCV.NXT${edge}`,
+          resp.join(' | ') || '(nothing)',
+          `<SEQ=SND.NXT><ACK=${rcvNxt}><CTL=ACK>`,
+        );
     });
     return v.out;
   },
@@ -68,27 +109,45 @@ const acceptability: Property = {
 const transfer: Property = {
   name: 'data-transfer',
   area: 'segments',
-  title: "data both ways over a lossy, duplicating, reordering network: everything that reached the stack in order is delivered once, and the stack's segments respect the peer's window and MSS",
+  title:
+    'data both ways over a lossy, duplicating, reordering network: everything that reached the stack in order is ' +
+    "delivered once, and the stack's segments respect the peer's window and MSS",
   requirements: ['MUST-14', 'MUST-15', 'MUST-16'],
   section: '§3.7.1, §3.8.6, §3.10.7.4 step 7',
   scenario: () =>
     scenarioArb(
-      fc.tuple(openingArb, fc.array(fc.oneof({ weight: 2, arbitrary: writeSize.map((n): Action => ({ a: 'peerWrite', n })) }, { weight: 2, arbitrary: writeSize.map((n): Action => ({ a: 'stackWrite', n })) }, { weight: 3, arbitrary: netArb }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2500 }).map((ms): Action => ({ a: 'advance', ms })) }), { minLength: 1, maxLength: 16 })).map(([kind, rest]): Action[] => [
-        ...establish(kind),
-        ...rest,
-        { a: 'settle', ms: 120_000 },
-      ]),
+      fc
+        .tuple(
+          openingArb,
+          fc.array(
+            fc.oneof(
+              { weight: 2, arbitrary: writeSize.map((n): Action => ({ a: 'peerWrite', n })) },
+              { weight: 2, arbitrary: writeSize.map((n): Action => ({ a: 'stackWrite', n })) },
+              { weight: 3, arbitrary: netArb },
+              { weight: 1, arbitrary: fc.integer({ min: 1, max: 2500 }).map((ms): Action => ({ a: 'advance', ms })) },
+            ),
+            { minLength: 1, maxLength: 16 },
+          ),
+        )
+        .map(([kind, rest]): Action[] => [...establish(kind), ...rest, { a: 'settle', ms: 120_000 }]),
     ),
   check(trace) {
     const v = violations(this);
     const w = scan(trace, () => undefined);
     for (const [, c] of w.conns) {
       if (c.conn === undefined || c.peerIss === undefined || !c.established) continue;
-      if (trace.some((e) => (e.seg && e.seg.flags & RST) || e.event?.type === 'reset' || e.event?.type === 'error')) continue;
+      if (trace.some((e) => (e.seg && e.seg.flags & RST) || e.event?.type === 'reset' || e.event?.type === 'error'))
+        continue;
       const end = c.covEnd();
       const finIn = c.peerFinEnd !== undefined && end >= c.peerFinEnd;
       const inOrderData = Math.max(0, end - 1 - (finIn ? 1 : 0));
-      if (c.delivered < inOrderData) v.flag(trace.length - 1, `${inOrderData} octets reached the stack in order but only ${c.delivered} were delivered to the application`, undefined, 'every octet received in order is delivered (exactly once)');
+      if (c.delivered < inOrderData)
+        v.flag(
+          trace.length - 1,
+          `${inOrderData} octets reached the stack in order but only ${c.delivered} were delivered to the application`,
+          undefined,
+          'every octet received in order is delivered (exactly once)',
+        );
     }
     return v.out;
   },

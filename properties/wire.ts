@@ -17,18 +17,50 @@ const checksum: Property = {
   section: '§3.1',
   scenario: () =>
     scenarioArb(
-      fc.tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 0xffffffff }), fc.boolean()).map(([len, x, onConn]): Action[] =>
-        onConn
-          ? [...establish('stack-passive'), { a: 'inject', probe: 'bad-checksum', h: { flags: PSH | ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len, badChecksum: true, to: 'conn' } }, { a: 'advance', ms: 600 }]
-          : [{ a: 'stackListen' }, { a: 'inject', probe: 'bad-checksum', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, badChecksum: true, to: 'fresh', n: 1 } }, { a: 'advance', ms: 600 }],
-      ),
+      fc
+        .tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 0xffffffff }), fc.boolean())
+        .map(([len, x, onConn]): Action[] =>
+          onConn
+            ? [
+                ...establish('stack-passive'),
+                {
+                  a: 'inject',
+                  probe: 'bad-checksum',
+                  h: {
+                    flags: PSH | ACK,
+                    seq: { ref: 'rcvNxt', d: 0 },
+                    ack: { ref: 'sndNxt', d: 0 },
+                    len,
+                    badChecksum: true,
+                    to: 'conn',
+                  },
+                },
+                { a: 'advance', ms: 600 },
+              ]
+            : [
+                { a: 'stackListen' },
+                {
+                  a: 'inject',
+                  probe: 'bad-checksum',
+                  h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, badChecksum: true, to: 'fresh', n: 1 },
+                },
+                { a: 'advance', ms: 600 },
+              ],
+        ),
     ),
   check(trace) {
     const v = violations(this);
     for (const i of probes(trace, 'bad-checksum')) {
       const segs = within(trace, i, 600);
       const ev = responses(trace, i).events;
-      if (segs.length || ev.length) v.flag(i, 'a segment with a bad checksum was processed', [...segs.map((s) => describe(s.seg)), ...ev.map((e) => e.text)].join(' | '), 'silently discarded', ['MUST-3']);
+      if (segs.length || ev.length)
+        v.flag(
+          i,
+          'a segment with a bad checksum was processed',
+          [...segs.map((s) => describe(s.seg)), ...ev.map((e) => e.text)].join(' | '),
+          'silently discarded',
+          ['MUST-3'],
+        );
     }
     return v.out;
   },
@@ -44,7 +76,19 @@ const unknownOptions: Property = {
     scenarioArb(
       fc.tuple(optionsArb, fc.integer({ min: 0, max: 0xffffffff })).map(([options, x]): Action[] => [
         { a: 'stackListen' },
-        { a: 'inject', probe: 'opt-syn', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, options: [{ kind: 'nop' }, ...options], to: 'fresh', n: 2 } },
+        {
+          a: 'inject',
+          probe: 'opt-syn',
+          h: {
+            flags: SYN,
+            seq: abs(x),
+            ack: abs(0),
+            len: 0,
+            options: [{ kind: 'nop' }, ...options],
+            to: 'fresh',
+            n: 2,
+          },
+        },
       ]),
     ),
   check(trace) {
@@ -52,7 +96,13 @@ const unknownOptions: Property = {
     for (const i of probes(trace, 'opt-syn')) {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
-      if (!r.some((x) => isSynAckFor(x.seg, s))) v.flag(i, 'a SYN with unknown options was not answered with SYN,ACK', showSegs(r), 'SYN,ACK (unknown options skipped)');
+      if (!r.some((x) => isSynAckFor(x.seg, s)))
+        v.flag(
+          i,
+          'a SYN with unknown options was not answered with SYN,ACK',
+          showSegs(r),
+          'SYN,ACK (unknown options skipped)',
+        );
     }
     return v.out;
   },
@@ -66,18 +116,40 @@ const badOptionLength: Property = {
   section: '§3.1',
   scenario: () =>
     scenarioArb(
-      fc.tuple(fc.constantFrom([99, 0, 1, 1], [2, 0, 5, 180], [8, 40, 0, 0], [99, 1, 1, 1]), fc.integer({ min: 0, max: 0xffffffff })).map(([raw, x]): Action[] => [
-        ...establish('stack-passive'),
-        { a: 'inject', probe: 'bad-optlen', h: { flags: PSH | ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len: 10, options: [{ kind: 'raw', bytes: Uint8Array.from(raw) }], to: 'conn' } },
-        { a: 'inject', probe: 'alive', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'fresh', n: 3 } },
-      ]),
+      fc
+        .tuple(
+          fc.constantFrom([99, 0, 1, 1], [2, 0, 5, 180], [8, 40, 0, 0], [99, 1, 1, 1]),
+          fc.integer({ min: 0, max: 0xffffffff }),
+        )
+        .map(([raw, x]): Action[] => [
+          ...establish('stack-passive'),
+          {
+            a: 'inject',
+            probe: 'bad-optlen',
+            h: {
+              flags: PSH | ACK,
+              seq: { ref: 'rcvNxt', d: 0 },
+              ack: { ref: 'sndNxt', d: 0 },
+              len: 10,
+              options: [{ kind: 'raw', bytes: Uint8Array.from(raw) }],
+              to: 'conn',
+            },
+          },
+          { a: 'inject', probe: 'alive', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'fresh', n: 3 } },
+        ]),
     ),
   check(trace) {
     const v = violations(this);
     for (const i of probes(trace, 'alive')) {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
-      if (!r.some((x) => isSynAckFor(x.seg, s))) v.flag(i, 'after a segment with an illegal option length the stack no longer answers a new SYN', showSegs(r), 'SYN,ACK');
+      if (!r.some((x) => isSynAckFor(x.seg, s)))
+        v.flag(
+          i,
+          'after a segment with an illegal option length the stack no longer answers a new SYN',
+          showSegs(r),
+          'SYN,ACK',
+        );
     }
     return v.out;
   },

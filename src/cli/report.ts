@@ -1,17 +1,21 @@
 // Terminal output for verdicts: the violated property, ids and section, the trace with the
 // offending entry marked, expected vs actual, and the commands that replay and inspect it.
 import type { Violation } from '../oracle/types.js';
-import type { TraceEntry } from '../trace/runner.js';
+import type { TraceEntry } from '../harness/trace.js';
 import { toLadder } from '../trace/exports.js';
 
 export function formatTrace(trace: TraceEntry[], mark?: number, max = 40): string[] {
-  const from = mark === undefined ? Math.max(0, trace.length - max) : Math.max(0, Math.min(mark - max + 5, trace.length - max));
+  const from =
+    mark === undefined ? Math.max(0, trace.length - max) : Math.max(0, Math.min(mark - max + 5, trace.length - max));
   const lines: string[] = [];
   if (from > 0) lines.push(`    … ${from} earlier entries`);
   for (let i = from; i < Math.min(trace.length, from + max); i++) {
     const e = trace[i]!;
     const arrow = e.dir === 'in' ? '-->' : e.dir === 'out' ? '<--' : '   ';
-    lines.push(`${i === mark ? ' >>' : '   '} ${String(e.t).padStart(9)} ms ${arrow} ${e.dir === 'in' || e.dir === 'out' ? '' : `${e.dir}: `}${e.text}${e.probe ? `   (probe ${e.probe})` : ''}`);
+    lines.push(
+      `${i === mark ? ' >>' : '   '} ${String(e.t).padStart(9)} ms ${arrow} ` +
+        `${e.dir === 'in' || e.dir === 'out' ? '' : `${e.dir}: `}${e.text}${e.probe ? `   (probe ${e.probe})` : ''}`,
+    );
   }
   if (from + max < trace.length) lines.push(`    … ${trace.length - from - max} later entries`);
   return lines;
@@ -21,14 +25,26 @@ export function formatTrace(trace: TraceEntry[], mark?: number, max = 40): strin
 export function formatViolationLadder(v: Violation, trace: TraceEntry[], maxRows = 30): string {
   const ids = v.requirements.length ? ` [${v.requirements.join(', ')}]` : '';
   const lines = [`  violated: ${v.property}${ids} — RFC 9293 ${v.section}`, `    ${v.message}`];
-  lines.push(`    expected: ${v.allowed ?? '(see the property)'}`, `    actual:   ${v.offending ?? '(see the marked line)'}`);
+  lines.push(
+    `    expected: ${v.allowed ?? '(see the property)'}`,
+    `    actual:   ${v.offending ?? '(see the marked line)'}`,
+  );
   const ladder = toLadder(trace, { mark: v.at }).trimEnd().split('\n');
   const [head, ...body] = ladder;
   const foot = body.pop()!;
   const marked = body.findIndex((l) => l.startsWith('>>'));
-  const from = marked < 0 ? Math.max(0, body.length - maxRows) : Math.max(0, Math.min(marked - maxRows + 6, body.length - maxRows));
+  const from =
+    marked < 0
+      ? Math.max(0, body.length - maxRows)
+      : Math.max(0, Math.min(marked - maxRows + 6, body.length - maxRows));
   const shown = body.slice(from, from + maxRows);
-  lines.push(`  ${head}`, ...(from > 0 ? [`      … ${from} earlier lines`] : []), ...shown.map((l) => `  ${l}`), ...(from + maxRows < body.length ? [`      … ${body.length - from - maxRows} later lines`] : []), `  ${foot}`);
+  lines.push(
+    `  ${head}`,
+    ...(from > 0 ? [`      … ${from} earlier lines`] : []),
+    ...shown.map((l) => `  ${l}`),
+    ...(from + maxRows < body.length ? [`      … ${body.length - from - maxRows} later lines`] : []),
+    `  ${foot}`,
+  );
   return lines.join('\n');
 }
 
@@ -37,6 +53,10 @@ export function formatViolation(v: Violation, trace?: TraceEntry[]): string {
   const lines = [`  violated: ${v.property}${ids} — RFC 9293 ${v.section}`, `    ${v.message}`];
   if (v.offending) lines.push(`    actual:   ${v.offending}`);
   if (v.allowed) lines.push(`    allowed:  ${v.allowed}`);
-  if (trace) lines.push('    trace (stack at 10.0.0.1; --> into the stack, <-- from it):', ...formatTrace(trace, v.at).map((l) => `  ${l}`));
+  if (trace)
+    lines.push(
+      '    trace (stack at 10.0.0.1; --> into the stack, <-- from it):',
+      ...formatTrace(trace, v.at).map((l) => `  ${l}`),
+    );
   return lines.join('\n');
 }

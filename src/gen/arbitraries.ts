@@ -14,7 +14,11 @@ export const windowArb = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 65535 }) },
   { weight: 1, arbitrary: fc.constantFrom(1, 100, 536, 1460) },
 );
-export const mssArb = fc.oneof(fc.constant<number | undefined>(undefined), fc.integer({ min: 64, max: 1460 }), fc.constant(1460));
+export const mssArb = fc.oneof(
+  fc.constant<number | undefined>(undefined),
+  fc.integer({ min: 64, max: 1460 }),
+  fc.constant(1460),
+);
 
 /** Offsets biased to the edges: exact, off by one, window edges, 2^31, anywhere. */
 export const edgeDelta = fc.oneof(
@@ -28,27 +32,55 @@ export const flagsArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(SYN | FIN, SYN | RST, SYN | FIN | RST, FIN, 0) },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 63 }) },
 );
-export const lenArb = fc.oneof(fc.constant(0), fc.constantFrom(1, 535, 536, 537, 1459, 1460, 1461), fc.integer({ min: 0, max: 2000 }));
+export const lenArb = fc.oneof(
+  fc.constant(0),
+  fc.constantFrom(1, 535, 536, 537, 1459, 1460, 1461),
+  fc.integer({ min: 0, max: 2000 }),
+);
 
-export function hostileArb(to: Hostile['to'], over: Partial<Record<keyof Hostile, fc.Arbitrary<unknown>>> = {}): fc.Arbitrary<Hostile> {
+export function hostileArb(
+  to: Hostile['to'],
+  over: Partial<Record<keyof Hostile, fc.Arbitrary<unknown>>> = {},
+): fc.Arbitrary<Hostile> {
   return fc.record({
     flags: (over.flags as fc.Arbitrary<number>) ?? flagsArb,
-    seq: (over.seq as fc.Arbitrary<Hostile['seq']>) ?? fc.record({ ref: fc.constantFrom<'rcvNxt' | 'peerIss' | 'abs'>('rcvNxt', 'rcvNxt', 'peerIss', 'abs'), d: edgeDelta }),
-    ack: (over.ack as fc.Arbitrary<Hostile['ack']>) ?? fc.record({ ref: fc.constantFrom<'sndNxt' | 'sndUna' | 'iss' | 'abs'>('sndNxt', 'sndNxt', 'sndUna', 'iss', 'abs'), d: edgeDelta }),
+    seq:
+      (over.seq as fc.Arbitrary<Hostile['seq']>) ??
+      fc.record({
+        ref: fc.constantFrom<'rcvNxt' | 'peerIss' | 'abs'>('rcvNxt', 'rcvNxt', 'peerIss', 'abs'),
+        d: edgeDelta,
+      }),
+    ack:
+      (over.ack as fc.Arbitrary<Hostile['ack']>) ??
+      fc.record({
+        ref: fc.constantFrom<'sndNxt' | 'sndUna' | 'iss' | 'abs'>('sndNxt', 'sndNxt', 'sndUna', 'iss', 'abs'),
+        d: edgeDelta,
+      }),
     len: (over.len as fc.Arbitrary<number>) ?? lenArb,
     to: fc.constant(to),
     n: (over.n as fc.Arbitrary<number>) ?? fc.integer({ min: 0, max: 200 }),
   });
 }
 
-const optLen = (o: TcpOption): number => (o.kind === 'nop' ? 1 : o.kind === 'sackPermitted' ? 2 : o.kind === 'timestamps' ? 10 : o.kind === 'unknown' ? 2 + o.data.length : 4);
+const optLen = (o: TcpOption): number =>
+  o.kind === 'nop'
+    ? 1
+    : o.kind === 'sackPermitted'
+      ? 2
+      : o.kind === 'timestamps'
+        ? 10
+        : o.kind === 'unknown'
+          ? 2 + o.data.length
+          : 4;
 
 /** Unknown and harmless options that fit, with one NOP added by the caller, in the 40-octet option space. */
 export const optionsArb: fc.Arbitrary<TcpOption[]> = fc
   .array(
     fc.oneof(
       fc.constant<TcpOption>({ kind: 'nop' }),
-      fc.integer({ min: 9, max: 255 }).chain((type) => fc.uint8Array({ maxLength: 6 }).map((data): TcpOption => ({ kind: 'unknown', type, data }))),
+      fc
+        .integer({ min: 9, max: 255 })
+        .chain((type) => fc.uint8Array({ maxLength: 6 }).map((data): TcpOption => ({ kind: 'unknown', type, data }))),
       fc.constant<TcpOption>({ kind: 'sackPermitted' }),
       fc.tuple(fc.nat(), fc.nat()).map(([tsval, tsecr]): TcpOption => ({ kind: 'timestamps', tsval, tsecr })),
     ),
@@ -57,7 +89,11 @@ export const optionsArb: fc.Arbitrary<TcpOption[]> = fc
   .map((opts) => {
     const out: TcpOption[] = [];
     let len = 0;
-    for (const o of opts) if (len + optLen(o) <= 39) (out.push(o), (len += optLen(o)));
+    for (const o of opts) {
+      if (len + optLen(o) > 39) continue;
+      out.push(o);
+      len += optLen(o);
+    }
     return out;
   });
 
@@ -80,6 +116,9 @@ export const netArb: fc.Arbitrary<Action> = fc.record({
 export const writeSize = fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constantFrom(535, 536, 537, 1460, 1461, 3000));
 
 /** Any scenario: peer parameters and a list of actions. */
-export function scenarioArb(actions: fc.Arbitrary<Action[]>, peer: { window?: fc.Arbitrary<number>; mss?: fc.Arbitrary<number | undefined> } = {}): fc.Arbitrary<Scenario> {
+export function scenarioArb(
+  actions: fc.Arbitrary<Action[]>,
+  peer: { window?: fc.Arbitrary<number>; mss?: fc.Arbitrary<number | undefined> } = {},
+): fc.Arbitrary<Scenario> {
   return fc.record({ peerIsn: isnArb, peerWindow: peer.window ?? windowArb, peerMss: peer.mss ?? mssArb, actions });
 }

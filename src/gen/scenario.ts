@@ -21,7 +21,10 @@ export interface Hostile {
   window?: number;
   options?: TcpOption[];
   badChecksum?: boolean;
-  /** conn: the scenario's connection; closed: a port nobody listens on; fresh: the listener, from a new peer port; spoof: the listener, from a spoofed address. */
+  /**
+   * conn: the scenario's connection; closed: a port nobody listens on; fresh: the listener, from a new peer port;
+   * spoof: the listener, from a spoofed address.
+   */
   to: 'conn' | 'closed' | 'fresh' | 'spoof';
   /** For fresh/spoof: which of them (port offset). */
   n?: number;
@@ -58,17 +61,32 @@ export interface Scenario {
 
 export function describeAction(x: Action): string {
   switch (x.a) {
-    case 'net': return `${x.op} ${x.dir}[${x.i}]`;
-    case 'lose': return `lose all ${x.dir}`;
-    case 'advance': return `advance ${x.ms} ms`;
+    case 'net':
+      return `${x.op} ${x.dir}[${x.i}]`;
+    case 'lose':
+      return `lose all ${x.dir}`;
+    case 'advance':
+      return `advance ${x.ms} ms`;
     case 'stackWrite':
-    case 'peerWrite': return `${x.a} ${x.n}`;
-    case 'inject': return `inject${x.probe ? `(${x.probe})` : ''} flags=${x.h.flags} seq=${x.h.seq.ref}${x.h.seq.d >= 0 ? '+' : ''}${x.h.seq.d} ack=${x.h.ack.ref}${x.h.ack.d >= 0 ? '+' : ''}${x.h.ack.d} len=${x.h.len} to=${x.h.to}`;
-    case 'settle': return `settle${x.ms ? ` ${x.ms} ms` : ''}${x.lossy ? ` losing ${x.lossy}` : ''}${x.idle ? ' (letting the whole time pass)' : ''}`;
-    default: return x.a;
+    case 'peerWrite':
+      return `${x.a} ${x.n}`;
+    case 'inject':
+      return (
+        `inject${x.probe ? `(${x.probe})` : ''} flags=${x.h.flags} ` +
+        `seq=${x.h.seq.ref}${x.h.seq.d >= 0 ? '+' : ''}${x.h.seq.d} ` +
+        `ack=${x.h.ack.ref}${x.h.ack.d >= 0 ? '+' : ''}${x.h.ack.d} len=${x.h.len} to=${x.h.to}`
+      );
+    case 'settle':
+      return (
+        `settle${x.ms ? ` ${x.ms} ms` : ''}${x.lossy ? ` losing ${x.lossy}` : ''}` +
+        `${x.idle ? ' (letting the whole time pass)' : ''}`
+      );
+    default:
+      return x.a;
   }
 }
 
 /** Payload octets are a function of their sequence number, so misplaced delivery is visible. */
 export const byteAt = (seq: number): number => (Math.imul(seq >>> 0, 2654435761) >>> 24) & 0xff;
-export const bytesAt = (seq: number, n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => byteAt((seq + i) >>> 0));
+export const bytesAt = (seq: number, n: number): Uint8Array =>
+  Uint8Array.from({ length: n }, (_, i) => byteAt((seq + i) >>> 0));

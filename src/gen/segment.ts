@@ -26,11 +26,27 @@ export const optionArb: fc.Arbitrary<TcpOption> = fc.oneof(
   fc.constant<TcpOption>({ kind: 'sackPermitted' }),
   fc.array(fc.tuple(u32, u32), { minLength: 1, maxLength: 3 }).map((blocks): TcpOption => ({ kind: 'sack', blocks })),
   fc.tuple(u32, u32).map(([tsval, tsecr]): TcpOption => ({ kind: 'timestamps', tsval, tsecr })),
-  fc.tuple(fc.integer({ min: 9, max: 255 }), fc.uint8Array({ maxLength: 6 })).map(([type, data]): TcpOption => ({ kind: 'unknown', type, data })),
+  fc
+    .tuple(fc.integer({ min: 9, max: 255 }), fc.uint8Array({ maxLength: 6 }))
+    .map(([type, data]): TcpOption => ({ kind: 'unknown', type, data })),
 );
 
 const optLen = (o: TcpOption): number =>
-  o.kind === 'nop' ? 1 : o.kind === 'mss' ? 4 : o.kind === 'wscale' ? 3 : o.kind === 'sackPermitted' ? 2 : o.kind === 'sack' ? 2 + 8 * o.blocks.length : o.kind === 'timestamps' ? 10 : o.kind === 'unknown' ? 2 + o.data.length : 0;
+  o.kind === 'nop'
+    ? 1
+    : o.kind === 'mss'
+      ? 4
+      : o.kind === 'wscale'
+        ? 3
+        : o.kind === 'sackPermitted'
+          ? 2
+          : o.kind === 'sack'
+            ? 2 + 8 * o.blocks.length
+            : o.kind === 'timestamps'
+              ? 10
+              : o.kind === 'unknown'
+                ? 2 + o.data.length
+                : 0;
 
 /** Option lists that fit in the 40-octet option space. */
 export const optionsArb = fc.array(optionArb, { maxLength: 8 }).map((opts) => {

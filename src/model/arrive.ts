@@ -18,8 +18,17 @@ export function segmentArrives(c: Ctx, seg: Segment): void {
     .with('CLOSED', () => closedArrives(c, seg))
     .with('LISTEN', () => listenArrives(c, seg))
     .with('SYN-SENT', () => synSentArrives(c, seg))
-    .with('SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT', () =>
-      otherArrives(c, seg))
+    .with(
+      'SYN-RECEIVED',
+      'ESTABLISHED',
+      'FIN-WAIT-1',
+      'FIN-WAIT-2',
+      'CLOSE-WAIT',
+      'CLOSING',
+      'LAST-ACK',
+      'TIME-WAIT',
+      () => otherArrives(c, seg),
+    )
     .exhaustive();
 }
 
@@ -231,7 +240,17 @@ function otherArrives(c: Ctx, seg: Segment): void {
       if (finAcked) closeTcb(c);
       return finAcked;
     })
-    .with('SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-2', 'CLOSE-WAIT', 'TIME-WAIT', 'CLOSED', 'LISTEN', 'SYN-SENT', () => false)
+    .with(
+      'SYN-RECEIVED',
+      'ESTABLISHED',
+      'FIN-WAIT-2',
+      'CLOSE-WAIT',
+      'TIME-WAIT',
+      'CLOSED',
+      'LISTEN',
+      'SYN-SENT',
+      () => false,
+    )
     .exhaustive();
   if (stop) return;
 
@@ -339,7 +358,8 @@ export function drainText(c: Ctx, fresh = true): void {
   if (t.ooo.length > 0 && fresh) c.ackNow = true; // out of order: ACK at once (MAY-13, duplicate ACK)
   if (delivered > 0) {
     t.ackPending += delivered;
-    if (!t.cfg.delayedAck || t.ackPending >= 2 * t.cfg.mss) c.ackNow = true; // SHLD-19
+    if (!t.cfg.delayedAck || t.ackPending >= 2 * t.cfg.mss)
+      c.ackNow = true; // SHLD-19
     else if (t.timers.delack === undefined) t.timers.delack = c.now + t.cfg.ackDelay; // MUST-40
   }
 }
@@ -386,7 +406,8 @@ function resetPerState(c: Ctx): void {
   const t = c.t;
   match(t.state)
     .with('SYN-RECEIVED', () => {
-      if (t.origin === 'passive') returnToListen(c); // MUST-11
+      if (t.origin === 'passive')
+        returnToListen(c); // MUST-11
       else {
         c.app.push({ type: 'refused' });
         closeTcb(c);

@@ -53,8 +53,18 @@ function open(c: Ctx, o: Extract<UserCall, { type: 'open' }>): void {
       t.remote = o.remote;
       activeOpen(c);
     })
-    .with('SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT', () =>
-      error(c, 'connection-exists'))
+    .with(
+      'SYN-SENT',
+      'SYN-RECEIVED',
+      'ESTABLISHED',
+      'FIN-WAIT-1',
+      'FIN-WAIT-2',
+      'CLOSE-WAIT',
+      'CLOSING',
+      'LAST-ACK',
+      'TIME-WAIT',
+      () => error(c, 'connection-exists'),
+    )
     .exhaustive();
 }
 

@@ -41,13 +41,16 @@ export function makeConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   const cfg = { ...DEFAULT_CONFIG, ...over };
   const problems: string[] = [];
   const positive = ['msl', 'rtoInitial', 'rtoMin', 'rtoMax', 'ackDelay', 'userTimeout'] as const;
-  for (const k of positive) if (!(Number.isFinite(cfg[k]) && cfg[k] > 0)) problems.push(`${k} must be a positive number (got ${cfg[k]})`);
+  for (const k of positive)
+    if (!(Number.isFinite(cfg[k]) && cfg[k] > 0)) problems.push(`${k} must be a positive number (got ${cfg[k]})`);
   if (cfg.rtoMin > cfg.rtoMax) problems.push(`rtoMin ${cfg.rtoMin} exceeds rtoMax ${cfg.rtoMax}`);
-  if (!(cfg.rcvBuf >= 1 && cfg.rcvBuf <= 65535)) problems.push(`rcvBuf must be 1..65535 without window scaling (got ${cfg.rcvBuf})`);
+  if (!(cfg.rcvBuf >= 1 && cfg.rcvBuf <= 65535))
+    problems.push(`rcvBuf must be 1..65535 without window scaling (got ${cfg.rcvBuf})`);
   if (!(cfg.mss >= 1 && cfg.mss <= 65495)) problems.push(`mss must be 1..65495 (got ${cfg.mss})`);
   if (!(cfg.sendMssCap >= 1)) problems.push(`sendMssCap must be >= 1 (got ${cfg.sendMssCap})`);
   for (const k of ['synRetries', 'synAckRetries', 'dataRetries'] as const) {
-    if (!(Number.isInteger(cfg[k]) && cfg[k] >= 0)) problems.push(`${k} must be a non-negative integer (got ${cfg[k]})`);
+    if (!(Number.isInteger(cfg[k]) && cfg[k] >= 0))
+      problems.push(`${k} must be a non-negative integer (got ${cfg[k]})`);
   }
   if (problems.length) throw new Error(`invalid model config: ${problems.join('; ')}`);
   return Object.freeze(cfg);

@@ -51,11 +51,18 @@ export function sendSyn(c: Ctx, withAck: boolean): void {
 export function rstReply(seg: Segment): Segment | undefined {
   if (seg.flags & RST) return undefined; // never answer a RST with a RST
   const base = {
-    src: seg.dst, dst: seg.src, srcPort: seg.dstPort, dstPort: seg.srcPort,
-    window: 0, urgent: 0, options: [], payload: new Uint8Array(0),
+    src: seg.dst,
+    dst: seg.src,
+    srcPort: seg.dstPort,
+    dstPort: seg.srcPort,
+    window: 0,
+    urgent: 0,
+    options: [],
+    payload: new Uint8Array(0),
   };
   if (seg.flags & ACK) return { ...base, seq: seg.ack, ack: 0, flags: RST }; // <SEQ=SEG.ACK><CTL=RST>
-  return { ...base, seq: 0, ack: seqAdd(seg.seq, segLen(seg)), flags: RST | ACK }; // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+  // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+  return { ...base, seq: 0, ack: seqAdd(seg.seq, segLen(seg)), flags: RST | ACK };
 }
 
 export function armRexmt(c: Ctx): void {
@@ -76,7 +83,12 @@ const sentData = (t: Tcb): number =>
 export function output(c: Ctx): void {
   const t = c.t;
   // CLOSING too: data queued before CLOSE may still be waiting for window when the peer's FIN arrives.
-  const sending = t.state === 'ESTABLISHED' || t.state === 'CLOSE-WAIT' || t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK' || t.state === 'CLOSING';
+  const sending =
+    t.state === 'ESTABLISHED' ||
+    t.state === 'CLOSE-WAIT' ||
+    t.state === 'FIN-WAIT-1' ||
+    t.state === 'LAST-ACK' ||
+    t.state === 'CLOSING';
   if (sending) {
     for (;;) {
       if (t.finSeq !== undefined) break;
@@ -85,7 +97,8 @@ export function output(c: Ctx): void {
       const avail = t.sndBuf.length - off;
       const room = Math.max(0, seqDelta(seqAdd(t.sndUna, t.sndWnd), t.sndNxt));
       const n = Math.min(avail, t.sndMss, room);
-      const fin = t.finQueued && avail - n === 0 && (t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK' || t.state === 'CLOSING');
+      const fin =
+        t.finQueued && avail - n === 0 && (t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK' || t.state === 'CLOSING');
       if (n <= 0 && !fin) {
         if (avail > 0 && room === 0 && t.sndNxt === t.sndUna && t.timers.persist === undefined) {
           t.timers.persist = c.now + t.rto; // zero-window probing (MUST-35/36, SHLD-29)
@@ -94,7 +107,15 @@ export function output(c: Ctx): void {
       }
       const payload = t.sndBuf.slice(off, off + n);
       const last = off + n === t.sndBuf.length;
-      emit(c, makeSegment(t, { seq: t.sndNxt, ack: t.rcvNxt, flags: ACK | (n > 0 && last ? PSH : 0) | (fin ? FIN : 0), payload }));
+      emit(
+        c,
+        makeSegment(t, {
+          seq: t.sndNxt,
+          ack: t.rcvNxt,
+          flags: ACK | (n > 0 && last ? PSH : 0) | (fin ? FIN : 0),
+          payload,
+        }),
+      );
       if (t.rttTiming === undefined) t.rttTiming = { seq: t.sndNxt, at: c.now };
       if (fin) t.finSeq = seqAdd(t.sndNxt, n);
       t.sndNxt = seqAdd(t.sndNxt, n + (fin ? 1 : 0));
@@ -115,7 +136,15 @@ export function retransmit(c: Ctx): void {
   const n = Math.min(outstanding, t.sndMss);
   const fin = t.finSeq !== undefined && n === outstanding;
   if (n === 0 && !fin) return;
-  emit(c, makeSegment(t, { seq: t.sndUna, ack: t.rcvNxt, flags: ACK | (fin ? FIN : 0) | (n > 0 && n === t.sndBuf.length ? PSH : 0), payload: t.sndBuf.slice(0, n) }));
+  emit(
+    c,
+    makeSegment(t, {
+      seq: t.sndUna,
+      ack: t.rcvNxt,
+      flags: ACK | (fin ? FIN : 0) | (n > 0 && n === t.sndBuf.length ? PSH : 0),
+      payload: t.sndBuf.slice(0, n),
+    }),
+  );
 }
 
 /** One new octet beyond a zero window (§3.8.6.1, MUST-36). */

@@ -11,7 +11,9 @@ export function step(tcb: Tcb, event: ModelEvent, now: number): StepResult {
   match(event)
     .with({ type: 'segment' }, (e) => segmentArrives(c, e.seg))
     .with({ type: 'timeout' }, (e) => timeout(c, e.timer))
-    .with({ type: 'open' }, { type: 'send' }, { type: 'receive' }, { type: 'close' }, { type: 'abort' }, (e) => userCall(c, e))
+    .with({ type: 'open' }, { type: 'send' }, { type: 'receive' }, { type: 'close' }, { type: 'abort' }, (e) =>
+      userCall(c, e),
+    )
     .exhaustive();
   const s = c.t.state;
   if (s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT') output(c);
@@ -43,7 +45,12 @@ function timeout(c: Ctx, timer: TimerName): void {
   delete t.timers[timer];
   match(timer)
     .with('rexmt', () => {
-      const limit = t.state === 'SYN-SENT' ? t.cfg.synRetries : t.state === 'SYN-RECEIVED' ? t.cfg.synAckRetries : t.cfg.dataRetries;
+      const limit =
+        t.state === 'SYN-SENT'
+          ? t.cfg.synRetries
+          : t.state === 'SYN-RECEIVED'
+            ? t.cfg.synAckRetries
+            : t.cfg.dataRetries;
       if (t.rexmtCount >= limit) {
         // R2 reached (§3.8.3): give up. A passive half-open connection is reclaimed silently.
         if (t.state === 'SYN-RECEIVED' && t.origin === 'passive') return returnToListen(c);

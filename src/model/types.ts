@@ -4,14 +4,29 @@ import type { Seq } from '../wire/seq.js';
 
 /** The eleven states of §3.3.2; CLOSED stands for "no TCB". */
 export const STATES = [
-  'CLOSED', 'LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2',
-  'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT',
+  'CLOSED',
+  'LISTEN',
+  'SYN-SENT',
+  'SYN-RECEIVED',
+  'ESTABLISHED',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'CLOSE-WAIT',
+  'CLOSING',
+  'LAST-ACK',
+  'TIME-WAIT',
 ] as const;
 export type State = (typeof STATES)[number];
 
 /** §3.5: states after the SYNs have been exchanged. */
 export const SYNCHRONIZED: ReadonlySet<State> = new Set<State>([
-  'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT',
+  'ESTABLISHED',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'CLOSE-WAIT',
+  'CLOSING',
+  'LAST-ACK',
+  'TIME-WAIT',
 ]);
 
 export type TimerName = 'rexmt' | 'persist' | 'delack' | 'timeWait' | 'user';
@@ -123,10 +138,7 @@ export type UserCall =
   | { type: 'close' }
   | { type: 'abort' };
 
-export type ModelEvent =
-  | UserCall
-  | { type: 'segment'; seg: Segment }
-  | { type: 'timeout'; timer: TimerName };
+export type ModelEvent = UserCall | { type: 'segment'; seg: Segment } | { type: 'timeout'; timer: TimerName };
 
 export type ErrorCode =
   | 'connection-exists'

@@ -3,7 +3,9 @@
 // counterexample with its trace.
 import fc from 'fast-check';
 import type { StackAdapter, StackProfile } from '../stacks/adapter.js';
-import { AdapterError, type TraceEntry } from '../trace/runner.js';
+import { AdapterError } from '../harness/bounded.js';
+import { Interrupted } from '../harness/interrupt.js';
+import type { TraceEntry } from '../harness/trace.js';
 import { describeAction, type Scenario } from '../gen/scenario.js';
 import { execute } from './execute.js';
 import { checkInvariants } from './invariants.js';
@@ -19,7 +21,10 @@ export interface Counterexample {
   shrinks: number;
   /** What the stack adapter reported about the instance (e.g. a perturbation), for exact replay. */
   stackDetail?: unknown;
-  /** False when running the shrunk scenario once more did not fail again (a real-clock stack may time things differently): the trace is the failing one. */
+  /**
+   * False when running the shrunk scenario once more did not fail again (a real-clock stack may time things
+   * differently): the trace is the failing one.
+   */
   reproduced: boolean;
 }
 
@@ -57,8 +62,16 @@ export interface EngineOptions {
   shrinkBudgetMs?: number;
 }
 
-/** Judge one trace: the property's own check, the invariants, and malformed output. Repeats of a kind are collapsed into the first. */
-export function judge(p: Property | undefined, trace: TraceEntry[], profile: StackProfile, wire: Violation[] = []): Violation[] {
+/**
+ * Judge one trace: the property's own check, the invariants, and malformed output. Repeats of a kind are collapsed into
+ * the first.
+ */
+export function judge(
+  p: Property | undefined,
+  trace: TraceEntry[],
+  profile: StackProfile,
+  wire: Violation[] = [],
+): Violation[] {
   // A crash is the verdict: what the dead stack then failed to answer is its consequence.
   const crash = wire.filter((v) => v.property === 'stack-crashed');
   if (crash.length) return crash;
@@ -87,7 +100,15 @@ const explains = (m: Matcher, v: Violation): boolean =>
  * Split violations into real ones, those the profile declares as deviations, and those explained by
  * a known finding (unless strict).
  */
-export function classify(vs: Violation[], profile: StackProfile, strict = false): { real: Violation[]; declared: Array<Violation & { reason: string }>; known: Array<Violation & { finding: string }> } {
+export function classify(
+  vs: Violation[],
+  profile: StackProfile,
+  strict = false,
+): {
+  real: Violation[];
+  declared: Array<Violation & { reason: string }>;
+  known: Array<Violation & { finding: string }>;
+} {
   const real: Violation[] = [];
   const declared: Array<Violation & { reason: string }> = [];
   const known: Array<Violation & { finding: string }> = [];
@@ -101,34 +122,57 @@ export function classify(vs: Violation[], profile: StackProfile, strict = false)
   return { real, declared, known };
 }
 
-export async function runProperty(p: Property, adapter: StackAdapter, opts: EngineOptions = {}): Promise<PropertyResult> {
+export async function runProperty(
+  p: Property,
+  adapter: StackAdapter,
+  opts: EngineOptions = {},
+): Promise<PropertyResult> {
   const t0 = Date.now();
   const seed = opts.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   const runs = opts.runs ?? 100;
-  const base = { property: p.name, area: p.area, title: p.title, requirements: p.requirements, section: p.section, runs, seed, declared: [] as Array<Violation & { reason: string }>, known: [] as Array<Violation & { finding: string }> };
+  const base = {
+    property: p.name,
+    area: p.area,
+    title: p.title,
+    requirements: p.requirements,
+    section: p.section,
+    runs,
+    seed,
+    declared: [] as Array<Violation & { reason: string }>,
+    known: [] as Array<Violation & { finding: string }>,
+  };
   const skip = p.skip?.(adapter.profile);
   if (skip) return { ...base, status: 'skip', skipReason: skip, runs: 0, elapsedMs: 0 };
   const profile = adapter.profile;
-  const execOpts = { ...(opts.callTimeoutMs === undefined ? {} : { callTimeoutMs: opts.callTimeoutMs }), ...(opts.realTimeCapMs === undefined ? {} : { realTimeCapMs: opts.realTimeCapMs }) };
+  const execOpts = {
+    ...(opts.callTimeoutMs === undefined ? {} : { callTimeoutMs: opts.callTimeoutMs }),
+    ...(opts.realTimeCapMs === undefined ? {} : { realTimeCapMs: opts.realTimeCapMs }),
+  };
   const strict = opts.strict ?? false;
   const known = new Map<string, Violation & { finding: string }>();
   let lastFailure: { key: string; trace: TraceEntry[]; violations: Violation[] } | undefined;
   let adapterError: AdapterError | undefined;
+  let interrupted: Interrupted | undefined;
   let firstFailure: number | undefined;
   const declared = new Map<string, Violation & { reason: string }>();
   const shrinkBudget = opts.shrinkBudgetMs ?? (profile.realTime ? 60_000 : Infinity);
   const prop = fc.asyncProperty(p.scenario(profile), async (sc) => {
-    if (adapterError) return true;
+    if (adapterError || interrupted) return true;
     // Shrinking on a real clock costs seconds per candidate: past the budget, candidates count as passing,
     // which ends the shrink with the smallest failing scenario found so far.
-    if (firstFailure !== undefined && Date.now() - t0 - firstFailure > shrinkBudget) return true; // stop exploring: the verdict is already "adapter error"
-    let ex;
+    if (firstFailure !== undefined && Date.now() - t0 - firstFailure > shrinkBudget) return true;
+    let ex: Awaited<ReturnType<typeof execute>>;
     adapter.reseed?.(JSON.stringify(sc));
     try {
       ex = await execute(sc, adapter, execOpts);
     } catch (e) {
       if (e instanceof AdapterError) {
         adapterError = e;
+        return true;
+      }
+      // An interruption is no verdict: stop exploring and let the caller say so.
+      if (e instanceof Interrupted) {
+        interrupted = e;
         return true;
       }
       throw e;
@@ -144,11 +188,19 @@ export async function runProperty(p: Property, adapter: StackAdapter, opts: Engi
     return true;
   });
   const out = await fc.check(prop, { numRuns: runs, seed, endOnFailure: false });
+  if (interrupted) throw interrupted;
   const elapsedMs = (): number => Date.now() - t0;
   const notes = { declared: [...declared.values()], known: [...known.values()] };
   if (adapterError) return { ...base, ...notes, status: 'error', error: adapterError.message, elapsedMs: elapsedMs() };
   if (!out.failed) return { ...base, ...notes, status: known.size ? 'known' : 'pass', elapsedMs: elapsedMs() };
-  if (!out.counterexample) return { ...base, ...notes, status: 'error', error: `fast-check failed without a counterexample: ${String(out.errorInstance ?? out.failures)}`, elapsedMs: elapsedMs() };
+  if (!out.counterexample)
+    return {
+      ...base,
+      ...notes,
+      status: 'error',
+      error: `fast-check failed without a counterexample: ${String(out.errorInstance ?? out.failures)}`,
+      elapsedMs: elapsedMs(),
+    };
   const scenario = out.counterexample[0] as Scenario;
   adapter.reseed?.(JSON.stringify(scenario));
   const stackDetail = adapter.current?.();
@@ -161,12 +213,24 @@ export async function runProperty(p: Property, adapter: StackAdapter, opts: Engi
     ...base,
     ...notes,
     status: 'fail',
-    counterexample: { scenario, trace, violations: real, seed: out.seed, path: out.counterexamplePath ?? '', shrinks: out.numShrinks, reproduced, ...(stackDetail !== undefined ? { stackDetail } : {}) },
+    counterexample: {
+      scenario,
+      trace,
+      violations: real,
+      seed: out.seed,
+      path: out.counterexamplePath ?? '',
+      shrinks: out.numShrinks,
+      reproduced,
+      ...(stackDetail !== undefined ? { stackDetail } : {}),
+    },
     ...(firstFailure !== undefined ? { msToFailure: firstFailure } : {}),
     elapsedMs: elapsedMs(),
   };
 }
 
 export function describeScenario(sc: Scenario): string {
-  return [`peer ISN ${sc.peerIsn}, window ${sc.peerWindow}, MSS ${sc.peerMss ?? 'none'}`, ...sc.actions.map(describeAction)].join('; ');
+  return [
+    `peer ISN ${sc.peerIsn}, window ${sc.peerWindow}, MSS ${sc.peerMss ?? 'none'}`,
+    ...sc.actions.map(describeAction),
+  ].join('; ');
 }

@@ -4,7 +4,7 @@ import type fc from 'fast-check';
 import { ACK, FIN, RST, SYN, type Segment, describe } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import type { StackProfile } from '../stacks/adapter.js';
-import type { TraceEntry } from '../trace/runner.js';
+import type { TraceEntry } from '../harness/trace.js';
 import type { Scenario } from '../gen/scenario.js';
 import type { Violation } from './types.js';
 
@@ -29,7 +29,15 @@ export function violations(p: Pick<Property, 'name' | 'requirements' | 'section'
   return {
     out,
     flag(at: number, message: string, offending?: string, allowed?: string, requirements = p.requirements): void {
-      out.push({ property: p.name, requirements, section: p.section, message, at, ...(offending ? { offending } : {}), ...(allowed ? { allowed } : {}) });
+      out.push({
+        property: p.name,
+        requirements,
+        section: p.section,
+        message,
+        at,
+        ...(offending ? { offending } : {}),
+        ...(allowed ? { allowed } : {}),
+      });
     },
   };
 }
@@ -37,7 +45,10 @@ export function violations(p: Pick<Property, 'name' | 'requirements' | 'section'
 const isInput = (e: TraceEntry): boolean => e.dir === 'in' || e.dir === 'call' || e.dir === 'time';
 
 /** Everything the stack emitted in response to entry i: up to the next input. */
-export function responses(trace: TraceEntry[], i: number): { segs: Array<{ at: number; seg: Segment }>; events: TraceEntry[] } {
+export function responses(
+  trace: TraceEntry[],
+  i: number,
+): { segs: Array<{ at: number; seg: Segment }>; events: TraceEntry[] } {
   const segs: Array<{ at: number; seg: Segment }> = [];
   const events: TraceEntry[] = [];
   for (let j = i + 1; j < trace.length && !isInput(trace[j]!); j++) {
@@ -48,7 +59,10 @@ export function responses(trace: TraceEntry[], i: number): { segs: Array<{ at: n
   return { segs, events };
 }
 
-/** Segments the stack emitted within ms after entry i (crossing time advances, stopping at other inputs unless through is set). */
+/**
+ * Segments the stack emitted within ms after entry i (crossing time advances, stopping at other inputs unless through
+ * is set).
+ */
 export function within(trace: TraceEntry[], i: number, ms: number): Array<{ at: number; seg: Segment }> {
   const t0 = trace[i]!.t;
   const out: Array<{ at: number; seg: Segment }> = [];
@@ -67,14 +81,19 @@ export const probes = (trace: TraceEntry[], name: string): number[] =>
 export const traceEnd = (trace: TraceEntry[]): number => trace.reduce((m, e) => Math.max(m, e.t + (e.ms ?? 0)), 0);
 
 /** Emitted segments as one line of text, or "(nothing)". */
-export const showSegs = (segs: Array<{ seg: Segment }>): string => segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)';
+export const showSegs = (segs: Array<{ seg: Segment }>): string =>
+  segs.map((s) => describe(s.seg)).join(' | ') || '(nothing)';
 
 /**
  * Judge the answer to an ACK-bearing segment that must be <SEQ=SEG.ACK><CTL=RST> (§3.5.2 case 1,
  * §3.10.7.1, §3.10.7.2, §3.10.7.3): 'ok'; 'ack-bit' when the one RST is right but for a set ACK bit;
  * otherwise a message. `also` lets other segments through (e.g. a SYN-SENT stack re-sending its SYN).
  */
-export function rstAnswer(segs: Array<{ seg: Segment }>, seq: number, also: (s: Segment) => boolean = () => false): 'ok' | 'ack-bit' | 'wrong' {
+export function rstAnswer(
+  segs: Array<{ seg: Segment }>,
+  seq: number,
+  also: (s: Segment) => boolean = () => false,
+): 'ok' | 'ack-bit' | 'wrong' {
   const rsts = segs.filter((s) => s.seg.flags & RST);
   const others = segs.filter((s) => !(s.seg.flags & RST));
   if (rsts.length !== 1 || rsts[0]!.seg.seq !== seq || others.some((s) => !also(s.seg))) return 'wrong';
@@ -82,11 +101,15 @@ export function rstAnswer(segs: Array<{ seg: Segment }>, seq: number, also: (s: 
   return f === RST ? 'ok' : f === (RST | ACK) ? 'ack-bit' : 'wrong';
 }
 
-/** Marks a violation at exactly SEG.SEQ = RCV.NXT+RCV.WND, the first sequence number outside the window (§3.4 Table 5). */
-export const RIGHT_EDGE = 'at the right edge RCV.NXT+RCV.WND (the largest window the stack may have), which is outside the window';
+/**
+ * Marks a violation at exactly SEG.SEQ = RCV.NXT+RCV.WND, the first sequence number outside the window (§3.4 Table 5).
+ */
+export const RIGHT_EDGE =
+  'at the right edge RCV.NXT+RCV.WND (the largest window the stack may have), which is outside the window';
 
 /** The message for an 'ack-bit' answer. */
-export const RST_ACK_BIT = 'the RST carries an ACK bit: for an ACK-bearing segment the form is <SEQ=SEG.ACK><CTL=RST> without one';
+export const RST_ACK_BIT =
+  'the RST carries an ACK bit: for an ACK-bearing segment the form is <SEQ=SEG.ACK><CTL=RST> without one';
 
 /**
  * May the stack leave out the ACK owed for entry i (challenge ACK, ACK of an unacceptable segment)?
@@ -99,10 +122,19 @@ export function ackThrottled(trace: TraceEntry[], i: number, profile: StackProfi
   if (!limit || !seg) return false;
   for (let j = i - 1; j >= 0 && trace[i]!.t - trace[j]!.t < limit; j--) {
     const s = trace[j]!.seg;
-    if (trace[j]!.dir === 'out' && s && (s.flags & (ACK | SYN | FIN | RST)) === ACK && s.payload.length === 0 && s.dstPort === seg.srcPort && s.dst === seg.src) return true;
+    if (
+      trace[j]!.dir === 'out' &&
+      s &&
+      (s.flags & (ACK | SYN | FIN | RST)) === ACK &&
+      s.payload.length === 0 &&
+      s.dstPort === seg.srcPort &&
+      s.dst === seg.src
+    )
+      return true;
   }
   return false;
 }
 
 /** Is seg a SYN,ACK (no RST) acknowledging the SYN `syn`? */
-export const isSynAckFor = (seg: Segment, syn: Segment): boolean => (seg.flags & (SYN | ACK | RST)) === (SYN | ACK) && seg.ack === seqAdd(syn.seq, 1);
+export const isSynAckFor = (seg: Segment, syn: Segment): boolean =>
+  (seg.flags & (SYN | ACK | RST)) === (SYN | ACK) && seg.ack === seqAdd(syn.seq, 1);

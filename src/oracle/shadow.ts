@@ -3,9 +3,10 @@
 import { ACK, FIN, RST, SYN, type Segment, mssOf, segLen } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
 import type { ConnId } from '../stacks/adapter.js';
-import type { TraceEntry } from '../trace/runner.js';
+import type { TraceEntry } from '../harness/trace.js';
 
-export const tupleKey = (stackPort: number, peerAddr: string, peerPort: number): string => `${stackPort}|${peerAddr}|${peerPort}`;
+export const tupleKey = (stackPort: number, peerAddr: string, peerPort: number): string =>
+  `${stackPort}|${peerAddr}|${peerPort}`;
 export const keyOfOut = (s: Segment): string => tupleKey(s.srcPort, s.dst, s.dstPort);
 export const keyOfIn = (s: Segment): string => tupleKey(s.dstPort, s.src, s.srcPort);
 
@@ -131,7 +132,13 @@ export class ConnShadow {
   }
 
   private noteTimeWait(): void {
-    if (this.timeWaitAt !== undefined || this.stackFinIdx === undefined || !this.ackedPeerFin || this.peerAckedFinAt === undefined) return;
+    if (
+      this.timeWaitAt !== undefined ||
+      this.stackFinIdx === undefined ||
+      !this.ackedPeerFin ||
+      this.peerAckedFinAt === undefined
+    )
+      return;
     if (this.stackFinIdx < this.ackedPeerFin.idx) this.timeWaitAt = Math.max(this.ackedPeerFin.t, this.peerAckedFinAt);
   }
 
@@ -142,7 +149,13 @@ export class ConnShadow {
       this.lastAck = s.ack;
       this.lastWin = s.window;
       this.maxWin = Math.max(this.maxWin, s.window);
-      if (this.peerFinEnd !== undefined && this.peerIss !== undefined && seqDelta(s.ack, this.peerIss) >= this.peerFinEnd && !this.ackedPeerFin) this.ackedPeerFin = { idx, t };
+      if (
+        this.peerFinEnd !== undefined &&
+        this.peerIss !== undefined &&
+        seqDelta(s.ack, this.peerIss) >= this.peerFinEnd &&
+        !this.ackedPeerFin
+      )
+        this.ackedPeerFin = { idx, t };
     }
     this.noteTimeWait();
   }
@@ -153,7 +166,15 @@ export class ConnShadow {
       const end = seqDelta(s.seq, this.peerIss) + segLen(s);
       if (this.peerFinEnd === undefined) this.peerFinEnd = end;
     }
-    if (s.flags & ACK && this.stackIss !== undefined && this.stackFinOff !== undefined && seqDelta(s.ack, this.stackIss) > this.stackFinOff && this.peerAckedFinAt === undefined && seqDelta(s.ack, this.stackIss) <= this.stackMax) this.peerAckedFinAt = t;
+    if (
+      s.flags & ACK &&
+      this.stackIss !== undefined &&
+      this.stackFinOff !== undefined &&
+      seqDelta(s.ack, this.stackIss) > this.stackFinOff &&
+      this.peerAckedFinAt === undefined &&
+      seqDelta(s.ack, this.stackIss) <= this.stackMax
+    )
+      this.peerAckedFinAt = t;
     this.noteTimeWait();
   }
 
@@ -220,13 +241,14 @@ export class ShadowWalker {
       return;
     }
     if (s.flags & SYN) {
-      const otherPeerSyn = !!(s.flags & ACK) && c.peerIss !== undefined && ((s.ack - 1) >>> 0) !== c.peerIss;
+      const otherPeerSyn = !!(s.flags & ACK) && c.peerIss !== undefined && (s.ack - 1) >>> 0 !== c.peerIss;
       if (c.stackIss !== s.seq || (c.mayHaveEnded && otherPeerSyn)) {
         if (c.stackIss !== undefined) c.newIncarnation();
         c.stackIss = s.seq;
         c.mayHaveEnded = false;
       }
-      if (s.flags & ACK && c.peerIss !== ((s.ack - 1) >>> 0) && c.peerSyns.has((s.ack - 1) >>> 0)) c.setPeerIss((s.ack - 1) >>> 0);
+      if (s.flags & ACK && c.peerIss !== (s.ack - 1) >>> 0 && c.peerSyns.has((s.ack - 1) >>> 0))
+        c.setPeerIss((s.ack - 1) >>> 0);
       c.stackMax = Math.max(c.stackMax, 1);
     }
     if (s.flags & ACK) {

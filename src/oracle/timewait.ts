@@ -3,33 +3,41 @@
 // milliseconds; on a real one it is the run's one slow scenario (Linux: 60 s), while the generated
 // scenarios only ever look at the first seconds of TIME-WAIT.
 import type { StackAdapter } from '../stacks/adapter.js';
-import { type TraceEntry, runVector } from '../trace/runner.js';
+import type { TraceEntry } from '../harness/trace.js';
+import { runVector } from '../trace/runner.js';
 import { parseVector } from '../trace/vector.js';
 import type { Violation } from './types.js';
 
 export const TIME_WAIT_CHECK = 'time-wait-length';
 
-/** The scenario, as vector JSON: active close as in Figure 12, then watch the connection's state until it leaves TIME-WAIT. */
+/**
+ * The scenario, as vector JSON: active close as in Figure 12, then watch the connection's state until it leaves TIME-
+ * WAIT.
+ */
 export const timeWaitSource = () => ({
-      name: TIME_WAIT_CHECK,
-      title: 'TIME-WAIT lasts 2×MSL of the profile',
-      source: 'RFC 9293 §3.6.1, §3.10.7.4 (TIME-WAIT), §3.10.8',
-      requirements: ['MUST-13'],
-      vars: { p: 7000 },
-      steps: [
-        { call: 'listen' },
-        { inject: { flags: 'S', seq: 'p', options: [{ mss: 1460 }] } },
-        { expect: { flags: 'SA', seq: '?b', ack: 'p+1' } },
-        { inject: { flags: 'A', seq: 'p+1', ack: 'b+1' } },
-        { event: { type: 'accepted' } },
-        { call: 'shutdown' },
-        { expect: { flags: 'FA', seq: 'b+1', ack: 'p+1' } },
-        { inject: { flags: 'A', seq: 'p+1', ack: 'b+2' } },
-        { inject: { flags: 'FA', seq: 'p+1', ack: 'b+2' } },
-        { expect: { flags: 'A', seq: 'b+2', ack: 'p+2' }, within: 500 },
-        { state: 'TIME-WAIT' },
-        { state: 'LISTEN', after: { min: 0 as number | string, max: 'msl+msl+msl+msl+10000' }, note: 'until the connection is gone (twice the expected time at most)' },
-      ],
+  name: TIME_WAIT_CHECK,
+  title: 'TIME-WAIT lasts 2×MSL of the profile',
+  source: 'RFC 9293 §3.6.1, §3.10.7.4 (TIME-WAIT), §3.10.8',
+  requirements: ['MUST-13'],
+  vars: { p: 7000 },
+  steps: [
+    { call: 'listen' },
+    { inject: { flags: 'S', seq: 'p', options: [{ mss: 1460 }] } },
+    { expect: { flags: 'SA', seq: '?b', ack: 'p+1' } },
+    { inject: { flags: 'A', seq: 'p+1', ack: 'b+1' } },
+    { event: { type: 'accepted' } },
+    { call: 'shutdown' },
+    { expect: { flags: 'FA', seq: 'b+1', ack: 'p+1' } },
+    { inject: { flags: 'A', seq: 'p+1', ack: 'b+2' } },
+    { inject: { flags: 'FA', seq: 'p+1', ack: 'b+2' } },
+    { expect: { flags: 'A', seq: 'b+2', ack: 'p+2' }, within: 500 },
+    { state: 'TIME-WAIT' },
+    {
+      state: 'LISTEN',
+      after: { min: 0 as number | string, max: 'msl+msl+msl+msl+10000' },
+      note: 'until the connection is gone (twice the expected time at most)',
+    },
+  ],
 });
 
 export const timeWaitVector = (): ReturnType<typeof parseVector> => parseVector(timeWaitSource(), TIME_WAIT_CHECK);
@@ -44,21 +52,56 @@ export interface TimeWaitResult {
   trace: TraceEntry[];
 }
 
-/** Judge a measured trace against a profile: TIME-WAIT must last at least 2×MSL (with 1 % or 1 s of slack) and must end. */
+/**
+ * Judge a measured trace against a profile: TIME-WAIT must last at least 2×MSL (with 1 % or 1 s of slack)
+ * and must end.
+ */
 export function judgeTimeWait(trace: TraceEntry[], msl: number): { measuredMs?: number; violations: Violation[] } {
   const twoMsl = 2 * msl;
   const tol = Math.max(1000, twoMsl / 100);
   const enter = trace.findIndex((e) => e.dir === 'state' && e.state === 'TIME-WAIT');
   // TIME-WAIT starts when the stack ACKs the peer's FIN: the last segment it sent before the state showed.
   let start = enter;
-  for (let i = enter; i >= 0; i--) if (trace[i]!.dir === 'out') { start = i; break; }
+  for (let i = enter; i >= 0; i--)
+    if (trace[i]!.dir === 'out') {
+      start = i;
+      break;
+    }
   const leave = trace.findIndex((e, i) => i > enter && e.dir === 'state' && e.state !== 'TIME-WAIT');
-  const v = (message: string, at: number): Violation => ({ property: TIME_WAIT_CHECK, requirements: ['MUST-13'], section: '§3.6.1', message, at, allowed: `TIME-WAIT for ${twoMsl / 1000} s (2×MSL, MSL ${msl / 1000} s)` });
+  const v = (message: string, at: number): Violation => ({
+    property: TIME_WAIT_CHECK,
+    requirements: ['MUST-13'],
+    section: '§3.6.1',
+    message,
+    at,
+    allowed: `TIME-WAIT for ${twoMsl / 1000} s (2×MSL, MSL ${msl / 1000} s)`,
+  });
   if (enter < 0) return { violations: [] };
-  if (leave < 0) return { violations: [v(`the connection was still in TIME-WAIT at the end of the watch (${Math.round((trace.at(-1)!.t - trace[start]!.t) / 1000)} s): 2×MSL is ${twoMsl / 1000} s`, trace.length - 1)] };
+  if (leave < 0)
+    return {
+      violations: [
+        v(
+          `the connection was still in TIME-WAIT at the end of the watch ` +
+            `(${Math.round((trace.at(-1)!.t - trace[start]!.t) / 1000)} s): 2×MSL is ${twoMsl / 1000} s`,
+          trace.length - 1,
+        ),
+      ],
+    };
   const measuredMs = trace[leave]!.t - trace[start]!.t;
-  if (measuredMs < twoMsl - tol) return { measuredMs, violations: [v(`TIME-WAIT lasted ${(measuredMs / 1000).toFixed(2)} s, less than 2×MSL = ${twoMsl / 1000} s`, leave)] };
-  if (measuredMs > 2 * twoMsl + tol) return { measuredMs, violations: [v(`TIME-WAIT lasted ${(measuredMs / 1000).toFixed(2)} s, more than twice 2×MSL = ${twoMsl / 1000} s`, leave)] };
+  if (measuredMs < twoMsl - tol)
+    return {
+      measuredMs,
+      violations: [
+        v(`TIME-WAIT lasted ${(measuredMs / 1000).toFixed(2)} s, less than 2×MSL = ${twoMsl / 1000} s`, leave),
+      ],
+    };
+  if (measuredMs > 2 * twoMsl + tol)
+    return {
+      measuredMs,
+      violations: [
+        v(`TIME-WAIT lasted ${(measuredMs / 1000).toFixed(2)} s, more than twice 2×MSL = ${twoMsl / 1000} s`, leave),
+      ],
+    };
   return { measuredMs, violations: [] };
 }
 
@@ -67,14 +110,43 @@ export async function timeWaitCheck(adapter: StackAdapter): Promise<TimeWaitResu
   const inst = await adapter.create({ addr: '10.0.0.1' });
   const introspects = typeof inst.state === 'function';
   await inst.destroy();
-  if (!introspects) return { status: 'skip', expectedMs, violations: [], trace: [], message: 'the stack has no state introspection to watch TIME-WAIT with' };
+  if (!introspects)
+    return {
+      status: 'skip',
+      expectedMs,
+      violations: [],
+      trace: [],
+      message: 'the stack has no state introspection to watch TIME-WAIT with',
+    };
   adapter.reseed?.(`vector:${TIME_WAIT_CHECK}`);
   const r = await runVector(timeWaitVector(), adapter, { callTimeoutMs: 10_000 });
-  if (r.status === 'error') return { status: 'error', expectedMs, violations: [], trace: r.trace, message: r.failure?.message ?? 'error' };
+  if (r.status === 'error')
+    return { status: 'error', expectedMs, violations: [], trace: r.trace, message: r.failure?.message ?? 'error' };
   if (r.status === 'fail' && !r.trace.some((e) => e.dir === 'state' && e.state === 'TIME-WAIT')) {
-    return { status: 'fail', expectedMs, violations: [{ property: TIME_WAIT_CHECK, requirements: ['MUST-13'], section: '§3.6.1', message: `never reached TIME-WAIT: ${r.failure?.message}`, at: r.trace.length - 1 }], trace: r.trace, message: r.failure?.message ?? '' };
+    return {
+      status: 'fail',
+      expectedMs,
+      violations: [
+        {
+          property: TIME_WAIT_CHECK,
+          requirements: ['MUST-13'],
+          section: '§3.6.1',
+          message: `never reached TIME-WAIT: ${r.failure?.message}`,
+          at: r.trace.length - 1,
+        },
+      ],
+      trace: r.trace,
+      message: r.failure?.message ?? '',
+    };
   }
   const j = judgeTimeWait(r.trace, adapter.profile.msl);
   const measured = j.measuredMs === undefined ? 'not measured' : `measured ${(j.measuredMs / 1000).toFixed(2)} s`;
-  return { status: j.violations.length ? 'fail' : 'pass', ...(j.measuredMs !== undefined ? { measuredMs: j.measuredMs } : {}), expectedMs, violations: j.violations, trace: r.trace, message: `${measured}, 2×MSL of the profile = ${expectedMs / 1000} s` };
+  return {
+    status: j.violations.length ? 'fail' : 'pass',
+    ...(j.measuredMs !== undefined ? { measuredMs: j.measuredMs } : {}),
+    expectedMs,
+    violations: j.violations,
+    trace: r.trace,
+    message: `${measured}, 2×MSL of the profile = ${expectedMs / 1000} s`,
+  };
 }

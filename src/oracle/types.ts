@@ -1,6 +1,6 @@
 // What the oracle reports.
 import type { StackProfile } from '../stacks/adapter.js';
-import type { TraceEntry } from '../trace/runner.js';
+import type { TraceEntry } from '../harness/trace.js';
 
 export interface Violation {
   /** The property that was violated (an invariant name or a property name). */

@@ -17,73 +17,27 @@ export type StackEvent =
   | { type: 'end'; conn: ConnId }
   /** Connection reset by the peer; refused = the reset arrived before the connection was established. */
   | { type: 'reset'; conn: ConnId; refused?: boolean }
-  /** An error reported to the application; busy: the stack could not take the call now (buffers full), not a refusal on principle. */
+  /**
+   * An error reported to the application; busy: the stack could not take the call now (buffers full), not a refusal on
+   * principle.
+   */
   | { type: 'error'; conn: ConnId; message: string; busy?: boolean }
   /** The stack forgot the connection (TCB deleted). */
   | { type: 'closed'; conn: ConnId };
 
-/** A declared difference from RFC 9293 (a choice the stack made), reported as such rather than as a violation. */
-export interface Deviation {
-  requirement: string; // e.g. "MUST-13", or a check's name
-  reason: string;
-  /** Narrow it to one property's violations … */
-  property?: string;
-  /** … and/or to violation messages matching this regular expression. */
-  match?: string;
-}
+import type { StackProfile } from './profile.js';
 
-/**
- * A violation already investigated and recorded in docs/findings.md: reported as a known finding
- * (not a pass, not a failure), so a CI gate stays green on it and red on anything new. `--strict`
- * turns known findings back into failures.
- */
-export interface KnownFinding {
-  id: string;
-  summary: string;
-  /** Which violations it explains: by requirement id or check name, property, message pattern (all given must hold). */
-  requirement?: string;
-  property?: string;
-  match?: string;
-  /** Vectors it makes fail. */
-  vectors?: string[];
-}
-
-/** Parameters a stack declares so the oracle binds its choices to them. Times in ms. */
-export interface StackProfile {
-  name: string;
-  msl: number;
-  rtoInitial: number;
-  rtoMin: number;
-  rtoMax: number;
-  ackDelayMax: number;
-  rfc5961: boolean;
-  /**
-   * A SYN in TIME-WAIT that does not reopen the connection (§3.10.7.4 step 4): 'challenge-ack' (RFC 5961 §4)
-   * or 'legacy' (RST for an in-window SYN, ACK otherwise). Default: challenge-ack when rfc5961, else legacy.
-   * Reopening on a SYN above RCV.NXT (MAY-2) is always allowed.
-   */
-  timeWaitSyn?: 'challenge-ack' | 'legacy';
-  /**
-   * ACK throttling (RFC 5961 §7): within this many ms of its previous ACK on a connection, the stack may
-   * leave out a challenge ACK or the ACK for an unacceptable segment. Undefined: never.
-   */
-  ackRateLimitMs?: number;
-  synCookies: boolean;
-  /** The stack runs on wall-clock time (scenario waits are capped, TIME-WAIT is measured by a separate slow check). */
-  realTime?: boolean;
-  /** Options the stack may put on its SYNs. */
-  options: { mss: boolean; wscale: boolean; sackPermitted: boolean; timestamps: boolean };
-  deviations: Deviation[];
-  /** Known findings (docs/findings.md); see KnownFinding. */
-  findings?: KnownFinding[];
-}
+export type { Deviation, KnownFinding, StackProfile } from './profile.js';
 
 export interface TupleRef {
   localPort: number;
   remote: Endpoint;
 }
 
-/** What drain() returns. A real-clock stack may stamp each packet and event with the performance.now() at which it appeared. */
+/**
+ * What drain() returns. A real-clock stack may stamp each packet and event with the performance.now() at which it
+ * appeared.
+ */
 export interface Drain {
   packets: Uint8Array[];
   events: StackEvent[];
@@ -111,7 +65,10 @@ export interface StackInstance {
   abort(conn: ConnId): MaybePromise<void>;
   /** Virtual clock only: advance the stack's clock by ms. */
   advance?(ms: number): MaybePromise<void>;
-  /** ms from now until the stack's next timer, if it can tell (a real-clock stack: the next time it could send on its own). */
+  /**
+   * ms from now until the stack's next timer, if it can tell (a real-clock stack: the next time it could send on its
+   * own).
+   */
   nextTimer?(): MaybePromise<number | undefined>;
   /** Optional introspection: the RFC state of a connection (CLOSED if unknown, LISTEN for a listener). */
   state?(ref: TupleRef): MaybePromise<State>;
@@ -122,7 +79,10 @@ export interface StackAdapter {
   readonly name: string;
   readonly profile: StackProfile;
   create(opts: { addr: string }): MaybePromise<StackInstance>;
-  /** Optional, for randomized stacks: called before each scenario with a key stable for that scenario, so a re-run reproduces it. */
+  /**
+   * Optional, for randomized stacks: called before each scenario with a key stable for that scenario, so a re-run
+   * reproduces it.
+   */
   reseed?(key: string): void;
   /** Optional: what the next instance will be like, recorded in counterexamples (e.g. the perturbation drawn). */
   current?(): unknown;

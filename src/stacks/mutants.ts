@@ -37,7 +37,7 @@ function wrap(pre?: Pre, post?: Post): StepFn {
   };
 }
 
-const withSeg = (ev: ModelEvent, s: Segment): ModelEvent => ({ type: 'segment', seg: s });
+const withSeg = (_ev: ModelEvent, s: Segment): ModelEvent => ({ type: 'segment', seg: s });
 
 /** A step override for a bare SYN (no ACK, no RST) arriving in one state. */
 const onBareSyn = (state: Tcb['state'], result: (t: Tcb) => StepResult) =>
@@ -59,31 +59,57 @@ export const MUTANTS: Mutant[] = [
     name: 'syn-no-seq',
     bug: 'the first data octet is numbered ISN instead of ISN+1 (the SYN consumes no sequence number)',
     breaks: '§3.4',
-    options: { step: wrap(undefined, (b, _ev, r) => (b.state !== 'ESTABLISHED' && r.tcb.state === 'ESTABLISHED' && r.tcb.sndNxt === seqAdd(r.tcb.iss, 1) ? { ...r, tcb: { ...r.tcb, sndNxt: r.tcb.iss, sndUna: r.tcb.iss, sndBufSeq: r.tcb.iss } } : r)) },
+    options: {
+      step: wrap(undefined, (b, _ev, r) =>
+        b.state !== 'ESTABLISHED' && r.tcb.state === 'ESTABLISHED' && r.tcb.sndNxt === seqAdd(r.tcb.iss, 1)
+          ? { ...r, tcb: { ...r.tcb, sndNxt: r.tcb.iss, sndUna: r.tcb.iss, sndBufSeq: r.tcb.iss } }
+          : r,
+      ),
+    },
   },
   {
     name: 'fin-no-seq',
     bug: 'the FIN consumes no sequence number: SND.NXT stays at the FIN',
     breaks: '§3.4',
-    options: { step: wrap(undefined, (b, _ev, r) => (b.finSeq === undefined && r.tcb.finSeq !== undefined ? { ...r, tcb: { ...r.tcb, sndNxt: r.tcb.finSeq } } : r)) },
+    options: {
+      step: wrap(undefined, (b, _ev, r) =>
+        b.finSeq === undefined && r.tcb.finSeq !== undefined ? { ...r, tcb: { ...r.tcb, sndNxt: r.tcb.finSeq } } : r,
+      ),
+    },
   },
   {
     name: 'time-wait-1msl',
     bug: 'TIME-WAIT lasts 1×MSL',
     breaks: 'MUST-13',
-    options: { step: wrap(undefined, (b, _ev, r, now) => (b.state !== 'TIME-WAIT' && r.tcb.state === 'TIME-WAIT' ? { ...r, tcb: { ...r.tcb, timers: { timeWait: now + r.tcb.cfg.msl } } } : r)) },
+    options: {
+      step: wrap(undefined, (b, _ev, r, now) =>
+        b.state !== 'TIME-WAIT' && r.tcb.state === 'TIME-WAIT'
+          ? { ...r, tcb: { ...r.tcb, timers: { timeWait: now + r.tcb.cfg.msl } } }
+          : r,
+      ),
+    },
   },
   {
     name: 'time-wait-none',
     bug: 'no TIME-WAIT: the connection is deleted at once',
     breaks: 'MUST-13',
-    options: { step: wrap(undefined, (b, _ev, r) => (b.state !== 'TIME-WAIT' && r.tcb.state === 'TIME-WAIT' ? { ...r, tcb: { ...r.tcb, state: 'CLOSED', timers: {} }, appEvents: [...r.appEvents, { type: 'closed' }] } : r)) },
+    options: {
+      step: wrap(undefined, (b, _ev, r) =>
+        b.state !== 'TIME-WAIT' && r.tcb.state === 'TIME-WAIT'
+          ? { ...r, tcb: { ...r.tcb, state: 'CLOSED', timers: {} }, appEvents: [...r.appEvents, { type: 'closed' }] }
+          : r,
+      ),
+    },
   },
   {
     name: 'time-wait-fin-ignored',
     bug: 'a retransmitted FIN in TIME-WAIT is not re-ACKed',
     breaks: 'MUST-13, §3.10.7.4 TIME-WAIT',
-    options: { step: wrap((t, ev) => (t.state === 'TIME-WAIT' && seg(ev) && seg(ev)!.flags & FIN ? { result: unchanged(t) } : undefined)) },
+    options: {
+      step: wrap((t, ev) =>
+        t.state === 'TIME-WAIT' && seg(ev) && seg(ev)!.flags & FIN ? { result: unchanged(t) } : undefined,
+      ),
+    },
   },
   {
     name: 'time-wait-syn-reset',
@@ -95,13 +121,25 @@ export const MUTANTS: Mutant[] = [
     name: 'time-wait-no-restart',
     bug: 'a retransmitted FIN in TIME-WAIT is re-ACKed but the 2×MSL timer is not restarted',
     breaks: 'MUST-13',
-    options: { step: wrap(undefined, (b, ev, r) => (b.state === 'TIME-WAIT' && r.tcb.state === 'TIME-WAIT' && seg(ev) && seg(ev)!.flags & FIN ? { ...r, tcb: { ...r.tcb, timers: { ...b.timers } } } : r)) },
+    options: {
+      step: wrap(undefined, (b, ev, r) =>
+        b.state === 'TIME-WAIT' && r.tcb.state === 'TIME-WAIT' && seg(ev) && seg(ev)!.flags & FIN
+          ? { ...r, tcb: { ...r.tcb, timers: { ...b.timers } } }
+          : r,
+      ),
+    },
   },
   {
     name: 'syn-data-early',
     bug: 'data on a SYN is delivered to the application in SYN-RECEIVED',
     breaks: '§3.10.7.2 third',
-    options: { step: wrap(undefined, (b, ev, r) => (b.state === 'LISTEN' && seg(ev) && seg(ev)!.flags & SYN && seg(ev)!.payload.length > 0 ? { ...r, tcb: { ...r.tcb, ooo: [] }, appEvents: [...r.appEvents, { type: 'data', data: seg(ev)!.payload }] } : r)) },
+    options: {
+      step: wrap(undefined, (b, ev, r) =>
+        b.state === 'LISTEN' && seg(ev) && seg(ev)!.flags & SYN && seg(ev)!.payload.length > 0
+          ? { ...r, tcb: { ...r.tcb, ooo: [] }, appEvents: [...r.appEvents, { type: 'data', data: seg(ev)!.payload }] }
+          : r,
+      ),
+    },
   },
   {
     name: 'data-in-syn-sent',
@@ -119,49 +157,119 @@ export const MUTANTS: Mutant[] = [
     name: 'syn-sent-bad-ack-accepted',
     bug: 'SYN-SENT accepts a SYN,ACK whatever its ACK field says',
     breaks: '§3.10.7.3 first',
-    options: { step: wrap((t, ev) => (t.state === 'SYN-SENT' && seg(ev) && (seg(ev)!.flags & (SYN | ACK)) === (SYN | ACK) ? { ev: withSeg(ev, { ...seg(ev)!, ack: t.sndNxt }) } : undefined)) },
+    options: {
+      step: wrap((t, ev) =>
+        t.state === 'SYN-SENT' && seg(ev) && (seg(ev)!.flags & (SYN | ACK)) === (SYN | ACK)
+          ? { ev: withSeg(ev, { ...seg(ev)!, ack: t.sndNxt }) }
+          : undefined,
+      ),
+    },
   },
   {
     name: 'any-rst-accepted',
     bug: 'a RST resets the connection whatever its sequence number',
     breaks: '§3.10.7.4 step 2, RFC 5961 §3',
-    options: { step: wrap((t, ev) => (SYNCED.has(t.state) && seg(ev) && seg(ev)!.flags & RST ? { ev: withSeg(ev, { ...seg(ev)!, seq: t.rcvNxt }) } : undefined)) },
+    options: {
+      step: wrap((t, ev) =>
+        SYNCED.has(t.state) && seg(ev) && seg(ev)!.flags & RST
+          ? { ev: withSeg(ev, { ...seg(ev)!, seq: t.rcvNxt }) }
+          : undefined,
+      ),
+    },
   },
   {
     name: 'rst-answers-rst',
     bug: 'a RST to a closed port is answered with a RST',
     breaks: '§3.5.2',
-    options: { closedReply: (s) => ({ src: s.dst, dst: s.src, srcPort: s.dstPort, dstPort: s.srcPort, seq: s.flags & ACK ? s.ack : 0, ack: 0, flags: RST, window: 0, urgent: 0, options: [], payload: new Uint8Array(0) }) },
+    options: {
+      closedReply: (s) => ({
+        src: s.dst,
+        dst: s.src,
+        srcPort: s.dstPort,
+        dstPort: s.srcPort,
+        seq: s.flags & ACK ? s.ack : 0,
+        ack: 0,
+        flags: RST,
+        window: 0,
+        urgent: 0,
+        options: [],
+        payload: new Uint8Array(0),
+      }),
+    },
   },
   {
     name: 'closed-port-wrong-ack',
     bug: 'the RST,ACK for a closed port acknowledges SEG.SEQ, forgetting SEG.LEN',
     breaks: '§3.10.7.1',
-    options: { closedReply: (s) => (s.flags & RST ? undefined : { src: s.dst, dst: s.src, srcPort: s.dstPort, dstPort: s.srcPort, seq: s.flags & ACK ? s.ack : 0, ack: s.flags & ACK ? 0 : s.seq, flags: s.flags & ACK ? RST : RST | ACK, window: 0, urgent: 0, options: [], payload: new Uint8Array(0) }) },
+    options: {
+      closedReply: (s) =>
+        s.flags & RST
+          ? undefined
+          : {
+              src: s.dst,
+              dst: s.src,
+              srcPort: s.dstPort,
+              dstPort: s.srcPort,
+              seq: s.flags & ACK ? s.ack : 0,
+              ack: s.flags & ACK ? 0 : s.seq,
+              flags: s.flags & ACK ? RST : RST | ACK,
+              window: 0,
+              urgent: 0,
+              options: [],
+              payload: new Uint8Array(0),
+            },
+    },
   },
   {
     name: 'no-challenge-ack',
     bug: 'an in-window RST resets at once although the stack declares RFC 5961',
     breaks: 'RFC 5961 §3.2, §3.10.7.4 step 2',
-    options: { step: wrap((t, ev) => (SYNCED.has(t.state) && seg(ev) && seg(ev)!.flags & RST && seqInWindow(seg(ev)!.seq, t.rcvNxt, t.rcvWnd) ? { ev: withSeg(ev, { ...seg(ev)!, seq: t.rcvNxt }) } : undefined)) },
+    options: {
+      step: wrap((t, ev) =>
+        SYNCED.has(t.state) && seg(ev) && seg(ev)!.flags & RST && seqInWindow(seg(ev)!.seq, t.rcvNxt, t.rcvWnd)
+          ? { ev: withSeg(ev, { ...seg(ev)!, seq: t.rcvNxt }) }
+          : undefined,
+      ),
+    },
   },
   {
     name: 'peer-window-ignored',
     bug: "the peer's advertised window is ignored (always 65535)",
     breaks: '§3.8.6',
-    options: { step: wrap((t) => (SYNCED.has(t.state) ? { t: { ...t, sndWnd: 65535 } } : undefined), (_b, _ev, r) => (SYNCED.has(r.tcb.state) ? { ...r, tcb: { ...r.tcb, sndWnd: 65535 } } : r)) },
+    options: {
+      step: wrap(
+        (t) => (SYNCED.has(t.state) ? { t: { ...t, sndWnd: 65535 } } : undefined),
+        (_b, _ev, r) => (SYNCED.has(r.tcb.state) ? { ...r, tcb: { ...r.tcb, sndWnd: 65535 } } : r),
+      ),
+    },
   },
   {
     name: 'out-of-window-data-accepted',
     bug: 'data outside the receive window is taken as if it were next in sequence',
     breaks: '§3.4 Table 5, §3.10.7.4 step 1',
-    options: { step: wrap((t, ev) => (SYNCED.has(t.state) && seg(ev) && seg(ev)!.payload.length > 0 && !seqInWindow(seg(ev)!.seq, t.rcvNxt, Math.max(1, t.rcvWnd)) && !(seg(ev)!.flags & (SYN | RST)) ? { ev: withSeg(ev, { ...seg(ev)!, seq: t.rcvNxt }) } : undefined)) },
+    options: {
+      step: wrap((t, ev) =>
+        SYNCED.has(t.state) &&
+        seg(ev) &&
+        seg(ev)!.payload.length > 0 &&
+        !seqInWindow(seg(ev)!.seq, t.rcvNxt, Math.max(1, t.rcvWnd)) &&
+        !(seg(ev)!.flags & (SYN | RST))
+          ? { ev: withSeg(ev, { ...seg(ev)!, seq: t.rcvNxt }) }
+          : undefined,
+      ),
+    },
   },
   {
     name: 'no-syn-retransmission',
     bug: 'a SYN is never retransmitted',
     breaks: 'MUST-19, §3.8.1',
-    options: { step: wrap((t, ev) => (t.state === 'SYN-SENT' && ev.type === 'timeout' && ev.timer === 'rexmt' ? { result: { ...unchanged({ ...t, timers: { ...t.timers, rexmt: undefined } as Tcb['timers'] }) } } : undefined)) },
+    options: {
+      step: wrap((t, ev) =>
+        t.state === 'SYN-SENT' && ev.type === 'timeout' && ev.timer === 'rexmt'
+          ? { result: { ...unchanged({ ...t, timers: { ...t.timers, rexmt: undefined } as Tcb['timers'] }) } }
+          : undefined,
+      ),
+    },
   },
   {
     name: 'second-fin',
@@ -171,7 +279,14 @@ export const MUTANTS: Mutant[] = [
       step: wrap((t, ev) => {
         if (ev.type !== 'close' || (t.state !== 'FIN-WAIT-1' && t.state !== 'FIN-WAIT-2')) return undefined;
         const s = makeSegment(t, { seq: t.sndNxt, ack: t.rcvNxt, flags: FIN | ACK });
-        return { result: { tcb: { ...t, sndNxt: seqAdd(t.sndNxt, 1), finSeq: t.sndNxt }, segments: [s], appEvents: [], timers: [] } };
+        return {
+          result: {
+            tcb: { ...t, sndNxt: seqAdd(t.sndNxt, 1), finSeq: t.sndNxt },
+            segments: [s],
+            appEvents: [],
+            timers: [],
+          },
+        };
       }),
     },
   },
@@ -191,19 +306,33 @@ export const MUTANTS: Mutant[] = [
     name: 'no-closing-state',
     bug: "FIN-WAIT-1 goes straight to TIME-WAIT on the peer's FIN even when its own FIN is unacknowledged",
     breaks: '§3.10.7.4 step 8, Figure 13',
-    options: { step: wrap(undefined, (b, _ev, r, now) => (b.state === 'FIN-WAIT-1' && r.tcb.state === 'CLOSING' ? { ...r, tcb: { ...r.tcb, state: 'TIME-WAIT', timers: { timeWait: now + 2 * r.tcb.cfg.msl } } } : r)) },
+    options: {
+      step: wrap(undefined, (b, _ev, r, now) =>
+        b.state === 'FIN-WAIT-1' && r.tcb.state === 'CLOSING'
+          ? { ...r, tcb: { ...r.tcb, state: 'TIME-WAIT', timers: { timeWait: now + 2 * r.tcb.cfg.msl } } }
+          : r,
+      ),
+    },
   },
   {
     name: 'no-send-after-fin',
     bug: "SEND after the peer's FIN (CLOSE-WAIT) is refused",
     breaks: '§3.10.2, MAY-1',
-    options: { step: wrap((t, ev) => (t.state === 'CLOSE-WAIT' && ev.type === 'send' ? { result: { ...unchanged(t), appEvents: [{ type: 'error', code: 'connection-closing' }] } } : undefined)) },
+    options: {
+      step: wrap((t, ev) =>
+        t.state === 'CLOSE-WAIT' && ev.type === 'send'
+          ? { result: { ...unchanged(t), appEvents: [{ type: 'error', code: 'connection-closing' }] } }
+          : undefined,
+      ),
+    },
   },
   {
     name: 'close-wait-data-swallowed',
     bug: "SEND after the peer's FIN is accepted but the data is never transmitted",
     breaks: '§3.10.2, MAY-1',
-    options: { step: wrap((t, ev) => (t.state === 'CLOSE-WAIT' && ev.type === 'send' ? { result: unchanged(t) } : undefined)) },
+    options: {
+      step: wrap((t, ev) => (t.state === 'CLOSE-WAIT' && ev.type === 'send' ? { result: unchanged(t) } : undefined)),
+    },
   },
   {
     name: 'ack-unreceived',
@@ -214,7 +343,11 @@ export const MUTANTS: Mutant[] = [
         if (r.tcb.ooo.length === 0 || r.tcb.finReceived) return r;
         let end = r.tcb.rcvNxt;
         for (const o of r.tcb.ooo) if (seqGt(seqAdd(o.seq, o.data.length), end)) end = seqAdd(o.seq, o.data.length);
-        return { ...r, tcb: { ...r.tcb, rcvNxt: end, ooo: [] }, segments: r.segments.map((s) => (s.flags & ACK ? { ...s, ack: end } : s)) };
+        return {
+          ...r,
+          tcb: { ...r.tcb, rcvNxt: end, ooo: [] },
+          segments: r.segments.map((s) => (s.flags & ACK ? { ...s, ack: end } : s)),
+        };
       }),
     },
   },
@@ -246,13 +379,27 @@ export const MUTANTS: Mutant[] = [
     name: 'passive-rst-reported',
     bug: 'a RST in passive SYN-RECEIVED is reported to the application as a refused connection',
     breaks: 'MUST-11',
-    options: { step: wrap(undefined, (b, ev, r) => (b.state === 'SYN-RECEIVED' && b.origin === 'passive' && r.tcb.state === 'LISTEN' && seg(ev) && seg(ev)!.flags & RST ? { ...r, appEvents: [...r.appEvents, { type: 'refused' }] } : r)) },
+    options: {
+      step: wrap(undefined, (b, ev, r) =>
+        b.state === 'SYN-RECEIVED' &&
+        b.origin === 'passive' &&
+        r.tcb.state === 'LISTEN' &&
+        seg(ev) &&
+        seg(ev)!.flags & RST
+          ? { ...r, appEvents: [...r.appEvents, { type: 'refused' }] }
+          : r,
+      ),
+    },
   },
   {
     name: 'unknown-option-drops-syn',
     bug: 'a SYN carrying an option kind the stack does not know is dropped',
     breaks: 'MUST-6',
-    options: { step: wrap((t, ev) => (seg(ev) && seg(ev)!.options.some((o) => o.kind === 'unknown') ? { result: unchanged(t) } : undefined)) },
+    options: {
+      step: wrap((t, ev) =>
+        seg(ev) && seg(ev)!.options.some((o) => o.kind === 'unknown') ? { result: unchanged(t) } : undefined,
+      ),
+    },
   },
   {
     name: 'malformed-option-kills-stack',
@@ -270,13 +417,27 @@ export const MUTANTS: Mutant[] = [
     name: 'listen-ignores-ack',
     bug: 'LISTEN drops an ACK-bearing segment instead of answering it with a RST',
     breaks: '§3.10.7.2 second',
-    options: { step: wrap((t, ev) => (t.state === 'LISTEN' && seg(ev) && (seg(ev)!.flags & (ACK | RST)) === ACK ? { result: unchanged(t) } : undefined)) },
+    options: {
+      step: wrap((t, ev) =>
+        t.state === 'LISTEN' && seg(ev) && (seg(ev)!.flags & (ACK | RST)) === ACK
+          ? { result: unchanged(t) }
+          : undefined,
+      ),
+    },
   },
   {
     name: 'syn-resets-synchronized',
     bug: 'a SYN in a synchronized state is handled by the RFC 793 rule (RST) although the stack declares RFC 5961',
     breaks: 'RFC 5961 §4, §3.10.7.4 step 4',
-    options: { step: wrap((t, ev) => (SYNCED.has(t.state) && seg(ev) && seg(ev)!.flags & SYN ? { t: { ...t, cfg: { ...t.cfg, rfc5961: false } } } : undefined), (b, _ev, r) => ({ ...r, tcb: { ...r.tcb, cfg: b.cfg } })) },
+    options: {
+      step: wrap(
+        (t, ev) =>
+          SYNCED.has(t.state) && seg(ev) && seg(ev)!.flags & SYN
+            ? { t: { ...t, cfg: { ...t.cfg, rfc5961: false } } }
+            : undefined,
+        (b, _ev, r) => ({ ...r, tcb: { ...r.tcb, cfg: b.cfg } }),
+      ),
+    },
   },
   {
     name: 'unacceptable-silently-dropped',
@@ -294,7 +455,13 @@ export const MUTANTS: Mutant[] = [
     name: 'no-rto-backoff',
     bug: 'retransmissions repeat at a constant RTO, without exponential backoff',
     breaks: 'MUST-19',
-    options: { step: wrap(undefined, (b, ev, r, now) => (ev.type === 'timeout' && ev.timer === 'rexmt' && r.tcb.timers.rexmt !== undefined ? { ...r, tcb: { ...r.tcb, rto: b.rto, timers: { ...r.tcb.timers, rexmt: now + b.rto } } } : r)) },
+    options: {
+      step: wrap(undefined, (b, ev, r, now) =>
+        ev.type === 'timeout' && ev.timer === 'rexmt' && r.tcb.timers.rexmt !== undefined
+          ? { ...r, tcb: { ...r.tcb, rto: b.rto, timers: { ...r.tcb.timers, rexmt: now + b.rto } } }
+          : r,
+      ),
+    },
   },
 ];
 

@@ -5,6 +5,7 @@ import { tupleHash } from '../model/config.js';
 import type { ModelConfig } from '../model/types.js';
 import type { StackAdapter, StackProfile } from './adapter.js';
 import { referenceInstance } from './reference/adapter.js';
+import { UsageError } from './usage.js';
 import { ReferenceHost } from './reference/host.js';
 
 export interface Perturbation {
@@ -39,17 +40,17 @@ export function drawPerturbation(seed: number): Perturbation {
   // SHLD-5: a SYN goes without the MSS option only when the receive MSS is the default 536.
   return p.offerMss ? p : { ...p, mss: 536 };
   function draw(): Perturbation {
-  return {
-    isnKey: int(0, 0xffffffff),
-    rcvBuf: r() < 0.5 ? pick([1, 2, 100, 536, 1460, 4096, 65535]) : int(1, 65535),
-    mss: int(64, 1460),
-    sendMssCap: int(64, 1460),
-    offerMss: r() < 0.8,
-    delayedAck: r() < 0.7,
-    ackDelay: int(1, 499),
-    rtoInitial: int(1000, 3000),
-    rfc5961: true,
-  };
+    return {
+      isnKey: int(0, 0xffffffff),
+      rcvBuf: r() < 0.5 ? pick([1, 2, 100, 536, 1460, 4096, 65535]) : int(1, 65535),
+      mss: int(64, 1460),
+      sendMssCap: int(64, 1460),
+      offerMss: r() < 0.8,
+      delayedAck: r() < 0.7,
+      ackDelay: int(1, 499),
+      rtoInitial: int(1000, 3000),
+      rfc5961: true,
+    };
   }
 }
 
@@ -92,9 +93,41 @@ export function perturbedAdapter(baseSeed = 1, fixed?: Perturbation): PerturbedA
     name: 'reference-perturbed',
     profile: PERTURBED_PROFILE,
     reseed(key: string) {
-      if (!fixed) current = drawPerturbation(tupleHash({ addr: key, port: 0 }, { addr: '', port: baseSeed & 0xffff }, baseSeed));
+      if (!fixed)
+        current = drawPerturbation(tupleHash({ addr: key, port: 0 }, { addr: '', port: baseSeed & 0xffff }, baseSeed));
     },
     current: () => current,
     create: ({ addr }) => referenceInstance(new ReferenceHost({ addr, model: perturbedModel(current) })),
   };
+}
+
+const PERTURBATION_RANGES: Record<keyof Perturbation, [number, number] | 'bool'> = {
+  isnKey: [0, 0xffffffff],
+  rcvBuf: [1, 65535],
+  mss: [1, 65535],
+  sendMssCap: [1, 65535],
+  offerMss: 'bool',
+  delayedAck: 'bool',
+  ackDelay: [1, 499],
+  rtoInitial: [1000, 3000],
+  rfc5961: 'bool',
+};
+
+/** A perturbation recorded in a counterexample (origin.stackDetail), checked field by field. */
+export function parsePerturbation(raw: unknown, where: string): Perturbation {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${where} must be an object`);
+  const r = raw as Record<string, unknown>;
+  for (const k of Object.keys(r)) {
+    if (!(k in PERTURBATION_RANGES)) throw new UsageError(`${where}.${k}: not a perturbation field`);
+  }
+  for (const [k, range] of Object.entries(PERTURBATION_RANGES)) {
+    const v = r[k];
+    const ok =
+      range === 'bool'
+        ? typeof v === 'boolean'
+        : Number.isInteger(v) && (v as number) >= range[0] && (v as number) <= range[1];
+    const want = range === 'bool' ? 'true or false' : `an integer from ${range[0]} to ${range[1]}`;
+    if (!ok) throw new UsageError(`${where}.${k} must be ${want}, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  }
+  return r as unknown as Perturbation;
 }

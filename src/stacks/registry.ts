@@ -1,8 +1,10 @@
 // Resolves --stack NAME|PATH to an adapter.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Deviation, StackAdapter, StackProfile } from './adapter.js';
+import { AdapterError, guard } from '../harness/bounded.js';
+import type { StackAdapter, StackProfile } from './adapter.js';
+import { parseProfile, validateProfile } from './profile.js';
 import { lwipAdapter } from './lwip/adapter.js';
 import { processAdapter } from './process/adapter.js';
 import { profileFor } from './reference/adapter.js';
@@ -14,12 +16,19 @@ import { referenceAdapter } from './reference/adapter.js';
 
 export { UsageError };
 
-export const BUILTIN_STACKS = ['reference', 'reference-perturbed', 'mutant:NAME', 'lwip', 'linux', 'process:CMD'] as const;
+export const BUILTIN_STACKS = [
+  'reference',
+  'reference-perturbed',
+  'mutant:NAME',
+  'lwip',
+  'linux',
+  'process:CMD',
+] as const;
 export const CONFIG_FILE = 'tcp-conform.config.json';
 
 function isAdapter(x: unknown): x is StackAdapter {
   const a = x as StackAdapter | undefined;
-  return !!a && typeof a === 'object' && typeof a.name === 'string' && typeof a.create === 'function' && typeof a.profile === 'object';
+  return !!a && typeof a === 'object' && typeof a.name === 'string' && typeof a.create === 'function';
 }
 
 export interface ResolveOptions {
@@ -40,73 +49,143 @@ export function splitCommand(cmd: string): string[] {
 }
 
 /** The profile of a process stack that declares nothing: RFC 9293's defaults, no deviations. */
-export const GENERIC_PROFILE = (name: string): StackProfile => ({ ...profileFor(name, DEFAULT_CONFIG, false), options: { mss: true, wscale: true, sackPermitted: true, timestamps: true } });
-
-const PROFILE_NUMBERS = ['msl', 'rtoInitial', 'rtoMin', 'rtoMax', 'ackDelayMax'] as const;
+export const GENERIC_PROFILE = (name: string): StackProfile => ({
+  ...profileFor(name, DEFAULT_CONFIG, false),
+  options: { mss: true, wscale: true, sackPermitted: true, timestamps: true },
+});
 
 /** A profile from a config file, over the generic one; every wrong field is named. */
 export function profileFromJson(name: string, raw: unknown, where: string): StackProfile {
-  const p = GENERIC_PROFILE(name);
-  if (raw === undefined) return p;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${where}: profile must be an object`);
-  const r = raw as Record<string, unknown>;
-  const known = [...PROFILE_NUMBERS, 'rfc5961', 'synCookies', 'options', 'deviations', 'name'];
-  for (const k of Object.keys(r)) if (!known.includes(k)) throw new UsageError(`${where}: unknown profile field ${JSON.stringify(k)} (known: ${known.join(', ')})`);
-  for (const k of PROFILE_NUMBERS) {
-    if (r[k] === undefined) continue;
-    if (typeof r[k] !== 'number' || !(r[k] as number >= 0)) throw new UsageError(`${where}: profile.${k} must be a number of ms >= 0, got ${JSON.stringify(r[k])}`);
-    p[k] = r[k] as number;
-  }
-  for (const k of ['rfc5961', 'synCookies'] as const) {
-    if (r[k] === undefined) continue;
-    if (typeof r[k] !== 'boolean') throw new UsageError(`${where}: profile.${k} must be true or false, got ${JSON.stringify(r[k])}`);
-    p[k] = r[k] as boolean;
-  }
-  if (r.options !== undefined) {
-    const o = r.options as Record<string, unknown>;
-    for (const k of Object.keys(o ?? {})) {
-      if (!(k in p.options) || typeof o[k] !== 'boolean') throw new UsageError(`${where}: profile.options.${k} must be one of ${Object.keys(p.options).join(', ')} with a boolean value`);
-      p.options[k as keyof StackProfile['options']] = o[k] as boolean;
-    }
-  }
-  if (r.deviations !== undefined) {
-    if (!Array.isArray(r.deviations)) throw new UsageError(`${where}: profile.deviations must be an array of { requirement, reason }`);
-    p.deviations = r.deviations.map((d: unknown, i: number): Deviation => {
-      const x = d as Record<string, unknown>;
-      if (!x || typeof x.requirement !== 'string' || typeof x.reason !== 'string' || !x.reason.trim()) throw new UsageError(`${where}: profile.deviations[${i}] needs a requirement id (e.g. "MUST-13") and a non-empty reason`);
-      return { requirement: x.requirement, reason: x.reason };
-    });
-  }
-  return p;
+  return parseProfile(raw, `${where}: profile`, GENERIC_PROFILE(name));
 }
 
-function configStack(spec: string, file: string): StackAdapter | undefined {
+const ENTRY_KEYS = ['command', 'cwd', 'maxConcurrency', 'commandTimeoutMs', 'profile'];
+
+function readConfig(file: string): Record<string, Record<string, unknown>> {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new UsageError(`cannot read config ${file}: ${(e as Error).message}`);
   }
-  const stacks = (doc as { stacks?: Record<string, unknown> } | null)?.stacks;
-  if (!stacks || typeof stacks !== 'object') throw new UsageError(`${file}: expected { "stacks": { "NAME": { "command": ... } } }`);
-  const entry = stacks[spec] as Record<string, unknown> | undefined;
+  const d = doc as Record<string, unknown> | null;
+  if (!d || typeof d !== 'object' || Array.isArray(d))
+    throw new UsageError(`${file}: expected { "stacks": { "NAME": { "command": ... } } }`);
+  for (const k of Object.keys(d))
+    if (k !== 'stacks' && k !== '$schema')
+      throw new UsageError(`${file}: unknown field ${JSON.stringify(k)} (expected "stacks")`);
+  const stacks = d.stacks;
+  if (!stacks || typeof stacks !== 'object' || Array.isArray(stacks)) {
+    throw new UsageError(
+      `${file}: "stacks" must be an object mapping stack names to { "command": ... }, got ` +
+        `${JSON.stringify(stacks)?.slice(0, 40)}`,
+    );
+  }
+  for (const [name, e] of Object.entries(stacks)) {
+    if (!e || typeof e !== 'object' || Array.isArray(e))
+      throw new UsageError(`${file}: stacks.${name} must be an object { "command": ... }`);
+  }
+  return stacks as Record<string, Record<string, unknown>>;
+}
+
+function configStack(spec: string, file: string): StackAdapter | undefined {
+  const entry = readConfig(file)[spec];
   if (entry === undefined) return undefined;
   const where = `${file}: stacks.${spec}`;
+  for (const k of Object.keys(entry)) {
+    if (!ENTRY_KEYS.includes(k))
+      throw new UsageError(`${where}: unknown field ${JSON.stringify(k)} (known: ${ENTRY_KEYS.join(', ')})`);
+  }
   const cmd = entry.command;
-  const argv = typeof cmd === 'string' ? splitCommand(cmd) : Array.isArray(cmd) && cmd.every((x) => typeof x === 'string') ? (cmd as string[]) : undefined;
-  if (!argv || argv.length === 0) throw new UsageError(`${where}.command must be a command line string or an array of strings`);
+  const argv =
+    typeof cmd === 'string'
+      ? splitCommand(cmd)
+      : Array.isArray(cmd) && cmd.every((x) => typeof x === 'string')
+        ? (cmd as string[])
+        : undefined;
+  if (!argv || argv.length === 0)
+    throw new UsageError(`${where}.command must be a command line string or an array of strings`);
   const conc = entry.maxConcurrency;
-  if (conc !== undefined && (!Number.isInteger(conc) || (conc as number) < 1)) throw new UsageError(`${where}.maxConcurrency must be an integer >= 1`);
+  if (conc !== undefined && (!Number.isInteger(conc) || (conc as number) < 1 || (conc as number) > 64)) {
+    throw new UsageError(`${where}.maxConcurrency must be an integer from 1 to 64, got ${JSON.stringify(conc)}`);
+  }
   const timeout = entry.commandTimeoutMs;
-  if (timeout !== undefined && (typeof timeout !== 'number' || timeout <= 0)) throw new UsageError(`${where}.commandTimeoutMs must be a positive number`);
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0 && timeout <= 600_000))) {
+    throw new UsageError(
+      `${where}.commandTimeoutMs must be a number of ms from 1 to 600000, got ${JSON.stringify(timeout)}`,
+    );
+  }
+  if (entry.cwd !== undefined && typeof entry.cwd !== 'string')
+    throw new UsageError(`${where}.cwd must be a folder path string, got ${JSON.stringify(entry.cwd)}`);
+  const cwd = resolve(dirname(file), typeof entry.cwd === 'string' ? entry.cwd : '.');
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory())
+    throw new UsageError(`${where}.cwd: folder ${cwd} does not exist`);
   return processAdapter({
     name: spec,
     command: argv,
-    cwd: resolve(dirname(file), typeof entry.cwd === 'string' ? entry.cwd : '.'),
+    cwd,
     profile: profileFromJson(spec, entry.profile, where),
     ...(conc !== undefined ? { maxConcurrency: conc as number } : {}),
     ...(timeout !== undefined ? { commandTimeoutMs: timeout as number } : {}),
   });
+}
+
+/** How long loading a user's adapter module, and calling its factory, may take. */
+export const MODULE_LOAD_MS = Number(process.env.TCP_CONFORM_LOAD_TIMEOUT_MS) || 30_000;
+
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  try {
+    return (await guard(() => import(pathToFileURL(file).href), MODULE_LOAD_MS, `loading ${file}`)) as Record<
+      string,
+      unknown
+    >;
+  } catch (first) {
+    if (first instanceof AdapterError && /did not answer/.test(first.message))
+      throw new UsageError(`stack module ${file}: ${first.message}`);
+    const msg = (first as Error).message;
+    // A .ts file outside an ESM package is compiled as CommonJS; load it through tsx's scoped import instead.
+    try {
+      const { tsImport } = await import('tsx/esm/api');
+      return (await guard(
+        () => tsImport(pathToFileURL(file).href, import.meta.url),
+        MODULE_LOAD_MS,
+        `loading ${file}`,
+      )) as Record<string, unknown>;
+    } catch (second) {
+      const m2 = (second as Error).message;
+      if (/require\(\) (of )?ES Module|ERR_REQUIRE_ASYNC_MODULE|in a cycle|top-level await/i.test(m2)) {
+        throw new UsageError(
+          `cannot load stack module ${file}: it uses ES module syntax (e.g. top-level await) but is loaded as ` +
+            `CommonJS; ` +
+            'add "type": "module" to the package.json of its folder, or name it .mts',
+        );
+      }
+      throw new UsageError(`cannot load stack module ${file}: ${msg.split('\n')[0]}`);
+    }
+  }
+}
+
+async function moduleStack(file: string): Promise<StackAdapter> {
+  if (!existsSync(file)) throw new UsageError(`stack module ${file} does not exist`);
+  const mod = await importModule(file);
+  let cand = mod.default ?? mod.adapter;
+  // CommonJS interop wraps the exports once more.
+  if (cand && typeof cand === 'object' && !isAdapter(cand) && 'default' in cand)
+    cand = (cand as { default: unknown }).default;
+  let adapter: unknown = cand;
+  if (typeof cand === 'function' && !isAdapter(cand)) {
+    try {
+      adapter = await guard(() => (cand as () => unknown)(), MODULE_LOAD_MS, `the adapter factory exported by ${file}`);
+    } catch (e) {
+      throw new UsageError(`stack module ${file}: ${(e as Error).message}`);
+    }
+  }
+  if (!isAdapter(adapter))
+    throw new UsageError(
+      `stack module ${file} must export (default or as "adapter") an object with name, profile and create()`,
+    );
+  validateProfile(adapter.profile, `stack module ${file}: profile`);
+  return adapter;
 }
 
 export async function resolveStack(spec: string, opts: ResolveOptions = {}): Promise<StackAdapter> {
@@ -114,7 +193,10 @@ export async function resolveStack(spec: string, opts: ResolveOptions = {}): Pro
   if (spec === 'reference-perturbed') return perturbedAdapter(opts.seed ?? 1, opts.perturbation);
   if (spec.startsWith('mutant:')) {
     const m = mutantAdapter(spec.slice('mutant:'.length));
-    if (!m) throw new UsageError(`unknown mutant ${JSON.stringify(spec.slice(7))}: one of ${MUTANTS.map((x) => x.name).join(', ')}`);
+    if (!m)
+      throw new UsageError(
+        `unknown mutant ${JSON.stringify(spec.slice(7))}: one of ${MUTANTS.map((x) => x.name).join(', ')}`,
+      );
     return m;
   }
   if (spec === 'lwip') return lwipAdapter();
@@ -124,7 +206,8 @@ export async function resolveStack(spec: string, opts: ResolveOptions = {}): Pro
   }
   if (spec.startsWith('process:')) {
     const argv = splitCommand(spec.slice('process:'.length));
-    if (argv.length === 0) throw new UsageError('process: needs a driver command, e.g. --stack "process:./my-driver --flag"');
+    if (argv.length === 0)
+      throw new UsageError('process: needs a driver command, e.g. --stack "process:./my-driver --flag"');
     return processAdapter({ name: `process:${argv.join(' ')}`, command: argv, profile: GENERIC_PROFILE('process') });
   }
   const cfgFile = opts.config ? resolve(opts.config) : existsSync(CONFIG_FILE) ? resolve(CONFIG_FILE) : undefined;
@@ -134,25 +217,11 @@ export async function resolveStack(spec: string, opts: ResolveOptions = {}): Pro
     if (a) return a;
   }
   const looksLikePath = spec.includes('/') || spec.endsWith('.ts') || spec.endsWith('.js') || spec.endsWith('.mjs');
-  if (!looksLikePath) throw new UsageError(`unknown stack ${JSON.stringify(spec)}: use one of ${BUILTIN_STACKS.join(', ')}, a stack named in ${CONFIG_FILE}, or a path to a module exporting an adapter`);
-  const file = resolve(spec);
-  if (!existsSync(file)) throw new UsageError(`stack module ${file} does not exist`);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  } catch (first) {
-    // A .ts file outside an ESM package is compiled as CommonJS; load it through tsx's scoped import instead.
-    try {
-      const { tsImport } = await import('tsx/esm/api');
-      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
-    } catch {
-      throw new UsageError(`cannot load stack module ${file}: ${(first as Error).message}`);
-    }
+  if (!looksLikePath) {
+    throw new UsageError(
+      `unknown stack ${JSON.stringify(spec)}: use one of ${BUILTIN_STACKS.join(', ')}, a stack named in ` +
+        `${CONFIG_FILE}, or a path to a module exporting an adapter`,
+    );
   }
-  let cand = mod.default ?? mod.adapter;
-  // CommonJS interop wraps the exports once more.
-  if (cand && typeof cand === 'object' && !isAdapter(cand) && 'default' in cand) cand = (cand as { default: unknown }).default;
-  const adapter = typeof cand === 'function' && !isAdapter(cand) ? await (cand as () => unknown)() : cand;
-  if (!isAdapter(adapter)) throw new UsageError(`stack module ${file} must export (default or as "adapter") an object with name, profile and create()`);
-  return adapter;
+  return moduleStack(resolve(spec));
 }

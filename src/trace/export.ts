@@ -4,21 +4,30 @@
 // the ISN the stack happens to pick.
 import { ACK, SYN, type TcpOption, flagString } from '../wire/segment.js';
 import { seqDiff } from '../wire/seq.js';
-import type { TraceEntry } from './runner.js';
+import type { TraceEntry } from '../harness/trace.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 function optionJson(o: TcpOption): Record<string, unknown> {
   switch (o.kind) {
-    case 'mss': return { mss: o.value };
-    case 'wscale': return { wscale: o.shift };
-    case 'sackPermitted': return { sackPermitted: true };
-    case 'sack': return { sack: o.blocks };
-    case 'timestamps': return { timestamps: [o.tsval, o.tsecr] };
-    case 'nop': return { nop: true };
-    case 'eol': return { eol: true };
-    case 'unknown': return { unknown: { type: o.type, hex: hex(o.data) } };
-    case 'raw': return { raw: hex(o.bytes) };
+    case 'mss':
+      return { mss: o.value };
+    case 'wscale':
+      return { wscale: o.shift };
+    case 'sackPermitted':
+      return { sackPermitted: true };
+    case 'sack':
+      return { sack: o.blocks };
+    case 'timestamps':
+      return { timestamps: [o.tsval, o.tsecr] };
+    case 'nop':
+      return { nop: true };
+    case 'eol':
+      return { eol: true };
+    case 'unknown':
+      return { unknown: { type: o.type, hex: hex(o.data) } };
+    case 'raw':
+      return { raw: hex(o.bytes) };
   }
 }
 
@@ -46,7 +55,8 @@ export function traceToVector(trace: TraceEntry[], o: ExportOptions): Record<str
       const c = e.call;
       const step: Record<string, unknown> = { call: c.name };
       if (c.name === 'write' && c.data) step.hex = hex(c.data);
-      if ((c.name === 'listen' || c.name === 'connect') && c.port !== undefined && c.port !== stack.port) step.port = c.port;
+      if ((c.name === 'listen' || c.name === 'connect') && c.port !== undefined && c.port !== stack.port)
+        step.port = c.port;
       if (c.name === 'connect' && c.remote && c.remote.port !== peer.port) step.peerPort = c.remote.port;
       steps.push(step);
     } else if (e.dir === 'in' && e.seg) {

@@ -3,7 +3,7 @@
 import { decode, encode } from '../wire/codec.js';
 import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG, segLen } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
-import type { TraceEntry } from './runner.js';
+import type { TraceEntry } from '../harness/trace.js';
 
 // ---------------------------------------------------------------- stored traces
 
@@ -23,10 +23,20 @@ export interface StoredEntry {
 
 export function storeTrace(trace: TraceEntry[]): StoredEntry[] {
   return trace.map((e) => ({
-    t: e.t, dir: e.dir, text: e.text,
+    t: e.t,
+    dir: e.dir,
+    text: e.text,
     ...(e.seg ? { hex: Buffer.from(encode(e.seg)).toString('hex'), ...(e.seg.badChecksum ? { bad: true } : {}) } : {}),
     ...(e.probe ? { probe: e.probe } : {}),
-    ...(e.call ? { call: { name: e.call.name, ...(e.call.conn ? { conn: e.call.conn } : {}), ...(e.call.data ? { len: e.call.data.length } : {}) } } : {}),
+    ...(e.call
+      ? {
+          call: {
+            name: e.call.name,
+            ...(e.call.conn ? { conn: e.call.conn } : {}),
+            ...(e.call.data ? { len: e.call.data.length } : {}),
+          },
+        }
+      : {}),
     ...(e.event ? { event: e.event.type } : {}),
     ...(e.ms !== undefined ? { ms: e.ms } : {}),
   }));
@@ -36,7 +46,8 @@ export function storeTrace(trace: TraceEntry[]): StoredEntry[] {
 export function loadTrace(stored: unknown): TraceEntry[] {
   if (!Array.isArray(stored)) throw new Error('origin.trace must be an array');
   return stored.map((x: StoredEntry, i) => {
-    if (!x || typeof x.t !== 'number' || typeof x.dir !== 'string') throw new Error(`origin.trace[${i}]: expected { t, dir, text }`);
+    if (!x || typeof x.t !== 'number' || typeof x.dir !== 'string')
+      throw new Error(`origin.trace[${i}]: expected { t, dir, text }`);
     const e: TraceEntry = { t: x.t, dir: x.dir, text: String(x.text ?? '') };
     if (x.hex !== undefined) {
       const r = decode(Uint8Array.from(Buffer.from(x.hex, 'hex')), { verifyChecksum: false });
@@ -44,7 +55,12 @@ export function loadTrace(stored: unknown): TraceEntry[] {
       e.seg = x.bad ? { ...r.segment, badChecksum: true } : r.segment;
     }
     if (x.probe) e.probe = x.probe;
-    if (x.call) e.call = { name: x.call.name, ...(x.call.conn ? { conn: x.call.conn } : {}), ...(x.call.len !== undefined ? { data: new Uint8Array(x.call.len) } : {}) };
+    if (x.call)
+      e.call = {
+        name: x.call.name,
+        ...(x.call.conn ? { conn: x.call.conn } : {}),
+        ...(x.call.len !== undefined ? { data: new Uint8Array(x.call.len) } : {}),
+      };
     if (x.event) e.event = { type: x.event, conn: '' } as TraceEntry['event'];
     if (x.ms !== undefined) e.ms = x.ms;
     return e;
@@ -67,7 +83,8 @@ export function toPcap(trace: TraceEntry[]): Uint8Array {
   buf.writeUInt32LE(65535, 16);
   buf.writeUInt32LE(101, 20); // LINKTYPE_RAW
   let off = 24;
-  // Time 0 of the trace is shown as 2026-01-01T00:00:00Z: Wireshark needs an absolute time; the relative one is what matters.
+  // Time 0 of the trace is shown as 2026-01-01T00:00:00Z: Wireshark needs an absolute time; the relative one is what
+  // matters.
   const epoch = 1_767_225_600;
   for (const p of packets) {
     const us = Math.round(p.t * 1000);
@@ -88,7 +105,8 @@ interface Isns {
   peer?: number;
 }
 function isnsOf(trace: TraceEntry[]): Isns {
-  const first = (dir: 'in' | 'out'): number | undefined => trace.find((e) => e.dir === dir && e.seg && e.seg.flags & SYN)?.seg!.seq;
+  const first = (dir: 'in' | 'out'): number | undefined =>
+    trace.find((e) => e.dir === dir && e.seg && e.seg.flags & SYN)?.seg?.seq;
   const isns: Isns = {};
   const s = first('out');
   const p = first('in');
@@ -112,14 +130,22 @@ const pdFlags = (f: number): string => {
 
 const pdOption = (o: TcpOption): string | undefined => {
   switch (o.kind) {
-    case 'mss': return `mss ${o.value}`;
-    case 'nop': return 'nop';
-    case 'eol': return 'eol';
-    case 'wscale': return `wscale ${o.shift}`;
-    case 'sackPermitted': return 'sackOK';
-    case 'timestamps': return `TS val ${o.tsval} ecr ${o.tsecr}`;
-    case 'sack': return `sack ${o.blocks.map(([l, r]) => `${l}:${r}`).join(' ')}`;
-    default: return undefined;
+    case 'mss':
+      return `mss ${o.value}`;
+    case 'nop':
+      return 'nop';
+    case 'eol':
+      return 'eol';
+    case 'wscale':
+      return `wscale ${o.shift}`;
+    case 'sackPermitted':
+      return 'sackOK';
+    case 'timestamps':
+      return `TS val ${o.tsval} ecr ${o.tsecr}`;
+    case 'sack':
+      return `sack ${o.blocks.map(([l, r]) => `${l}:${r}`).join(' ')}`;
+    default:
+      return undefined;
   }
 };
 
@@ -130,7 +156,10 @@ const pdOption = (o: TcpOption): string | undefined => {
  */
 export function toPacketdrill(trace: TraceEntry[], opts: { port?: number; title?: string } = {}): string {
   const isns = isnsOf(trace);
-  const lines: string[] = [`// ${opts.title ?? 'tcp-conform trace'} — generated by tcp-conform; sequence numbers relative to each side's ISN`];
+  const lines: string[] = [
+    `// ${opts.title ?? 'tcp-conform trace'} — generated by tcp-conform; ` +
+      "sequence numbers relative to each side's ISN",
+  ];
   let last = 0;
   const time = (t: number): string => {
     const d = (t - last) / 1000;
@@ -145,13 +174,27 @@ export function toPacketdrill(trace: TraceEntry[], opts: { port?: number; title?
       const t = time(e.t);
       if (c.name === 'listen') {
         passive = true;
-        lines.push(`${t} socket(..., SOCK_STREAM, IPPROTO_TCP) = 3`, `+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0`, `+0 bind(3, ..., ...) = 0`, `+0 listen(3, 1) = 0`);
+        lines.push(
+          `${t} socket(..., SOCK_STREAM, IPPROTO_TCP) = 3`,
+          `+0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0`,
+          `+0 bind(3, ..., ...) = 0`,
+          `+0 listen(3, 1) = 0`,
+        );
       } else if (c.name === 'connect') {
-        lines.push(`${t} socket(..., SOCK_STREAM, IPPROTO_TCP) = 4`, `+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0`, `+0 connect(4, ..., ...) = -1 EINPROGRESS (Operation now in progress)`);
-      } else if (c.name === 'write') lines.push(`${t} write(${fd.conn}, ..., ${c.data?.length ?? 0}) = ${c.data?.length ?? 0}`);
+        lines.push(
+          `${t} socket(..., SOCK_STREAM, IPPROTO_TCP) = 4`,
+          `+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0`,
+          `+0 connect(4, ..., ...) = -1 EINPROGRESS (Operation now in progress)`,
+        );
+      } else if (c.name === 'write')
+        lines.push(`${t} write(${fd.conn}, ..., ${c.data?.length ?? 0}) = ${c.data?.length ?? 0}`);
       else if (c.name === 'shutdown') lines.push(`${t} shutdown(${fd.conn}, SHUT_WR) = 0`);
       else if (c.name === 'close') lines.push(`${t} close(${fd.conn}) = 0`);
-      else if (c.name === 'abort') lines.push(`${t} setsockopt(${fd.conn}, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0`, `+0 close(${fd.conn}) = 0`);
+      else if (c.name === 'abort')
+        lines.push(
+          `${t} setsockopt(${fd.conn}, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0`,
+          `+0 close(${fd.conn}) = 0`,
+        );
     } else if (e.dir === 'event' && e.event?.type === 'accepted' && passive) {
       lines.push(`${time(e.t)} accept(3, ..., ...) = 4`);
     } else if ((e.dir === 'in' || e.dir === 'out') && e.seg) {
@@ -168,7 +211,10 @@ export function toPacketdrill(trace: TraceEntry[], opts: { port?: number; title?
       if (inbound) {
         const o = s.options.map(pdOption).filter((x): x is string => x !== undefined);
         if (o.length) text += ` <${o.join(',')}>`;
-      } else if (s.options.length) text += ' <...>'; // the stack's own options (timestamps, window scale) are its choice
+      } else if (s.options.length) {
+        // The stack's own options (timestamps, window scale) are its choice.
+        text += ' <...>';
+      }
       lines.push(text);
     }
   }
@@ -178,7 +224,10 @@ export function toPacketdrill(trace: TraceEntry[], opts: { port?: number; title?
 const PD_TIME = String.raw`(?:\+?\d+(?:\.\d+)?|\*)`;
 const PD_SYSCALL = new RegExp(String.raw`^${PD_TIME}\s+[a-z_]+\(.*\)\s+=\s+-?\d+(?:\s+[A-Z]+(?:\s+\(.*\))?)?$`);
 const PD_OPT = String.raw`(?:mss \d+|nop|eol|wscale \d+|sackOK|TS val \d+ ecr \d+|sack(?: \d+:\d+)+)`;
-const PD_PACKET = new RegExp(String.raw`^${PD_TIME}\s+[<>]\s+[SFRPUEW.]+\s+\d+:\d+\(\d+\)(?:\s+ack \d+)?(?:\s+win \d+)?(?:\s+<(?:\.\.\.|${PD_OPT}(?:,${PD_OPT})*)>)?$`);
+const PD_PACKET = new RegExp(
+  String.raw`^${PD_TIME}\s+[<>]\s+[SFRPUEW.]+\s+\d+:\d+\(\d+\)(?:\s+ack \d+)?(?:\s+win ` +
+    String.raw`\d+)?(?:\s+<(?:\.\.\.|${PD_OPT}(?:,${PD_OPT})*)>)?$`,
+);
 
 /** A small grammar of packetdrill lines (the subset this exporter writes): returns one message per bad line. */
 export function checkPacketdrill(script: string): string[] {
@@ -196,7 +245,18 @@ export function checkPacketdrill(script: string): string[] {
 
 // ---------------------------------------------------------------- ladder (RFC 9293 figure style)
 
-type State = 'CLOSED' | 'LISTEN' | 'SYN-SENT' | 'SYN-RECEIVED' | 'ESTABLISHED' | 'FIN-WAIT-1' | 'FIN-WAIT-2' | 'CLOSE-WAIT' | 'CLOSING' | 'LAST-ACK' | 'TIME-WAIT';
+type State =
+  | 'CLOSED'
+  | 'LISTEN'
+  | 'SYN-SENT'
+  | 'SYN-RECEIVED'
+  | 'ESTABLISHED'
+  | 'FIN-WAIT-1'
+  | 'FIN-WAIT-2'
+  | 'CLOSE-WAIT'
+  | 'CLOSING'
+  | 'LAST-ACK'
+  | 'TIME-WAIT';
 
 /** The state of one side, inferred from the segments it sends and receives (for drawing, not judging). */
 class Side {
@@ -208,7 +268,8 @@ class Side {
     this.state = 'LISTEN';
     this.passive = true;
   }
-  private acksOurFin = (s: Segment): boolean => this.finSeq !== undefined && !!(s.flags & ACK) && seqDelta(s.ack, this.finSeq) > 0;
+  private acksOurFin = (s: Segment): boolean =>
+    this.finSeq !== undefined && !!(s.flags & ACK) && seqDelta(s.ack, this.finSeq) > 0;
   send(s: Segment): void {
     if (s.flags & RST) return void (this.state = this.passive ? 'LISTEN' : 'CLOSED');
     if (s.flags & SYN) {
@@ -222,9 +283,16 @@ class Side {
     }
   }
   receive(s: Segment): void {
-    if (s.flags & RST) return void (this.state = this.passive && this.state === 'SYN-RECEIVED' ? 'LISTEN' : this.state === 'LISTEN' ? 'LISTEN' : 'CLOSED');
+    if (s.flags & RST)
+      return void (this.state =
+        this.passive && this.state === 'SYN-RECEIVED' ? 'LISTEN' : this.state === 'LISTEN' ? 'LISTEN' : 'CLOSED');
     const acksSyn = this.iss !== undefined && !!(s.flags & ACK) && seqDelta(s.ack, this.iss) > 0;
-    if (s.flags & SYN && !(s.flags & ACK) && (this.state === 'SYN-SENT' || this.state === 'LISTEN' || this.state === 'CLOSED')) this.state = 'SYN-RECEIVED';
+    if (
+      s.flags & SYN &&
+      !(s.flags & ACK) &&
+      (this.state === 'SYN-SENT' || this.state === 'LISTEN' || this.state === 'CLOSED')
+    )
+      this.state = 'SYN-RECEIVED';
     else if ((this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') && acksSyn) this.state = 'ESTABLISHED';
     if (this.state === 'FIN-WAIT-1' && this.acksOurFin(s)) this.state = 'FIN-WAIT-2';
     else if (this.state === 'CLOSING' && this.acksOurFin(s)) this.state = 'TIME-WAIT';
@@ -237,7 +305,10 @@ class Side {
   }
 }
 
-const ctl = (f: number): string => [f & SYN && 'SYN', f & ACK && 'ACK', f & FIN && 'FIN', f & RST && 'RST', f & PSH && 'PSH', f & URG && 'URG'].filter(Boolean).join(',');
+const ctl = (f: number): string =>
+  [f & SYN && 'SYN', f & ACK && 'ACK', f & FIN && 'FIN', f & RST && 'RST', f & PSH && 'PSH', f & URG && 'URG']
+    .filter(Boolean)
+    .join(',');
 
 export interface LadderRow {
   /** Index of the trace entry (-1: the opening line). */
@@ -259,7 +330,8 @@ export interface LadderRow {
 export function ladderRows(trace: TraceEntry[]): LadderRow[] {
   const isns = isnsOf(trace);
   // As in RFC 9293's figures: A's ISN reads as 100, B's as 300.
-  const num = (v: number, base: number | undefined, at: number): number => (base === undefined ? v : (at + (seqDelta(v, base) >>> 0)) >>> 0);
+  const num = (v: number, base: number | undefined, at: number): number =>
+    base === undefined ? v : (at + (seqDelta(v, base) >>> 0)) >>> 0;
   const a = new Side();
   const b = new Side();
   const rows: LadderRow[] = [{ at: -1, t: 0, left: a.state, arrow: '   ', text: '', right: b.state }];
@@ -273,7 +345,8 @@ export function ladderRows(trace: TraceEntry[]): LadderRow[] {
       b.receive(p.seg);
       const end = (p.seg.seq + segLen(p.seg)) >>> 0;
       if (bRcvEnd === undefined || seqDelta(end, bRcvEnd) > 0) bRcvEnd = end;
-      if (rows[rows.length - 1] === p.row) p.row.right = b.state; // nothing happened in between: one line, as in Figure 6
+      if (rows[rows.length - 1] === p.row)
+        p.row.right = b.state; // nothing happened in between: one line, as in Figure 6
       else rows.push({ at: p.row.at, t: p.row.t, left: '', arrow: '...', text: p.row.text, right: b.state });
       if (upto === undefined) continue;
     }
@@ -319,11 +392,25 @@ export function toLadder(trace: TraceEntry[], opts: { mark?: number; title?: str
     head,
     ...rows.map((r, n) => {
       const mark = opts.mark !== undefined && r.at === opts.mark && r.arrow !== '...' ? '>>' : '  ';
-      const right = r.arrow === '-->' ? (r.right === '...' ? '...' : `--> ${r.right}`) : r.arrow === '<--' ? `<-- ${r.right}` : r.arrow === '...' ? `--> ${r.right}` : `    ${r.right}`;
-      const left = `${r.left.padEnd(13)}${r.arrow === '<--' ? '<--' : r.arrow === '-->' ? '-->' : r.arrow === '...' ? '...' : '   '}`;
-      return `${mark}${String(n + 1).padStart(2)}. ${left} ${r.text.padEnd(w)} ${right}${r.at >= 0 ? `   (${r.t} ms)` : ''}`;
+      const right =
+        r.arrow === '-->'
+          ? r.right === '...'
+            ? '...'
+            : `--> ${r.right}`
+          : r.arrow === '<--'
+            ? `<-- ${r.right}`
+            : r.arrow === '...'
+              ? `--> ${r.right}`
+              : `    ${r.right}`;
+      const arrow = r.arrow === '<--' || r.arrow === '-->' || r.arrow === '...' ? r.arrow : '   ';
+      const left = `${r.left.padEnd(13)}${arrow}`;
+      return (
+        `${mark}${String(n + 1).padStart(2)}. ${left} ${r.text.padEnd(w)} ` +
+        `${right}${r.at >= 0 ? `   (${r.t} ms)` : ''}`
+      );
     }),
-    `    (sequence numbers as in RFC 9293's figures: A's ISN reads 100, B's 300; states inferred from the segments${trace.length && trace.at(-1) ? `; the trace ends at ${traceEndMs(trace)} ms` : ''})`,
+    `    (sequence numbers as in RFC 9293's figures: A's ISN reads 100, B's 300; states inferred from the ` +
+      `segments${trace.length && trace.at(-1) ? `; the trace ends at ${traceEndMs(trace)} ms` : ''})`,
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -331,7 +418,12 @@ export function toLadder(trace: TraceEntry[], opts: { mark?: number; title?: str
 /** The same ladder as a Mermaid sequenceDiagram, in a Markdown code block. */
 export function toMermaid(trace: TraceEntry[], opts: { mark?: number; note?: string } = {}): string {
   const rows = ladderRows(trace);
-  const lines = ['```mermaid', 'sequenceDiagram', '    participant A as TCP Peer A (stack)', '    participant B as TCP Peer B (peer)'];
+  const lines = [
+    '```mermaid',
+    'sequenceDiagram',
+    '    participant A as TCP Peer A (stack)',
+    '    participant B as TCP Peer B (peer)',
+  ];
   let la = '';
   let lb = '';
   for (const r of rows) {

@@ -66,18 +66,34 @@ export function encodeOptions(options: TcpOption[]): Uint8Array {
   const out: number[] = [];
   for (const o of options) {
     switch (o.kind) {
-      case 'eol': out.push(0); break;
-      case 'nop': out.push(1); break;
-      case 'mss': out.push(2, 4, (o.value >> 8) & 0xff, o.value & 0xff); break;
-      case 'wscale': out.push(3, 3, o.shift & 0xff); break;
-      case 'sackPermitted': out.push(4, 2); break;
+      case 'eol':
+        out.push(0);
+        break;
+      case 'nop':
+        out.push(1);
+        break;
+      case 'mss':
+        out.push(2, 4, (o.value >> 8) & 0xff, o.value & 0xff);
+        break;
+      case 'wscale':
+        out.push(3, 3, o.shift & 0xff);
+        break;
+      case 'sackPermitted':
+        out.push(4, 2);
+        break;
       case 'sack':
         out.push(5, 2 + 8 * o.blocks.length);
         for (const [l, r] of o.blocks) out.push(...u32(l), ...u32(r));
         break;
-      case 'timestamps': out.push(8, 10, ...u32(o.tsval), ...u32(o.tsecr)); break;
-      case 'unknown': out.push(o.type & 0xff, o.data.length + 2, ...o.data); break;
-      case 'raw': out.push(...o.bytes); break;
+      case 'timestamps':
+        out.push(8, 10, ...u32(o.tsval), ...u32(o.tsecr));
+        break;
+      case 'unknown':
+        out.push(o.type & 0xff, o.data.length + 2, ...o.data);
+        break;
+      case 'raw':
+        out.push(...o.bytes);
+        break;
     }
   }
   while (out.length % 4) out.push(0); // padding after the options is zero (MUST-69)
@@ -86,7 +102,8 @@ export function encodeOptions(options: TcpOption[]): Uint8Array {
 
 const u32 = (v: number): number[] => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
 const rd16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
-const rd32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+const rd32 = (b: Uint8Array, o: number): number =>
+  ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 /** Encode the TCP header + payload (no IP header); checksum computed over the pseudo-header. */
 export function encodeTcp(seg: Segment): Uint8Array {
@@ -144,9 +161,11 @@ export function decode(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResul
   if (total < ihl || total > bytes.length) {
     return fail('bad-total-length', `IPv4 total length ${total}, packet has ${bytes.length} octets, header ${ihl}`);
   }
-  if ((~fold(sum16(bytes, 0, ihl, 0)) & 0xffff) !== 0) return fail('bad-ip-checksum', 'IPv4 header checksum does not verify');
+  if ((~fold(sum16(bytes, 0, ihl, 0)) & 0xffff) !== 0)
+    return fail('bad-ip-checksum', 'IPv4 header checksum does not verify');
   const fragOff = rd16(bytes, 6);
-  if ((fragOff & 0x1fff) !== 0 || (fragOff & 0x2000) !== 0) return fail('fragment', 'IPv4 fragment (reassembly is not supported)');
+  if ((fragOff & 0x1fff) !== 0 || (fragOff & 0x2000) !== 0)
+    return fail('fragment', 'IPv4 fragment (reassembly is not supported)');
   if (bytes[9] !== 6) return fail('not-tcp', `IP protocol ${bytes[9]}, expected 6 (TCP)`);
   const src = formatAddr(bytes, 12);
   const dst = formatAddr(bytes, 16);
@@ -160,10 +179,12 @@ export function decode(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResul
 
 /** Decode a TCP header + payload whose IPv4 addresses are known. */
 export function decodeTcp(tcp: Uint8Array, src: string, dst: string, opts: DecodeOptions = {}): DecodeResult {
-  if (tcp.length < TCP_HEADER) return fail('truncated', `TCP segment of ${tcp.length} octets, shorter than its 20-octet header`);
+  if (tcp.length < TCP_HEADER)
+    return fail('truncated', `TCP segment of ${tcp.length} octets, shorter than its 20-octet header`);
   const doff = (tcp[12]! >> 4) * 4;
   if (doff < TCP_HEADER) return fail('bad-data-offset', `data offset ${doff / 4} words (< 5)`);
-  if (doff > tcp.length) return fail('bad-data-offset', `data offset ${doff / 4} words runs past the ${tcp.length}-octet segment`);
+  if (doff > tcp.length)
+    return fail('bad-data-offset', `data offset ${doff / 4} words runs past the ${tcp.length}-octet segment`);
   if ((opts.verifyChecksum ?? true) && tcpChecksum(src, dst, tcp) !== 0) {
     return fail('bad-tcp-checksum', `TCP checksum 0x${rd16(tcp, 16).toString(16).padStart(4, '0')} does not verify`);
   }
@@ -194,11 +215,24 @@ export function decodeOptions(b: Uint8Array, start: number, end: number): TcpOpt
   while (i < end) {
     const kind = b[i]!;
     if (kind === 0) break; // EOL: the rest is padding
-    if (kind === 1) { out.push({ kind: 'nop' }); i++; continue; }
-    if (i + 1 >= end) return { kind: 'bad-option-length', detail: `option kind ${kind} at offset ${i - start} has no length octet` };
+    if (kind === 1) {
+      out.push({ kind: 'nop' });
+      i++;
+      continue;
+    }
+    if (i + 1 >= end)
+      return { kind: 'bad-option-length', detail: `option kind ${kind} at offset ${i - start} has no length octet` };
     const len = b[i + 1]!;
-    if (len < 2) return { kind: 'bad-option-length', detail: `option kind ${kind} at offset ${i - start} has length ${len} (< 2)` };
-    if (i + len > end) return { kind: 'bad-option-length', detail: `option kind ${kind} at offset ${i - start} with length ${len} runs past the header` };
+    if (len < 2)
+      return {
+        kind: 'bad-option-length',
+        detail: `option kind ${kind} at offset ${i - start} has length ${len} (< 2)`,
+      };
+    if (i + len > end)
+      return {
+        kind: 'bad-option-length',
+        detail: `option kind ${kind} at offset ${i - start} with length ${len} runs past the header`,
+      };
     const body = b.subarray(i + 2, i + len);
     const parsed = parseOption(kind, body);
     if (parsed === undefined) {
@@ -212,16 +246,21 @@ export function decodeOptions(b: Uint8Array, start: number, end: number): TcpOpt
 
 function parseOption(kind: number, body: Uint8Array): TcpOption | undefined {
   switch (kind) {
-    case 2: return body.length === 2 ? { kind: 'mss', value: rd16(body, 0) } : undefined;
-    case 3: return body.length === 1 ? { kind: 'wscale', shift: body[0]! } : undefined;
-    case 4: return body.length === 0 ? { kind: 'sackPermitted' } : undefined;
+    case 2:
+      return body.length === 2 ? { kind: 'mss', value: rd16(body, 0) } : undefined;
+    case 3:
+      return body.length === 1 ? { kind: 'wscale', shift: body[0]! } : undefined;
+    case 4:
+      return body.length === 0 ? { kind: 'sackPermitted' } : undefined;
     case 5: {
       if (body.length === 0 || body.length % 8 !== 0) return undefined;
       const blocks: Array<[number, number]> = [];
       for (let j = 0; j < body.length; j += 8) blocks.push([rd32(body, j), rd32(body, j + 4)]);
       return { kind: 'sack', blocks };
     }
-    case 8: return body.length === 8 ? { kind: 'timestamps', tsval: rd32(body, 0), tsecr: rd32(body, 4) } : undefined;
-    default: return { kind: 'unknown', type: kind, data: body.slice() };
+    case 8:
+      return body.length === 8 ? { kind: 'timestamps', tsval: rd32(body, 0), tsecr: rd32(body, 4) } : undefined;
+    default:
+      return { kind: 'unknown', type: kind, data: body.slice() };
   }
 }

@@ -54,7 +54,14 @@ export const segLen = (s: Pick<Segment, 'flags' | 'payload'>): number =>
 export const has = (s: Pick<Segment, 'flags'>, f: number): boolean => (s.flags & f) !== 0;
 
 const FLAG_LETTERS: Array<[number, string]> = [
-  [SYN, 'S'], [FIN, 'F'], [RST, 'R'], [PSH, 'P'], [ACK, 'A'], [URG, 'U'], [ECE, 'E'], [CWR, 'C'],
+  [SYN, 'S'],
+  [FIN, 'F'],
+  [RST, 'R'],
+  [PSH, 'P'],
+  [ACK, 'A'],
+  [URG, 'U'],
+  [ECE, 'E'],
+  [CWR, 'C'],
 ];
 
 /** Flags as letters in a fixed order, e.g. SYN|ACK -> "SA". */
@@ -95,13 +102,21 @@ export function describe(s: Segment): string {
 
 function describeOption(o: TcpOption): string {
   switch (o.kind) {
-    case 'mss': return `mss ${o.value}`;
-    case 'wscale': return `wscale ${o.shift}`;
-    case 'sackPermitted': return 'sackOK';
-    case 'sack': return `sack ${o.blocks.map(([l, r]) => `${l}:${r}`).join(' ')}`;
-    case 'timestamps': return `TS ${o.tsval}:${o.tsecr}`;
-    case 'unknown': return `opt${o.type}[${o.data.length}]`;
-    case 'raw': return `raw[${o.bytes.length}]`;
-    default: return o.kind;
+    case 'mss':
+      return `mss ${o.value}`;
+    case 'wscale':
+      return `wscale ${o.shift}`;
+    case 'sackPermitted':
+      return 'sackOK';
+    case 'sack':
+      return `sack ${o.blocks.map(([l, r]) => `${l}:${r}`).join(' ')}`;
+    case 'timestamps':
+      return `TS ${o.tsval}:${o.tsecr}`;
+    case 'unknown':
+      return `opt${o.type}[${o.data.length}]`;
+    case 'raw':
+      return `raw[${o.bytes.length}]`;
+    default:
+      return o.kind;
   }
 }

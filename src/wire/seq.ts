@@ -16,7 +16,7 @@ export const seqAdd = (a: Seq, n: number): Seq => (((a + n) % SEQ_MOD) + SEQ_MOD
 export const seqDiff = (b: Seq, a: Seq): number => (((b - a) % SEQ_MOD) + SEQ_MOD) % SEQ_MOD;
 
 /** Signed distance b - a interpreted in (-2^31, 2^31]. */
-export const seqDelta = (b: Seq, a: Seq): number => ((b - a) | 0);
+export const seqDelta = (b: Seq, a: Seq): number => (b - a) | 0;
 
 /**
  * Fault injection for the mutant "non-modular-compare": while set, comparisons and windows use
@@ -38,7 +38,8 @@ export const seqGt = (a: Seq, b: Seq): boolean => (naive ? a > b : ((a - b) | 0)
 export const seqGe = (a: Seq, b: Seq): boolean => (naive ? a >= b : ((a - b) | 0) >= 0);
 
 /** left =< x < left + size (mod 2^32); size 0 means empty. */
-export const seqInWindow = (x: Seq, left: Seq, size: number): boolean => (naive ? x >= left && x < left + size : seqDiff(x, left) < size);
+export const seqInWindow = (x: Seq, left: Seq, size: number): boolean =>
+  naive ? x >= left && x < left + size : seqDiff(x, left) < size;
 
 /** lo =< x =< hi (mod 2^32), where the interval runs forward from lo to hi. */
 export const seqBetween = (lo: Seq, x: Seq, hi: Seq): boolean => seqDiff(x, lo) <= seqDiff(hi, lo);

@@ -24,7 +24,17 @@ function timeIt(label: string, unit: string, minMs: number, body: () => number):
 const local = { addr: '10.0.0.1', port: 80 };
 const remote = { addr: '10.0.0.2', port: 40000 };
 const seg = (flags: number, seq: number, ack: number, payload = new Uint8Array(0)): Segment => ({
-  src: remote.addr, dst: local.addr, srcPort: remote.port, dstPort: local.port, seq, ack, flags, window: 65535, urgent: 0, options: [], payload,
+  src: remote.addr,
+  dst: local.addr,
+  srcPort: remote.port,
+  dstPort: local.port,
+  seq,
+  ack,
+  flags,
+  window: 65535,
+  urgent: 0,
+  options: [],
+  payload,
 });
 
 const cfg = makeConfig({ isn: () => 1000 });
@@ -60,7 +70,10 @@ timeIt('model: events through step()', 'events', 1500, () => {
   return n;
 });
 
-const sample: Segment = { ...seg(ACK | PSH, 123456, 654321, new Uint8Array(512)), options: [{ kind: 'timestamps', tsval: 1, tsecr: 2 }] };
+const sample: Segment = {
+  ...seg(ACK | PSH, 123456, 654321, new Uint8Array(512)),
+  options: [{ kind: 'timestamps', tsval: 1, tsecr: 2 }],
+};
 timeIt('codec: encode+decode (512-octet segment)', 'pairs', 1500, () => {
   for (let i = 0; i < 1000; i++) {
     const r = decode(encode(sample));
@@ -80,7 +93,9 @@ while (performance.now() - t0 < 2000) {
     runs++;
   }
 }
-console.log(`${'vectors: replays on the reference stack'.padEnd(44)} ${fmt(runs / ((performance.now() - t0) / 1000)).padStart(12)} vectors/s`);
+console.log(
+  `${'vectors: replays on the reference stack'.padEnd(44)} ${fmt(runs / ((performance.now() - t0) / 1000)).padStart(12)} vectors/s`,
+);
 
 // ---- engine: generated scenarios on the reference stack, and the mutants ----
 const { ALL_PROPERTIES } = await import('../../properties/index.js');
@@ -100,7 +115,9 @@ const fcMod = (await import('fast-check')).default;
     }
   }
   const secs = (performance.now() - t1) / 1000;
-  console.log(`${'engine: generated scenarios on reference'.padEnd(44)} ${fmt(scenarios / secs).padStart(12)} scenarios/s (${scenarios} across ${ALL_PROPERTIES.length} properties)`);
+  console.log(
+    `${'engine: generated scenarios on reference'.padEnd(44)} ${fmt(scenarios / secs).padStart(12)} scenarios/s (${scenarios} across ${ALL_PROPERTIES.length} properties)`,
+  );
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -122,7 +139,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
       }
     }
     const secs = (performance.now() - t1) / 1000;
-    console.log(`${'lwip: generated scenarios'.padEnd(44)} ${fmt(scenarios / secs).padStart(12)} scenarios/s (${scenarios} across ${ALL_PROPERTIES.length} properties)`);
+    console.log(
+      `${'lwip: generated scenarios'.padEnd(44)} ${fmt(scenarios / secs).padStart(12)} scenarios/s (${scenarios} across ${ALL_PROPERTIES.length} properties)`,
+    );
     const tw = loadVector(`${VECTORS_DIR}/time-wait-fin-retransmitted.json`);
     const walls: number[] = [];
     let covered = 0;
@@ -133,16 +152,19 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
       if (r.status !== 'pass') throw new Error(`time-wait-fin-retransmitted on lwip: ${r.failure?.message}`);
       covered = r.duration;
     }
-    console.log(`${'lwip: TIME-WAIT check (vector)'.padEnd(44)} ${fmt(median(walls)).padStart(12)} ms wall for ${covered / 1000} s of lwIP time`);
+    console.log(
+      `${'lwip: TIME-WAIT check (vector)'.padEnd(44)} ${fmt(median(walls)).padStart(12)} ms wall for ${covered / 1000} s of lwIP time`,
+    );
     const inst = await lwip.create({ addr: '10.0.0.1' });
     const t3 = performance.now();
     for (let i = 0; i < 2000; i++) await inst.nextTimer!();
-    console.log(`${'lwip: protocol round trip (next)'.padEnd(44)} ${((performance.now() - t3) / 2000 * 1000).toFixed(1).padStart(12)} µs`);
+    console.log(
+      `${'lwip: protocol round trip (next)'.padEnd(44)} ${(((performance.now() - t3) / 2000) * 1000).toFixed(1).padStart(12)} µs`,
+    );
     await inst.destroy();
     await lwip.dispose?.();
   }
 }
-
 
 // ---- Linux through TUN: packetdrill-style handshake/close/RST scenarios, concurrently ----
 {
@@ -151,7 +173,18 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
   const missing = preflight(TUN_ADDON);
   if (missing.length) console.log(`linux: skipped (${missing.join('; ')})`);
   else {
-    const names = ['fig06-basic-3whs-active', 'fig09-half-open-discovery', 'fig10-active-side-half-open', 'fig11-two-passive-sockets', 'fig12-normal-close', 'fig12-normal-close-passive', 'fig13-simultaneous-close', 'ack-to-listen', 'rst-in-window-challenge-ack', 'bad-checksum-dropped'];
+    const names = [
+      'fig06-basic-3whs-active',
+      'fig09-half-open-discovery',
+      'fig10-active-side-half-open',
+      'fig11-two-passive-sockets',
+      'fig12-normal-close',
+      'fig12-normal-close-passive',
+      'fig13-simultaneous-close',
+      'ack-to-listen',
+      'rst-in-window-challenge-ack',
+      'bad-checksum-dropped',
+    ];
     const pick = vectors.filter((v) => names.includes(v.name));
     const conc = Number(process.env.TCPC_BENCH_NAMESPACES ?? 8);
     const linux = linuxAdapter({ concurrency: conc });
@@ -165,7 +198,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
         done++;
         if (r.status !== 'pass') {
           failed++;
-          console.log(`  linux: ${r.name} ${r.status}: ${r.failure?.message} (step ${r.failure?.step}: ${r.failure?.stepText}; expected ${r.failure?.expected}, actual ${r.failure?.actual})`);
+          console.log(
+            `  linux: ${r.name} ${r.status}: ${r.failure?.message} (step ${r.failure?.step}: ${r.failure?.stepText}; expected ${r.failure?.expected}, actual ${r.failure?.actual})`,
+          );
         }
         // Segment round trip: a segment into the stack and the stack's answer to it.
         r.trace.forEach((e, j) => {
@@ -179,9 +214,15 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
     await linux.dispose?.();
     const perMin = (done / secs) * 60;
     const mean = rtts.reduce((a, b) => a + b, 0) / Math.max(1, rtts.length);
-    console.log(`${'linux: packetdrill-style scenarios'.padEnd(44)} ${fmt(perMin).padStart(12)} scenarios/min (${done} in ${secs.toFixed(1)} s, ${conc} namespaces, ${failed} not passing)`);
-    console.log(`${'linux: vs packetdrill at ~0.35 s per script'.padEnd(44)} ${(perMin / (60 / 0.35)).toFixed(1).padStart(12)} ×`);
-    console.log(`${'linux: segment round trip, 8 at once'.padEnd(44)} ${(mean * 1000).toFixed(0).padStart(12)} µs mean over ${rtts.length} (driver + protocol + TUN + kernel, 2 cores shared)`);
+    console.log(
+      `${'linux: packetdrill-style scenarios'.padEnd(44)} ${fmt(perMin).padStart(12)} scenarios/min (${done} in ${secs.toFixed(1)} s, ${conc} namespaces, ${failed} not passing)`,
+    );
+    console.log(
+      `${'linux: vs packetdrill at ~0.35 s per script'.padEnd(44)} ${(perMin / (60 / 0.35)).toFixed(1).padStart(12)} ×`,
+    );
+    console.log(
+      `${'linux: segment round trip, 8 at once'.padEnd(44)} ${(mean * 1000).toFixed(0).padStart(12)} µs mean over ${rtts.length} (driver + protocol + TUN + kernel, 2 cores shared)`,
+    );
     // The same round trip with one namespace and nothing else running.
     const one = linuxAdapter({ concurrency: 1 });
     const solo: number[] = [];
@@ -195,12 +236,17 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
     }
     await one.dispose?.();
     const soloMean = solo.reduce((a, b) => a + b, 0) / Math.max(1, solo.length);
-    console.log(`${'linux: segment round trip, one namespace'.padEnd(44)} ${(soloMean * 1000).toFixed(0).padStart(12)} µs mean over ${solo.length}`);
+    console.log(
+      `${'linux: segment round trip, one namespace'.padEnd(44)} ${(soloMean * 1000).toFixed(0).padStart(12)} µs mean over ${solo.length}`,
+    );
   }
 }
 
 const only = process.argv.includes('--no-mutants') ? [] : MUTANTS;
-if (only.length) console.log(`\n${'mutant'.padEnd(30)} ${'caught by'.padEnd(24)} ${'median ms'.padStart(10)} ${'shrunk actions'.padStart(15)} ${'trace entries'.padStart(14)}`);
+if (only.length)
+  console.log(
+    `\n${'mutant'.padEnd(30)} ${'caught by'.padEnd(24)} ${'median ms'.padStart(10)} ${'shrunk actions'.padStart(15)} ${'trace entries'.padStart(14)}`,
+  );
 for (const m of only) {
   const times: number[] = [];
   const actions: number[] = [];
@@ -220,5 +266,7 @@ for (const m of only) {
       }
     }
   }
-  console.log(`${m.name.padEnd(30)} ${(by || 'SURVIVED').padEnd(24)} ${times.length ? fmt(median(times)).padStart(10) : ''.padStart(10)} ${actions.length ? String(median(actions)).padStart(15) : ''} ${entries.length ? String(median(entries)).padStart(14) : ''}`);
+  console.log(
+    `${m.name.padEnd(30)} ${(by || 'SURVIVED').padEnd(24)} ${times.length ? fmt(median(times)).padStart(10) : ''.padStart(10)} ${actions.length ? String(median(actions)).padStart(15) : ''} ${entries.length ? String(median(entries)).padStart(14) : ''}`,
+  );
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acceptableSeq, rstReply } from '../../src/model/index.js';
 import { ACK, RST } from '../../src/wire/segment.js';
-import { Drive, IRS, ISS, cfg, listen, seg, show } from './fixtures.js';
+import { Drive, IRS, ISS, cfg, listen, seg } from './fixtures.js';
 
 describe('CLOSED (§3.10.7.1)', () => {
   describe('RST generation', () => {
@@ -162,5 +162,3 @@ describe('acceptability test (§3.4 Table 5)', () => {
     expect(acceptableSeq(0xfffffffd, 1, 0xfffffffe, 10)).toBe(false);
   });
 });
-
-export { show };

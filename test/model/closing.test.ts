@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { IRS, ISS, cfg, closeWait, closing, data, established, finWait1, finWait2, lastAck, seg, timeWait } from './fixtures.js';
+import {
+  IRS,
+  ISS,
+  cfg,
+  closeWait,
+  closing,
+  data,
+  established,
+  finWait1,
+  finWait2,
+  lastAck,
+  seg,
+  timeWait,
+} from './fixtures.js';
 
 const A1 = ISS + 1;
 const R1 = IRS + 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Drive, IRS, ISS, cfg, data, established, seg } from './fixtures.js';
+import { IRS, ISS, cfg, data, established, seg } from './fixtures.js';
 
 const A1 = ISS + 1;
 const R1 = IRS + 1;
@@ -131,7 +131,8 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       const d = established();
       d.in(seg('A', R1, A1, { window: 1000 }));
       d.do({ type: 'send', data: new Uint8Array(2500) });
-      expect(d.out()).toEqual([`A ${A1}/${R1} +536`, `A ${A1 + 536}/${R1} +464`]); // PSH waits for the segment that empties the queue (MUST-61)
+      // PSH waits for the segment that empties the queue (MUST-61)
+      expect(d.out()).toEqual([`A ${A1}/${R1} +536`, `A ${A1 + 536}/${R1} +464`]);
       d.in(seg('A', R1, A1 + 1000, { window: 3000 }));
       expect(d.out()).toEqual([`A ${A1 + 1000}/${R1} +536`, `A ${A1 + 1536}/${R1} +536`, `PA ${A1 + 2072}/${R1} +428`]);
     });
@@ -164,7 +165,10 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       expect(d.events()).toEqual([]);
       expect(d.out()).toEqual([`A ${A1}/${R1}`]);
       d.in(seg('PA', R1, A1, { payload: data('abc') }));
-      expect(d.last.appEvents).toEqual([{ type: 'data', data: data('abc') }, { type: 'data', data: data('def') }]);
+      expect(d.last.appEvents).toEqual([
+        { type: 'data', data: data('abc') },
+        { type: 'data', data: data('def') },
+      ]);
       expect(d.tcb.rcvNxt).toBe(R1 + 6);
     });
     it('a held FIN takes effect once the data before it arrives', () => {
@@ -236,5 +240,3 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
     });
   });
 });
-
-export { Drive };

@@ -21,8 +21,18 @@ export function seg(flags: string, seq: number, ack = 0, extra: Partial<Segment>
   const f = parseFlags(flags);
   if (f === undefined) throw new Error(`bad flags ${flags}`);
   return {
-    src: REMOTE.addr, dst: LOCAL.addr, srcPort: REMOTE.port, dstPort: LOCAL.port, seq, ack: f & ACK ? ack : 0, flags: f,
-    window: 65535, urgent: 0, options: [], payload: new Uint8Array(0), ...extra,
+    src: REMOTE.addr,
+    dst: LOCAL.addr,
+    srcPort: REMOTE.port,
+    dstPort: LOCAL.port,
+    seq,
+    ack: f & ACK ? ack : 0,
+    flags: f,
+    window: 65535,
+    urgent: 0,
+    options: [],
+    payload: new Uint8Array(0),
+    ...extra,
   };
 }
 
@@ -53,7 +63,9 @@ export class Drive {
     const target = this.now + ms;
     const out: Segment[] = [];
     for (;;) {
-      const due = Object.entries(this.tcb.timers).filter(([, at]) => at !== undefined && at <= target).sort((a, b) => a[1]! - b[1]!)[0];
+      const due = Object.entries(this.tcb.timers)
+        .filter(([, at]) => at !== undefined && at <= target)
+        .sort((a, b) => a[1]! - b[1]!)[0];
       if (!due) break;
       this.now = Math.max(this.now, due[1]!);
       out.push(...this.do({ type: 'timeout', timer: due[0] as never }).segments);
@@ -73,7 +85,8 @@ export class Drive {
   }
 }
 
-export const show = (s: Segment): string => `${flagString(s.flags)} ${s.seq}${s.flags & ACK ? `/${s.ack}` : ''}${s.payload.length ? ` +${s.payload.length}` : ''}`;
+export const show = (s: Segment): string =>
+  `${flagString(s.flags)} ${s.seq}${s.flags & ACK ? `/${s.ack}` : ''}${s.payload.length ? ` +${s.payload.length}` : ''}`;
 
 // ---- fixtures, one per state ----
 

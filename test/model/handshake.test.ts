@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACK } from '../../src/wire/segment.js';
-import { Drive, IRS, ISS, REMOTE, cfg, data, seg, synReceivedActive, synReceivedPassive, synSent } from './fixtures.js';
+import { IRS, ISS, REMOTE, cfg, data, seg, synReceivedActive, synReceivedPassive, synSent } from './fixtures.js';
 
 describe('SYN-SENT (§3.10.7.3)', () => {
   describe('ACK check', () => {
@@ -214,5 +214,3 @@ describe('SYN-RECEIVED (§3.10.7.4)', () => {
     expect(d.state).toBe('CLOSED');
   });
 });
-
-export { Drive };

@@ -135,7 +135,12 @@ describe('step() is pure', () => {
   it('reports timer changes and the next deadline', () => {
     const d = established();
     const r = step(d.tcb, { type: 'send', data: data('x') }, 100);
-    expect(r.timers).toEqual(expect.arrayContaining([{ timer: 'rexmt', at: 1100 }, { timer: 'user', at: 300_100 }]));
+    expect(r.timers).toEqual(
+      expect.arrayContaining([
+        { timer: 'rexmt', at: 1100 },
+        { timer: 'user', at: 300_100 },
+      ]),
+    );
     expect(nextDeadline(r.tcb)).toEqual({ timer: 'rexmt', at: 1100 });
     expect(nextDeadline(d.tcb)).toBeUndefined();
   });
@@ -143,12 +148,18 @@ describe('step() is pure', () => {
 
 describe('config', () => {
   it('rejects nonsense with every problem named', () => {
-    expect(() => makeConfig({ msl: -1, rcvBuf: 70000, rtoMin: 5, rtoMax: 1, synRetries: 1.5, mss: 0, sendMssCap: 0 })).toThrow(/msl must be a positive number.*rtoMin 5 exceeds rtoMax 1.*rcvBuf.*mss must be.*sendMssCap.*synRetries/);
+    expect(() =>
+      makeConfig({ msl: -1, rcvBuf: 70000, rtoMin: 5, rtoMax: 1, synRetries: 1.5, mss: 0, sendMssCap: 0 }),
+    ).toThrow(/msl must be a positive number.*rtoMin 5 exceeds rtoMax 1.*rcvBuf.*mss must be.*sendMssCap.*synRetries/);
   });
   it('the default ISN follows a 4 µs clock plus a per-tuple offset (§3.4.1)', () => {
     const l = { addr: '10.0.0.1', port: 80 };
     const r = { addr: '10.0.0.2', port: 1 };
-    expect((clockIsn({ now: 1, local: l, remote: r }) - clockIsn({ now: 0, local: l, remote: r }) + 2 ** 32) % 2 ** 32).toBe(250);
-    expect(clockIsn({ now: 0, local: l, remote: r })).not.toBe(clockIsn({ now: 0, local: l, remote: { ...r, port: 2 } }));
+    expect(
+      (clockIsn({ now: 1, local: l, remote: r }) - clockIsn({ now: 0, local: l, remote: r }) + 2 ** 32) % 2 ** 32,
+    ).toBe(250);
+    expect(clockIsn({ now: 0, local: l, remote: r })).not.toBe(
+      clockIsn({ now: 0, local: l, remote: { ...r, port: 2 } }),
+    );
   });
 });

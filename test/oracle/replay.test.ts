@@ -37,7 +37,8 @@ describe('counterexamples replay', () => {
     const c = r.counterexample!;
     const v = parseVector(JSON.parse(JSON.stringify(traceToVector(c.trace, { name: 'cx', check: [p.name] }))));
     const again = await runVector(v, mutantAdapter('mss-ignored')!);
-    const strip = (t: typeof c.trace) => t.filter((e) => e.dir === 'in' || e.dir === 'out').map((e) => `${e.t} ${e.text}`);
+    const strip = (t: typeof c.trace) =>
+      t.filter((e) => e.dir === 'in' || e.dir === 'out').map((e) => `${e.t} ${e.text}`);
     expect(strip(again.trace)).toEqual(strip(c.trace));
   });
 });
@@ -45,7 +46,8 @@ describe('counterexamples replay', () => {
 describe('the CLI loop: run -> counterexample file -> replay', () => {
   const BIN = join(process.cwd(), 'bin/tcp-conform.js');
   const cwd = mkdtempSync(join(tmpdir(), 'tcpc-cx-'));
-  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   it('prints the replay command; replay exits 1 on the mutant, 0 on the reference', () => {
     const run = cli('run', '--stack', 'mutant:second-fin', '--only', 'four-way-close', '--runs', '100', '--seed', '4');
     expect(run.status).toBe(1);
@@ -74,7 +76,13 @@ describe('the CLI loop: run -> counterexample file -> replay', () => {
     expect(r.status).toBe(0);
     const rows = JSON.parse(readFileSync(join(cwd, 'm.json'), 'utf8'));
     expect(rows.length).toBeGreaterThanOrEqual(4);
-    for (const row of rows) expect(row).toMatchObject({ killed: true, property: expect.any(String), msToFirstFailure: expect.any(Number), shrunkActions: expect.any(Number) });
+    for (const row of rows)
+      expect(row).toMatchObject({
+        killed: true,
+        property: expect.any(String),
+        msToFirstFailure: expect.any(Number),
+        shrunkActions: expect.any(Number),
+      });
     expect(r.stdout).toMatch(/^\d+ passed, 0 failed/m);
   });
   it('rejects bad numbers and unknown mutants', () => {
@@ -91,26 +99,51 @@ describe('adapter errors during generated runs', () => {
     create: ({ addr }) => ({ ...referenceInstance(new ReferenceHost({ addr })), ...patch }),
   });
   it('connect() throwing gives an adapter-error verdict, not a failure', async () => {
-    const r = await runProperty(prop('syn-retransmission'), broken({ connect: () => { throw new Error('boom'); } }), { runs: 20, seed: 1, callTimeoutMs: 200 });
+    const r = await runProperty(
+      prop('syn-retransmission'),
+      broken({
+        connect: () => {
+          throw new Error('boom');
+        },
+      }),
+      { runs: 20, seed: 1, callTimeoutMs: 200 },
+    );
     expect(r.status).toBe('error');
     expect(r.error).toBe('connect() threw: boom');
   });
   it('a stack that never answers is cut off by the call timeout', async () => {
     const t0 = Date.now();
-    const r = await runProperty(prop('rst-listen'), broken({ deliver: () => new Promise(() => undefined) }), { runs: 20, seed: 1, callTimeoutMs: 150 });
+    const r = await runProperty(prop('rst-listen'), broken({ deliver: () => new Promise(() => undefined) }), {
+      runs: 20,
+      seed: 1,
+      callTimeoutMs: 150,
+    });
     expect(r.status).toBe('error');
     expect(r.error).toMatch(/deliver\(\) did not answer within 150 ms/);
     expect(Date.now() - t0).toBeLessThan(10_000);
   });
   it('a stack emitting random bytes fails with a wire-format violation', async () => {
-    const r = await runProperty(prop('rst-listen'), broken({ drain: () => ({ packets: [Uint8Array.of(0x45, 0, 0, 7, 1, 2, 3)], events: [] }) }), { runs: 5, seed: 1 });
+    const r = await runProperty(
+      prop('rst-listen'),
+      broken({ drain: () => ({ packets: [Uint8Array.of(0x45, 0, 0, 7, 1, 2, 3)], events: [] }) }),
+      { runs: 5, seed: 1 },
+    );
     expect(r.status).toBe('fail');
     expect(r.counterexample!.violations.some((v) => v.property === 'wire-format')).toBe(true);
   });
   it('execute() always destroys the instance', async () => {
     let destroyed = 0;
-    const a = broken({ listen: () => { throw new Error('x'); }, destroy: () => { destroyed++; } });
-    await expect(execute({ peerIsn: 1, peerWindow: 100, peerMss: undefined, actions: [{ a: 'stackListen' }] }, a)).rejects.toThrow(/listen\(\) threw: x/);
+    const a = broken({
+      listen: () => {
+        throw new Error('x');
+      },
+      destroy: () => {
+        destroyed++;
+      },
+    });
+    await expect(
+      execute({ peerIsn: 1, peerWindow: 100, peerMss: undefined, actions: [{ a: 'stackListen' }] }, a),
+    ).rejects.toThrow(/listen\(\) threw: x/);
     expect(destroyed).toBe(1);
   });
 });

@@ -32,7 +32,10 @@ describe.runIf(built)('lwIP (virtual time, through the process protocol)', () =>
       const r = await runProperty(p, lwip, { runs: Number(process.env.TCPC_LWIP_RUNS ?? 25), seed: 11 });
       expect(r.status, `${p.name}: ${r.error ?? ''}`).not.toBe('error');
       for (const k of r.known) seen.add(k.finding.split(':')[0]!);
-      if (r.status === 'fail') unexplained.push(`${p.name}: ${r.counterexample!.violations.map((v) => `${v.property}: ${v.message}`).join('; ')}`);
+      if (r.status === 'fail')
+        unexplained.push(
+          `${p.name}: ${r.counterexample!.violations.map((v) => `${v.property}: ${v.message}`).join('; ')}`,
+        );
     }
     expect(unexplained).toEqual([]);
     expect(seen.size).toBeGreaterThan(2); // the findings are real: several show within 25 runs
@@ -45,19 +48,22 @@ describe.runIf(built)('lwIP (virtual time, through the process protocol)', () =>
     expect(r.counterexample!.violations[0]!.message).toMatch(/no exponential backoff/);
   });
 
-  it.each((LWIP_PROFILE.findings ?? []).flatMap((f) => (f.vectors ?? []).map((v) => [f.id, v] as const)))('%s: vector %s fails on lwIP and passes on the reference', async (_id, name) => {
-    const file = existsSync(vec(`${name}.json`)) ? `${name}.json` : `findings/${name}.json`;
-    const v = loadVector(vec(file));
-    const onLwip = await runVector(v, lwip);
-    const { judge } = await import('../../src/oracle/engine.js');
-    const props = v.check.map((n) => ALL_PROPERTIES.find((p) => p.name === n)!);
-    const lwipViolations = onLwip.status === 'pass' ? props.flatMap((p) => judge(p, onLwip.trace, lwip.profile)) : [];
-    expect(onLwip.status === 'fail' || lwipViolations.length > 0, `${file} did not fail on lwIP`).toBe(true);
-    const ref = referenceAdapter();
-    const onRef = await runVector(v, ref);
-    expect(onRef.status, onRef.failure?.message).toBe('pass');
-    expect(props.flatMap((p) => judge(p, onRef.trace, ref.profile))).toEqual([]);
-  });
+  it.each((LWIP_PROFILE.findings ?? []).flatMap((f) => (f.vectors ?? []).map((v) => [f.id, v] as const)))(
+    '%s: vector %s fails on lwIP and passes on the reference',
+    async (_id, name) => {
+      const file = existsSync(vec(`${name}.json`)) ? `${name}.json` : `findings/${name}.json`;
+      const v = loadVector(vec(file));
+      const onLwip = await runVector(v, lwip);
+      const { judge } = await import('../../src/oracle/engine.js');
+      const props = v.check.map((n) => ALL_PROPERTIES.find((p) => p.name === n)!);
+      const lwipViolations = onLwip.status === 'pass' ? props.flatMap((p) => judge(p, onLwip.trace, lwip.profile)) : [];
+      expect(onLwip.status === 'fail' || lwipViolations.length > 0, `${file} did not fail on lwIP`).toBe(true);
+      const ref = referenceAdapter();
+      const onRef = await runVector(v, ref);
+      expect(onRef.status, onRef.failure?.message).toBe('pass');
+      expect(props.flatMap((p) => judge(p, onRef.trace, ref.profile))).toEqual([]);
+    },
+  );
 
   it('TIME-WAIT is 2 x 60 s of lwIP time, after a half-close (shutdown)', async () => {
     const r = await runVector(loadVector(vec('time-wait-fin-retransmitted.json')), lwip);

@@ -9,13 +9,19 @@ import { processAdapter } from '../../src/stacks/process/adapter.js';
 import { FrameError, formatCommand, parseFrame, parseHello } from '../../src/stacks/process/protocol.js';
 import { checkDriver } from '../../src/stacks/process/selftest.js';
 import { GENERIC_PROFILE, profileFromJson, resolveStack, splitCommand, UsageError } from '../../src/stacks/registry.js';
-import { AdapterError, StackCrashed } from '../../src/trace/runner.js';
+import { AdapterError, StackCrashed } from '../../src/harness/bounded.js';
 import { LWIP_DRIVER } from '../../src/stacks/lwip/adapter.js';
 import { ALL_PROPERTIES } from '../../properties/index.js';
 
 const FAKE = fileURLToPath(new URL('../fixtures/drivers/fake-driver.mjs', import.meta.url));
 const PY = fileURLToPath(new URL('../../examples/python-driver/driver.py', import.meta.url));
-const fake = (mode: string, commandTimeoutMs = 3000) => processAdapter({ name: `fake-${mode}`, command: [process.execPath, FAKE, mode], profile: GENERIC_PROFILE('fake'), commandTimeoutMs });
+const fake = (mode: string, commandTimeoutMs = 3000) =>
+  processAdapter({
+    name: `fake-${mode}`,
+    command: [process.execPath, FAKE, mode],
+    profile: GENERIC_PROFILE('fake'),
+    commandTimeoutMs,
+  });
 
 /** Run create + listen (and one more command) on a misbehaving driver; return the error. */
 async function failure(mode: string, timeout?: number): Promise<{ err: Error }> {
@@ -36,10 +42,21 @@ async function failure(mode: string, timeout?: number): Promise<{ err: Error }> 
 
 describe('protocol frames', () => {
   it('parses every event and names what is wrong with a bad one', () => {
-    expect(parseFrame('accepted c1 80 10.0.0.2 40000')).toEqual({ kind: 'event', event: { type: 'accepted', conn: 'c1', localPort: 80, remote: { addr: '10.0.0.2', port: 40000 } } });
-    expect(parseFrame('reset c1 refused')).toEqual({ kind: 'event', event: { type: 'reset', conn: 'c1', refused: true } });
-    expect(parseFrame('data c2 0102')).toMatchObject({ kind: 'event', event: { type: 'data', conn: 'c2', data: Uint8Array.of(1, 2) } });
-    expect(parseFrame('error c1 connection timed out')).toMatchObject({ event: { type: 'error', message: 'connection timed out' } });
+    expect(parseFrame('accepted c1 80 10.0.0.2 40000')).toEqual({
+      kind: 'event',
+      event: { type: 'accepted', conn: 'c1', localPort: 80, remote: { addr: '10.0.0.2', port: 40000 } },
+    });
+    expect(parseFrame('reset c1 refused')).toEqual({
+      kind: 'event',
+      event: { type: 'reset', conn: 'c1', refused: true },
+    });
+    expect(parseFrame('data c2 0102')).toMatchObject({
+      kind: 'event',
+      event: { type: 'data', conn: 'c2', data: Uint8Array.of(1, 2) },
+    });
+    expect(parseFrame('error c1 connection timed out')).toMatchObject({
+      event: { type: 'error', message: 'connection timed out' },
+    });
     expect(parseFrame('ok 1500')).toEqual({ kind: 'ok', args: ['1500'] });
     const bad: Array<[string, RegExp]> = [
       ['accepted c1 99999 10.0.0.2 1', /port 0..65535, got "99999"/],
@@ -55,15 +72,24 @@ describe('protocol frames', () => {
   });
 
   it('checks the hello and its capabilities', () => {
-    expect(parseHello(['hello', '1', 'name=x', 'clock=real', 'state=1'])).toMatchObject({ name: 'x', clock: 'real', state: true, stderr: 'fail' });
-    expect(() => parseHello(['hello', '2', 'clock=virtual'])).toThrow(/speaks protocol version 2, tcp-conform speaks 1/);
+    expect(parseHello(['hello', '1', 'name=x', 'clock=real', 'state=1'])).toMatchObject({
+      name: 'x',
+      clock: 'real',
+      state: true,
+      stderr: 'fail',
+    });
+    expect(() => parseHello(['hello', '2', 'clock=virtual'])).toThrow(
+      /speaks protocol version 2, tcp-conform speaks 1/,
+    );
     expect(() => parseHello(['hello', '1'])).toThrow(/clock must be virtual or real/);
     expect(() => parseHello(['hello', '1', 'clock=virtual', 'colour=blue'])).toThrow(/unknown capability colour/);
     expect(() => parseHello(['hello', '1', 'clock=virtual', 'ipv4=0'])).toThrow(/IPv4/);
   });
 
   it('formats commands as documented', () => {
-    expect(formatCommand({ c: 'connect', localPort: 80, addr: '10.0.0.2', port: 40000 })).toBe('connect 80 10.0.0.2 40000');
+    expect(formatCommand({ c: 'connect', localPort: 80, addr: '10.0.0.2', port: 40000 })).toBe(
+      'connect 80 10.0.0.2 40000',
+    );
     expect(formatCommand({ c: 'write', conn: 'c1', data: Uint8Array.of(0xab, 1) })).toBe('write c1 ab01');
     expect(formatCommand({ c: 'reset', addr: '10.0.0.1', seed: -1 })).toBe('reset 10.0.0.1 4294967295');
   });
@@ -102,7 +128,9 @@ describe('a misbehaving driver gives a clear adapter error and is reaped', () =>
 
   it('a driver that cannot be started is named', async () => {
     const a = processAdapter({ name: 'missing', command: ['/nonexistent/driver'], profile: GENERIC_PROFILE('x') });
-    await expect(Promise.resolve(a.create({ addr: '10.0.0.1' }))).rejects.toThrow(/cannot run driver `\/nonexistent\/driver`: .*ENOENT|exited with status/);
+    await expect(Promise.resolve(a.create({ addr: '10.0.0.1' }))).rejects.toThrow(
+      /cannot run driver `\/nonexistent\/driver`: .*ENOENT|exited with status/,
+    );
     await a.dispose?.();
   });
 
@@ -131,7 +159,9 @@ describe('calls the stack refuses and stacks that crash', () => {
     const inst = await a.create({ addr: '10.0.0.1' });
     const c = await inst.connect(80, { addr: '10.0.0.2', port: 40000 });
     await inst.write(c, Uint8Array.of(1));
-    expect((await inst.drain()).events).toEqual([{ type: 'error', conn: c, message: 'write: connection reset by peer' }]);
+    expect((await inst.drain()).events).toEqual([
+      { type: 'error', conn: c, message: 'write: connection reset by peer' },
+    ]);
     await a.dispose?.();
   });
 
@@ -140,7 +170,9 @@ describe('calls the stack refuses and stacks that crash', () => {
     const inst = await a.create({ addr: '10.0.0.1' });
     const c = await inst.connect(80, { addr: '10.0.0.2', port: 40000 });
     await inst.write(c, Uint8Array.of(1));
-    expect((await inst.drain()).events).toEqual([{ type: 'error', conn: c, message: 'write: send buffer full', busy: true }]);
+    expect((await inst.drain()).events).toEqual([
+      { type: 'error', conn: c, message: 'write: send buffer full', busy: true },
+    ]);
     await a.dispose?.();
   });
 
@@ -167,10 +199,14 @@ describe('naming a process stack', () => {
   });
 
   it('validates a profile from a config file field by field', () => {
-    expect(profileFromJson('x', { msl: 30000, deviations: [{ requirement: 'MUST-13', reason: 'fixed' }] }, 'cfg').msl).toBe(30000);
+    expect(
+      profileFromJson('x', { msl: 30000, deviations: [{ requirement: 'MUST-13', reason: 'fixed' }] }, 'cfg').msl,
+    ).toBe(30000);
     expect(() => profileFromJson('x', { msl: 'long' }, 'cfg')).toThrow(/profile.msl must be a number/);
-    expect(() => profileFromJson('x', { colour: 1 }, 'cfg')).toThrow(/unknown profile field "colour"/);
-    expect(() => profileFromJson('x', { deviations: [{ requirement: 'MUST-13' }] }, 'cfg')).toThrow(/deviations\[0\] needs a requirement id .* and a non-empty reason/);
+    expect(() => profileFromJson('x', { colour: 1 }, 'cfg')).toThrow(/cfg: profile: unknown field "colour"/);
+    expect(() => profileFromJson('x', { deviations: [{ requirement: 'MUST-13' }] }, 'cfg')).toThrow(
+      /profile\.deviations\[0\]\.reason must be a non-empty string/,
+    );
   });
 
   it('process:CMD and a config entry resolve to process adapters', async () => {

@@ -8,8 +8,28 @@ import { seqAdd } from '../../src/wire/seq.js';
 const HOST = '10.0.0.1';
 const peer = (port: number, addr = '10.0.0.2') => ({ addr, port });
 
-function segFrom(p: { addr: string; port: number }, dstPort: number, flags: number, seq: number, ack = 0, extra: Partial<Segment> = {}): Segment {
-  return { src: p.addr, dst: HOST, srcPort: p.port, dstPort, seq, ack, flags, window: 65535, urgent: 0, options: [], payload: new Uint8Array(0), ...extra };
+function segFrom(
+  p: { addr: string; port: number },
+  dstPort: number,
+  flags: number,
+  seq: number,
+  ack = 0,
+  extra: Partial<Segment> = {},
+): Segment {
+  return {
+    src: p.addr,
+    dst: HOST,
+    srcPort: p.port,
+    dstPort,
+    seq,
+    ack,
+    flags,
+    window: 65535,
+    urgent: 0,
+    options: [],
+    payload: new Uint8Array(0),
+    ...extra,
+  };
 }
 
 function out(h: ReferenceHost): Segment[] {
@@ -34,7 +54,10 @@ describe('reference host: demultiplexing', () => {
     h.deliver(encode(segFrom(peer(1000), 80, SYN, 100)));
     h.deliver(encode(segFrom(peer(1000, '10.0.0.3'), 80, SYN, 200)));
     const o = out(h);
-    expect(o.map((s) => [s.dst, s.ack])).toEqual([['10.0.0.2', 101], ['10.0.0.3', 201]]);
+    expect(o.map((s) => [s.dst, s.ack])).toEqual([
+      ['10.0.0.2', 101],
+      ['10.0.0.3', 201],
+    ]);
     h.deliver(encode(segFrom(peer(1000), 80, ACK, 101, 778)));
     expect(h.state({ localPort: 80, remote: peer(1000) })).toBe('ESTABLISHED');
     expect(h.state({ localPort: 80, remote: peer(1000, '10.0.0.3') })).toBe('SYN-RECEIVED');
@@ -66,7 +89,11 @@ describe('reference host: demultiplexing', () => {
     h.deliver(Uint8Array.of(0x45, 0, 0));
     h.deliverSegment({ ...segFrom(peer(1), 80, SYN, 1), dst: '10.9.9.9' });
     expect(out(h)).toEqual([]);
-    expect(h.dropped.map((d) => d.reason.split(':')[0])).toEqual(['bad-tcp-checksum', 'truncated', 'addressed to 10.9.9.9, not 10.0.0.1']);
+    expect(h.dropped.map((d) => d.reason.split(':')[0])).toEqual([
+      'bad-tcp-checksum',
+      'truncated',
+      'addressed to 10.9.9.9, not 10.0.0.1',
+    ]);
   });
   it('active connect gets an ephemeral port; a duplicate 4-tuple is refused', () => {
     const h = new ReferenceHost();

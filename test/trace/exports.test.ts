@@ -8,37 +8,88 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VECTORS_DIR, vectorFiles } from '../../src/cli/main.js';
 import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
-import { checkPacketdrill, ladderRows, loadTrace, storeTrace, toLadder, toMermaid, toPacketdrill, toPcap } from '../../src/trace/exports.js';
+import {
+  checkPacketdrill,
+  ladderRows,
+  loadTrace,
+  storeTrace,
+  toLadder,
+  toMermaid,
+  toPacketdrill,
+  toPcap,
+} from '../../src/trace/exports.js';
 import { runVector } from '../../src/trace/runner.js';
 import { loadVector } from '../../src/trace/vector.js';
 import { ACK, FIN, PSH, RST, SYN } from '../../src/wire/segment.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcpc-export-'));
 const hasTshark = spawnSync('tshark', ['--version']).status === 0;
-if (!hasTshark && process.env.CI) throw new Error('tshark is not installed: the pcap export tests cannot run (apt-get install tshark)');
+if (!hasTshark && process.env.CI)
+  throw new Error('tshark is not installed: the pcap export tests cannot run (apt-get install tshark)');
 
 const vectors = vectorFiles(VECTORS_DIR).map((f) => loadVector(f));
-const traces = await Promise.all(vectors.map(async (v) => ({ v, trace: (await runVector(v, referenceAdapter())).trace })));
+const traces = await Promise.all(
+  vectors.map(async (v) => ({ v, trace: (await runVector(v, referenceAdapter())).trace })),
+);
 
 describe('pcap export', () => {
-  it.runIf(hasTshark).each(traces.map((x) => [x.v.name, x] as const))('%s: tshark reads it back packet for packet, no malformed packet, checksums as sent', (_n, { trace }) => {
-    const segs = trace.filter((e) => e.seg).map((e) => e.seg!);
-    const file = join(tmp, `${_n}.pcap`);
-    writeFileSync(file, toPcap(trace));
-    const r = spawnSync('tshark', ['-r', file, '-o', 'tcp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=|', '-e', 'tcp.flags', '-e', 'tcp.seq_raw', '-e', 'tcp.ack_raw', '-e', 'tcp.checksum.status', '-e', 'ip.checksum.status', '-e', '_ws.malformed'], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    const rows = r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((l) => l.split('|'));
-    expect(rows).toHaveLength(segs.length);
-    rows.forEach(([flags, seq, ack, tcpSum, ipSum, malformed], i) => {
-      const s = segs[i]!;
-      expect(Number.parseInt(flags!, 16) & (SYN | ACK | FIN | RST | PSH)).toBe(s.flags & (SYN | ACK | FIN | RST | PSH));
-      expect(Number(seq)).toBe(s.seq);
-      if (s.flags & ACK) expect(Number(ack)).toBe(s.ack);
-      expect(malformed, `packet ${i + 1} malformed`).toBe('');
-      expect(ipSum).toBe('1'); // tshark checksum status: 0 bad, 1 good, 2 unverified
-      expect(tcpSum, `packet ${i + 1} TCP checksum`).toBe(s.badChecksum ? '0' : '1'); // Bad only where the vector sent a bad one
-    });
-  });
+  it.runIf(hasTshark).each(traces.map((x) => [x.v.name, x] as const))(
+    '%s: tshark reads it back packet for packet, no malformed packet, checksums as sent',
+    (_n, { trace }) => {
+      const segs = trace.filter((e) => e.seg).map((e) => e.seg!);
+      const file = join(tmp, `${_n}.pcap`);
+      writeFileSync(file, toPcap(trace));
+      const r = spawnSync(
+        'tshark',
+        [
+          '-r',
+          file,
+          '-o',
+          'tcp.check_checksum:TRUE',
+          '-o',
+          'ip.check_checksum:TRUE',
+          '-T',
+          'fields',
+          '-E',
+          'separator=|',
+          '-e',
+          'tcp.flags',
+          '-e',
+          'tcp.seq_raw',
+          '-e',
+          'tcp.ack_raw',
+          '-e',
+          'tcp.checksum.status',
+          '-e',
+          'ip.checksum.status',
+          '-e',
+          '_ws.malformed',
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const rows =
+        r.stdout.trim() === ''
+          ? []
+          : r.stdout
+              .trim()
+              .split('\n')
+              .map((l) => l.split('|'));
+      expect(rows).toHaveLength(segs.length);
+      rows.forEach(([flags, seq, ack, tcpSum, ipSum, malformed], i) => {
+        const s = segs[i]!;
+        expect(Number.parseInt(flags!, 16) & (SYN | ACK | FIN | RST | PSH)).toBe(
+          s.flags & (SYN | ACK | FIN | RST | PSH),
+        );
+        expect(Number(seq)).toBe(s.seq);
+        if (s.flags & ACK) expect(Number(ack)).toBe(s.ack);
+        expect(malformed, `packet ${i + 1} malformed`).toBe('');
+        expect(ipSum).toBe('1'); // tshark checksum status: 0 bad, 1 good, 2 unverified
+        // Bad only where the vector sent a bad one
+        expect(tcpSum, `packet ${i + 1} TCP checksum`).toBe(s.badChecksum ? '0' : '1');
+      });
+    },
+  );
 });
 
 describe('packetdrill export', () => {
@@ -57,7 +108,9 @@ describe('packetdrill export', () => {
   });
 
   it('the grammar rejects what packetdrill would', () => {
-    expect(checkPacketdrill('+0 < S 0:0(0) win 65535\n+0 > Q 0:0(0)\n')).toEqual(['line 2: not a packetdrill syscall or packet line: +0 > Q 0:0(0)']);
+    expect(checkPacketdrill('+0 < S 0:0(0) win 65535\n+0 > Q 0:0(0)\n')).toEqual([
+      'line 2: not a packetdrill syscall or packet line: +0 > Q 0:0(0)',
+    ]);
     expect(checkPacketdrill('+0 listen(3, 1)\n')).toHaveLength(2); // no "= ret", and no packet line at all
     expect(checkPacketdrill('0.1 < S. 0:0(0) ack 1 win 100 <mss 536,nop,wscale 7>\n')).toEqual([]);
   });
@@ -102,17 +155,41 @@ describe('counterexample exports use the recorded failing trace', () => {
   it('stored traces round-trip, bad checksums included', () => {
     const t = traces.find((x) => x.v.name === 'bad-checksum-dropped')!.trace;
     const back = loadTrace(JSON.parse(JSON.stringify(storeTrace(t))));
-    expect(back.filter((e) => e.seg).map((e) => [e.seg!.seq, e.seg!.flags, !!e.seg!.badChecksum])).toEqual(t.filter((e) => e.seg).map((e) => [e.seg!.seq, e.seg!.flags, !!e.seg!.badChecksum]));
+    expect(back.filter((e) => e.seg).map((e) => [e.seg!.seq, e.seg!.flags, !!e.seg!.badChecksum])).toEqual(
+      t.filter((e) => e.seg).map((e) => [e.seg!.seq, e.seg!.flags, !!e.seg!.badChecksum]),
+    );
     expect(() => loadTrace([{ t: 0, dir: 'in', text: 'x', hex: 'zz' }])).toThrow(/origin.trace\[0\]/);
   });
 
   it('tcp-conform export of a mutant counterexample writes pcap, packetdrill and Mermaid, and prints the marked ladder', () => {
     const out = join(tmp, 'cx');
     const run = (...a: string[]) => spawnSync(process.execPath, ['bin/tcp-conform.js', ...a], { encoding: 'utf8' });
-    const r = run('run', '--stack', 'mutant:broken-simultaneous-open', '--only', 'simultaneous-open', '--runs', '50', '--seed', '3', '--out', out);
+    const r = run(
+      'run',
+      '--stack',
+      'mutant:broken-simultaneous-open',
+      '--only',
+      'simultaneous-open',
+      '--runs',
+      '50',
+      '--seed',
+      '3',
+      '--out',
+      out,
+    );
     expect(r.status).toBe(1);
     const file = join(out, readdirSync(out).find((f) => f.startsWith('simultaneous-open'))!);
-    const e = run('export', file, '--pcap', join(tmp, 'cx.pcap'), '--pkt', join(tmp, 'cx.pkt'), '--mermaid', join(tmp, 'cx.md'), '--ladder');
+    const e = run(
+      'export',
+      file,
+      '--pcap',
+      join(tmp, 'cx.pcap'),
+      '--pkt',
+      join(tmp, 'cx.pkt'),
+      '--mermaid',
+      join(tmp, 'cx.md'),
+      '--ladder',
+    );
     expect(e.status, e.stderr).toBe(0);
     expect(e.stdout).toContain('exporting the recorded trace');
     expect(e.stdout).toMatch(/^>>/m);

@@ -39,7 +39,7 @@ function loadVectorJson(name: string): Record<string, unknown> {
 describe('a deliberately broken vector', () => {
   it('wrong ack: fails naming the step and both values', async () => {
     const j = fig6();
-    (j.steps as Array<Record<string, any>>)[3]!.expect.ack = 102;
+    (j.steps as Array<Record<string, { ack?: number }>>)[3]!.expect!.ack = 102;
     const r = await runVector(parseVector(j, 'broken.json'), referenceAdapter());
     expect(r.status).toBe('fail');
     expect(r.failure!.step).toBe(3);
@@ -52,7 +52,8 @@ describe('a deliberately broken vector', () => {
   });
   it('a missing segment, a missing event, an early state and leftovers are each reported', async () => {
     const base = { name: 'x', steps: [] as unknown[] };
-    const run = (steps: unknown[], extra = {}) => runVector(parseVector({ ...base, ...extra, steps }), referenceAdapter());
+    const run = (steps: unknown[], extra = {}) =>
+      runVector(parseVector({ ...base, ...extra, steps }), referenceAdapter());
     let r = await run([{ call: 'listen' }, { expect: { flags: 'S' }, within: 100 }]);
     expect(r.failure!.message).toBe('no segment within 100 ms');
     r = await run([{ call: 'listen' }, { event: { type: 'accepted' }, within: 10 }]);
@@ -63,20 +64,40 @@ describe('a deliberately broken vector', () => {
     expect(r.failure!.message).toBe('unexpected segment after the last step');
     r = await run([{ inject: { flags: 'S', seq: 1 } }], { allowExtra: true });
     expect(r.status).toBe('pass');
-    r = await run([{ call: 'connect' }, { expect: { flags: 'S', seq: '?a' } }, { expect: { flags: 'S' }, after: { min: 1500, max: 3000 } }]);
+    r = await run([
+      { call: 'connect' },
+      { expect: { flags: 'S', seq: '?a' } },
+      { expect: { flags: 'S' }, after: { min: 1500, max: 3000 } },
+    ]);
     expect(r.failure!.message).toBe('segment came 1000 ms after the previous step, expected 1500..3000 ms');
-    r = await run([{ call: 'listen' }, { state: 'LISTEN', after: { min: 0, max: 10 } }, { state: 'LISTEN', after: { min: 5, max: 10 } }]);
+    r = await run([
+      { call: 'listen' },
+      { state: 'LISTEN', after: { min: 0, max: 10 } },
+      { state: 'LISTEN', after: { min: 5, max: 10 } },
+    ]);
     expect(r.failure!.message).toMatch(/reached LISTEN too early/);
     r = await run([{ call: 'write', data: 'x' }]);
     expect(r.status).toBe('error');
     expect(r.failure!.message).toMatch(/vector error: no connection yet/);
     r = await run([{ inject: { flags: 'A', seq: 1, ack: 'nope' } }]);
     expect(r.failure!.message).toMatch(/vector error: ack: name nope is not bound/);
-    r = await run([{ call: 'listen' }, { inject: { flags: 'S', seq: 1 } }, { expect: { flags: 'SA', seq: '?b', ack: 2 } }, { inject: { flags: 'PA', seq: 2, ack: 'b+1', data: 'abc' } }, { event: { type: 'data', data: 'abd' } }], { allowExtra: true });
+    r = await run(
+      [
+        { call: 'listen' },
+        { inject: { flags: 'S', seq: 1 } },
+        { expect: { flags: 'SA', seq: '?b', ack: 2 } },
+        { inject: { flags: 'PA', seq: 2, ack: 'b+1', data: 'abc' } },
+        { event: { type: 'data', data: 'abd' } },
+      ],
+      { allowExtra: true },
+    );
     expect(r.failure!.message).toBe('received data differs');
   });
   it('a vector whose profile requirement differs is skipped with the reason', async () => {
-    const r = await runVector(parseVector({ name: 'x', requires: { rfc5961: false }, steps: [{ call: 'listen' }] }), referenceAdapter());
+    const r = await runVector(
+      parseVector({ name: 'x', requires: { rfc5961: false }, steps: [{ call: 'listen' }] }),
+      referenceAdapter(),
+    );
     expect(r.status).toBe('skip');
     expect(r.skipReason).toBe('vector requires rfc5961=false, stack reference declares true');
   });
@@ -94,21 +115,65 @@ describe('malformed vector files name the file and the bad field', () => {
     ['no name', '{"steps":[{"call":"listen"}]}', /bad2\.json: name: expected a non-empty string/],
     ['empty steps', '{"name":"a","steps":[]}', /steps: a vector needs at least one step/],
     ['two actions', '{"name":"a","steps":[{"call":"listen","advance":1}]}', /steps\[0\]: expected exactly one of/],
-    ['bad flags', '{"name":"a","steps":[{"inject":{"flags":"SX","seq":1}}]}', /steps\[0\]\.inject\.flags: bad flags "SX"/],
-    ['missing seq', '{"name":"a","steps":[{"inject":{"flags":"S"}}]}', /steps\[0\]\.inject\.seq: an injected segment needs a seq/],
-    ['missing ack', '{"name":"a","steps":[{"inject":{"flags":"A","seq":1}}]}', /steps\[0\]\.inject\.ack: an injected segment with the A flag needs an ack/],
-    ['bad expression', '{"name":"a","steps":[{"expect":{"flags":"A","ack":"x+*"}}]}', /steps\[0\]\.expect\.ack: bad term/],
+    [
+      'bad flags',
+      '{"name":"a","steps":[{"inject":{"flags":"SX","seq":1}}]}',
+      /steps\[0\]\.inject\.flags: bad flags "SX"/,
+    ],
+    [
+      'missing seq',
+      '{"name":"a","steps":[{"inject":{"flags":"S"}}]}',
+      /steps\[0\]\.inject\.seq: an injected segment needs a seq/,
+    ],
+    [
+      'missing ack',
+      '{"name":"a","steps":[{"inject":{"flags":"A","seq":1}}]}',
+      /steps\[0\]\.inject\.ack: an injected segment with the A flag needs an ack/,
+    ],
+    [
+      'bad expression',
+      '{"name":"a","steps":[{"expect":{"flags":"A","ack":"x+*"}}]}',
+      /steps\[0\]\.expect\.ack: bad term/,
+    ],
     ['unknown call', '{"name":"a","steps":[{"call":"fly"}]}', /steps\[0\]\.call: unknown call "fly"/],
     ['unknown state', '{"name":"a","steps":[{"state":"OPEN"}]}', /steps\[0\]\.state: unknown state "OPEN"/],
     ['unknown field', '{"name":"a","stepz":[]}', /stepz: unknown field/],
-    ['unknown segment field', '{"name":"a","steps":[{"expect":{"flags":"A","sack":1}}]}', /steps\[0\]\.expect\.sack: unknown segment field/],
-    ['bad option', '{"name":"a","steps":[{"inject":{"flags":"S","seq":1,"options":[{"mss":70000}]}}]}', /options\[0\]\.mss: expected an integer in 0\.\.65535/],
-    ['bad hex', '{"name":"a","steps":[{"call":"write","hex":"abc"}]}', /steps\[0\]\.hex: expected an even number of hex digits/],
+    [
+      'unknown segment field',
+      '{"name":"a","steps":[{"expect":{"flags":"A","sack":1}}]}',
+      /steps\[0\]\.expect\.sack: unknown segment field/,
+    ],
+    [
+      'bad option',
+      '{"name":"a","steps":[{"inject":{"flags":"S","seq":1,"options":[{"mss":70000}]}}]}',
+      /options\[0\]\.mss: expected an integer in 0\.\.65535/,
+    ],
+    [
+      'bad hex',
+      '{"name":"a","steps":[{"call":"write","hex":"abc"}]}',
+      /steps\[0\]\.hex: expected an even number of hex digits/,
+    ],
     ['write without data', '{"name":"a","steps":[{"call":"write"}]}', /steps\[0\]\.data: write needs data or hex/],
-    ['bad timing', '{"name":"a","steps":[{"state":"CLOSED","after":{"min":1}}]}', /steps\[0\]\.after: needs both min and max/],
-    ['bad requirement id', '{"name":"a","requirements":["MUST13"],"steps":[{"call":"listen"}]}', /requirements\[0\]: not a requirement id/],
-    ['bad address', '{"name":"a","peer":{"addr":"host"},"steps":[{"call":"listen"}]}', /peer\.addr: not an IPv4 address/],
-    ['unknown event', '{"name":"a","steps":[{"event":{"type":"boom"}}]}', /steps\[0\]\.event\.type: unknown event "boom"/],
+    [
+      'bad timing',
+      '{"name":"a","steps":[{"state":"CLOSED","after":{"min":1}}]}',
+      /steps\[0\]\.after: needs both min and max/,
+    ],
+    [
+      'bad requirement id',
+      '{"name":"a","requirements":["MUST13"],"steps":[{"call":"listen"}]}',
+      /requirements\[0\]: not a requirement id/,
+    ],
+    [
+      'bad address',
+      '{"name":"a","peer":{"addr":"host"},"steps":[{"call":"listen"}]}',
+      /peer\.addr: not an IPv4 address/,
+    ],
+    [
+      'unknown event',
+      '{"name":"a","steps":[{"event":{"type":"boom"}}]}',
+      /steps\[0\]\.event\.type: unknown event "boom"/,
+    ],
   ])('%s', (_n, text, re) => {
     const idx = _n === 'not json' ? 1 : _n === 'no name' ? 2 : 3;
     const p = write(`bad${idx}.json`, text);

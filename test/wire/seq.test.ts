@@ -1,6 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { seq, seqAdd, seqBetween, seqDelta, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, seqMax } from '../../src/wire/seq.js';
+import {
+  seq,
+  seqAdd,
+  seqBetween,
+  seqDelta,
+  seqDiff,
+  seqGe,
+  seqGt,
+  seqInWindow,
+  seqLe,
+  seqLt,
+  seqMax,
+} from '../../src/wire/seq.js';
 import { u32 } from '../../src/gen/segment.js';
 
 describe('sequence arithmetic mod 2^32 (§3.4)', () => {
@@ -26,18 +38,22 @@ describe('sequence arithmetic mod 2^32 (§3.4)', () => {
     expect(seqBetween(0xfffffffe, 2, 1)).toBe(false);
   });
   it('add then diff is the identity for small steps', () => {
-    fc.assert(fc.property(u32, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (a, n) => {
-      const b = seqAdd(a, n);
-      expect(seqDiff(b, a)).toBe(n);
-      expect(seqDelta(b, a)).toBe(n);
-      expect(seqLe(a, b)).toBe(true);
-      expect(n === 0 || seqLt(a, b)).toBe(true);
-    }));
+    fc.assert(
+      fc.property(u32, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (a, n) => {
+        const b = seqAdd(a, n);
+        expect(seqDiff(b, a)).toBe(n);
+        expect(seqDelta(b, a)).toBe(n);
+        expect(seqLe(a, b)).toBe(true);
+        expect(n === 0 || seqLt(a, b)).toBe(true);
+      }),
+    );
   });
   it('order is antisymmetric for distances below 2^31', () => {
-    fc.assert(fc.property(u32, fc.integer({ min: 1, max: 2 ** 31 - 1 }), (a, n) => {
-      const b = seqAdd(a, n);
-      expect(seqLt(a, b)).toBe(!seqLt(b, a));
-    }));
+    fc.assert(
+      fc.property(u32, fc.integer({ min: 1, max: 2 ** 31 - 1 }), (a, n) => {
+        const b = seqAdd(a, n);
+        expect(seqLt(a, b)).toBe(!seqLt(b, a));
+      }),
+    );
   });
 });

@@ -20,7 +20,8 @@ export const LINUX_PROFILE: StackProfile = {
   rtoMax: 120_000, // TCP_RTO_MAX
   ackDelayMax: 200, // TCP_DELACK_MAX
   rfc5961: true, // challenge ACKs
-  ackRateLimitMs: 500, // net.ipv4.tcp_invalid_ratelimit: challenge and out-of-window ACKs at most every 500 ms per socket (RFC 5961 §7)
+  // net.ipv4.tcp_invalid_ratelimit: challenge and out-of-window ACKs at most every 500 ms per socket (RFC 5961 §7)
+  ackRateLimitMs: 500,
   timeWaitSyn: 'challenge-ack',
   synCookies: true, // net.ipv4.tcp_syncookies = 1: cookies once the SYN queue overflows
   options: { mss: true, wscale: true, sackPermitted: true, timestamps: true },
@@ -28,18 +29,25 @@ export const LINUX_PROFILE: StackProfile = {
   deviations: [
     {
       requirement: 'MUST-13',
-      reason: 'TIME-WAIT is fixed at 60 s (TCP_TIMEWAIT_LEN, no sysctl): an MSL of 30 s where RFC 9293 §3.4.2 takes 2 minutes',
+      reason:
+        'TIME-WAIT is fixed at 60 s (TCP_TIMEWAIT_LEN, no sysctl): an MSL of 30 s where RFC 9293 §3.4.2 takes 2 ' +
+        'minutes',
     },
     {
       requirement: 'MUST-19',
       property: 'syn-retransmission',
       match: 'no exponential backoff',
-      reason: 'net.ipv4.tcp_syn_linear_timeouts = 4 (Linux >= 6.5): the first 4 SYN retransmissions come 1 s apart, exponential backoff after (RFC 6298 §5.5 doubles from the first)',
+      reason:
+        'net.ipv4.tcp_syn_linear_timeouts = 4 (Linux >= 6.5): the first 4 SYN retransmissions come 1 s apart, ' +
+        'exponential backoff after (RFC 6298 §5.5 doubles from the first)',
     },
     {
       requirement: 'rst-listen',
       match: 'did not answer a SYN\\+FIN',
-      reason: 'a SYN+FIN segment is dropped in LISTEN (tcp_rcv_state_process), a hardening against SYN/FIN scans; §3.10.7.2 would answer SYN,ACK and process the FIN once synchronized',
+      reason:
+        'a SYN+FIN segment is dropped in LISTEN (tcp_rcv_state_process), a hardening against SYN/FIN scans; ' +
+        '§3.10.7.2 ' +
+        'would answer SYN,ACK and process the FIN once synchronized',
     },
   ],
   findings: [],
@@ -55,7 +63,10 @@ export function linuxAdapter(opts: LinuxOptions = {}): ProcessAdapter {
   const missing = preflight(TUN_ADDON);
   if (missing.length) throw new UsageError(`the Linux stack cannot run here; missing: ${missing.join('; ')}`);
   const swept = sweepLeftovers();
-  if (swept.length) process.stderr.write(`tcp-conform: removed ${swept.length} namespace(s) left by an earlier run: ${swept.join(', ')}\n`);
+  if (swept.length)
+    process.stderr.write(
+      `tcp-conform: removed ${swept.length} namespace(s) left by an earlier run: ${swept.join(', ')}\n`,
+    );
   const names = new Map<number, string>();
   return processAdapter({
     name: 'linux',

@@ -27,7 +27,10 @@ const log = (s: string): void => {
 
 // ---- namespace plumbing (we are alone in a namespace the adapter created) ----
 const ADDON = fileURLToPath(new URL('./native/build/Release/tun.node', import.meta.url));
-const { openTun, waitReadable } = createRequire(import.meta.url)(ADDON) as { openTun(name: string): number; waitReadable(fd: number, ms: number, cb: (readable: boolean) => void): void };
+const { openTun, waitReadable } = createRequire(import.meta.url)(ADDON) as {
+  openTun(name: string): number;
+  waitReadable(fd: number, ms: number, cb: (readable: boolean) => void): void;
+};
 const tunFd = openTun(TUN);
 const sysctl = (path: string, value: string): void => writeFileSync(`/proc/sys/${path}`, value);
 sysctl(`net/ipv6/conf/all/disable_ipv6`, '1'); // no router solicitations on the TUN device
@@ -162,11 +165,23 @@ function watch(id: string, c: Conn): void {
 
 // ---- /proc/net/tcp ----
 const TCP_STATES: Record<string, string> = {
-  '01': 'ESTABLISHED', '02': 'SYN-SENT', '03': 'SYN-RECEIVED', '04': 'FIN-WAIT-1', '05': 'FIN-WAIT-2', '06': 'TIME-WAIT',
-  '07': 'CLOSED', '08': 'CLOSE-WAIT', '09': 'LAST-ACK', '0A': 'LISTEN', '0B': 'CLOSING',
+  '01': 'ESTABLISHED',
+  '02': 'SYN-SENT',
+  '03': 'SYN-RECEIVED',
+  '04': 'FIN-WAIT-1',
+  '05': 'FIN-WAIT-2',
+  '06': 'TIME-WAIT',
+  '07': 'CLOSED',
+  '08': 'CLOSE-WAIT',
+  '09': 'LAST-ACK',
+  '0A': 'LISTEN',
+  '0B': 'CLOSING',
 };
 const procAddr = (a: number[], port: number): string =>
-  `${[a[3], a[2], a[1], a[0]].map((x) => x!.toString(16).padStart(2, '0')).join('').toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
+  `${[a[3], a[2], a[1], a[0]]
+    .map((x) => x!.toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
 function stateOf(lport: number, raddr: string, rport: number): string {
   const lines = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1);
   const l = procAddr(local, lport);
@@ -263,7 +278,14 @@ async function handle(line: string): Promise<string> {
     case 'listen': {
       const srv = net.createServer({ allowHalfOpen: true }, (sock) => {
         const id = `c${nextConn++}`;
-        const c: Conn = { sock, connected: true, released: false, ending: false, closedSent: false, tuple: { lport: sock.localPort!, raddr: sock.remoteAddress!, rport: sock.remotePort! } };
+        const c: Conn = {
+          sock,
+          connected: true,
+          released: false,
+          ending: false,
+          closedSent: false,
+          tuple: { lport: sock.localPort!, raddr: sock.remoteAddress!, rport: sock.remotePort! },
+        };
         conns.set(id, c);
         watch(id, c);
         out(`accepted ${id} ${sock.localPort} ${sock.remoteAddress} ${sock.remotePort}`);
@@ -278,8 +300,21 @@ async function handle(line: string): Promise<string> {
     }
     case 'connect': {
       const id = `c${nextConn++}`;
-      const sock = net.connect({ host: a[1]!, port: Number(a[2]), localAddress: localStr(), localPort: Number(a[0]), allowHalfOpen: true });
-      const c: Conn = { sock, connected: false, released: false, ending: false, closedSent: false, tuple: { lport: Number(a[0]), raddr: a[1]!, rport: Number(a[2]) } };
+      const sock = net.connect({
+        host: a[1]!,
+        port: Number(a[2]),
+        localAddress: localStr(),
+        localPort: Number(a[0]),
+        allowHalfOpen: true,
+      });
+      const c: Conn = {
+        sock,
+        connected: false,
+        released: false,
+        ending: false,
+        closedSent: false,
+        tuple: { lport: Number(a[0]), raddr: a[1]!, rport: Number(a[2]) },
+      };
       conns.set(id, c);
       watch(id, c);
       return `ok ${id}`;
@@ -335,7 +370,8 @@ async function handle(line: string): Promise<string> {
       return 'ok';
     }
     case 'sync': {
-      // Let the kernel's answers reach us: until 1.5 ms have passed without a packet or event since the last command (at most 25 ms).
+      // Let the kernel's answers reach us: until 1.5 ms have passed without a packet or event since the last command
+      // (at most 25 ms).
       const t0 = performance.now();
       drainTun();
       await new Promise((r) => setImmediate(r));
@@ -364,12 +400,14 @@ async function handle(line: string): Promise<string> {
 
 // One command at a time, in order.
 let chain = Promise.resolve();
-createInterface({ input: process.stdin }).on('line', (line) => {
-  chain = chain.then(async () => {
-    try {
-      out(await handle(line));
-    } catch (e) {
-      out(`err ${(e as Error).message.replace(/\n/g, ' ')}`);
-    }
-  });
-}).on('close', () => process.exit(0));
+createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    chain = chain.then(async () => {
+      try {
+        out(await handle(line));
+      } catch (e) {
+        out(`err ${(e as Error).message.replace(/\n/g, ' ')}`);
+      }
+    });
+  })
+  .on('close', () => process.exit(0));

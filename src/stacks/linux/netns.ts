@@ -17,16 +17,21 @@ const ip = (...args: string[]): { ok: boolean; out: string; err: string } => {
 export function preflight(addon: string): string[] {
   const missing: string[] = [];
   if (process.platform !== 'linux') return ['the Linux stack runs on Linux only'];
-  if (process.getuid?.() !== 0) missing.push('root (network namespaces and TUN devices need CAP_NET_ADMIN; run as root)');
+  if (process.getuid?.() !== 0)
+    missing.push('root (network namespaces and TUN devices need CAP_NET_ADMIN; run as root)');
   if (!existsSync('/dev/net/tun')) missing.push('/dev/net/tun (load the tun module: modprobe tun)');
   if (spawnSync('ip', ['-V']).status !== 0) missing.push('the ip command (apt-get install iproute2)');
-  if (!existsSync(addon)) missing.push(`the TUN addon ${addon} (built by npm install; run npm run build:native and read its output)`);
+  if (!existsSync(addon))
+    missing.push(`the TUN addon ${addon} (built by npm install; run npm run build:native and read its output)`);
   return missing;
 }
 
 export function listNamespaces(): string[] {
   const r = ip('netns', 'list');
-  return r.out.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(NS_PREFIX));
+  return r.out
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith(NS_PREFIX));
 }
 
 const alive = (pid: number): boolean => {
@@ -73,4 +78,5 @@ export function deleteNamespace(name: string): void {
 }
 
 /** Run a command inside a namespace (tests use it to look around). */
-export const inNamespace = (name: string, cmd: string[]): string => execFileSync('ip', ['netns', 'exec', name, ...cmd], { encoding: 'utf8' });
+export const inNamespace = (name: string, cmd: string[]): string =>
+  execFileSync('ip', ['netns', 'exec', name, ...cmd], { encoding: 'utf8' });

@@ -25,26 +25,107 @@ export const LWIP_PROFILE: StackProfile = {
   deviations: [],
   // Investigated and recorded in docs/findings.md (lwIP section); matched narrowly so anything new still fails.
   findings: [
-    { id: 'F1', summary: 'RST answering an ACK-bearing segment carries an ACK bit', match: 'the RST carries an ACK bit', vectors: ['ack-to-listen', 'fig10-active-side-half-open', 'fig11-two-passive-sockets', 'time-wait-expiry'] },
-    { id: 'F2', summary: 'SEG.LEN counts SYN and FIN as one octet together', match: 'counts one control octet, not two', vectors: ['syn-to-closed-port'] },
-    { id: 'F3', summary: 'a SYN in SYN-SENT is ignored: no simultaneous open', property: 'simultaneous-open', match: 'never answered with a SYN,ACK', vectors: ['fig07-simultaneous-open', 'lwip-f03-simultaneous-syn-ignored'] },
-    { id: 'F4', summary: 'SYN retransmissions are not backed off', property: 'syn-retransmission', match: 'no exponential backoff', vectors: ['lwip-f04-syn-no-backoff'] },
-    { id: 'F5', summary: 'after close(), TIME-WAIT is timed from the last segment received before the close', property: 'time-wait', match: 'into TIME-WAIT .* the retransmitted FIN was not re-ACKed', vectors: ['lwip-f05-time-wait-short-after-close'] },
-    { id: 'F7', summary: 'a segment 2^31 away from RCV.NXT trips an assertion and kills the stack', property: 'stack-crashed', match: 'insane offset', vectors: ['lwip-f07-insane-offset-crash'] },
-    { id: 'F8', summary: "the peer's FIN goes unacknowledged while Nagle holds back a segment", property: 'four-way-close', match: 'not acknowledged within 500 ms', vectors: ['lwip-f08-fin-ack-held-by-nagle'] },
-    { id: 'F9', summary: 'after close(), a 1-octet persist probe carries the FIN in the middle of the data', match: 'past the FIN|a second FIN|FIN took sequence number', vectors: ['lwip-f09-fin-on-persist-probe'] },
-    { id: 'F11', summary: "data written in SYN-SENT goes out in segments larger than the peer's MSS", property: 'mss', match: "exceed the peer's MSS", vectors: ['lwip-f11-segment-above-peer-mss'] },
-    { id: 'F12', summary: "data queued in SYN-SENT, a smaller peer MSS and a small window trip an assertion (split <= mss) and kill the stack", property: 'stack-crashed', match: 'split <= mss', vectors: ['lwip-f12-split-above-mss-crash'] },
-    { id: 'F13', summary: 'a write after a crossing SYN with a small MSS option trips an assertion (inconsistent oversize vs. space) and kills the stack', property: 'stack-crashed', match: 'inconsistent oversize vs. space', vectors: ['lwip-f13-oversize-assertion-crash'] },
-    { id: 'F14', summary: "the window of a segment acknowledging unsent data is taken: data goes out beyond the peer's real window", property: 'peer-window', match: "beyond the peer's window edge", vectors: ['lwip-f14-window-from-unacceptable-ack'] },
-    { id: 'F10', summary: 'data queued in SYN-SENT goes out without ACK before ESTABLISHED', match: 'data sent before the peer acknowledged the SYN', vectors: ['lwip-f10-data-without-ack-in-syn-sent'] },
+    {
+      id: 'F1',
+      summary: 'RST answering an ACK-bearing segment carries an ACK bit',
+      match: 'the RST carries an ACK bit',
+      vectors: ['ack-to-listen', 'fig10-active-side-half-open', 'fig11-two-passive-sockets', 'time-wait-expiry'],
+    },
+    {
+      id: 'F2',
+      summary: 'SEG.LEN counts SYN and FIN as one octet together',
+      match: 'counts one control octet, not two',
+      vectors: ['syn-to-closed-port'],
+    },
+    {
+      id: 'F3',
+      summary: 'a SYN in SYN-SENT is ignored: no simultaneous open',
+      property: 'simultaneous-open',
+      match: 'never answered with a SYN,ACK',
+      vectors: ['fig07-simultaneous-open', 'lwip-f03-simultaneous-syn-ignored'],
+    },
+    {
+      id: 'F4',
+      summary: 'SYN retransmissions are not backed off',
+      property: 'syn-retransmission',
+      match: 'no exponential backoff',
+      vectors: ['lwip-f04-syn-no-backoff'],
+    },
+    {
+      id: 'F5',
+      summary: 'after close(), TIME-WAIT is timed from the last segment received before the close',
+      property: 'time-wait',
+      match: 'into TIME-WAIT .* the retransmitted FIN was not re-ACKed',
+      vectors: ['lwip-f05-time-wait-short-after-close'],
+    },
+    {
+      id: 'F7',
+      summary: 'a segment 2^31 away from RCV.NXT trips an assertion and kills the stack',
+      property: 'stack-crashed',
+      match: 'insane offset',
+      vectors: ['lwip-f07-insane-offset-crash'],
+    },
+    {
+      id: 'F8',
+      summary: "the peer's FIN goes unacknowledged while Nagle holds back a segment",
+      property: 'four-way-close',
+      match: 'not acknowledged within 500 ms',
+      vectors: ['lwip-f08-fin-ack-held-by-nagle'],
+    },
+    {
+      id: 'F9',
+      summary: 'after close(), a 1-octet persist probe carries the FIN in the middle of the data',
+      match: 'past the FIN|a second FIN|FIN took sequence number',
+      vectors: ['lwip-f09-fin-on-persist-probe'],
+    },
+    {
+      id: 'F11',
+      summary: "data written in SYN-SENT goes out in segments larger than the peer's MSS",
+      property: 'mss',
+      match: "exceed the peer's MSS",
+      vectors: ['lwip-f11-segment-above-peer-mss'],
+    },
+    {
+      id: 'F12',
+      summary:
+        'data queued in SYN-SENT, a smaller peer MSS and a small window trip an assertion (split <= mss) and ' +
+        'kill the ' +
+        'stack',
+      property: 'stack-crashed',
+      match: 'split <= mss',
+      vectors: ['lwip-f12-split-above-mss-crash'],
+    },
+    {
+      id: 'F13',
+      summary:
+        'a write after a crossing SYN with a small MSS option trips an assertion (inconsistent oversize vs. space) ' +
+        'and kills the stack',
+      property: 'stack-crashed',
+      match: 'inconsistent oversize vs. space',
+      vectors: ['lwip-f13-oversize-assertion-crash'],
+    },
+    {
+      id: 'F14',
+      summary:
+        "the window of a segment acknowledging unsent data is taken: data goes out beyond the peer's real window",
+      property: 'peer-window',
+      match: "beyond the peer's window edge",
+      vectors: ['lwip-f14-window-from-unacceptable-ack'],
+    },
+    {
+      id: 'F10',
+      summary: 'data queued in SYN-SENT goes out without ACK before ESTABLISHED',
+      match: 'data sent before the peer acknowledged the SYN',
+      vectors: ['lwip-f10-data-without-ack-in-syn-sent'],
+    },
   ],
 };
 
 export function lwipAdapter(driver = LWIP_DRIVER): ProcessAdapter {
   if (!existsSync(driver)) {
     throw new UsageError(
-      `the lwIP driver ${driver} is not built: install Debian's liblwip-dev (apt-get install -y liblwip-dev pkg-config gcc) and run npm install, or npm run build:native`,
+      `the lwIP driver ${driver} is not built: install Debian's liblwip-dev (apt-get install -y liblwip-dev ` +
+        `pkg-config gcc) and run npm install, or npm run build:native`,
     );
   }
   return processAdapter({ name: 'lwip', command: [driver], profile: LWIP_PROFILE });

@@ -4,9 +4,19 @@
 // child is reaped: on dispose(), on error, and when this process exits.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { ConnId, StackAdapter, StackEvent, StackInstance, StackProfile, TupleRef } from '../adapter.js';
-import { AdapterError, StackCrashed } from '../../trace/runner.js';
+import { AdapterError, StackCrashed } from '../../harness/bounded.js';
 import type { State } from '../../model/types.js';
-import { type Command, FrameError, type Hello, MAX_FRAME, formatCommand, parseFrame, parseHello, parseState } from './protocol.js';
+import {
+  type Command,
+  FrameError,
+  type Hello,
+  MAX_FRAME,
+  formatCommand,
+  type Frame,
+  parseFrame,
+  parseHello,
+  parseState,
+} from './protocol.js';
 
 export interface ProcessStackSpec {
   name: string;
@@ -25,17 +35,38 @@ export interface ProcessStackSpec {
 
 const live = new Set<ChildProcessWithoutNullStreams>();
 let exitHook = false;
+
+/** Signal the driver's whole process group (it runs in its own), so what it forked goes too. */
+export function killGroup(p: ChildProcessWithoutNullStreams, sig: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    if (p.pid !== undefined) process.kill(-p.pid, sig);
+  } catch {
+    try {
+      p.kill(sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
 function reapOnExit(): void {
   if (exitHook) return;
   exitHook = true;
   process.once('exit', () => {
-    for (const p of live) try { p.kill('SIGKILL'); } catch { /* already gone */ }
+    for (const p of live) killGroup(p);
   });
 }
 
+/** After the driver exits, how long its pipes may stay open (a forked child holding them is then killed). */
+const PIPE_GRACE_MS = 100;
+
 /** An `err` answer: the driver refused the command but is healthy. */
 export class RefusedCall extends AdapterError {
-  constructor(readonly reason: string, message: string, readonly busy = false) {
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly busy = false,
+  ) {
     super(message);
   }
 }
@@ -54,27 +85,49 @@ export class DriverChild {
   private buf = '';
   private pending: Pending[] = [];
   private stderrTail = '';
+  private stderrFirst: string | undefined;
   private failure: AdapterError | undefined;
   private exited: Promise<void>;
   packets: Uint8Array[] = [];
   events: StackEvent[] = [];
-  /** performance.now() when each packet and event arrived (real-clock drivers: the time the stack emitted it, within ~0.1 ms). */
+  /**
+   * performance.now() when each packet and event arrived (real-clock drivers: the time the stack emitted it, within
+   * ~0.1 ms).
+   */
   packetAt: number[] = [];
   eventAt: number[] = [];
 
-  constructor(readonly argv: string[], readonly index: number, private spec: ProcessStackSpec) {
+  constructor(
+    readonly argv: string[],
+    readonly index: number,
+    private spec: ProcessStackSpec,
+  ) {
     const [cmd, ...args] = argv;
     if (!cmd) throw new AdapterError(`stack ${spec.name}: empty driver command`);
-    this.proc = spawn(cmd, args, { cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group (detached): ending the driver ends whatever it started.
+    const env = spec.env ?? process.env;
+    this.proc = spawn(cmd, args, { cwd: spec.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     live.add(this.proc);
     reapOnExit();
     this.exited = new Promise((res) => {
-      this.proc.once('close', (code, signal) => {
-        live.delete(this.proc);
-        const how = signal ? `was killed by signal ${signal}` : `exited with status ${code}`;
-        this.fail(`driver \`${argv.join(' ')}\` ${how}`, false, !this.stopping);
-        spec.afterExit?.(index);
-        res();
+      this.proc.once('exit', (code, signal) => {
+        // Read what the pipes still hold; a forked child that keeps them open does not hold up the exit.
+        let done = false;
+        const finish = (): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(grace);
+          killGroup(this.proc);
+          this.proc.stdout.destroy();
+          this.proc.stderr.destroy();
+          live.delete(this.proc);
+          const how = signal ? `was killed by signal ${signal}` : `exited with status ${code}`;
+          this.fail(`driver \`${argv.join(' ')}\` ${how}`, false, !this.stopping);
+          spec.afterExit?.(index);
+          res();
+        };
+        const grace = setTimeout(finish, PIPE_GRACE_MS);
+        this.proc.once('close', finish);
       });
     });
     this.proc.once('error', (e) => this.fail(`cannot run driver \`${argv.join(' ')}\`: ${e.message}`));
@@ -83,11 +136,22 @@ export class DriverChild {
     this.proc.stdout.on('data', (chunk: string) => this.onStdout(chunk));
     this.proc.stderr.setEncoding('utf8');
     this.proc.stderr.on('data', (chunk: string) => {
+      this.stderrFirst ??= chunk
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.slice(0, 200);
       this.stderrTail = (this.stderrTail + chunk).slice(-2000);
       if (this.hello?.stderr !== 'log' && this.hello !== undefined) {
         const line = chunk.split('\n').find((l) => l.trim() !== '') ?? chunk;
         // A moment's grace: output that comes with a crash is reported as the crash it explains.
-        setTimeout(() => this.fail(`driver wrote to stderr (declare stderr=log in its hello if that is its log): ${JSON.stringify(line.slice(0, 200))}`), 30).unref();
+        setTimeout(
+          () =>
+            this.fail(
+              `driver wrote to stderr (declare stderr=log in its hello if that is its log): ` +
+                `${JSON.stringify(line.slice(0, 200))}`,
+            ),
+          30,
+        ).unref();
       }
     });
   }
@@ -100,13 +164,15 @@ export class DriverChild {
   private fail(msg: string, kill = true, crashed = false): void {
     if (this.failure) return;
     const tail = this.stderrTail.trim();
-    const text = `stack ${this.spec.name}: ${msg}${tail ? `\n  driver stderr: ${tail.split('\n').slice(-5).join('\n                 ')}` : ''}`;
+    const text =
+      `stack ${this.spec.name}: ` +
+      `${msg}${tail ? `\n  driver stderr: ${tail.split('\n').slice(-5).join('\n                 ')}` : ''}`;
     this.failure = crashed && this.hello ? new StackCrashed(text) : new AdapterError(text);
     for (const p of this.pending.splice(0)) {
       clearTimeout(p.timer);
       p.reject(this.failure);
     }
-    if (kill && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    if (kill && this.proc.exitCode === null && this.proc.signalCode === null) killGroup(this.proc);
   }
 
   private onStdout(chunk: string): void {
@@ -118,16 +184,18 @@ export class DriverChild {
       if (this.failure || this.stopping) return; // after quit, whatever the driver says is moot
       this.onLine(line);
     }
-    if (this.buf.length > MAX_FRAME) this.fail(`malformed frame: a line longer than ${MAX_FRAME} characters without a newline`);
+    if (this.buf.length > MAX_FRAME)
+      this.fail(`malformed frame: a line longer than ${MAX_FRAME} characters without a newline`);
   }
 
   private onLine(line: string): void {
-    let f;
+    let f: Frame;
     try {
       f = parseFrame(line);
     } catch (e) {
       if (!(e instanceof FrameError)) throw e;
-      this.fail(`malformed frame ${JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}…` : line)}: ${e.message}`);
+      const shown = JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}…` : line);
+      this.fail(`malformed frame ${shown}: ${e.message}`);
       return;
     }
     switch (f.kind) {
@@ -139,7 +207,9 @@ export class DriverChild {
         this.events.push(f.event);
         this.eventAt.push(performance.now());
         return;
-      case 'log': this.stderrTail = `${this.stderrTail}${f.message}\n`.slice(-2000); return;
+      case 'log':
+        this.stderrTail = `${this.stderrTail}${f.message}\n`.slice(-2000);
+        return;
       case 'ok':
       case 'busy':
       case 'err': {
@@ -150,7 +220,10 @@ export class DriverChild {
         }
         clearTimeout(p.timer);
         if (f.kind === 'ok') p.resolve(f.args);
-        else p.reject(new RefusedCall(f.message, `stack ${this.spec.name}: ${p.what} failed: ${f.message}`, f.kind === 'busy'));
+        else
+          p.reject(
+            new RefusedCall(f.message, `stack ${this.spec.name}: ${p.what} failed: ${f.message}`, f.kind === 'busy'),
+          );
       }
     }
   }
@@ -161,10 +234,22 @@ export class DriverChild {
     const what = `\`${text.length > 60 ? `${text.slice(0, 60)}…` : text}\``;
     const ms = this.spec.commandTimeoutMs ?? 5000;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(`driver did not answer ${what} within ${ms} ms`), ms);
+      const timer = setTimeout(
+        () => this.fail(`driver did not answer ${what} within ${ms} ms${this.silenceDetail()}`),
+        ms,
+      );
       this.pending.push({ what, resolve, reject, timer });
       this.proc.stdin.write(`${text}\n`);
     });
+  }
+
+  /** What a silent driver did instead of answering: a line without its newline, its first stderr line. */
+  private silenceDetail(): string {
+    const parts: string[] = [];
+    if (this.buf.length)
+      parts.push(`it wrote ${this.buf.length} characters without a newline: ${JSON.stringify(this.buf.slice(0, 80))}`);
+    if (this.stderrFirst !== undefined) parts.push(`its first stderr line: ${JSON.stringify(this.stderrFirst)}`);
+    return parts.length ? ` (${parts.join('; ')})` : '';
   }
 
   async start(): Promise<Hello> {
@@ -185,9 +270,12 @@ export class DriverChild {
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       if (this.alive) this.proc.stdin.write('quit\n');
       this.proc.stdin.end();
-      const t = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
-      await this.exited;
+      const t = setTimeout(() => killGroup(this.proc), graceMs);
+      // Bounded: a driver that cannot be reaped (never started, say) does not hold up the run's end.
+      let last: NodeJS.Timeout | undefined;
+      await Promise.race([this.exited, new Promise<void>((r) => (last = setTimeout(r, graceMs + 1000)))]);
       clearTimeout(t);
+      clearTimeout(last);
     }
     this.failure ??= new AdapterError(`stack ${this.spec.name}: driver stopped`);
   }
@@ -258,7 +346,9 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
       const inst: StackInstance = {
         clock: h.clock,
         addr,
-        deliver: async (packet) => { await c.send({ c: 'deliver', packet }); },
+        deliver: async (packet) => {
+          await c.send({ c: 'deliver', packet });
+        },
         drain: async () => {
           if (h.clock === 'real') await c.send({ c: 'sync' });
           const out = { packets: c.packets, events: c.events, at: { packets: c.packetAt, events: c.eventAt } };
@@ -268,10 +358,13 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
           c.eventAt = [];
           return out;
         },
-        listen: async (port) => { await c.send({ c: 'listen', port }); },
+        listen: async (port) => {
+          await c.send({ c: 'listen', port });
+        },
         connect: async (localPort, remote) => {
           const a = await c.send({ c: 'connect', localPort, addr: remote.addr, port: remote.port });
-          if (a.length !== 1 || !/^[!-~]{1,64}$/.test(a[0]!)) throw new AdapterError(`stack ${spec.name}: connect answered "ok ${a.join(' ')}", expected "ok CONN"`);
+          if (a.length !== 1 || !/^[!-~]{1,64}$/.test(a[0]!))
+            throw new AdapterError(`stack ${spec.name}: connect answered "ok ${a.join(' ')}", expected "ok CONN"`);
           return a[0] as ConnId;
         },
         // The stack refusing a call on a connection (closed, reset, out of buffer) is what a socket
@@ -287,19 +380,30 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
           else all.delete(c);
         },
       };
-      if (h.clock === 'virtual') inst.advance = async (ms) => { await c.send({ c: 'advance', ms }); };
+      if (h.clock === 'virtual')
+        inst.advance = async (ms) => {
+          await c.send({ c: 'advance', ms });
+        };
       if (h.clock === 'virtual' || h.next) {
         inst.nextTimer = async () => {
           const a = await c.send({ c: 'next' });
           if (a[0] === 'none') return undefined;
           const v = Number(a[0]);
-          if (a.length !== 1 || !Number.isFinite(v) || v < 0) throw new AdapterError(`stack ${spec.name}: next answered "ok ${a.join(' ')}", expected "ok MS" or "ok none"`);
+          if (a.length !== 1 || !Number.isFinite(v) || v < 0)
+            throw new AdapterError(
+              `stack ${spec.name}: next answered "ok ${a.join(' ')}", expected "ok MS" or "ok none"`,
+            );
           return v;
         };
       }
       if (h.state) {
         inst.state = async (ref: TupleRef): Promise<State> => {
-          const a = await c.send({ c: 'state', localPort: ref.localPort, addr: ref.remote.addr, port: ref.remote.port });
+          const a = await c.send({
+            c: 'state',
+            localPort: ref.localPort,
+            addr: ref.remote.addr,
+            port: ref.remote.port,
+          });
           try {
             return parseState(a[0]);
           } catch (e) {

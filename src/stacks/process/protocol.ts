@@ -16,7 +16,10 @@ export interface Hello {
   ipv6: boolean;
   /** 'log': stderr is the driver's log; 'fail' (default): unexpected stderr output is an adapter error. */
   stderr: 'log' | 'fail';
-  /** A real-clock driver that answers `next` (when the stack could next send on its own), so silence is judged without waiting it out. */
+  /**
+   * A real-clock driver that answers `next` (when the stack could next send on its own), so silence is judged without
+   * waiting it out.
+   */
   next: boolean;
 }
 
@@ -43,62 +46,100 @@ export function hexToBytes(h: string, what: string): Uint8Array {
 export const bytesToHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 function port(tok: string | undefined, what: string): number {
-  if (tok === undefined || !/^\d{1,5}$/.test(tok) || Number(tok) > 65535) throw new FrameError(`${what}: expected a port 0..65535, got ${JSON.stringify(tok)}`);
+  if (tok === undefined || !/^\d{1,5}$/.test(tok) || Number(tok) > 65535)
+    throw new FrameError(`${what}: expected a port 0..65535, got ${JSON.stringify(tok)}`);
   return Number(tok);
 }
 
 function conn(tok: string | undefined, what: string): string {
-  if (tok === undefined || !CONN.test(tok)) throw new FrameError(`${what}: expected a connection id (1-64 printable characters), got ${JSON.stringify(tok)}`);
+  if (tok === undefined || !CONN.test(tok))
+    throw new FrameError(`${what}: expected a connection id (1-64 printable characters), got ${JSON.stringify(tok)}`);
   return tok;
 }
 
 function addr(tok: string | undefined, what: string): string {
   const m = tok === undefined ? null : IPV4.exec(tok);
-  if (!m || m.slice(1).some((x) => Number(x) > 255)) throw new FrameError(`${what}: expected an IPv4 address, got ${JSON.stringify(tok)}`);
+  if (!m || m.slice(1).some((x) => Number(x) > 255))
+    throw new FrameError(`${what}: expected an IPv4 address, got ${JSON.stringify(tok)}`);
   return tok!;
 }
 
 /** Parse one line from the child. Throws FrameError naming what is wrong. */
 export function parseFrame(line: string): Frame {
-  if (line.length > MAX_FRAME) throw new FrameError(`frame of ${line.length} characters exceeds the limit of ${MAX_FRAME}`);
+  if (line.length > MAX_FRAME)
+    throw new FrameError(`frame of ${line.length} characters exceeds the limit of ${MAX_FRAME}`);
   const sp = line.indexOf(' ');
   const kw = sp < 0 ? line : line.slice(0, sp);
   const rest = sp < 0 ? '' : line.slice(sp + 1);
   const t = rest === '' ? [] : rest.split(' ');
   const arity = (n: number, m = n): void => {
-    if (t.length < n || t.length > m) throw new FrameError(`"${kw}" takes ${n === m ? n : `${n}-${m}`} argument${m === 1 ? '' : 's'}, got ${t.length}`);
+    if (t.length < n || t.length > m)
+      throw new FrameError(`"${kw}" takes ${n === m ? n : `${n}-${m}`} argument${m === 1 ? '' : 's'}, got ${t.length}`);
   };
   switch (kw) {
-    case 'ok': return { kind: 'ok', args: t };
-    case 'err': return { kind: 'err', message: rest || '(no message)' };
-    case 'busy': return { kind: 'busy', message: rest || '(no message)' };
-    case 'log': return { kind: 'log', message: rest };
-    case 'packet': arity(1); return { kind: 'packet', packet: hexToBytes(t[0]!, 'packet') };
+    case 'ok':
+      return { kind: 'ok', args: t };
+    case 'err':
+      return { kind: 'err', message: rest || '(no message)' };
+    case 'busy':
+      return { kind: 'busy', message: rest || '(no message)' };
+    case 'log':
+      return { kind: 'log', message: rest };
+    case 'packet':
+      arity(1);
+      return { kind: 'packet', packet: hexToBytes(t[0]!, 'packet') };
     case 'accepted':
       arity(4);
-      return { kind: 'event', event: { type: 'accepted', conn: conn(t[0], 'accepted'), localPort: port(t[1], 'accepted local port'), remote: { addr: addr(t[2], 'accepted remote address'), port: port(t[3], 'accepted remote port') } } };
-    case 'connected': arity(1); return { kind: 'event', event: { type: 'connected', conn: conn(t[0], kw) } };
-    case 'data': arity(2); return { kind: 'event', event: { type: 'data', conn: conn(t[0], kw), data: hexToBytes(t[1]!, 'data') } };
-    case 'end': arity(1); return { kind: 'event', event: { type: 'end', conn: conn(t[0], kw) } };
-    case 'closed': arity(1); return { kind: 'event', event: { type: 'closed', conn: conn(t[0], kw) } };
+      return {
+        kind: 'event',
+        event: {
+          type: 'accepted',
+          conn: conn(t[0], 'accepted'),
+          localPort: port(t[1], 'accepted local port'),
+          remote: { addr: addr(t[2], 'accepted remote address'), port: port(t[3], 'accepted remote port') },
+        },
+      };
+    case 'connected':
+      arity(1);
+      return { kind: 'event', event: { type: 'connected', conn: conn(t[0], kw) } };
+    case 'data':
+      arity(2);
+      return { kind: 'event', event: { type: 'data', conn: conn(t[0], kw), data: hexToBytes(t[1]!, 'data') } };
+    case 'end':
+      arity(1);
+      return { kind: 'event', event: { type: 'end', conn: conn(t[0], kw) } };
+    case 'closed':
+      arity(1);
+      return { kind: 'event', event: { type: 'closed', conn: conn(t[0], kw) } };
     case 'reset':
       arity(1, 2);
-      if (t[1] !== undefined && t[1] !== 'refused') throw new FrameError(`reset: second argument must be "refused", got ${JSON.stringify(t[1])}`);
+      if (t[1] !== undefined && t[1] !== 'refused')
+        throw new FrameError(`reset: second argument must be "refused", got ${JSON.stringify(t[1])}`);
       return { kind: 'event', event: { type: 'reset', conn: conn(t[0], kw), ...(t[1] ? { refused: true } : {}) } };
     case 'error':
       if (t.length < 1) throw new FrameError('"error" needs a connection id and a message');
-      return { kind: 'event', event: { type: 'error', conn: conn(t[0], kw), message: t.slice(1).join(' ') || '(no message)' } };
+      return {
+        kind: 'event',
+        event: { type: 'error', conn: conn(t[0], kw), message: t.slice(1).join(' ') || '(no message)' },
+      };
     default:
       throw new FrameError(`unknown frame keyword ${JSON.stringify(kw.slice(0, 40))}`);
   }
 }
 
-/** The child's answer to `hello 1`: `ok hello 1 name=NAME clock=virtual|real [state=1] [ipv4=1] [ipv6=0] [stderr=log]`. */
+/**
+ * The child's answer to `hello 1`: `ok hello 1 name=NAME clock=virtual|real [state=1] [ipv4=1] [ipv6=0] [stderr=log]`.
+ */
 export function parseHello(args: string[]): Hello {
-  if (args[0] !== 'hello') throw new FrameError(`expected "ok hello VERSION ..." in answer to hello, got "ok ${args.join(' ')}"`);
+  if (args[0] !== 'hello')
+    throw new FrameError(`expected "ok hello VERSION ..." in answer to hello, got "ok ${args.join(' ')}"`);
   const version = Number(args[1]);
-  if (!Number.isInteger(version)) throw new FrameError(`hello: protocol version ${JSON.stringify(args[1])} is not an integer`);
-  if (version !== PROTOCOL_VERSION) throw new FrameError(`hello: the driver speaks protocol version ${version}, tcp-conform speaks ${PROTOCOL_VERSION}`);
+  if (!Number.isInteger(version))
+    throw new FrameError(`hello: protocol version ${JSON.stringify(args[1])} is not an integer`);
+  if (version !== PROTOCOL_VERSION)
+    throw new FrameError(
+      `hello: the driver speaks protocol version ${version}, tcp-conform speaks ${PROTOCOL_VERSION}`,
+    );
   const kv = new Map<string, string>();
   for (const a of args.slice(2)) {
     const eq = a.indexOf('=');
@@ -107,9 +148,13 @@ export function parseHello(args: string[]): Hello {
   }
   const known = ['name', 'clock', 'state', 'ipv4', 'ipv6', 'stderr', 'next'];
   const unknown = [...kv.keys()].filter((k) => !known.includes(k));
-  if (unknown.length) throw new FrameError(`hello: unknown capabilit${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  if (unknown.length)
+    throw new FrameError(
+      `hello: unknown capabilit${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')} (known: ${known.join(', ')})`,
+    );
   const clock = kv.get('clock');
-  if (clock !== 'virtual' && clock !== 'real') throw new FrameError(`hello: clock must be virtual or real, got ${JSON.stringify(clock)}`);
+  if (clock !== 'virtual' && clock !== 'real')
+    throw new FrameError(`hello: clock must be virtual or real, got ${JSON.stringify(clock)}`);
   const bool = (k: string, def: boolean): boolean => {
     const v = kv.get(k);
     if (v === undefined) return def;
@@ -117,14 +162,25 @@ export function parseHello(args: string[]): Hello {
     return v === '1';
   };
   const stderr = kv.get('stderr') ?? 'fail';
-  if (stderr !== 'log' && stderr !== 'fail') throw new FrameError(`hello: stderr must be log or fail, got ${JSON.stringify(stderr)}`);
-  const h: Hello = { version, name: kv.get('name') ?? 'process', clock, state: bool('state', false), ipv4: bool('ipv4', true), ipv6: bool('ipv6', false), stderr, next: bool('next', clock === 'virtual') };
+  if (stderr !== 'log' && stderr !== 'fail')
+    throw new FrameError(`hello: stderr must be log or fail, got ${JSON.stringify(stderr)}`);
+  const h: Hello = {
+    version,
+    name: kv.get('name') ?? 'process',
+    clock,
+    state: bool('state', false),
+    ipv4: bool('ipv4', true),
+    ipv6: bool('ipv6', false),
+    stderr,
+    next: bool('next', clock === 'virtual'),
+  };
   if (!h.ipv4) throw new FrameError('hello: the driver does not support IPv4, which every tcp-conform scenario uses');
   return h;
 }
 
 export function parseState(tok: string | undefined): State {
-  if (tok === undefined || !(STATES as readonly string[]).includes(tok)) throw new FrameError(`state: expected one of ${STATES.join(', ')}, got ${JSON.stringify(tok)}`);
+  if (tok === undefined || !(STATES as readonly string[]).includes(tok))
+    throw new FrameError(`state: expected one of ${STATES.join(', ')}, got ${JSON.stringify(tok)}`);
   return tok as State;
 }
 
@@ -147,20 +203,33 @@ export type Command =
 
 export function formatCommand(x: Command): string {
   switch (x.c) {
-    case 'hello': return `hello ${PROTOCOL_VERSION}`;
-    case 'reset': return `reset ${x.addr} ${x.seed >>> 0}`;
-    case 'listen': return `listen ${x.port}`;
-    case 'connect': return `connect ${x.localPort} ${x.addr} ${x.port}`;
-    case 'write': return `write ${x.conn} ${bytesToHex(x.data)}`;
+    case 'hello':
+      return `hello ${PROTOCOL_VERSION}`;
+    case 'reset':
+      return `reset ${x.addr} ${x.seed >>> 0}`;
+    case 'listen':
+      return `listen ${x.port}`;
+    case 'connect':
+      return `connect ${x.localPort} ${x.addr} ${x.port}`;
+    case 'write':
+      return `write ${x.conn} ${bytesToHex(x.data)}`;
     case 'shutdown':
     case 'close':
-    case 'abort': return `${x.c} ${x.conn}`;
-    case 'advance': return `advance ${Math.round(x.ms)}`;
-    case 'next': return 'next';
-    case 'deliver': return `deliver ${bytesToHex(x.packet)}`;
-    case 'sync': return 'sync';
-    case 'state': return `state ${x.localPort} ${x.addr} ${x.port}`;
-    case 'quit': return 'quit';
-    case 'raw': return x.text;
+    case 'abort':
+      return `${x.c} ${x.conn}`;
+    case 'advance':
+      return `advance ${Math.round(x.ms)}`;
+    case 'next':
+      return 'next';
+    case 'deliver':
+      return `deliver ${bytesToHex(x.packet)}`;
+    case 'sync':
+      return 'sync';
+    case 'state':
+      return `state ${x.localPort} ${x.addr} ${x.port}`;
+    case 'quit':
+      return 'quit';
+    case 'raw':
+      return x.text;
   }
 }

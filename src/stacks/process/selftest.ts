@@ -3,7 +3,7 @@
 // Run with `tcp-conform check-driver --stack process:CMD`.
 import { decode, encode } from '../../wire/codec.js';
 import { ACK, RST, SYN } from '../../wire/segment.js';
-import { AdapterError } from '../../trace/runner.js';
+import { AdapterError } from '../../harness/bounded.js';
 import { DriverChild, type ProcessStackSpec, RefusedCall } from './adapter.js';
 import { type Command, parseState } from './protocol.js';
 import { GENERIC_PROFILE } from '../registry.js';
@@ -18,7 +18,12 @@ const ADDR = '10.0.0.1';
 const PEER = '10.0.0.2';
 
 export async function checkDriver(command: string[], opts: { timeoutMs?: number } = {}): Promise<DriverCheck[]> {
-  const spec: ProcessStackSpec = { name: 'driver-under-check', command, profile: GENERIC_PROFILE('driver'), commandTimeoutMs: opts.timeoutMs ?? 3000 };
+  const spec: ProcessStackSpec = {
+    name: 'driver-under-check',
+    command,
+    profile: GENERIC_PROFILE('driver'),
+    commandTimeoutMs: opts.timeoutMs ?? 3000,
+  };
   const out: DriverCheck[] = [];
   const child = new DriverChild(command, 0, spec);
   const check = async (name: string, fn: () => Promise<string>): Promise<boolean> => {
@@ -40,10 +45,13 @@ export async function checkDriver(command: string[], opts: { timeoutMs?: number 
     return r;
   };
   try {
-    if (!(await check('hello: version 1 and valid capabilities', async () => {
-      const h = await child.start();
-      return `name=${h.name} clock=${h.clock} state=${h.state ? 1 : 0} stderr=${h.stderr}`;
-    }))) return out;
+    if (
+      !(await check('hello: version 1 and valid capabilities', async () => {
+        const h = await child.start();
+        return `name=${h.name} clock=${h.clock} state=${h.state ? 1 : 0} stderr=${h.stderr}`;
+      }))
+    )
+      return out;
     const h = child.hello!;
     const settle = async (): Promise<void> => {
       if (h.clock === 'real') await child.send({ c: 'sync' });
@@ -69,14 +77,29 @@ export async function checkDriver(command: string[], opts: { timeoutMs?: number 
       await settle();
       const { packets } = take();
       const syn = packets.map((p) => decode(p)).find((r) => r.ok && r.segment.flags & SYN);
-      if (!syn || !syn.ok) throw new Error(`no well-formed SYN among ${packets.length} packet(s) after connect`);
+      if (!syn?.ok) throw new Error(`no well-formed SYN among ${packets.length} packet(s) after connect`);
       const s = syn.segment;
-      expect(s.src === ADDR && s.srcPort === 1234 && s.dst === PEER && s.dstPort === 4321, `SYN goes ${s.src}:${s.srcPort} > ${s.dst}:${s.dstPort}, expected ${ADDR}:1234 > ${PEER}:4321`);
+      expect(
+        s.src === ADDR && s.srcPort === 1234 && s.dst === PEER && s.dstPort === 4321,
+        `SYN goes ${s.src}:${s.srcPort} > ${s.dst}:${s.dstPort}, expected ${ADDR}:1234 > ${PEER}:4321`,
+      );
       return `ok ${conn}, SYN seq=${s.seq}`;
     });
     await check('deliver: a packet to a closed port is taken (and any answer is a well-formed packet)', async () => {
       take();
-      const pkt = encode({ src: PEER, dst: ADDR, srcPort: 5555, dstPort: 9, seq: 1000, ack: 0, flags: SYN, window: 1000, urgent: 0, options: [], payload: new Uint8Array() });
+      const pkt = encode({
+        src: PEER,
+        dst: ADDR,
+        srcPort: 5555,
+        dstPort: 9,
+        seq: 1000,
+        ack: 0,
+        flags: SYN,
+        window: 1000,
+        urgent: 0,
+        options: [],
+        payload: new Uint8Array(),
+      });
       await child.send({ c: 'deliver', packet: pkt });
       await settle();
       const { packets } = take();
@@ -85,13 +108,16 @@ export async function checkDriver(command: string[], opts: { timeoutMs?: number 
       const rst = packets.map((p) => decode(p)).some((r) => r.ok && r.segment.flags & RST && r.segment.flags & ACK);
       return rst ? 'ok, answered with RST,ACK' : `ok, ${packets.length} packet(s) out`;
     });
-    await check(h.clock === 'virtual' ? 'next and advance: the clock is the suite\'s' : 'sync: answers', async () => {
+    await check(h.clock === 'virtual' ? "next and advance: the clock is the suite's" : 'sync: answers', async () => {
       if (h.clock === 'real') {
         await child.send({ c: 'sync' });
         return 'ok';
       }
       const a = await child.send({ c: 'next' });
-      expect(a[0] === 'none' || (a.length === 1 && Number.isFinite(Number(a[0])) && Number(a[0]) >= 0), `next answered "ok ${a.join(' ')}", expected "ok MS" or "ok none"`);
+      expect(
+        a[0] === 'none' || (a.length === 1 && Number.isFinite(Number(a[0])) && Number(a[0]) >= 0),
+        `next answered "ok ${a.join(' ')}", expected "ok MS" or "ok none"`,
+      );
       await child.send({ c: 'advance', ms: 1000 });
       return `next ${a[0]}, advance ok`;
     });
@@ -105,8 +131,15 @@ export async function checkDriver(command: string[], opts: { timeoutMs?: number 
       await child.send({ c: h.clock === 'real' ? 'sync' : 'next' });
       return 'err, then alive';
     };
-    await check('a call on an unknown connection is refused with err, and the driver lives on', () => refusedThenAlive({ c: 'write', conn: 'no-such-conn', data: Uint8Array.of(1, 2, 3) }, 'write to an unknown connection'));
-    await check('an unknown command is refused with err, and the driver lives on', () => refusedThenAlive({ c: 'raw', text: 'frobnicate 1 2 3' }, 'an unknown command'));
+    await check('a call on an unknown connection is refused with err, and the driver lives on', () =>
+      refusedThenAlive(
+        { c: 'write', conn: 'no-such-conn', data: Uint8Array.of(1, 2, 3) },
+        'write to an unknown connection',
+      ),
+    );
+    await check('an unknown command is refused with err, and the driver lives on', () =>
+      refusedThenAlive({ c: 'raw', text: 'frobnicate 1 2 3' }, 'an unknown command'),
+    );
     await check('reset forgets connections', async () => {
       await child.send({ c: 'reset', addr: ADDR, seed: 43 });
       if (!h.state) return 'ok (no state introspection)';

@@ -84,7 +84,8 @@ export class ReferenceHost {
     const r = decode(packet, { verifyChecksum: this.verifyChecksum });
     if (!r.ok) {
       if (this.dieOnMalformedOption && r.error.kind === 'bad-option-length') this.dead = true;
-      return this.drop(r.error);
+      this.drop(r.error);
+      return;
     }
     this.deliverSegment(r.segment);
   }
@@ -96,7 +97,10 @@ export class ReferenceHost {
     }
     const remote = { addr: seg.src, port: seg.srcPort };
     const conn = this.conns.get(key(seg.dstPort, remote));
-    if (conn) return this.run(conn, { type: 'segment', seg });
+    if (conn) {
+      this.run(conn, { type: 'segment', seg });
+      return;
+    }
     const listener = this.listeners.get(seg.dstPort);
     if (!listener) {
       this.emitRaw(this.closedReply(seg)); // §3.10.7.1: no TCB
@@ -116,7 +120,10 @@ export class ReferenceHost {
       else this.dropped.push({ at: this.now, reason: `backlog of port ${port} full (${this.backlog})` });
       return;
     }
-    if (this.synCookies && (seg.flags & (SYN | ACK | RST)) === ACK && this.cookieOk(seg)) return this.acceptCookie(port, seg);
+    if (this.synCookies && (seg.flags & (SYN | ACK | RST)) === ACK && this.cookieOk(seg)) {
+      this.acceptCookie(port, seg);
+      return;
+    }
     const r = this.stepFn(listener, { type: 'segment', seg }, this.now);
     this.emitSegments(r.segments);
     if (r.tcb.state === 'SYN-RECEIVED') {
@@ -148,9 +155,17 @@ export class ReferenceHost {
     for (let i = 0; i < MSS_TABLE.length; i++) if (MSS_TABLE[i]! <= peerMss) idx = i;
     const iss = seq(((t << 26) | (idx << 24) | this.cookieHash(local, remote, t, syn.seq)) >>> 0);
     this.emitRaw({
-      src: this.addr, dst: syn.src, srcPort: syn.dstPort, dstPort: syn.srcPort,
-      seq: iss, ack: seqAdd(syn.seq, 1), flags: SYN | ACK, window: Math.min(this.cfg.rcvBuf, 0xffff), urgent: 0,
-      options: this.cfg.offerMss ? [{ kind: 'mss', value: this.cfg.mss }] : [], payload: new Uint8Array(0),
+      src: this.addr,
+      dst: syn.src,
+      srcPort: syn.dstPort,
+      dstPort: syn.srcPort,
+      seq: iss,
+      ack: seqAdd(syn.seq, 1),
+      flags: SYN | ACK,
+      window: Math.min(this.cfg.rcvBuf, 0xffff),
+      urgent: 0,
+      options: this.cfg.offerMss ? [{ kind: 'mss', value: this.cfg.mss }] : [],
+      payload: new Uint8Array(0),
     });
   }
 
@@ -171,9 +186,18 @@ export class ReferenceHost {
     const mss = MSS_TABLE[(iss >>> 24) & 3]!;
     const tcb: Tcb = {
       ...createTcb(this.cfg, { addr: this.addr, port }),
-      state: 'SYN-RECEIVED', remote, origin: 'passive', iss, irs,
-      sndUna: iss, sndNxt: seg.ack, sndBufSeq: seg.ack, rcvNxt: seg.seq,
-      sndWnd: seg.window, maxSndWnd: seg.window, sndMss: Math.min(mss, this.cfg.sendMssCap),
+      state: 'SYN-RECEIVED',
+      remote,
+      origin: 'passive',
+      iss,
+      irs,
+      sndUna: iss,
+      sndNxt: seg.ack,
+      sndBufSeq: seg.ack,
+      rcvNxt: seg.seq,
+      sndWnd: seg.window,
+      maxSndWnd: seg.window,
+      sndMss: Math.min(mss, this.cfg.sendMssCap),
     };
     const c: Conn = { id: `c${this.nextId++}`, tcb, listener: port };
     this.conns.set(key(port, remote), c);
@@ -196,15 +220,23 @@ export class ReferenceHost {
 
   connect(localPort: number | undefined, remote: Endpoint): ConnId {
     const port = localPort ?? this.nextEphemeral++;
-    if (this.conns.has(key(port, remote))) throw new Error(`connection ${port} -> ${remote.addr}:${remote.port} already exists`);
-    const c: Conn = { id: `c${this.nextId++}`, tcb: createTcb(this.cfg, { addr: this.addr, port }), listener: undefined };
+    if (this.conns.has(key(port, remote)))
+      throw new Error(`connection ${port} -> ${remote.addr}:${remote.port} already exists`);
+    const c: Conn = {
+      id: `c${this.nextId++}`,
+      tcb: createTcb(this.cfg, { addr: this.addr, port }),
+      listener: undefined,
+    };
     this.conns.set(key(port, remote), c);
     this.byId.set(c.id, c);
     this.run(c, { type: 'open', passive: false, remote });
     return c.id;
   }
 
-  /** A call on a connection the host has forgotten reports an error event, like a socket would (§3.10: "connection does not exist"). */
+  /**
+   * A call on a connection the host has forgotten reports an error event, like a socket would (§3.10: "connection does
+   * not exist").
+   */
   private call(id: ConnId, ev: ModelEvent): void {
     const c = this.byId.get(id);
     if (!c) {
@@ -276,7 +308,12 @@ export class ReferenceHost {
   }
 
   connections(): Array<{ id: ConnId; state: State; localPort: number; remote: Endpoint | undefined }> {
-    return [...this.byId.values()].map((c) => ({ id: c.id, state: c.tcb.state, localPort: c.tcb.local.port, remote: c.tcb.remote }));
+    return [...this.byId.values()].map((c) => ({
+      id: c.id,
+      state: c.tcb.state,
+      localPort: c.tcb.local.port,
+      remote: c.tcb.remote,
+    }));
   }
 
   drain(): { packets: Uint8Array[]; events: StackEvent[] } {
@@ -307,17 +344,29 @@ export class ReferenceHost {
     const conn = c.id;
     switch (e.type) {
       case 'established':
-        if (c.tcb.origin === 'passive') this.outEvents.push({ type: 'accepted', conn, localPort: c.tcb.local.port, remote: c.tcb.remote! });
+        if (c.tcb.origin === 'passive')
+          this.outEvents.push({ type: 'accepted', conn, localPort: c.tcb.local.port, remote: c.tcb.remote! });
         else this.outEvents.push({ type: 'connected', conn });
         break;
-      case 'data': this.outEvents.push({ type: 'data', conn, data: e.data }); break;
-      case 'eof': this.outEvents.push({ type: 'end', conn }); break;
-      case 'reset': this.outEvents.push({ type: 'reset', conn }); break;
-      case 'refused': this.outEvents.push({ type: 'reset', conn, refused: true }); break;
-      case 'error': this.outEvents.push({ type: 'error', conn, message: e.code }); break;
+      case 'data':
+        this.outEvents.push({ type: 'data', conn, data: e.data });
+        break;
+      case 'eof':
+        this.outEvents.push({ type: 'end', conn });
+        break;
+      case 'reset':
+        this.outEvents.push({ type: 'reset', conn });
+        break;
+      case 'refused':
+        this.outEvents.push({ type: 'reset', conn, refused: true });
+        break;
+      case 'error':
+        this.outEvents.push({ type: 'error', conn, message: e.code });
+        break;
       case 'closed':
         // A half-open passive connection the application never saw disappears silently.
-        if (!(before === 'SYN-RECEIVED' && c.tcb.origin === 'passive' && c.listener !== undefined)) this.outEvents.push({ type: 'closed', conn });
+        if (!(before === 'SYN-RECEIVED' && c.tcb.origin === 'passive' && c.listener !== undefined))
+          this.outEvents.push({ type: 'closed', conn });
         break;
     }
   }

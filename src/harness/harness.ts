@@ -1,0 +1,228 @@
+// One place where a stack, a clock and a trace meet. Scenario actions (src/oracle/execute.ts) and vector
+// steps (src/trace/runner.ts) are translations into these verbs: deliver, drain, advance, call, state.
+import type { State } from '../model/types.js';
+import type { ConnId, StackAdapter, StackEvent, StackInstance, TupleRef } from '../stacks/adapter.js';
+import { encode } from '../wire/codec.js';
+import { type Endpoint, type Segment, describe } from '../wire/segment.js';
+import { AdapterError, guard } from './bounded.js';
+import { type Drained, drainChecked } from './drain.js';
+import { checkpoint, sleep } from './interrupt.js';
+import { type CallRecord, type TraceEntry, eventText, pushTime } from './trace.js';
+
+export interface HarnessOptions {
+  /** Bound on every adapter call (ms of wall time). */
+  callTimeoutMs?: number;
+  /** Real clock: the longest one advance waits (default: no cap). */
+  realTimeCapMs?: number;
+  /** Bound on create() (default 20 s: a driver may be starting; its own, more telling timeouts come first). */
+  createTimeoutMs?: number;
+}
+
+/** What one drain brought, stamped. */
+export interface Collected {
+  segs: Array<{ seg: Segment; at: number }>;
+  malformed: Array<{ hex: string; kind: string; detail: string; at: number; index: number }>;
+  events: Array<{ ev: StackEvent; at: number }>;
+}
+
+export type UserCall =
+  | { name: 'listen'; port: number }
+  | { name: 'connect'; port: number; remote: Endpoint }
+  | { name: 'write'; conn: ConnId; data: Uint8Array }
+  | { name: 'shutdown' | 'close' | 'abort'; conn: ConnId };
+
+export class Harness {
+  readonly trace: TraceEntry[] = [];
+  readonly real: boolean;
+  readonly callMs: number;
+  /** Virtual ms; on a real clock, the elapsed wall time at the last look. */
+  now = 0;
+  private readonly wallStart = performance.now();
+  private readonly cap: number;
+  private readonly observers: Array<(c: Collected) => void> = [];
+
+  private constructor(
+    readonly inst: StackInstance,
+    opts: HarnessOptions,
+  ) {
+    this.real = inst.clock === 'real';
+    this.callMs = opts.callTimeoutMs ?? 5000;
+    this.cap = opts.realTimeCapMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  static async open(adapter: StackAdapter, addr: string, opts: HarnessOptions = {}): Promise<Harness> {
+    const createMs = opts.createTimeoutMs ?? opts.callTimeoutMs ?? 20_000;
+    const inst = await guard(() => adapter.create({ addr }), createMs, 'create()');
+    if (!inst || typeof inst !== 'object' || typeof inst.drain !== 'function' || typeof inst.deliver !== 'function') {
+      throw new AdapterError(`create() returned ${String(inst)}, expected a stack instance with deliver() and drain()`);
+    }
+    if (inst.clock !== 'virtual' && inst.clock !== 'real') {
+      throw new AdapterError(
+        `create() returned an instance whose clock is ${JSON.stringify(inst.clock)}, expected virtual or real`,
+      );
+    }
+    return new Harness(inst, opts);
+  }
+
+  /** Called after every drain with what it brought (the executor wires its peer and bookkeeping here). */
+  observe(f: (c: Collected) => void): void {
+    this.observers.push(f);
+  }
+
+  /** The time of an entry made now. */
+  clock(): number {
+    return this.real ? Math.round((performance.now() - this.wallStart) * 10) / 10 : this.now;
+  }
+
+  private stamp(at: number | undefined): number {
+    return this.real && at !== undefined ? Math.max(0, Math.round((at - this.wallStart) * 10) / 10) : this.now;
+  }
+
+  push(e: Omit<TraceEntry, 't'> & { t?: number }): TraceEntry {
+    const entry = { ...e, t: e.t ?? this.clock() } as TraceEntry;
+    this.trace.push(entry);
+    return entry;
+  }
+
+  /** Drain the stack into the trace; real-clock output carries the time it appeared. */
+  async drain(): Promise<Collected> {
+    checkpoint();
+    const out: Drained = await drainChecked(this.inst, this.callMs);
+    this.now = this.clock();
+    const c: Collected = { segs: [], malformed: [], events: [] };
+    for (const [k, p] of out.packets.entries()) {
+      const at = this.stamp(out.at?.packets[k]);
+      if ('error' in p) {
+        this.trace.push({ t: at, dir: 'out', text: `malformed packet (${p.error.kind}): ${p.hex}` });
+        c.malformed.push({ hex: p.hex, ...p.error, at, index: this.trace.length - 1 });
+        continue;
+      }
+      this.trace.push({ t: at, dir: 'out', text: describe(p.seg), seg: p.seg });
+      c.segs.push({ seg: p.seg, at });
+    }
+    for (const [k, ev] of out.events.entries()) {
+      const at = this.stamp(out.at?.events[k]);
+      this.trace.push({ t: at, dir: 'event', text: eventText(ev), event: ev });
+      c.events.push({ ev, at });
+    }
+    for (const f of this.observers) f(c);
+    return c;
+  }
+
+  /** A segment from the network to the stack; then whatever it answered. */
+  async deliver(seg: Segment, probe?: string): Promise<Collected> {
+    checkpoint();
+    this.now = this.clock();
+    this.push({ dir: 'in', text: describe(seg), seg, ...(probe ? { probe } : {}) });
+    await guard(() => this.inst.deliver(encode(seg)), this.callMs, 'deliver()');
+    return this.drain();
+  }
+
+  /** An application call; connect answers the connection id. Writes turned away on the spot are marked refused. */
+  async call(c: UserCall, text?: string): Promise<{ entry: TraceEntry; conn?: ConnId; out: Collected }> {
+    checkpoint();
+    this.now = this.clock();
+    const rec: CallRecord = { name: c.name };
+    const entry = this.push({ dir: 'call', text: text ?? callText(c), call: rec });
+    const inst = this.inst;
+    const what = `${c.name}()`;
+    let conn: ConnId | undefined;
+    if (c.name === 'listen') {
+      rec.port = c.port;
+      await guard(() => inst.listen(c.port), this.callMs, what);
+    } else if (c.name === 'connect') {
+      Object.assign(rec, { port: c.port, remote: c.remote });
+      const id = await guard(() => inst.connect(c.port, c.remote), this.callMs, what);
+      if (typeof id !== 'string')
+        throw new AdapterError(`connect() returned ${JSON.stringify(id)}, expected a connection id string`);
+      rec.conn = conn = id;
+    } else {
+      rec.conn = c.conn;
+      if (c.name === 'write') {
+        rec.data = c.data;
+        await guard(() => inst.write(c.conn, c.data), this.callMs, what);
+      } else {
+        const name = c.name;
+        await guard(() => inst[name](c.conn), this.callMs, what);
+      }
+    }
+    const out = await this.drain();
+    if (c.name === 'write' && out.events.some(({ ev }) => ev.type === 'error' && ev.conn === c.conn))
+      rec.refused = true;
+    return { entry, ...(conn !== undefined ? { conn } : {}), out };
+  }
+
+  /** The stack's next timer, when it can tell. */
+  async nextTimer(): Promise<number | undefined> {
+    const next = this.inst.nextTimer?.bind(this.inst);
+    if (!next) return undefined;
+    const t = await guard(() => next(), this.callMs, 'nextTimer()');
+    if (t !== undefined && (typeof t !== 'number' || Number.isNaN(t))) {
+      throw new AdapterError(`nextTimer() returned ${JSON.stringify(t)}, expected a number of ms or undefined`);
+    }
+    return t;
+  }
+
+  get canTellTimers(): boolean {
+    return typeof this.inst.nextTimer === 'function';
+  }
+
+  /**
+   * Let ms pass, then drain. Virtual clock: one advance, or (stepwise) from timer to timer so output is
+   * stamped when it was sent. Real clock: wait (capped), recording the time that really passed.
+   */
+  async advance(ms: number, opts: { stepwise?: boolean } = {}): Promise<Collected | undefined> {
+    if (ms <= 0) return undefined;
+    if (this.real) {
+      const t0 = this.clock();
+      await sleep(Math.min(ms, this.cap));
+      const took = Math.round(this.clock() - t0);
+      this.trace.push({ t: t0, dir: 'time', text: `+${took} ms`, ms: took });
+      return this.drain();
+    }
+    const adv = this.inst.advance?.bind(this.inst);
+    if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');
+    if (!opts.stepwise) {
+      pushTime(this.trace, this.now, ms);
+      await guard(() => adv(ms), this.callMs, `advance(${ms})`);
+      this.now += ms;
+      return this.drain();
+    }
+    let left = ms;
+    let last: Collected | undefined;
+    do {
+      checkpoint();
+      const nt = await this.nextTimer();
+      const d = nt === undefined || nt >= left ? left : Math.max(1, Math.ceil(nt));
+      if (d > 0) pushTime(this.trace, this.now, d);
+      await guard(() => adv(d), this.callMs, `advance(${d})`);
+      this.now += d;
+      left -= d;
+      last = await this.drain();
+    } while (left > 0);
+    return last;
+  }
+
+  /** Real clock: wait without recording a time entry (polling between drains). */
+  wait(ms: number): Promise<void> {
+    return sleep(ms);
+  }
+
+  async state(ref: TupleRef): Promise<State | undefined> {
+    const st = this.inst.state?.bind(this.inst);
+    if (!st) return undefined;
+    return guard(() => st(ref), this.callMs, 'state()');
+  }
+
+  get canTellState(): boolean {
+    return typeof this.inst.state === 'function';
+  }
+
+  async close(): Promise<void> {
+    await guard(() => this.inst.destroy(), this.callMs, 'destroy()').catch(() => undefined);
+  }
+}
+
+export function callText(c: UserCall): string {
+  return `call ${c.name}${c.name === 'write' ? ` (${c.data.length} octets)` : ''}`;
+}

@@ -1,0 +1,44 @@
+// The trace: what happened between the suite and the stack, in order, each entry stamped when it happened.
+import type { State } from '../model/types.js';
+import type { ConnId, StackEvent } from '../stacks/adapter.js';
+import type { Segment } from '../wire/segment.js';
+
+export interface CallRecord {
+  name: string;
+  conn?: ConnId;
+  port?: number;
+  remote?: { addr: string; port: number };
+  data?: Uint8Array;
+  /** A write the stack turned away on the spot: no data went in flight. */
+  refused?: boolean;
+}
+
+export interface TraceEntry {
+  /** Virtual (or elapsed wall-clock) ms since the run started. */
+  t: number;
+  dir: 'in' | 'out' | 'call' | 'event' | 'time' | 'state';
+  text: string;
+  seg?: Segment;
+  /** dir 'event': the application event. */
+  event?: StackEvent;
+  /** dir 'call': the user call, its connection and data. */
+  call?: CallRecord;
+  /** dir 'time': ms advanced. */
+  ms?: number;
+  /** dir 'state': the state observed for the tuple. */
+  state?: State;
+  /** dir 'in': a probe label that property checks look for. */
+  probe?: string;
+}
+
+/** Record a time advance; consecutive advances with nothing in between read as one entry. */
+export function pushTime(trace: TraceEntry[], t: number, ms: number): void {
+  const last = trace[trace.length - 1];
+  if (last?.dir === 'time' && last.t + (last.ms ?? 0) === t) {
+    last.ms = (last.ms ?? 0) + ms;
+    last.text = `+${last.ms} ms`;
+  } else trace.push({ t, dir: 'time', text: `+${ms} ms`, ms });
+}
+
+export const eventText = (ev: StackEvent): string =>
+  `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''} (conn ${ev.conn})`;

@@ -1,0 +1,247 @@
+// The report card: one verdict per RFC 9293 requirement, decided by the properties, checks and
+// vectors that judge it, as data (JSON), Markdown and HTML. Pure: the CLI writes the files.
+import escapeHtml from 'escape-html';
+import type { StackProfile } from '../stacks/adapter.js';
+import { profileLine } from '../stacks/profile.js';
+import { type Coverage, REQUIREMENTS, type Requirement } from '../oracle/requirements.js';
+
+export type Verdict =
+  | 'pass'
+  | 'fail'
+  | 'declared deviation'
+  | 'known finding'
+  | 'not run'
+  | 'not covered'
+  | 'not observable';
+
+/** One judged item of a run: a property, a check or a vector. */
+export interface Judged {
+  kind: 'property' | 'check' | 'vector';
+  name: string;
+  /** The requirement ids it is tagged with. */
+  requirements: string[];
+  status: 'pass' | 'fail' | 'skip' | 'error' | 'known';
+  /** Requirement ids of the violations that failed it (a property may flag ids beyond its own tags). */
+  violated: string[];
+  declared: Array<{ requirements: string[]; reason: string }>;
+  known: Array<{ requirements: string[]; finding: string }>;
+  /** The counterexample or vector file to open, relative to the report. */
+  link?: string;
+  message?: string;
+}
+
+export interface RequirementVerdict {
+  id: string;
+  level: Requirement['level'];
+  section: string;
+  summary: string;
+  verdict: Verdict;
+  /** What decided the verdict (property, check or vector names), or the reason nothing judges it. */
+  decidedBy: string[];
+  reason?: string;
+  link?: string;
+  checkedBy: Coverage;
+}
+
+export interface CardHeader {
+  stack: string;
+  profile: StackProfile;
+  seed: number;
+  runs: number;
+  strict: boolean;
+  date: string;
+  elapsedMs: number;
+  totals: { passed: number; failed: number; known: number; skipped: number };
+  /** The run was interrupted by this signal: the card shows only what finished. */
+  interrupted?: string;
+  notRun?: string[];
+}
+
+export interface ReportCard {
+  header: CardHeader;
+  requirements: RequirementVerdict[];
+  counts: Record<Verdict, number>;
+}
+
+const VERDICTS: Verdict[] = [
+  'pass',
+  'fail',
+  'declared deviation',
+  'known finding',
+  'not run',
+  'not covered',
+  'not observable',
+];
+
+export function buildCard(header: CardHeader, judged: Judged[], cov: Map<string, Coverage>): ReportCard {
+  const requirements = REQUIREMENTS.map((r): RequirementVerdict => {
+    const checkedBy = cov.get(r.id) ?? { properties: [], vectors: [] };
+    const base = { id: r.id, level: r.level, section: r.section, summary: r.summary, checkedBy };
+    const mine = judged.filter((j) => j.requirements.includes(r.id) || j.violated.includes(r.id));
+    const ran = mine.filter((j) => j.status !== 'skip');
+    const failed = ran.filter(
+      (j) => (j.status === 'fail' || j.status === 'error') && (j.violated.includes(r.id) || j.violated.length === 0),
+    );
+    if (failed.length)
+      return {
+        ...base,
+        verdict: 'fail',
+        decidedBy: failed.map((j) => `${j.kind} ${j.name}`),
+        ...(failed[0]!.link ? { link: failed[0]!.link } : {}),
+        ...(failed[0]!.message ? { reason: failed[0]!.message } : {}),
+      };
+    const declared = judged.flatMap((j) =>
+      j.declared.filter((d) => d.requirements.includes(r.id)).map((d) => ({ j, d })),
+    );
+    if (declared.length)
+      return {
+        ...base,
+        verdict: 'declared deviation',
+        decidedBy: [...new Set(declared.map((x) => `${x.j.kind} ${x.j.name}`))],
+        reason: declared[0]!.d.reason,
+      };
+    const known = judged.flatMap((j) => j.known.filter((k) => k.requirements.includes(r.id)).map((k) => ({ j, k })));
+    if (known.length)
+      return {
+        ...base,
+        verdict: 'known finding',
+        decidedBy: [...new Set(known.map((x) => `${x.j.kind} ${x.j.name}`))],
+        reason: known[0]!.k.finding,
+      };
+    if (ran.some((j) => j.status === 'pass' || j.status === 'known'))
+      return {
+        ...base,
+        verdict: 'pass',
+        decidedBy: ran.filter((j) => j.status === 'pass' || j.status === 'known').map((j) => `${j.kind} ${j.name}`),
+      };
+    if (r.gap)
+      return {
+        ...base,
+        verdict: r.gap.kind === 'not-covered' ? 'not covered' : 'not observable',
+        decidedBy: [],
+        reason: r.gap.reason,
+      };
+    return {
+      ...base,
+      verdict: 'not run',
+      decidedBy: [],
+      reason: mine.length
+        ? 'its checks were skipped in this run'
+        : 'no property or vector it is tagged with ran (--only?)',
+    };
+  });
+  const counts = Object.fromEntries(
+    VERDICTS.map((v) => [v, requirements.filter((r) => r.verdict === v).length]),
+  ) as Record<Verdict, number>;
+  return { header, requirements, counts };
+}
+
+const ICON: Record<Verdict, string> = {
+  pass: '✅ pass',
+  fail: '❌ fail',
+  'declared deviation': '⚠️ declared deviation',
+  'known finding': '🔎 known finding',
+  'not run': '⏸ not run',
+  'not covered': '➖ not covered',
+  'not observable': '👁 not observable',
+};
+
+const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function cardMarkdown(c: ReportCard): string {
+  const h = c.header;
+  const lines = [
+    `# tcp-conform report card: ${h.stack}`,
+    '',
+    `- **Stack** ${h.stack} — ${profileLine(h.profile)}`,
+    `- **Run** seed ${h.seed}, ${h.runs} scenarios per property${h.strict ? ', strict' : ''}, ` +
+      `${Math.round(h.elapsedMs / 1000)} s, ${h.date}`,
+    `- **Totals** ${h.totals.passed} passed, ${h.totals.failed} failed, ${h.totals.known} known findings, ` +
+      `${h.totals.skipped} skipped`,
+    ...(h.interrupted
+      ? [`- **Interrupted** by ${h.interrupted}: ${h.notRun?.length ?? 0} not run (${(h.notRun ?? []).join(', ')})`]
+      : []),
+    `- **Requirements** ${VERDICTS.map((v) => `${c.counts[v]} ${v}`).join(' · ')} (of ${c.requirements.length})`,
+  ];
+  if (h.profile.deviations.length)
+    lines.push(
+      `- **Declared deviations** ${h.profile.deviations.map((d) => `${d.requirement}: ${d.reason}`).join('; ')}`,
+    );
+  lines.push(
+    '',
+    '| Requirement | Level | Section | Summary | Verdict | Decided by | Details |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const r of c.requirements) {
+    const detail = r.link ? `[counterexample](${r.link})${r.reason ? ` ${r.reason}` : ''}` : (r.reason ?? '');
+    lines.push(
+      `| ${r.id} | ${r.level} | §${r.section} | ${mdCell(r.summary)} | ${ICON[r.verdict]} | ` +
+        `${mdCell(r.decidedBy.join(', '))} | ${mdCell(detail)} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const COLOR: Record<Verdict, string> = {
+  pass: '#d7f5dd',
+  fail: '#ffd6d6',
+  'declared deviation': '#fff1c2',
+  'known finding': '#e8dcff',
+  'not run': '#eeeeee',
+  'not covered': '#f4f4f4',
+  'not observable': '#f4f4f4',
+};
+
+const STYLE = [
+  'body{font-family:system-ui,sans-serif;margin:2em}',
+  'table{border-collapse:collapse;font-size:14px}',
+  'td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}',
+].join('');
+const HEADINGS = ['Requirement', 'Level', 'Section', 'Summary', 'Verdict', 'Decided by', 'Details'];
+
+function htmlRow(r: RequirementVerdict, e: (s: string) => string): string {
+  const detail = `${r.link ? `<a href="${e(r.link)}">counterexample</a> ` : ''}${e(r.reason ?? '')}`;
+  const cells = [r.id, r.level, `§${r.section}`, r.summary, r.verdict, r.decidedBy.join(', ')].map(
+    (x) => `<td>${e(x)}</td>`,
+  );
+  return `<tr style="background:${COLOR[r.verdict]}">${cells.join('')}<td>${detail}</td></tr>`;
+}
+
+function htmlHeader(c: ReportCard, e: (s: string) => string): string[] {
+  const h = c.header;
+  const t = h.totals;
+  const run = `seed ${h.seed}, ${h.runs} scenarios per property${h.strict ? ', strict' : ''}`;
+  const items = [
+    `<li><b>Profile</b> ${e(profileLine(h.profile))}</li>`,
+    `<li><b>Run</b> ${run}, ${Math.round(h.elapsedMs / 1000)} s, ${e(h.date)}</li>`,
+    `<li><b>Totals</b> ${t.passed} passed, ${t.failed} failed, ${t.known} known findings, ${t.skipped} skipped</li>`,
+  ];
+  if (h.interrupted) {
+    const notRun = h.notRun ?? [];
+    items.push(
+      `<li><b>Interrupted</b> by ${e(h.interrupted)}: ${notRun.length} not run (${e(notRun.join(', '))})</li>`,
+    );
+  }
+  const counts = VERDICTS.map((v) => `${c.counts[v]} ${v}`).join(' · ');
+  items.push(`<li><b>Requirements</b> ${e(counts)} (of ${c.requirements.length})</li>`);
+  for (const d of h.profile.deviations)
+    items.push(`<li><b>Declared deviation</b> ${e(d.requirement)}: ${e(d.reason)}</li>`);
+  return items;
+}
+
+export function cardHtml(c: ReportCard): string {
+  const e = (s: string): string => escapeHtml(s);
+  const title = `tcp-conform report card: ${e(c.header.stack)}`;
+  return [
+    '<!doctype html>',
+    `<html lang="en"><head><meta charset="utf-8"><title>${title}</title>`,
+    `<style>${STYLE}</style></head>`,
+    `<body><h1>${title}</h1>`,
+    `<ul>${htmlHeader(c, e).join('\n')}</ul>`,
+    `<table><thead><tr>${HEADINGS.map((x) => `<th>${x}</th>`).join('')}</tr></thead>`,
+    '<tbody>',
+    ...c.requirements.map((r) => htmlRow(r, e)),
+    '</tbody></table></body></html>',
+    '',
+  ].join('\n');
+}
