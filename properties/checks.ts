@@ -4,7 +4,6 @@ import { seqDelta } from '../src/wire/seq.js';
 import type { StackProfile } from '../src/stacks/adapter.js';
 import type { TraceEntry } from '../src/harness/trace.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import type { Violation } from '../src/oracle/types.js';
 import { traceEnd } from '../src/oracle/property.js';
 
 type Flag = (at: number, message: string, offending?: string, allowed?: string, requirements?: string[]) => void;
@@ -166,8 +165,4 @@ export function ackDelayCheck(trace: TraceEntry[], flag: Flag): void {
         ['MUST-40'],
       );
   }
-}
-
-export function noViolations(): Violation[] {
-  return [];
 }

@@ -42,7 +42,7 @@ export function intOpt(
 }
 
 /** fast-check seeds are 32-bit integers: anything else could not be reproduced as printed. */
-export const SEED_MAX = 0x7fffffff;
+const SEED_MAX = 0x7fffffff;
 export const seedOpt = (v: string | undefined, def: number): number => intOpt(v, 'seed', def, 0, SEED_MAX);
 
 /** --shard i/n: this machine runs every n-th property and vector, starting with the i-th (1-based). */

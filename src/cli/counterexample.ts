@@ -8,7 +8,7 @@ import { traceToVector } from '../trace/export.js';
 import { storeTrace } from '../trace/exports.js';
 import { writeAtomic } from './args.js';
 
-export const safeName = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+const safeName = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 export function writeCounterexample(r: PropertyResult, adapter: StackAdapter, dir: string): string | undefined {
   const c = r.counterexample;

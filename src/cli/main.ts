@@ -14,7 +14,7 @@ import type { Out } from './vectors.js';
 
 export { VECTORS_DIR, vectorFiles } from './vectors.js';
 
-export const HELP = `tcp-conform — property-based TCP conformance against an executable RFC 9293 model
+const HELP = `tcp-conform — property-based TCP conformance against an executable RFC 9293 model
 
 usage:
   tcp-conform run [--stack NAME|PATH] [--runs N] [--seed N] [--only PATTERN] [--strict] [--slow]

@@ -9,7 +9,7 @@ export const isnArb = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 0xffffffff - 3000, max: 0xffffffff }) },
   { weight: 1, arbitrary: fc.integer({ min: 0x7fffffff - 3000, max: 0x7fffffff + 10 }) },
 );
-export const windowArb = fc.oneof(
+const windowArb = fc.oneof(
   { weight: 3, arbitrary: fc.constant(65535) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 65535 }) },
   { weight: 1, arbitrary: fc.constantFrom(1, 100, 536, 1460) },
@@ -97,7 +97,7 @@ export const optionsArb: fc.Arbitrary<TcpOption[]> = fc
     return out;
   });
 
-export type Opening = 'stack-passive' | 'stack-active';
+type Opening = 'stack-passive' | 'stack-active';
 export const openingArb = fc.constantFrom<Opening>('stack-passive', 'stack-active');
 
 export function establish(kind: Opening): Action[] {

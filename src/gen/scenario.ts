@@ -87,6 +87,6 @@ export function describeAction(x: Action): string {
 }
 
 /** Payload octets are a function of their sequence number, so misplaced delivery is visible. */
-export const byteAt = (seq: number): number => (Math.imul(seq >>> 0, 2654435761) >>> 24) & 0xff;
+const byteAt = (seq: number): number => (Math.imul(seq >>> 0, 2654435761) >>> 24) & 0xff;
 export const bytesAt = (seq: number, n: number): Uint8Array =>
   Uint8Array.from({ length: n }, (_, i) => byteAt((seq + i) >>> 0));

@@ -3,23 +3,23 @@ import fc from 'fast-check';
 import type { Segment, TcpOption } from '../wire/segment.js';
 
 export const u32 = fc.integer({ min: 0, max: 0xffffffff });
-export const u16 = fc.integer({ min: 0, max: 0xffff });
+const u16 = fc.integer({ min: 0, max: 0xffff });
 
 /** Sequence numbers biased to the 2^32 wrap and the 2^31 boundary. */
-export const seqArb = fc.oneof(
+const seqArb = fc.oneof(
   { weight: 3, arbitrary: u32 },
   { weight: 1, arbitrary: fc.integer({ min: 0xffffffff - 64, max: 0xffffffff }) },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 64 }) },
   { weight: 1, arbitrary: fc.integer({ min: 0x7fffffff - 32, max: 0x80000000 + 32 }) },
 );
 
-export const addrArb = fc.tuple(u8(), u8(), u8(), u8()).map(([a, b, c, d]) => `${a}.${b}.${c}.${d}`);
+const addrArb = fc.tuple(u8(), u8(), u8(), u8()).map(([a, b, c, d]) => `${a}.${b}.${c}.${d}`);
 function u8(): fc.Arbitrary<number> {
   return fc.integer({ min: 0, max: 255 });
 }
 
 /** Options that decode back to themselves (EOL ends the list and padding is implicit). */
-export const optionArb: fc.Arbitrary<TcpOption> = fc.oneof(
+const optionArb: fc.Arbitrary<TcpOption> = fc.oneof(
   fc.constant<TcpOption>({ kind: 'nop' }),
   u16.map((value): TcpOption => ({ kind: 'mss', value })),
   fc.integer({ min: 0, max: 255 }).map((shift): TcpOption => ({ kind: 'wscale', shift })),

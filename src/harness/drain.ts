@@ -5,9 +5,9 @@ import type { Segment } from '../wire/segment.js';
 import { AdapterError, guard } from './bounded.js';
 
 /** The most packets plus events one drain may return; more is a flooding adapter. */
-export const MAX_DRAIN = 10_000;
+const MAX_DRAIN = 10_000;
 
-export type DrainedPacket = { seg: Segment } | { error: DecodeError; hex: string };
+type DrainedPacket = { seg: Segment } | { error: DecodeError; hex: string };
 export type Drained = { packets: DrainedPacket[]; events: StackEvent[]; at?: { packets: number[]; events: number[] } };
 
 const EVENT_TYPES = new Set(['accepted', 'connected', 'data', 'end', 'reset', 'error', 'closed']);

@@ -6,7 +6,7 @@ import { encode } from '../wire/codec.js';
 import { type Endpoint, type Segment, describe } from '../wire/segment.js';
 import { AdapterError, guard } from './bounded.js';
 import { type Drained, drainChecked } from './drain.js';
-import { checkpoint, sleep } from './interrupt.js';
+import { checkpoint, sleep, yieldToLoop } from './interrupt.js';
 import { type CallRecord, type TraceEntry, eventText, pushTime } from './trace.js';
 
 export interface HarnessOptions {
@@ -51,6 +51,7 @@ export class Harness {
   }
 
   static async open(adapter: StackAdapter, addr: string, opts: HarnessOptions = {}): Promise<Harness> {
+    await yieldToLoop();
     const createMs = opts.createTimeoutMs ?? opts.callTimeoutMs ?? 20_000;
     const inst = await guard(() => adapter.create({ addr }), createMs, 'create()');
     if (!inst || typeof inst !== 'object' || typeof inst.drain !== 'function' || typeof inst.deliver !== 'function') {
@@ -86,7 +87,7 @@ export class Harness {
 
   /** Drain the stack into the trace; real-clock output carries the time it appeared. */
   async drain(): Promise<Collected> {
-    checkpoint();
+    await yieldToLoop();
     const out: Drained = await drainChecked(this.inst, this.callMs);
     this.now = this.clock();
     const c: Collected = { segs: [], malformed: [], events: [] };
@@ -223,6 +224,6 @@ export class Harness {
   }
 }
 
-export function callText(c: UserCall): string {
+function callText(c: UserCall): string {
   return `call ${c.name}${c.name === 'write' ? ` (${c.data.length} octets)` : ''}`;
 }

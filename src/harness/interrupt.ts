@@ -13,7 +13,7 @@ const fresh = (): AbortController => {
   setMaxListeners(0, c.signal); // every pending bounded call listens; concurrent scenarios are many
   return c;
 };
-let current: { signal: string; controller: AbortController } = { signal: '', controller: fresh() };
+const current: { signal: string; controller: AbortController } = { signal: '', controller: fresh() };
 
 /** Mark the run interrupted; pending bounded calls and waits end with Interrupted. */
 export function interrupt(signal: string): void {
@@ -22,17 +22,27 @@ export function interrupt(signal: string): void {
   current.controller.abort(new Interrupted(signal));
 }
 
-/** Start afresh (tests, or a library user running several suites in one process). */
-export function resetInterrupt(): void {
-  current = { signal: '', controller: fresh() };
-}
-
 export const interruptSignal = (): AbortSignal => current.controller.signal;
 export const interruptedBy = (): string | undefined => (current.controller.signal.aborted ? current.signal : undefined);
 
 /** Throw Interrupted if the run was interrupted. */
 export function checkpoint(): void {
   if (current.controller.signal.aborted) throw new Interrupted(current.signal);
+}
+
+let lastYield = 0;
+
+/**
+ * A virtual-clock stack answers in microtasks only, so a run never returns to the event loop, where signals
+ * are delivered. Let the loop turn (setImmediate) at most every 20 ms, then look for an interrupt.
+ */
+export async function yieldToLoop(): Promise<void> {
+  const now = performance.now();
+  if (now - lastYield >= 20) {
+    lastYield = now;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  checkpoint();
 }
 
 /** setTimeout as a promise that ends early (with Interrupted) on an interrupt. */

@@ -286,7 +286,7 @@ function trimToWindow(t: Tcb, w: Work): Work {
 }
 
 /** New acknowledgment: advance SND.UNA, purge acked data, take an RTT sample (Karn), re-arm timers. */
-export function newAck(c: Ctx, ack: number): void {
+function newAck(c: Ctx, ack: number): void {
   const t = c.t;
   if (t.rttTiming && seqGt(ack, t.rttTiming.seq)) {
     rttSample(t, c.now - t.rttTiming.at);
@@ -332,7 +332,7 @@ function updateWindow(t: Tcb, w: { seq: number; ack: number; window: number }, f
 }
 
 /** Deliver held text in sequence order from RCV.NXT; process a FIN that becomes next (steps 7-8). */
-export function drainText(c: Ctx, fresh = true): void {
+function drainText(c: Ctx, fresh = true): void {
   const t = c.t;
   t.ooo.sort((a, b) => seqDelta(a.seq, b.seq));
   let delivered = 0;
@@ -396,7 +396,7 @@ function processFin(c: Ctx): void {
     .exhaustive();
 }
 
-export function enterTimeWait(c: Ctx): void {
+function enterTimeWait(c: Ctx): void {
   c.t.state = 'TIME-WAIT';
   c.t.timers = { timeWait: c.now + 2 * c.t.cfg.msl }; // start the time-wait timer, turn off the others
 }

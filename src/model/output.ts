@@ -65,7 +65,7 @@ export function rstReply(seg: Segment): Segment | undefined {
   return { ...base, seq: 0, ack: seqAdd(seg.seq, segLen(seg)), flags: RST | ACK };
 }
 
-export function armRexmt(c: Ctx): void {
+function armRexmt(c: Ctx): void {
   if (c.t.timers.rexmt === undefined) c.t.timers.rexmt = c.now + c.t.rto;
   if (c.t.timers.user === undefined) c.t.timers.user = c.now + c.t.cfg.userTimeout;
 }

@@ -18,17 +18,6 @@ export const STATES = [
 ] as const;
 export type State = (typeof STATES)[number];
 
-/** §3.5: states after the SYNs have been exchanged. */
-export const SYNCHRONIZED: ReadonlySet<State> = new Set<State>([
-  'ESTABLISHED',
-  'FIN-WAIT-1',
-  'FIN-WAIT-2',
-  'CLOSE-WAIT',
-  'CLOSING',
-  'LAST-ACK',
-  'TIME-WAIT',
-]);
-
 export type TimerName = 'rexmt' | 'persist' | 'delack' | 'timeWait' | 'user';
 export const TIMER_NAMES: readonly TimerName[] = ['rexmt', 'persist', 'delack', 'timeWait', 'user'];
 
@@ -71,7 +60,7 @@ export interface ModelConfig {
   isn: (ctx: IsnContext) => Seq;
 }
 
-export interface OooSegment {
+interface OooSegment {
   seq: Seq;
   data: Uint8Array;
   fin: boolean;

@@ -6,7 +6,7 @@ import type { StackAdapter, StackProfile } from '../stacks/adapter.js';
 import { AdapterError } from '../harness/bounded.js';
 import { Interrupted } from '../harness/interrupt.js';
 import type { TraceEntry } from '../harness/trace.js';
-import { describeAction, type Scenario } from '../gen/scenario.js';
+import type { Scenario } from '../gen/scenario.js';
 import { execute } from './execute.js';
 import { checkInvariants } from './invariants.js';
 import type { Property } from './property.js';
@@ -226,11 +226,4 @@ export async function runProperty(
     ...(firstFailure !== undefined ? { msToFailure: firstFailure } : {}),
     elapsedMs: elapsedMs(),
   };
-}
-
-export function describeScenario(sc: Scenario): string {
-  return [
-    `peer ISN ${sc.peerIsn}, window ${sc.peerWindow}, MSS ${sc.peerMss ?? 'none'}`,
-    ...sc.actions.map(describeAction),
-  ].join('; ');
 }

@@ -40,7 +40,7 @@ export const timeWaitSource = () => ({
   ],
 });
 
-export const timeWaitVector = (): ReturnType<typeof parseVector> => parseVector(timeWaitSource(), TIME_WAIT_CHECK);
+const timeWaitVector = (): ReturnType<typeof parseVector> => parseVector(timeWaitSource(), TIME_WAIT_CHECK);
 
 export interface TimeWaitResult {
   status: 'pass' | 'fail' | 'skip' | 'error';

@@ -18,11 +18,3 @@ export interface Violation {
 
 /** A trace judgment: returns every violation it finds. */
 export type Judge = (trace: TraceEntry[], profile: StackProfile) => Violation[];
-
-export interface JudgeSpec {
-  name: string;
-  requirements: string[];
-  section: string;
-  title: string;
-  judge: Judge;
-}

@@ -32,7 +32,7 @@ function prng(seed: number): () => number {
   };
 }
 
-export function drawPerturbation(seed: number): Perturbation {
+function drawPerturbation(seed: number): Perturbation {
   const r = prng(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -54,7 +54,7 @@ export function drawPerturbation(seed: number): Perturbation {
   }
 }
 
-export function perturbedModel(p: Perturbation): Partial<ModelConfig> {
+function perturbedModel(p: Perturbation): Partial<ModelConfig> {
   return {
     isn: ({ now, local, remote }) => (tupleHash(local, remote, p.isnKey) + now * 250) >>> 0,
     rcvBuf: p.rcvBuf,
@@ -68,7 +68,7 @@ export function perturbedModel(p: Perturbation): Partial<ModelConfig> {
   };
 }
 
-export const PERTURBED_PROFILE: StackProfile = {
+const PERTURBED_PROFILE: StackProfile = {
   name: 'reference-perturbed',
   msl: 120_000,
   rtoInitial: 3000, // upper bound of the initial RTOs drawn

@@ -16,14 +16,7 @@ import { referenceAdapter } from './reference/adapter.js';
 
 export { UsageError };
 
-export const BUILTIN_STACKS = [
-  'reference',
-  'reference-perturbed',
-  'mutant:NAME',
-  'lwip',
-  'linux',
-  'process:CMD',
-] as const;
+const BUILTIN_STACKS = ['reference', 'reference-perturbed', 'mutant:NAME', 'lwip', 'linux', 'process:CMD'] as const;
 export const CONFIG_FILE = 'tcp-conform.config.json';
 
 function isAdapter(x: unknown): x is StackAdapter {
@@ -131,7 +124,7 @@ function configStack(spec: string, file: string): StackAdapter | undefined {
 }
 
 /** How long loading a user's adapter module, and calling its factory, may take. */
-export const MODULE_LOAD_MS = Number(process.env.TCP_CONFORM_LOAD_TIMEOUT_MS) || 30_000;
+const MODULE_LOAD_MS = Number(process.env.TCP_CONFORM_LOAD_TIMEOUT_MS) || 30_000;
 
 async function importModule(file: string): Promise<Record<string, unknown>> {
   try {

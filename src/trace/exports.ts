@@ -8,7 +8,7 @@ import type { TraceEntry } from '../harness/trace.js';
 // ---------------------------------------------------------------- stored traces
 
 /** A trace as JSON (counterexample files keep the failing run's trace, so exports show what the stack really did). */
-export interface StoredEntry {
+interface StoredEntry {
   t: number;
   dir: TraceEntry['dir'];
   text: string;
@@ -310,7 +310,7 @@ const ctl = (f: number): string =>
     .filter(Boolean)
     .join(',');
 
-export interface LadderRow {
+interface LadderRow {
   /** Index of the trace entry (-1: the opening line). */
   at: number;
   t: number;

@@ -10,8 +10,8 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Parse; returns an error message instead of throwing. */
 /** Longest expression text accepted, and the largest literal (a 32-bit sequence number). */
-export const MAX_EXPR_CHARS = 200;
-export const MAX_LITERAL = 0xffffffff;
+const MAX_EXPR_CHARS = 200;
+const MAX_LITERAL = 0xffffffff;
 
 const shown = (v: unknown): string => {
   const j = JSON.stringify(v) ?? String(v);

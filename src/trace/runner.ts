@@ -51,7 +51,7 @@ const EXACT_FLAGS = SYN | FIN | RST | ACK;
 const OPTIONAL_FLAGS = PSH | URG | ECE | CWR;
 
 /** The payload a spec describes: explicit bytes, or `len` octets of a fixed pattern. */
-export function specPayload(s: SegSpec): Uint8Array {
+function specPayload(s: SegSpec): Uint8Array {
   if (s.payload) return s.payload;
   if (s.len !== undefined) return Uint8Array.from({ length: s.len }, (_, i) => 97 + (i % 26));
   return new Uint8Array(0);

@@ -24,15 +24,15 @@ export interface SegSpec {
 }
 
 /** A time window in ms; bounds are expressions so they can use profile names such as msl. */
-export interface Timing {
+interface Timing {
   min: Expr;
   max: Expr;
 }
 
-export type CallName = 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort';
-export const CALLS: readonly CallName[] = ['listen', 'connect', 'write', 'shutdown', 'close', 'abort'];
-export type EventName = 'accepted' | 'connected' | 'data' | 'end' | 'reset' | 'error' | 'closed';
-export const EVENTS: readonly EventName[] = ['accepted', 'connected', 'data', 'end', 'reset', 'error', 'closed'];
+type CallName = 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort';
+const CALLS: readonly CallName[] = ['listen', 'connect', 'write', 'shutdown', 'close', 'abort'];
+type EventName = 'accepted' | 'connected' | 'data' | 'end' | 'reset' | 'error' | 'closed';
+const EVENTS: readonly EventName[] = ['accepted', 'connected', 'data', 'end', 'reset', 'error', 'closed'];
 
 export type Step =
   | {
@@ -128,9 +128,9 @@ export function isSlow(v: Vector): boolean {
 
 /** Longest time one step may wait or advance (ms), and the largest vector file read. */
 export const MAX_STEP_MS = 86_400_000;
-export const MAX_VECTOR_BYTES = 16 * 1024 * 1024;
+const MAX_VECTOR_BYTES = 16 * 1024 * 1024;
 /** Most data octets one segment or write may carry. */
-export const MAX_DATA = 65_495;
+const MAX_DATA = 65_495;
 
 /** Read a regular file of at most MAX_VECTOR_BYTES (a device such as /dev/zero is refused, not read forever). */
 function readBounded(file: string): string {

@@ -2,7 +2,7 @@
 // Decoding never throws: malformed input yields a typed DecodeError.
 import type { Segment, TcpOption } from './segment.js';
 
-export type DecodeErrorKind =
+type DecodeErrorKind =
   | 'truncated'
   | 'not-ipv4'
   | 'bad-ip-header-length'
@@ -29,7 +29,7 @@ export interface DecodeOptions {
 const IPV4_HEADER = 20;
 const TCP_HEADER = 20;
 
-export function parseAddr(a: string): [number, number, number, number] {
+function parseAddr(a: string): [number, number, number, number] {
   const p = a.split('.').map((x) => Number(x));
   if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) {
     throw new Error(`not an IPv4 address: ${JSON.stringify(a)}`);
@@ -62,7 +62,7 @@ export function tcpChecksum(src: string, dst: string, tcp: Uint8Array): number {
   return ~fold(acc) & 0xffff;
 }
 
-export function encodeOptions(options: TcpOption[]): Uint8Array {
+function encodeOptions(options: TcpOption[]): Uint8Array {
   const out: number[] = [];
   for (const o of options) {
     switch (o.kind) {
@@ -209,7 +209,7 @@ export function decodeTcp(tcp: Uint8Array, src: string, dst: string, opts: Decod
 }
 
 /** Parse options in [start, end); any alignment is fine (MUST-64). */
-export function decodeOptions(b: Uint8Array, start: number, end: number): TcpOption[] | DecodeError {
+function decodeOptions(b: Uint8Array, start: number, end: number): TcpOption[] | DecodeError {
   const out: TcpOption[] = [];
   let i = start;
   while (i < end) {

@@ -4,7 +4,7 @@
 /** A 32-bit unsigned sequence number. */
 export type Seq = number;
 
-export const SEQ_MOD = 0x1_0000_0000;
+const SEQ_MOD = 0x1_0000_0000;
 
 /** Normalise any integer to [0, 2^32). */
 export const seq = (n: number): Seq => ((Math.trunc(n) % SEQ_MOD) + SEQ_MOD) % SEQ_MOD;

@@ -1,6 +1,7 @@
 // The Linux kernel through a TUN device in private network namespaces, on the wall clock. Runs
 // after every virtual-time test (vitest.config.ts: project real-time), alone.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_PROPERTIES } from '../../properties/index.js';
@@ -119,10 +120,11 @@ describe.runIf(missing.length === 0)('the Linux kernel (TUN in a private namespa
     expect(listNamespaces()).not.toContain('tcpc-999999-0');
   });
 
-  it('a run interrupted with SIGINT halfway removes its namespaces', async () => {
+  it('a run interrupted with SIGINT halfway removes its namespaces and writes what finished', async () => {
+    const SIGINT_JSON = '/tmp/tcpc-sigint-test.json';
     const child = spawn(
       process.execPath,
-      [BIN, 'run', '--stack', 'linux', '--runs', '3', '--out', '/tmp/tcpc-sigint-test'],
+      [BIN, 'run', '--stack', 'linux', '--runs', '3', '--out', '/tmp/tcpc-sigint-test', '--json', SIGINT_JSON],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let err = '';
@@ -136,5 +138,11 @@ describe.runIf(missing.length === 0)('the Linux kernel (TUN in a private namespa
     expect(await exited).toBe(130);
     expect(err).toMatch(/SIGINT: stopping/);
     expect(ours(child.pid!)).toEqual([]);
+    // An interruption is no verdict: unfinished work is listed as not run, never as a stack failure.
+    const doc = JSON.parse(readFileSync(SIGINT_JSON, 'utf8'));
+    expect(doc.interrupted).toBe('SIGINT');
+    expect(doc.notRun.length).toBeGreaterThan(0);
+    expect(JSON.stringify(doc.properties)).not.toMatch(/did not answer/);
+    expect(doc.properties.filter((p: { status: string }) => p.status === 'error')).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { UsageError } from '../../stacks/usage.js';
 import { type OptionSpec, parseCommand, str } from '../args.js';
 import type { Out } from '../vectors.js';
 
-export const CHECK_DRIVER_OPTIONS: OptionSpec = { stack: { type: 'string' }, config: { type: 'string' } };
+const CHECK_DRIVER_OPTIONS: OptionSpec = { stack: { type: 'string' }, config: { type: 'string' } };
 
 function driverArgv(stack: string, config: string | undefined): string[] {
   if (stack.startsWith('process:')) return splitCommand(stack.slice('process:'.length));

@@ -10,7 +10,7 @@ import { type OptionSpec, checkOutputs, flag, parseCommand, str, writeAtomic } f
 import { openStack } from '../session.js';
 import type { Out } from '../vectors.js';
 
-export const EXPORT_OPTIONS: OptionSpec = {
+const EXPORT_OPTIONS: OptionSpec = {
   pcap: { type: 'string' },
   pkt: { type: 'string' },
   ladder: { type: 'boolean' },

@@ -10,7 +10,7 @@ import { type OptionSpec, checkOutputs, intOpt, parseCommand, seedOpt, str, writ
 import { SIGNAL_EXIT } from '../session.js';
 import type { Out } from '../vectors.js';
 
-export const MUTANTS_OPTIONS: OptionSpec = {
+const MUTANTS_OPTIONS: OptionSpec = {
   runs: { type: 'string' },
   seed: { type: 'string' },
   only: { type: 'string' },

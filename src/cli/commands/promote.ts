@@ -6,7 +6,7 @@ import { type OptionSpec, flag, parseCommand, str, writeAtomic } from '../args.j
 import { VECTORS_DIR, type Out } from '../vectors.js';
 import { loadVectorOrUsage } from './export.js';
 
-export const PROMOTE_OPTIONS: OptionSpec = { name: { type: 'string' }, force: { type: 'boolean' } };
+const PROMOTE_OPTIONS: OptionSpec = { name: { type: 'string' }, force: { type: 'boolean' } };
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 

@@ -7,7 +7,7 @@ import { type OptionSpec, checkOutputs, parseCommand, str, writeAtomic } from '.
 import { SIGNAL_EXIT, openStack } from '../session.js';
 import { type Out, loadVectors, runVectors } from '../vectors.js';
 
-export const REPLAY_OPTIONS: OptionSpec = {
+const REPLAY_OPTIONS: OptionSpec = {
   stack: { type: 'string' },
   config: { type: 'string' },
   only: { type: 'string' },

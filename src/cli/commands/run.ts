@@ -28,9 +28,9 @@ import { SIGNAL_EXIT, openStack } from '../session.js';
 import { type Broken, MARK, type Out, VECTORS_DIR, loadVectors, runVectors, vectorFiles } from '../vectors.js';
 import { junitXml } from '../junit.js';
 
-export const BIN = 'npx tcp-conform';
+const BIN = 'npx tcp-conform';
 
-export const RUN_OPTIONS: OptionSpec = {
+const RUN_OPTIONS: OptionSpec = {
   stack: { type: 'string' },
   config: { type: 'string' },
   runs: { type: 'string' },

@@ -1,10 +1,10 @@
 // Network namespaces for the Linux stack: created per driver, named tcpc-<pid>-<n>, removed when
 // the driver exits, when this process exits (even on an uncaught error), on SIGINT/SIGTERM (the CLI
 // disposes its adapters), and swept at the start of a run when an earlier run died without cleaning up.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-export const NS_PREFIX = 'tcpc-';
+const NS_PREFIX = 'tcpc-';
 const mine = new Set<string>();
 let hooked = false;
 
@@ -76,7 +76,3 @@ export function deleteNamespace(name: string): void {
   ip('netns', 'del', name);
   mine.delete(name);
 }
-
-/** Run a command inside a namespace (tests use it to look around). */
-export const inNamespace = (name: string, cmd: string[]): string =>
-  execFileSync('ip', ['netns', 'exec', name, ...cmd], { encoding: 'utf8' });

@@ -37,7 +37,7 @@ const live = new Set<ChildProcessWithoutNullStreams>();
 let exitHook = false;
 
 /** Signal the driver's whole process group (it runs in its own), so what it forked goes too. */
-export function killGroup(p: ChildProcessWithoutNullStreams, sig: NodeJS.Signals = 'SIGKILL'): void {
+function killGroup(p: ChildProcessWithoutNullStreams, sig: NodeJS.Signals = 'SIGKILL'): void {
   try {
     if (p.pid !== undefined) process.kill(-p.pid, sig);
   } catch {

@@ -3,7 +3,7 @@
 import type { StackEvent } from '../adapter.js';
 import { STATES, type State } from '../../model/types.js';
 
-export const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 1;
 /** Longest frame accepted from a child (a 64 KiB packet in hex plus its keyword). */
 export const MAX_FRAME = 140_000;
 
@@ -38,12 +38,12 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 const CONN = /^[!-~]{1,64}$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
-export function hexToBytes(h: string, what: string): Uint8Array {
+function hexToBytes(h: string, what: string): Uint8Array {
   if (!HEX.test(h)) throw new FrameError(`${what}: ${JSON.stringify(h.slice(0, 40))} is not an even-length hex string`);
   return Uint8Array.from(Buffer.from(h, 'hex'));
 }
 
-export const bytesToHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const bytesToHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 function port(tok: string | undefined, what: string): number {
   if (tok === undefined || !/^\d{1,5}$/.test(tok) || Number(tok) > 65535)

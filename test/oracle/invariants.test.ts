@@ -1,0 +1,152 @@
+// Golden traces for the shadow and each invariant: a short ladder in, the bound facts or the violations out.
+import { describe, expect, it } from 'vitest';
+import { INVARIANTS, checkInvariants } from '../../src/oracle/invariants.js';
+import { ShadowWalker, tupleKey } from '../../src/oracle/shadow.js';
+import { ladder } from './ladder.js';
+
+/** Passive open as in Figure 6: the peer's ISN is 300, the stack's 100. */
+const PASSIVE = [
+  'call listen',
+  'in S 300 win=1000 mss=536',
+  'out SA 100 ack=301',
+  'in A 301 ack=101 win=1000',
+  'event accepted c1',
+];
+
+const shadowOf = (lines: string[]) => {
+  const w = new ShadowWalker();
+  for (const [i, e] of ladder(lines).entries()) w.apply(e, i);
+  return w.get(tupleKey(80, '10.0.0.2', 40000));
+};
+const violations = (lines: string[]) => checkInvariants(ladder(lines)).map((v) => `${v.property}: ${v.message}`);
+
+describe('the shadow binds what the stack chose', () => {
+  it('ISNs, the peer MSS, the window edge and the acknowledged SYN after a passive open', () => {
+    const c = shadowOf(PASSIVE);
+    expect(c).toMatchObject({
+      stackIss: 100,
+      peerIss: 300,
+      peerMss: 536,
+      synAcked: true,
+      established: true,
+      conn: 'c1',
+    });
+    expect(c.peerEdge).toBe(1 + 1000); // SND.UNA offset 1 + window 1000
+    expect(c.covEnd()).toBe(1); // the SYN
+  });
+  it('data both ways: coverage, written bytes, the stack FIN offset and TIME-WAIT timing', () => {
+    const c = shadowOf([
+      ...PASSIVE,
+      'in PA 301 ack=101 data=abc',
+      'call write c1 hi',
+      'out PA 101 ack=304 data=hi',
+      'call close c1',
+      'out FA 103 ack=304',
+      'in A 304 ack=104',
+      'time 10',
+      'in FA 304 ack=104',
+      'out A 104 ack=305',
+    ]);
+    expect(c.covEnd()).toBe(5); // SYN + 3 octets + FIN
+    expect(c.written).toEqual([...Buffer.from('hi')]);
+    expect(c.stackFinOff).toBe(3);
+    expect(c.peerAckMax).toBe(4);
+    expect(c.timeWaitAt).toBe(10);
+  });
+  it('a SYN,ACK naming another peer SYN rebinds the peer ISN (a retransmitted SYN with a new ISN)', () => {
+    const c = shadowOf(['call listen', 'in S 300', 'in S 900', 'out SA 100 ack=901']);
+    expect(c.peerIss).toBe(900);
+  });
+});
+
+describe('each invariant, on a golden trace', () => {
+  it('a conforming exchange trips none', () => {
+    expect(
+      violations([
+        ...PASSIVE,
+        'in PA 301 ack=101 data=abc',
+        'out A 101 ack=304',
+        'event data c1 abc',
+        'call close c1',
+        'out FA 101 ack=304',
+      ]),
+    ).toEqual([]);
+  });
+  it.each([
+    ['seq-space', ['out A 100 ack=301'], /sequence offset 0 from the ISN: the SYN did not consume/],
+    ['seq-space', ['out A 105 ack=301'], /starts 4 past the highest sequence number sent/],
+    [
+      'seq-space',
+      ['call close c1', 'out FA 101 ack=301', 'in A 301 ack=102', 'out A 101 ack=301'],
+      /pure ACK at SEQ=101, below SND.UNA/,
+    ],
+    [
+      'seq-space',
+      ['call write c1 hi', 'out PA 101 ack=301 data=ho'],
+      /octet 1 differs from what the application wrote/,
+    ],
+    ['seq-space', ['out FA 101 ack=301'], /FIN sent although the application never closed/],
+    ['seq-space', ['call close c1', 'out FA 101 ack=301', 'out FA 102 ack=301'], /a second FIN at offset 2/],
+    [
+      'ack-received',
+      ['out A 101 ack=310'],
+      /acknowledges 310, but the peer's sequence space reached the stack only up to 301/,
+    ],
+    ['mss', ['call write c1 x', 'out A 101 ack=301 mss=1460'], /MSS option on a segment without SYN/],
+    ['no-rst-for-rst', ['in R 301', 'out R 101'], /answered a RST with a RST/],
+    [
+      'in-order-delivery',
+      ['in PA 301 ack=101 data=abc', 'event data c1 abd'],
+      /octet 2 delivered .* is not what the peer sent/,
+    ],
+  ])('%s fires: %j', (name, tail, re) => {
+    const v = checkInvariants(ladder([...PASSIVE, ...(tail as string[])]));
+    expect(v.map((x) => x.property)).toContain(name);
+    expect(v.find((x) => x.property === name)!.message).toMatch(re as RegExp);
+  });
+  it('no-data-before-established fires on data in a SYN, before the SYN is acknowledged, and before accepted', () => {
+    expect(violations(['call connect c1', 'out S 100 data=x'])).toEqual([
+      'no-data-before-established: 1 data octets on a SYN',
+    ]);
+    expect(violations(['call connect c1', 'call write c1 x', 'out S 100', 'out PA 101 data=x'])).toEqual([
+      'no-data-before-established: data sent before the peer acknowledged the SYN',
+    ]);
+    expect(
+      violations(['call listen', 'in S 300', 'out SA 100 ack=301', 'in PA 301 ack=101 data=x', 'event data c9 x']),
+    ).toEqual([
+      'no-data-before-established: the application received 1 octets on connection c9 before it was established',
+    ]);
+  });
+  it('peer-window fires past the right edge the peer offered, allowing a one-octet probe', () => {
+    const small = ['call listen', 'in S 300', 'out SA 100 ack=301', 'in A 301 ack=101 win=2', 'event accepted c1'];
+    expect(violations([...small, 'call write c1 abc', 'out PA 101 ack=301 data=abc'])).toEqual([]);
+    expect(violations([...small, 'call write c1 abcd', 'out PA 101 ack=301 data=abcd'])).toEqual([
+      "peer-window: data up to offset 5 beyond the peer's window edge 3",
+    ]);
+  });
+  it('the mss size check: 536 when the SYN carried none', () => {
+    const big = 'x'.repeat(537);
+    const v = violations([
+      'call listen',
+      'in S 300',
+      'out SA 100 ack=301',
+      'in A 301 ack=101',
+      'event accepted c1',
+      `call write c1 ${big}`,
+      `out PA 101 ack=301 data=${big}`,
+    ]);
+    expect(v).toEqual(["mss: 537 data octets exceed the peer's MSS 536"]);
+  });
+  it('every invariant has a golden trace above', () => {
+    const tested = new Set([
+      'seq-space',
+      'ack-received',
+      'peer-window',
+      'mss',
+      'no-data-before-established',
+      'no-rst-for-rst',
+      'in-order-delivery',
+    ]);
+    expect(INVARIANTS.map((i) => i.name).filter((n) => !tested.has(n))).toEqual([]);
+  });
+});
