@@ -12,8 +12,17 @@ export async function openStack(spec: string, opts: ResolveOptions = {}): Promis
   return a;
 }
 
-/** Stop drivers and remove namespaces; each adapter gets a bounded time. */
-export async function disposeAll(): Promise<void> {
+let disposing: Promise<void> | undefined;
+
+/** Stop drivers and remove namespaces; each adapter gets a bounded time. Callers during a disposal share it. */
+export function disposeAll(): Promise<void> {
+  disposing ??= disposeEach().finally(() => {
+    disposing = undefined;
+  });
+  return disposing;
+}
+
+async function disposeEach(): Promise<void> {
   for (const a of opened.splice(0)) {
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((r) => {
@@ -29,8 +38,8 @@ let hooked = false;
 
 /**
  * First signal: mark the run interrupted (every wait and adapter call ends at once, finished results are
- * written, the command exits 128+n). A second signal, or a command that has not ended within 3 s: clean up
- * and leave.
+ * written, the command exits 128+n). A second signal, or a command that has not ended within 0.9 s:
+ * clean up and leave.
  */
 export function hookSignals(errOut: (s: string) => void): void {
   if (hooked) return;
@@ -44,7 +53,7 @@ export function hookSignals(errOut: (s: string) => void): void {
       if (interruptedBy()) return leave();
       errOut(`\ntcp-conform: ${sig}: stopping; writing what finished`);
       interrupt(sig);
-      setTimeout(leave, 3000).unref();
+      setTimeout(leave, 900).unref();
     });
   }
 }

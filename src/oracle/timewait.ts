@@ -1,10 +1,4 @@
-// The time-wait-length check: how long the stack really keeps a connection in TIME-WAIT, measured
-// once per run against 2×MSL of its profile (§3.6.1, MUST-13). On a virtual clock it costs
-// milliseconds; on a real one it is the run's one slow scenario (Linux: 60 s), while the generated
-// scenarios only ever look at the first seconds of TIME-WAIT.
-import type { StackAdapter } from '../stacks/adapter.js';
 import type { TraceEntry } from '../harness/trace.js';
-import { runVector } from '../trace/runner.js';
 import { parseVector } from '../trace/vector.js';
 import type { Violation } from './types.js';
 
@@ -40,7 +34,7 @@ export const timeWaitSource = () => ({
   ],
 });
 
-const timeWaitVector = (): ReturnType<typeof parseVector> => parseVector(timeWaitSource(), TIME_WAIT_CHECK);
+export const timeWaitVector = (): ReturnType<typeof parseVector> => parseVector(timeWaitSource(), TIME_WAIT_CHECK);
 
 export interface TimeWaitResult {
   status: 'pass' | 'fail' | 'skip' | 'error';
@@ -103,50 +97,4 @@ export function judgeTimeWait(trace: TraceEntry[], msl: number): { measuredMs?: 
       ],
     };
   return { measuredMs, violations: [] };
-}
-
-export async function timeWaitCheck(adapter: StackAdapter): Promise<TimeWaitResult> {
-  const expectedMs = 2 * adapter.profile.msl;
-  const inst = await adapter.create({ addr: '10.0.0.1' });
-  const introspects = typeof inst.state === 'function';
-  await inst.destroy();
-  if (!introspects)
-    return {
-      status: 'skip',
-      expectedMs,
-      violations: [],
-      trace: [],
-      message: 'the stack has no state introspection to watch TIME-WAIT with',
-    };
-  adapter.reseed?.(`vector:${TIME_WAIT_CHECK}`);
-  const r = await runVector(timeWaitVector(), adapter, { callTimeoutMs: 10_000 });
-  if (r.status === 'error')
-    return { status: 'error', expectedMs, violations: [], trace: r.trace, message: r.failure?.message ?? 'error' };
-  if (r.status === 'fail' && !r.trace.some((e) => e.dir === 'state' && e.state === 'TIME-WAIT')) {
-    return {
-      status: 'fail',
-      expectedMs,
-      violations: [
-        {
-          property: TIME_WAIT_CHECK,
-          requirements: ['MUST-13'],
-          section: '§3.6.1',
-          message: `never reached TIME-WAIT: ${r.failure?.message}`,
-          at: r.trace.length - 1,
-        },
-      ],
-      trace: r.trace,
-      message: r.failure?.message ?? '',
-    };
-  }
-  const j = judgeTimeWait(r.trace, adapter.profile.msl);
-  const measured = j.measuredMs === undefined ? 'not measured' : `measured ${(j.measuredMs / 1000).toFixed(2)} s`;
-  return {
-    status: j.violations.length ? 'fail' : 'pass',
-    ...(j.measuredMs !== undefined ? { measuredMs: j.measuredMs } : {}),
-    expectedMs,
-    violations: j.violations,
-    trace: r.trace,
-    message: `${measured}, 2×MSL of the profile = ${expectedMs / 1000} s`,
-  };
 }

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { promoteCommand } from '../../src/cli/commands/promote.js';
 import { UsageError } from '../../src/stacks/usage.js';
+import { parseVector } from '../../src/trace/vector.js';
 
 const BIN = resolve('bin/tcp-conform.js');
 const FAKE = resolve('test/fixtures/drivers/fake-driver.mjs');
@@ -238,5 +239,57 @@ describe('adapters and config that are wrong say what is wrong', () => {
     );
     const r = run(['check-driver', '--stack', `process:${process.execPath} ${f}`]);
     expect(r.out).toMatch(/first stderr line: "fatal: no device"/);
+  });
+});
+
+describe('vector fields out of range are named, never loaded silently', () => {
+  const base = (step: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    name: 'v',
+    steps: [{ call: 'listen' }, step],
+    ...extra,
+  });
+  it.each([
+    [base({ inject: { flags: 'S', seq: 1e300 } }), /steps\[1\]\.inject\.seq: 1e\+300 is out of range/],
+    [
+      base({ inject: { flags: 'S', seq: '12345678901234567890123456' } }),
+      /steps\[1\]\.inject\.seq: 12345678901234567890 is out of range/,
+    ],
+    [
+      base({ inject: { flags: 'S', seq: 1, win: 1_000_000 } }),
+      /steps\[1\]\.inject\.win: 1000000 does not fit the 16-bit window/,
+    ],
+    [base({ advance: -1000 }), /steps\[1\]\.advance: -1000 ms is out of range/],
+    [base({ expect: { flags: 'SA' }, within: -5 }), /steps\[1\]\.within: -5 ms is out of range/],
+    [base({ call: 'write', data: 'x'.repeat(70_000) }), /steps\[1\]\.data: 70000 octets, more than 65495/],
+    [base({ advance: 1 }, { requires: { rfc5691: true } }), /requires\.rfc5691: not a profile field/],
+    [base({ advance: 1 }, { stack: { addr: '999.1.1.1' } }), /stack\.addr: not an IPv4 address: 999\.1\.1\.1/],
+    [
+      base({ inject: { flags: 'S', seq: 1, options: [{ raw: '01'.repeat(100) }] } }),
+      /inject\.options: 100 octets of options, more than the 40/,
+    ],
+  ])('%#: %s', (doc, re) => {
+    expect(() => parseVector(doc, 'v.json')).toThrow(re);
+  });
+  it('a 10,000-character expression is not echoed whole', () => {
+    let msg = '';
+    try {
+      parseVector(base({ advance: `a${'+b'.repeat(5000)}` }), 'v.json');
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/expression too long/);
+    expect(msg.length).toBeLessThan(300);
+  });
+  it('a garbage perturbation in a counterexample is named, not blamed on the adapter', () => {
+    const f = join(tmp, 'garbage-detail.json');
+    const doc = {
+      name: 'g',
+      steps: [{ call: 'listen' }],
+      origin: { stack: 'reference-perturbed', stackDetail: { rcvBuf: 'big' } },
+    };
+    writeFileSync(f, JSON.stringify(doc));
+    const r = run(['replay', f, '--stack', 'reference-perturbed']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/origin\.stackDetail\.isnKey must be an integer/);
   });
 });
