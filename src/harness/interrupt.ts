@@ -61,3 +61,15 @@ export function sleep(ms: number): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** A promise that rejects with Interrupted as soon as the run is interrupted (for work that has no loop of ours). */
+export function untilInterrupted<T>(p: Promise<T>): Promise<T> {
+  const signal = interruptSignal();
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    }),
+  ]);
+}

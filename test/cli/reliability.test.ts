@@ -90,6 +90,14 @@ describe('hangs and interrupts', () => {
     expect(readFileSync(junit, 'utf8')).toMatch(/interrupted by SIGTERM/);
     expect(r.out).toMatch(/interrupted by SIGTERM: \d+ not run$/m);
   });
+  it('SIGINT during check-driver with a driver that never answers: exit 130 at once, the driver is gone', async () => {
+    const f = join(tmp, 'silent-driver.mjs');
+    writeFileSync(f, 'setInterval(() => {}, 1000);\n');
+    const r = await interrupted(['check-driver', '--stack', `process:${process.execPath} ${f}`], 1500);
+    expect(r.code).toBe(130);
+    expect(r.tookMs).toBeLessThan(1000);
+    expect(pgrep('silent-driver.mjs')).toEqual([]);
+  });
   it('an adapter whose drain returns 100,000 packets is an adapter error naming the count', () => {
     const f = adapterModule(
       'flood',

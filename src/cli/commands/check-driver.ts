@@ -1,6 +1,7 @@
 // tcp-conform check-driver --stack process:"CMD": the adapter protocol's own checks for a driver.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { untilInterrupted } from '../../harness/interrupt.js';
 import { LWIP_DRIVER } from '../../stacks/lwip/adapter.js';
 import { checkDriver } from '../../stacks/process/selftest.js';
 import { CONFIG_FILE, splitCommand } from '../../stacks/registry.js';
@@ -39,7 +40,7 @@ export async function checkDriverCommand(argv: string[], out: Out): Promise<numb
   const argvDriver = driverArgv(stack, str(o, 'config'));
   if (argvDriver.length === 0) throw new UsageError('check-driver: empty driver command');
   out(`tcp-conform: adapter protocol checks for driver \`${argvDriver.join(' ')}\``);
-  const checks = await checkDriver(argvDriver);
+  const checks = await untilInterrupted(checkDriver(argvDriver));
   for (const c of checks) out(`${(c.ok ? 'PASS' : 'FAIL').padEnd(9)} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
   const failed = checks.filter((c) => !c.ok).length;
   out(`${checks.length - failed} passed, ${failed} failed`);
