@@ -46,6 +46,7 @@ class StepFail extends Error {
   }
 }
 class VectorBug extends Error {}
+class StepSkip extends Error {}
 
 const EXACT_FLAGS = SYN | FIN | RST | ACK;
 const OPTIONAL_FLAGS = PSH | URG | ECE | CWR;
@@ -82,6 +83,8 @@ export function stepText(s: Step): string {
       return `expect no segment for ${showExpr(s.ms)} ms`;
     case 'advance':
       return `advance ${showExpr(s.ms)} ms`;
+    case 'assume':
+      return `assume ${s.text}`;
     case 'event':
       return `event ${s.event}${s.data ? ` (${s.data.length} octets)` : ''}`;
     case 'state':
@@ -268,6 +271,8 @@ class VectorRun {
       case 'advance':
         await this.h.advance(this.time(s.ms, 'advance'), { stepwise: true });
         return;
+      case 'assume':
+        return this.assume(s);
       case 'event':
         return this.event(s);
       case 'state':
@@ -291,6 +296,14 @@ class VectorRun {
       if (s.call === 'write') await h.call({ name: 'write', conn, data: s.data! }, text);
       else await h.call({ name: s.call, conn }, text);
     }
+  }
+
+  /** A condition on values the stack chose: when it fails, what follows does not apply to this stack. */
+  private assume(s: Extract<Step, { kind: 'assume' }>): void {
+    const l = this.value(s.left, 'assume', 0);
+    const r = this.value(s.right, 'assume', 0);
+    const holds = { '>=': l >= r, '<=': l <= r, '>': l > r, '<': l < r, '==': l === r }[s.op];
+    if (!holds) throw new StepSkip(`the stack's choices do not meet assume ${s.text} (${l} vs ${r}): not exercised`);
   }
 
   private async inject(s: Extract<Step, { kind: 'inject' }>): Promise<void> {
@@ -322,7 +335,8 @@ class VectorRun {
     const found = await this.waitUntil(() => this.pendingSegs.length > 0, limit);
     if (!found) throw new StepFail(`no segment within ${limit} ms`, this.describeSpec(s.seg), '(nothing)');
     const got = this.pendingSegs.shift()!;
-    this.checkSeg(s.seg, got.seg);
+    if (s.seg.split) await this.expectSplit(s.seg, got.seg, limit);
+    else this.checkSeg(s.seg, got.seg);
     const took = got.at - stepStart;
     if (after && took < after.min) {
       const want = `${after.min}..${after.max} ms`;
@@ -333,6 +347,46 @@ class VectorRun {
       );
     }
   }
+
+  /**
+   * The expected data in one or more consecutive segments: each carries the next octets at the next sequence
+   * number, with the spec's flags (a FIN only on the last), until all of it has come.
+   */
+  private async expectSplit(spec: SegSpec, first: Segment, limit: number): Promise<void> {
+    const want = specPayload(spec);
+    const literal = (n: number): Expr => ({ kind: 'value', terms: [{ sign: 1, n }] });
+    let seg = first;
+    let done = 0;
+    for (let k = 0; ; k++) {
+      const part = want.subarray(done, done + Math.max(1, seg.payload.length));
+      const last = done + seg.payload.length >= want.length;
+      const flags = last ? spec.flags : spec.flags & ~FIN;
+      const { len: _len, split: _split, payload: _payload, ...rest } = spec;
+      const body = spec.payload ? { payload: part } : { len: part.length };
+      const one: SegSpec = { ...rest, flags, ...body, ...(k > 0 ? { seq: literal(seg.seq), mss: undefined } : {}) };
+      if (k > 0 && this.lastSplitEnd !== seg.seq) {
+        throw new StepFail(
+          `split data: segment ${k + 1} starts at ${seg.seq}, expected ${this.lastSplitEnd}`,
+          '',
+          describe(seg),
+        );
+      }
+      this.checkSeg(one, seg);
+      done += seg.payload.length;
+      this.lastSplitEnd = (seg.seq + seg.payload.length) >>> 0;
+      if (done >= want.length) return;
+      if (!(await this.waitUntil(() => this.pendingSegs.length > 0, limit))) {
+        throw new StepFail(
+          `only ${done} of ${want.length} data octets within ${limit} ms`,
+          this.describeSpec(spec),
+          '(nothing)',
+        );
+      }
+      seg = this.pendingSegs.shift()!.seg;
+    }
+  }
+
+  private lastSplitEnd = 0;
 
   private unexpected(ms: number): StepFail {
     return new StepFail(`unexpected segment within ${ms} ms`, '(nothing)', describe(this.pendingSegs[0]!.seg));
@@ -479,6 +533,7 @@ export async function runVector(v: Vector, adapter: StackAdapter, opts: RunOptio
       ...(expected !== undefined ? { expected } : {}),
       ...(actual !== undefined ? { actual } : {}),
     });
+    if (e instanceof StepSkip) return result('skip', { skipReason: e.message });
     if (e instanceof StepFail) return result('fail', { failure: failure(e.message, e.expected, e.actual) });
     if (e instanceof StackCrashed) return result('fail', { failure: failure(`the stack crashed: ${e.message}`) });
     if (e instanceof AdapterError) return result('error', { failure: failure(`adapter error: ${e.message}`) });

@@ -21,6 +21,8 @@ export interface SegSpec {
   port?: number;
   /** Injected only: a source address other than the peer's (spoofed segments). */
   from?: string;
+  /** Expected only: the data may come in several consecutive segments (boundaries are the stack's choice, §3.7). */
+  split?: boolean;
 }
 
 /** A time window in ms; bounds are expressions so they can use profile names such as msl. */
@@ -49,6 +51,8 @@ export type Step =
   | { kind: 'expect'; seg: SegSpec; within: Expr; after?: Timing; note?: string }
   | { kind: 'expectNone'; ms: Expr; note?: string }
   | { kind: 'advance'; ms: Expr; note?: string }
+  /** What the rest of the vector needs of values the stack chose ("w>=2"); when it does not hold, the vector skips. */
+  | { kind: 'assume'; left: Expr; op: '>=' | '<=' | '>' | '<' | '=='; right: Expr; text: string; note?: string }
   | { kind: 'event'; event: EventName; data?: Uint8Array; conn?: string; as?: string; within: Expr; note?: string }
   | { kind: 'state'; state: State; peerPort?: number; port?: number; after?: Timing; note?: string };
 
@@ -312,6 +316,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
       'peerPort',
       'port',
       'from',
+      'split',
     ]);
     for (const k of Object.keys(v))
       if (!allowed.has(k)) err(`${path}.${k}`, `unknown segment field (expected one of ${[...allowed].join(', ')})`);
@@ -349,6 +354,13 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
       if (typeof v.badChecksum !== 'boolean') err(`${path}.badChecksum`, 'expected true or false');
       s.badChecksum = v.badChecksum as boolean;
     }
+    if (v.split !== undefined) {
+      if (forInject) err(`${path}.split`, 'only an expected segment may be split');
+      if (typeof v.split !== 'boolean') err(`${path}.split`, 'expected true or false');
+      if (!p && v.len === undefined)
+        err(`${path}.split`, 'split needs the data (data, hex or len) it spreads over segments');
+      s.split = v.split as boolean;
+    }
     if (v.peerPort !== undefined) s.peerPort = int(v.peerPort, `${path}.peerPort`, 1, 65535);
     if (v.port !== undefined) s.port = int(v.port, `${path}.port`, 1, 65535);
     if (v.from !== undefined) {
@@ -375,7 +387,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
         : err('requirements', 'expected an array of requirement ids');
   for (const [i, r] of reqs.entries())
     if (!/^(MUST|SHLD|MAY|REC)-\d+$/.test(r)) err(`requirements[${i}]`, `not a requirement id: ${r}`);
-  const stepKinds = ['call', 'inject', 'expect', 'expectNone', 'advance', 'event', 'state'];
+  const stepKinds = ['call', 'inject', 'expect', 'expectNone', 'advance', 'assume', 'event', 'state'];
   const parsed = steps.map((raw, i): Step => {
     const p = `steps[${i}]`;
     if (!isObj(raw)) return err(p, 'expected an object');
@@ -436,6 +448,18 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
       case 'advance':
         extra(['advance']);
         return { kind: 'advance', ms: ms(raw.advance, `${p}.advance`), ...base };
+      case 'assume': {
+        extra(['assume']);
+        const text = str(raw.assume, `${p}.assume`);
+        const m = /^([^<>=]+)(>=|<=|==|>|<)([^<>=]+)$/.exec(text.replace(/\s+/g, ''));
+        if (!m) return err(`${p}.assume`, 'expected a comparison such as "w>=2" (>=, <=, ==, >, <)');
+        const side = (x: string): Expr => {
+          const e = expr(x, `${p}.assume`);
+          return e.kind === 'bind' ? err(`${p}.assume`, 'a comparison cannot bind') : e;
+        };
+        const op = m[2] as '>=' | '<=' | '>' | '<' | '==';
+        return { kind: 'assume', left: side(m[1]!), op, right: side(m[3]!), text, ...base };
+      }
       case 'event': {
         extra(['event', 'within']);
         const ev = raw.event;

@@ -26,19 +26,34 @@ const pgrep = (pattern: string): string[] => {
   const r = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean);
 };
+/** Processes matching pattern after up to 3 s for them to go (a killed process takes a moment to be reaped). */
+const leftAfterWait = async (pattern: string): Promise<string[]> => {
+  for (let i = 0; i < 60 && pgrep(pattern).length; i++) await new Promise((r) => setTimeout(r, 50));
+  return pgrep(pattern);
+};
 const vectorFile = (name: string, step: Record<string, unknown>): string => {
   const f = join(tmp, `${name}.json`);
   writeFileSync(f, JSON.stringify({ name, steps: [{ call: 'listen' }, step] }));
   return f;
 };
 
-/** Start the CLI, send sig after ms, and report exit code, how long it took to end, and its output. */
-async function interrupted(args: string[], ms: number, sig: NodeJS.Signals = 'SIGINT') {
+/**
+ * Start the CLI, wait until ready(stdout) holds (the command is under way, its signal handlers in place),
+ * then ms more; send sig and report the exit code, how long it took to end, and the output.
+ */
+async function interrupted(
+  args: string[],
+  ready: (out: string) => boolean,
+  ms: number,
+  sig: NodeJS.Signals = 'SIGINT',
+) {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!ready(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, ms));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const t0 = Date.now();
@@ -66,7 +81,7 @@ describe('hangs and interrupts', () => {
     );
     const v = vectorFile('long-valid', { advance: 86_400_000 });
     const json = join(tmp, 'int.json');
-    const r = await interrupted(['replay', v, '--stack', slow, '--json', json], 2500);
+    const r = await interrupted(['replay', v, '--stack', slow, '--json', json], (o) => o.includes('replaying'), 1000);
     expect(r.code).toBe(130);
     expect(r.tookMs).toBeLessThan(1000);
     expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ interrupted: 'SIGINT', notRun: ['long-valid'] });
@@ -77,7 +92,8 @@ describe('hangs and interrupts', () => {
     const junit = join(tmp, 'term.xml');
     const r = await interrupted(
       ['run', '--runs', '400', '--seed', '1', '--json', json, '--report', card, '--junit', junit],
-      5000,
+      (o) => /^PASS/m.test(o),
+      500,
       'SIGTERM',
     );
     expect(r.code).toBe(143);
@@ -93,10 +109,14 @@ describe('hangs and interrupts', () => {
   it('SIGINT during check-driver with a driver that never answers: exit 130 at once, the driver is gone', async () => {
     const f = join(tmp, 'silent-driver.mjs');
     writeFileSync(f, 'setInterval(() => {}, 1000);\n');
-    const r = await interrupted(['check-driver', '--stack', `process:${process.execPath} ${f}`], 1500);
+    const r = await interrupted(
+      ['check-driver', '--stack', `process:${process.execPath} ${f}`],
+      (o) => o.includes('adapter protocol checks'),
+      300,
+    );
     expect(r.code).toBe(130);
     expect(r.tookMs).toBeLessThan(1000);
-    expect(pgrep('silent-driver.mjs')).toEqual([]);
+    expect(await leftAfterWait('silent-driver.mjs')).toEqual([]);
   });
   it('an adapter whose drain returns 100,000 packets is an adapter error naming the count', () => {
     const f = adapterModule(
@@ -108,7 +128,7 @@ describe('hangs and interrupts', () => {
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/drain\(\) returned 100000 packets and 0 events at once \(more than 10000\)/);
   });
-  it('a driver whose background child keeps stdout open: the run ends with its status, the child is gone', () => {
+  it('a driver whose background child keeps stdout open: the run ends with its status, the child is gone', async () => {
     const marker = `sleep 305${process.pid % 10}`;
     const cmd = `process:sh -c '${marker} & exec ${process.execPath} ${FAKE} good'`;
     const t0 = Date.now();
@@ -116,7 +136,7 @@ describe('hangs and interrupts', () => {
     expect(r.out).toMatch(/\d+ passed, \d+ failed/);
     expect(r.code).not.toBeNull();
     expect(Date.now() - t0).toBeLessThan(20_000);
-    expect(pgrep(marker)).toEqual([]);
+    expect(await leftAfterWait(marker)).toEqual([]);
   });
   it('a factory that never resolves is bounded: exit 2 naming it', () => {
     const f = adapterModule('never', 'export default () => new Promise(() => {});');

@@ -201,3 +201,45 @@ describe('expressions', () => {
     expect(parseExpr(true)).toMatch(/expected a number/);
   });
 });
+
+describe('assume: a vector states what it needs of the stack’s choices', () => {
+  const v = loadVector(join(VECTORS_DIR, 'rst-in-window-challenge-ack.json'));
+  it('into a 1-octet window no RST is in the window but off RCV.NXT: skipped as not exercised, never failed', async () => {
+    const r = await runVector(v, referenceAdapter('w1', { model: { rcvBuf: 1 } }));
+    expect(r.status).toBe('skip');
+    expect(r.skipReason).toMatch(/do not meet assume w>=2 \(1 vs 2\): not exercised/);
+  });
+  it('a 2-octet window: the RST at its last octet draws the challenge ACK', async () => {
+    expect((await runVector(v, referenceAdapter('w2', { model: { rcvBuf: 2 } }))).status).toBe('pass');
+  });
+  it('a malformed assumption is refused naming the step', () => {
+    const doc = { name: 'x', steps: [{ call: 'listen' }, { assume: 'w=>2' }] };
+    expect(() => parseVector(doc, 'x.json')).toThrow(/steps\[1\]\.assume: expected a comparison/);
+  });
+});
+
+describe('split: segment boundaries are the stack’s choice (§3.7)', () => {
+  const v = loadVector(join(VECTORS_DIR, 'fig06-basic-3whs-active.json'));
+  const small = () => referenceAdapter('mss2', { model: { sendMssCap: 2 } });
+  it('"hello" sent as he + ll + o passes the split expectation; the same vector without split would not', async () => {
+    const r = await runVector(v, small());
+    expect(r.status).toBe('pass');
+    expect(r.trace.filter((e) => e.dir === 'out' && e.seg && e.seg.payload.length > 0).length).toBe(3);
+    const exact = JSON.parse(readFileSync(join(VECTORS_DIR, 'fig06-basic-3whs-active.json'), 'utf8'));
+    delete exact.steps.at(-1).expect.split;
+    expect((await runVector(parseVector(exact, 'exact.json'), small())).status).toBe('fail');
+  });
+  it('wrong octets in a later piece still fail', async () => {
+    const wrong = JSON.parse(readFileSync(join(VECTORS_DIR, 'fig06-basic-3whs-active.json'), 'utf8'));
+    wrong.steps.at(-1).expect.data = 'helpo';
+    const r = await runVector(parseVector(wrong, 'wrong.json'), small());
+    expect(r.status).toBe('fail');
+    expect(r.failure?.message).toMatch(/data: contents differ/);
+  });
+  it('split only on expected segments that carry data', () => {
+    const inj = { name: 'x', steps: [{ inject: { flags: 'A', seq: 1, ack: 1, data: 'x', split: true } }] };
+    expect(() => parseVector(inj, 'x.json')).toThrow(/only an expected segment may be split/);
+    const empty = { name: 'x', steps: [{ expect: { flags: 'A', split: true } }] };
+    expect(() => parseVector(empty, 'x.json')).toThrow(/split needs the data/);
+  });
+});
