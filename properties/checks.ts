@@ -19,6 +19,21 @@ export function endedBetween(trace: TraceEntry[], a: number, b: number): boolean
   return false;
 }
 
+/** Is the stack segment at index i a reply to the peer segment just before it (acknowledging its end)? */
+function answersInput(trace: TraceEntry[], i: number): boolean {
+  const seg = trace[i]!.seg!;
+  for (let j = i - 1; j >= 0; j--) {
+    const e = trace[j]!;
+    if (e.dir === 'out' || e.dir === 'event' || e.dir === 'state') continue;
+    if (e.dir !== 'in' || !e.seg || keyOfIn(e.seg) !== keyOfOut(seg)) return false;
+    const inSeg = e.seg;
+    const end = (inSeg.seq + inSeg.payload.length + (inSeg.flags & FIN ? 1 : 0) + (inSeg.flags & SYN ? 1 : 0)) >>> 0;
+    // Within the 500 ms an ACK may be delayed (§3.8.6.3).
+    return end !== inSeg.seq && !!(seg.flags & ACK) && seg.ack === end && trace[i]!.t - e.t <= 500;
+  }
+  return false;
+}
+
 /**
  * Retransmission with backoff (§3.8.1, RFC 6298 §5.5): a SYN or FIN the peer has not acknowledged is
  * sent again within the RTO bounds, each interval at least 1.5× the previous until the RTO ceiling.
@@ -41,8 +56,14 @@ export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, 
       seqDelta(e.seg.ack, first.seg.seq) > first.seg.payload.length,
   );
   const stop = ackedAt < 0 ? trace.length : ackedAt;
+  // A re-send that answers an arriving segment (it acknowledges what just came in, as 4.4BSD-derived stacks
+  // put their FIN again on the ACK of the peer's FIN) is not a timer retransmission: no RTO bound applies.
   const mine = sends.filter(
-    (s) => s.i < stop && s.seg.seq === first.seg.seq && keyOfOut(s.seg) === keyOfOut(first.seg),
+    (s) =>
+      s.i < stop &&
+      s.seg.seq === first.seg.seq &&
+      keyOfOut(s.seg) === keyOfOut(first.seg) &&
+      (s === first || !answersInput(trace, s.i)),
   );
   const tol = 50;
   const lastT = stop < trace.length ? trace[stop]!.t : traceEnd(trace);
