@@ -1,6 +1,6 @@
 // Judgments shared by several property files.
-import { ACK, FIN, RST, SYN, type Segment, describe } from '../src/wire/segment.js';
-import { seqDelta } from '../src/wire/seq.js';
+import { ACK, FIN, RST, SYN, type Segment, describe, segLen } from '../src/wire/segment.js';
+import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import type { StackProfile } from '../src/stacks/adapter.js';
 import type { TraceEntry } from '../src/harness/trace.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
@@ -26,10 +26,9 @@ function answersInput(trace: TraceEntry[], i: number): boolean {
     const e = trace[j]!;
     if (e.dir === 'out' || e.dir === 'event' || e.dir === 'state') continue;
     if (e.dir !== 'in' || !e.seg || keyOfIn(e.seg) !== keyOfOut(seg)) return false;
-    const inSeg = e.seg;
-    const end = (inSeg.seq + inSeg.payload.length + (inSeg.flags & FIN ? 1 : 0) + (inSeg.flags & SYN ? 1 : 0)) >>> 0;
+    const len = segLen(e.seg);
     // Within the 500 ms an ACK may be delayed (§3.8.6.3).
-    return end !== inSeg.seq && !!(seg.flags & ACK) && seg.ack === end && trace[i]!.t - e.t <= 500;
+    return len > 0 && !!(seg.flags & ACK) && seg.ack === seqAdd(e.seg.seq, len) && trace[i]!.t - e.t <= 500;
   }
   return false;
 }

@@ -6,6 +6,7 @@ import type { TraceEntry } from '../harness/trace.js';
 import type { State } from '../model/types.js';
 import type { ConnId, StackAdapter, StackEvent } from '../stacks/adapter.js';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type Segment, URG, describe, flagString, mssOf } from '../wire/segment.js';
+import { seqAdd } from '../wire/seq.js';
 import { type Env, type Expr, evalExpr, matchExpr, showExpr } from './expr.js';
 import { MAX_STEP_MS, type SegSpec, type Step, type Vector } from './vector.js';
 
@@ -357,6 +358,7 @@ class VectorRun {
     const literal = (n: number): Expr => ({ kind: 'value', terms: [{ sign: 1, n }] });
     let seg = first;
     let done = 0;
+    let next = first.seq;
     for (let k = 0; ; k++) {
       const part = want.subarray(done, done + Math.max(1, seg.payload.length));
       const last = done + seg.payload.length >= want.length;
@@ -364,16 +366,12 @@ class VectorRun {
       const { len: _len, split: _split, payload: _payload, ...rest } = spec;
       const body = spec.payload ? { payload: part } : { len: part.length };
       const one: SegSpec = { ...rest, flags, ...body, ...(k > 0 ? { seq: literal(seg.seq), mss: undefined } : {}) };
-      if (k > 0 && this.lastSplitEnd !== seg.seq) {
-        throw new StepFail(
-          `split data: segment ${k + 1} starts at ${seg.seq}, expected ${this.lastSplitEnd}`,
-          '',
-          describe(seg),
-        );
+      if (k > 0 && next !== seg.seq) {
+        throw new StepFail(`split data: segment ${k + 1} starts at ${seg.seq}, expected ${next}`, '', describe(seg));
       }
       this.checkSeg(one, seg);
       done += seg.payload.length;
-      this.lastSplitEnd = (seg.seq + seg.payload.length) >>> 0;
+      next = seqAdd(seg.seq, seg.payload.length);
       if (done >= want.length) return;
       if (!(await this.waitUntil(() => this.pendingSegs.length > 0, limit))) {
         throw new StepFail(
@@ -385,8 +383,6 @@ class VectorRun {
       seg = this.pendingSegs.shift()!.seg;
     }
   }
-
-  private lastSplitEnd = 0;
 
   private unexpected(ms: number): StepFail {
     return new StepFail(`unexpected segment within ${ms} ms`, '(nothing)', describe(this.pendingSegs[0]!.seg));

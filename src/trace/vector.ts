@@ -124,10 +124,17 @@ export function isSlow(v: Vector): boolean {
   let total = 0;
   for (const s of v.steps) {
     if (s.kind !== 'advance') continue;
-    if (s.ms.kind !== 'value' || s.ms.terms.some((t) => t.name !== undefined)) return true;
-    total += s.ms.terms.reduce((a, t) => a + t.sign * (t.n ?? 0), 0);
+    const n = literalValue(s.ms);
+    if (n === undefined) return true;
+    total += n;
   }
   return total > 10_000;
+}
+
+/** The value of an expression made of literals only (no names, no binder), unreduced; otherwise undefined. */
+function literalValue(e: Expr): number | undefined {
+  if (e.kind !== 'value' || e.terms.some((t) => t.name !== undefined)) return undefined;
+  return e.terms.reduce((a, t) => a + t.sign * (t.n ?? 0), 0);
 }
 
 /** Longest time one step may wait or advance (ms), and the largest vector file read. */
@@ -230,9 +237,9 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     if (v === undefined) return { kind: 'value', terms: [{ sign: 1, n: 0 }] };
     const e = expr(v, path);
     if (e.kind === 'bind') return err(path, 'a time cannot be a binder');
-    if (e.terms.every((t) => t.name === undefined)) {
-      const total = e.terms.reduce((a, t) => a + t.sign * t.n!, 0);
-      if (total < 0 || total > MAX_STEP_MS) err(path, `${total} ms is out of range (0 to ${MAX_STEP_MS}, one day)`);
+    const total = literalValue(e);
+    if (total !== undefined && (total < 0 || total > MAX_STEP_MS)) {
+      err(path, `${total} ms is out of range (0 to ${MAX_STEP_MS}, one day)`);
     }
     return e;
   };
@@ -331,11 +338,9 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     else if (forInject && flags! & 0x10) err(`${path}.ack`, 'an injected segment with the A flag needs an ack');
     if (v.win !== undefined) {
       s.win = expr(v.win, `${path}.win`);
-      const w = s.win;
-      if (w.kind === 'value' && w.terms.every((t) => t.name === undefined)) {
-        const total = w.terms.reduce((a, t) => a + t.sign * t.n!, 0);
-        if (total < 0 || total > 65535)
-          err(`${path}.win`, `${total} does not fit the 16-bit window field (0 to 65535)`);
+      const total = literalValue(s.win);
+      if (total !== undefined && (total < 0 || total > 65535)) {
+        err(`${path}.win`, `${total} does not fit the 16-bit window field (0 to 65535)`);
       }
     }
     const p = bytes(v, path);
