@@ -4,9 +4,8 @@ import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import type { StackProfile } from '../src/stacks/adapter.js';
 import type { TraceEntry } from '../src/harness/trace.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { traceEnd } from '../src/oracle/property.js';
-
-type Flag = (at: number, message: string, offending?: string, allowed?: string, requirements?: string[]) => void;
+import { type Checker, traceEnd } from '../src/oracle/property.js';
+import { RFC } from '../src/oracle/limits.js';
 
 /** Did the connection end (RST either way, reset/closed/error event) between trace indexes a and b? */
 export function endedBetween(trace: TraceEntry[], a: number, b: number): boolean {
@@ -17,6 +16,23 @@ export function endedBetween(trace: TraceEntry[], a: number, b: number): boolean
     if (e.call && e.call.name === 'abort') return true;
   }
   return false;
+}
+
+/**
+ * The first end of the connection between trace indexes a and b, and who caused it: the peer (a RST that reached
+ * the stack), the application (abort), or the stack itself (its own RST, or an error, reset or closed event with
+ * no cause on the wire — which is what giving up looks like).
+ */
+export function endOf(trace: TraceEntry[], a: number, b: number): { i: number; by: 'stack' | 'other' } | undefined {
+  for (let j = a + 1; j < Math.min(b, trace.length); j++) {
+    const e = trace[j]!;
+    if (e.dir === 'in' && e.seg && e.seg.flags & RST) return { i: j, by: 'other' };
+    if (e.call?.name === 'abort') return { i: j, by: 'other' };
+    if (e.dir === 'out' && e.seg && e.seg.flags & RST) return { i: j, by: 'stack' };
+    if (e.event && (e.event.type === 'reset' || e.event.type === 'closed' || e.event.type === 'error'))
+      return { i: j, by: 'stack' };
+  }
+  return undefined;
 }
 
 /** Is the stack segment at index i a reply to the peer segment just before it (acknowledging its end)? */
@@ -37,7 +53,8 @@ function answersInput(trace: TraceEntry[], i: number): boolean {
  * Retransmission with backoff (§3.8.1, RFC 6298 §5.5): a SYN or FIN the peer has not acknowledged is
  * sent again within the RTO bounds, each interval at least 1.5× the previous until the RTO ceiling.
  */
-export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, kind: 'SYN' | 'FIN', flag: Flag): void {
+export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, kind: 'SYN' | 'FIN', v: Checker): void {
+  const flag = v.flag;
   const bit = kind === 'SYN' ? SYN : FIN;
   const sends: Array<{ i: number; t: number; seg: Segment }> = [];
   trace.forEach((e, i) => {
@@ -68,8 +85,12 @@ export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, 
   const lastT = stop < trace.length ? trace[stop]!.t : traceEnd(trace);
   // first retransmission within [rtoMin, rtoInitial]
   const firstBound = profile.rtoInitial * 1.1 + tol;
+  const ended = endOf(trace, first.i, stop);
+  const endT = ended ? trace[ended.i]!.t : lastT;
+  if (endT - first.t > firstBound) v.hit();
+  giveUpCheck(trace, kind, v, first, ended, mine, lastT, profile.rtoMax);
   if (mine.length === 1) {
-    if (!endedBetween(trace, first.i, stop) && lastT - first.t > firstBound) {
+    if (!ended && lastT - first.t > firstBound) {
       flag(
         first.i,
         `${kind} not retransmitted: nothing for ${lastT - first.t} ms although unacknowledged (RTO at most ` +
@@ -82,13 +103,15 @@ export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, 
   }
   for (let k = 1; k < mine.length; k++) {
     const gap = Math.round(mine[k]!.t - mine[k - 1]!.t);
+    v.hit('rto');
+    if (k >= 2) v.hit('backoff');
     if (k === 1 && gap < profile.rtoMin * 0.9 - tol)
       flag(
         mine[k]!.i,
         `${kind} retransmitted after ${gap} ms, below the declared minimum RTO ${profile.rtoMin} ms`,
         describe(mine[k]!.seg),
         `>= ${profile.rtoMin} ms`,
-        ['MUST-18'],
+        'rto',
       );
     if (k === 1 && kind === 'SYN' && gap > firstBound)
       flag(
@@ -96,17 +119,19 @@ export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, 
         `first ${kind} retransmission after ${gap} ms, above the declared initial RTO ${profile.rtoInitial} ms`,
         describe(mine[k]!.seg),
         `<= ${profile.rtoInitial} ms`,
-        ['MUST-18'],
+        'rto',
       );
     if (k >= 2) {
       const prev = Math.round(mine[k - 1]!.t - mine[k - 2]!.t);
-      if (prev < profile.rtoMax * 0.9 && gap < prev * 1.5 - tol)
+      // Doubling, but never past the ceiling: an interval capped at rtoMax is backed off.
+      if (gap < Math.min(prev * 1.5, profile.rtoMax * 0.9) - tol)
         flag(
           mine[k]!.i,
           `no exponential backoff: interval ${gap} ms after ${prev} ms`,
           describe(mine[k]!.seg),
-          `>= ${Math.round(prev * 1.5)} ms (doubling up to the ${profile.rtoMax} ms ceiling)`,
-          ['MUST-19'],
+          `>= ${Math.round(Math.min(prev * 1.5, profile.rtoMax * 0.9))} ms (doubling up to the ${profile.rtoMax} ms ` +
+            'ceiling)',
+          'backoff',
         );
     }
     if (gap > profile.rtoMax * 1.1 + tol)
@@ -115,26 +140,61 @@ export function retransmissionCheck(trace: TraceEntry[], profile: StackProfile, 
         `${gap} ms between retransmissions, above the RTO ceiling ${profile.rtoMax} ms`,
         describe(mine[k]!.seg),
         `<= ${profile.rtoMax} ms`,
-        ['MUST-18'],
-      );
-  }
-  const last = mine.at(-1)!;
-  if (!endedBetween(trace, last.i, stop) && lastT - last.t > profile.rtoMax * 1.1 + tol && trace.length > 0) {
-    const span = last.t - first.t;
-    const giveUp = kind === 'SYN' ? 180_000 : 100_000; // MUST-23, SHLD-11
-    if (span < giveUp - profile.rtoMax)
-      flag(
-        last.i,
-        `${kind} retransmissions stopped after ${span} ms without the connection ending`,
-        describe(last.seg),
-        `retransmit for at least ${giveUp / 1000} s`,
-        kind === 'SYN' ? ['MUST-23'] : ['SHLD-11'],
+        'rto',
       );
   }
 }
 
+/** R2 (§3.8.3): SYN retransmissions last at least 3 minutes (MUST-23), data and FIN at least 100 s (SHLD-11). */
+const GIVE_UP_MS = { SYN: RFC.synR2, FIN: RFC.dataR2 } as const;
+
+/**
+ * Giving up is judged, not skipped: when the stack ends the connection itself, or falls silent while its SYN or FIN
+ * is unacknowledged, the time since the first transmission must reach R2. Judged once the trace covers R2 or the
+ * stack gave up.
+ */
+function giveUpCheck(
+  trace: TraceEntry[],
+  kind: 'SYN' | 'FIN',
+  v: Checker,
+  first: { i: number; t: number; seg: Segment },
+  ended: { i: number; by: 'stack' | 'other' } | undefined,
+  mine: Array<{ i: number; t: number; seg: Segment }>,
+  lastT: number,
+  rtoMax: number,
+): void {
+  const r2 = GIVE_UP_MS[kind];
+  const last = mine.at(-1)!;
+  if (ended?.by === 'other') return;
+  if (ended) {
+    const span = trace[ended.i]!.t - first.t;
+    v.hit('give-up');
+    if (span < r2)
+      v.flag(
+        ended.i,
+        `the stack gave up its unacknowledged ${kind} after ${(span / 1000).toFixed(1)} s: ${trace[ended.i]!.text}`,
+        trace[ended.i]!.text,
+        `retransmit for at least ${r2 / 1000} s before giving up (R2, §3.8.3)`,
+        'give-up',
+      );
+    return;
+  }
+  // Silent for longer than the RTO ceiling although the connection did not end: it stopped retransmitting.
+  const silent = lastT - last.t > rtoMax * 1.1 + 50;
+  const span = last.t - first.t;
+  if (silent || lastT - first.t >= r2) v.hit('give-up');
+  if (silent && span < r2 - rtoMax)
+    v.flag(
+      last.i,
+      `${kind} retransmissions stopped after ${(span / 1000).toFixed(1)} s without the connection ending`,
+      describe(last.seg),
+      `retransmit for at least ${r2 / 1000} s (R2, §3.8.3)`,
+      'give-up',
+    );
+}
+
 /** MUST-40: data that reached the stack in order is acknowledged in under 0.5 s. */
-export function ackDelayCheck(trace: TraceEntry[], flag: Flag): void {
+export function ackDelayCheck(trace: TraceEntry[], v: Checker, sub?: string): void {
   const pending: Array<{ i: number; t: number; key: string; end: number }> = [];
   scan(trace, (i, e, w) => {
     if (e.dir === 'in' && e.seg && !(e.seg.flags & RST) && (e.seg.payload.length > 0 || e.seg.flags & FIN)) {
@@ -176,13 +236,14 @@ export function ackDelayCheck(trace: TraceEntry[], flag: Flag): void {
         break;
       }
     }
+    if (answered || lastT - p.t >= 500) v.hit(sub);
     if (!answered && lastT - p.t >= 500)
-      flag(
+      v.flag(
         p.i,
         'data that arrived in order was not acknowledged within 500 ms',
         trace[p.i]!.text,
         'an ACK in under 0.5 s (MUST-40)',
-        ['MUST-40'],
+        sub,
       );
   }
 }

@@ -16,6 +16,7 @@ import {
   within,
   RIGHT_EDGE,
 } from '../src/oracle/property.js';
+import { RFC } from '../src/oracle/limits.js';
 import { ackDelayCheck, endedBetween, retransmissionCheck } from './checks.js';
 
 const fourWay: Property = {
@@ -24,8 +25,8 @@ const fourWay: Property = {
   title:
     "either side closes first (or the stack closes twice); the stack sends one FIN after its data, ACKs the peer's " +
     'FIN and tells its application',
-  requirements: ['MUST-40'],
-  alsoChecks: ['MUST-12'],
+  requirements: [],
+  checks: { 'end-reported': ['MUST-12'], 'ack-delay': ['MUST-40'] },
   section: '§3.6 Figure 12, §3.10.4, §3.10.7.4 step 8',
   scenario: () =>
     scenarioArb(
@@ -56,8 +57,8 @@ const fourWay: Property = {
             : [{ a: 'peerClose' } as Action, { a: 'settle', ms: 60_000 } as Action]),
         ]),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
     const w = scan(trace, () => undefined);
     for (const [key, c] of w.conns) {
       if (
@@ -74,7 +75,9 @@ const fourWay: Property = {
       // The FIN is owed once everything written has been sent (a tiny peer window can hold it back past the trace's
       // end).
       const allSent = c.stackBytes.size >= c.written.length;
-      if (closed >= 0 && fin < 0 && allSent && !endedBetween(trace, closed, trace.length))
+      const owed = closed >= 0 && allSent && !endedBetween(trace, closed, trace.length);
+      if (owed) v.hit();
+      if (owed && fin < 0)
         v.flag(
           closed,
           'the application closed and all its data went out, but the stack never sent a FIN',
@@ -87,17 +90,18 @@ const fourWay: Property = {
       const fullClose = trace.findIndex((e) => e.call?.name === 'close' && e.call.conn === c.conn);
       const toldOwed = fullClose < 0 || (peerFin >= 0 && peerFin < fullClose);
       if (peerFin >= 0 && c.peerFinEnd !== undefined && c.covEnd() >= c.peerFinEnd && toldOwed) {
+        v.hit('end-reported');
         if (!trace.some((e) => e.event?.type === 'end' && e.event.conn === c.conn))
           v.flag(
             peerFin,
             "the peer's FIN reached the stack but the application was never told (end of stream)",
             trace[peerFin]!.text,
             'an end event',
-            ['MUST-12'],
+            'end-reported',
           );
       }
     }
-    ackDelayCheck(trace, v.flag);
+    ackDelayCheck(trace, v, 'ack-delay');
     return v.out;
   },
 };
@@ -106,8 +110,8 @@ const halfClose: Property = {
   name: 'half-close',
   area: 'close',
   title: "after the peer's FIN the stack still sends what its application writes, then its own FIN",
-  requirements: ['MAY-1'],
-  alsoChecks: ['MUST-13'],
+  requirements: [],
+  checks: { 'fin-order': [] },
   section: '§3.6, §3.10.2 (SEND in CLOSE-WAIT)',
   scenario: () =>
     scenarioArb(
@@ -124,8 +128,8 @@ const halfClose: Property = {
           { a: 'settle', ms: 60_000 },
         ]),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
     const end = trace.findIndex((e) => e.event?.type === 'end');
     if (end < 0) return v.out;
     const write = trace.findIndex((e, i) => i > end && e.call?.name === 'write');
@@ -134,6 +138,7 @@ const halfClose: Property = {
     const w = scan(trace, () => undefined);
     const c = conn === undefined ? undefined : w.forConn(conn);
     if (!c || c.stackIss === undefined) return v.out;
+    v.hit();
     // A stack out of buffer space may turn a write away (busy); turning it away because the peer has closed is the
     // violation.
     for (const e of trace.slice(write))
@@ -157,13 +162,14 @@ const halfClose: Property = {
     const fin = trace.find((e) => e.dir === 'out' && e.seg && e.seg.flags & FIN && keyOfOut(e.seg) === key);
     const finSeq = fin?.seg ? seqAdd(fin.seg.seq, fin.seg.payload.length) : undefined;
     const dataEnd = seqAdd(c.stackIss, 1 + c.written.length);
+    if (fin) v.hit('fin-order');
     if (fin && finSeq !== undefined && seqDelta(finSeq, dataEnd) < 0)
       v.flag(
         trace.indexOf(fin),
         `the stack's FIN took sequence number ${finSeq} although ${c.written.length} written octets end at ${dataEnd}`,
         fin.text,
         `FIN at ${dataEnd}, after the written data`,
-        ['MUST-13'],
+        'fin-order',
       );
     else if (sent < c.written.length && !endedBetween(trace, write, trace.length) && traceStop - lastNew >= STALL_MS) {
       v.flag(
@@ -185,7 +191,8 @@ const simultaneousClose: Property = {
   name: 'simultaneous-close',
   area: 'close',
   title: 'crossing FINs lead through CLOSING; a FIN whose ACK was lost is retransmitted',
-  requirements: ['MUST-13'],
+  requirements: ['MUST-18'],
+  checks: { rto: ['MUST-18'], backoff: ['MUST-19'], 'give-up': ['SHLD-11'] },
   section: '§3.6 Figure 13, §3.10.7.4 step 8',
   scenario: () =>
     scenarioArb(
@@ -201,9 +208,9 @@ const simultaneousClose: Property = {
           { a: 'settle', ms: 130_000, idle: true },
         ]),
     ),
-  check(trace, profile) {
-    const v = violations(this);
-    retransmissionCheck(trace, profile, 'FIN', v.flag);
+  check(trace, profile, tally) {
+    const v = violations(this, tally);
+    retransmissionCheck(trace, profile, 'FIN', v);
     return v.out;
   },
 };
@@ -217,78 +224,106 @@ const intoTimeWait = (kind: Parameters<typeof establish>[0]): Action[] => [
   { a: 'settle', ms: 3000 },
 ];
 
+/** A retransmission of the peer's FIN, aimed at the connection in TIME-WAIT. */
+const FIN_AGAIN = {
+  flags: FIN | ACK,
+  seq: { ref: 'rcvNxt' as const, d: -1 },
+  ack: { ref: 'sndNxt' as const, d: 0 },
+  len: 0,
+  to: 'conn' as const,
+};
+
 const timeWait: Property = {
   name: 'time-wait',
   area: 'close',
-  title: 'TIME-WAIT lasts at least 2×MSL and ends; a retransmitted FIN is re-ACKed and restarts it',
+  title: 'TIME-WAIT lasts at least 2×MSL (MSL = 2 minutes) and ends; a retransmitted FIN is re-ACKed and restarts it',
   requirements: ['MUST-13'],
-  section: '§3.6.1, §3.10.7.4 (TIME-WAIT), §3.10.8',
+  checks: { 'shorter-msl': ['MUST-13'], ends: [] },
+  section: '§3.4.2, §3.6.1, §3.10.7.4 (TIME-WAIT), §3.10.8',
   scenario: (profile) =>
     scenarioArb(
-      fc.tuple(openingArb, fc.integer({ min: 1, max: 2 * profile.msl - 2 })).map(([kind, d1]): Action[] => {
-        const twoMsl = 2 * profile.msl;
-        const tol = Math.max(1000, Math.round(twoMsl / 100));
-        const finAgain = {
-          flags: FIN | ACK,
-          seq: { ref: 'rcvNxt' as const, d: -1 },
-          ack: { ref: 'sndNxt' as const, d: 0 },
-          len: 0,
-          to: 'conn' as const,
-        };
-        return [
-          ...intoTimeWait(kind),
-          { a: 'advance', ms: d1 },
-          { a: 'inject', probe: 'tw-fin', h: finAgain },
-          { a: 'advance', ms: twoMsl - 2 },
-          { a: 'inject', probe: 'tw-fin', h: finAgain },
-          { a: 'advance', ms: twoMsl + tol },
-          {
-            a: 'inject',
-            probe: 'tw-gone',
-            h: { flags: ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len: 0, to: 'conn' },
-          },
-        ];
-      }),
+      fc
+        .tuple(openingArb, fc.integer({ min: 1, max: 2 * profile.msl - 2 }), fc.integer({ min: 0, max: 1 << 20 }))
+        .map(([kind, d1, r]): Action[] => {
+          const twoMsl = 2 * profile.msl;
+          const tol = Math.max(1000, Math.round(twoMsl / 100));
+          // A stack declaring a shorter MSL is also probed where RFC 9293's 2×MSL says it is still in TIME-WAIT.
+          const rfcGap = 2 * RFC.msl - tol - (twoMsl + tol);
+          if (profile.msl < RFC.msl && rfcGap > 0 && r % 3 === 0)
+            return [
+              ...intoTimeWait(kind),
+              { a: 'advance', ms: twoMsl + tol + (r % rfcGap) },
+              { a: 'inject', probe: 'tw-rfc', h: FIN_AGAIN },
+            ];
+          return [
+            ...intoTimeWait(kind),
+            { a: 'advance', ms: d1 },
+            { a: 'inject', probe: 'tw-fin', h: FIN_AGAIN },
+            { a: 'advance', ms: twoMsl - 2 },
+            { a: 'inject', probe: 'tw-fin', h: FIN_AGAIN },
+            { a: 'advance', ms: twoMsl + tol },
+            {
+              a: 'inject',
+              probe: 'tw-gone',
+              h: { flags: ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len: 0, to: 'conn' },
+            },
+          ];
+        }),
     ),
-  check(trace, profile) {
-    const v = violations(this);
+  check(trace, profile, tally) {
+    const v = violations(this, tally);
     const twoMsl = 2 * profile.msl;
     const tol = Math.max(1000, Math.round(twoMsl / 100));
     let restart: number | undefined;
     scan(trace, (i, e, w) => {
-      if (e.dir !== 'in' || !e.seg || (e.probe !== 'tw-fin' && e.probe !== 'tw-gone')) return;
+      if (e.dir !== 'in' || !e.seg || !e.probe?.startsWith('tw-')) return;
       const c = w.conns.get(keyOfIn(e.seg));
       if (!c || c.timeWaitAt === undefined || c.stackIss === undefined || c.stackFinOff === undefined) return;
+      // A RST that reached the stack in TIME-WAIT may have ended it (§3.10.7.4): nothing more to judge.
+      if (c.rstInTimeWait) return;
       const since = e.t - (restart ?? c.timeWaitAt);
       const seg = e.seg;
       const resp = within(trace, i, 500).filter((r) => keyOfOut(r.seg) === keyOfIn(seg));
       const ackEnd = seqAdd(seg.seq, 1);
+      const reAcked = resp.some(
+        (r) =>
+          (r.seg.flags & (ACK | RST)) === ACK &&
+          r.seg.ack === ackEnd &&
+          seqDelta(r.seg.seq, c.stackIss!) === c.stackFinOff! + 1,
+      );
+      const allowed = `ACK with SEQ=${(c.stackIss + c.stackFinOff + 1) >>> 0} ACK=${ackEnd}, timer restarted`;
       if (e.probe === 'tw-fin' && since < twoMsl) {
-        const good = resp.find(
-          (r) =>
-            (r.seg.flags & (ACK | RST)) === ACK &&
-            r.seg.ack === ackEnd &&
-            seqDelta(r.seg.seq, c.stackIss!) === c.stackFinOff! + 1,
-        );
-        if (!good) {
+        v.hit();
+        if (!reAcked)
           v.flag(
             i,
             `${since} ms into TIME-WAIT (2×MSL = ${twoMsl} ms) the retransmitted FIN was not re-ACKed`,
             showSegs(resp),
-            `ACK with SEQ=${(c.stackIss + c.stackFinOff + 1) >>> 0} ACK=${ackEnd}, timer restarted`,
+            allowed,
           );
-        }
         restart = e.t;
+      } else if (e.probe === 'tw-rfc' && since < 2 * RFC.msl - tol) {
+        v.hit('shorter-msl');
+        if (!reAcked)
+          v.flag(
+            i,
+            `${(since / 1000).toFixed(1)} s into TIME-WAIT the connection was gone: RFC 9293 keeps it for 2×MSL = ` +
+              `${(2 * RFC.msl) / 1000} s (the profile declares an MSL of ${profile.msl / 1000} s)`,
+            showSegs(resp),
+            allowed,
+            'shorter-msl',
+          );
       } else if (e.probe === 'tw-gone' && since >= twoMsl + tol) {
-        if (!resp.some((r) => r.seg.flags & RST)) {
+        v.hit('ends');
+        if (!resp.some((r) => r.seg.flags & RST))
           v.flag(
             i,
             `${since} ms after TIME-WAIT (re)started the connection still answers like TIME-WAIT: 2×MSL is ${twoMsl} ` +
               `ms`,
             showSegs(resp),
             'the connection deleted: a RST for the ACK',
+            'ends',
           );
-        }
       }
     });
     return v.out;
@@ -302,6 +337,7 @@ const synInTimeWait: Property = {
     'a SYN in TIME-WAIT reopens only above RCV.NXT; otherwise it gets a challenge ACK (RFC 5961) or, legacy, a RST ' +
     'when in the window',
   requirements: ['MAY-2'],
+  checks: { 'challenge-ack': [] },
   section: '§3.6.1, §3.10.7.4 step 4; RFC 5961 §4',
   scenario: (profile) =>
     scenarioArb(
@@ -325,8 +361,8 @@ const synInTimeWait: Property = {
           },
         ]),
     ),
-  check(trace, profile) {
-    const v = violations(this);
+  check(trace, profile, tally) {
+    const v = violations(this, tally);
     const mode = profile.timeWaitSyn ?? (profile.rfc5961 ? 'challenge-ack' : 'legacy');
     scan(trace, (i, e, w) => {
       if (e.dir !== 'in' || !e.seg || e.probe !== 'tw-syn') return;
@@ -337,10 +373,12 @@ const synInTimeWait: Property = {
         c.timeWaitAt === undefined ||
         c.stackIss === undefined ||
         c.stackFinOff === undefined ||
-        c.lastAck === undefined
+        c.lastAck === undefined ||
+        c.rstInTimeWait
       )
         return;
-      if (e.t - c.timeWaitAt >= 2 * profile.msl - 1000) return; // TIME-WAIT may be over
+      if (e.t - c.timeWaitAt >= 2 * Math.min(profile.msl, RFC.msl) - 1000) return; // TIME-WAIT may be over
+      v.hit();
       const sndNxt = seqAdd(c.stackIss, c.stackFinOff + 1);
       const rcvNxt = c.lastAck;
       const d = seqDelta(syn.seq, rcvNxt);
@@ -373,7 +411,7 @@ const synInTimeWait: Property = {
               `${mode === 'challenge-ack' ? 'a challenge ACK' : 'an ACK'}${edge}`,
             shown,
             `<SEQ=${sndNxt}><ACK=${rcvNxt}><CTL=ACK>${mode === 'challenge-ack' ? ' (RFC 5961 §4)' : ''}`,
-            mode === 'challenge-ack' ? [] : this.requirements,
+            mode === 'challenge-ack' ? 'challenge-ack' : undefined,
           );
       } else if (
         !resp.some(

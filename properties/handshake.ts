@@ -22,7 +22,7 @@ const handshake: Property = {
   name: 'three-way-handshake',
   area: 'handshake',
   title: 'passive and active opens complete, despite lost and duplicated segments',
-  requirements: ['MUST-14'],
+  requirements: [],
   section: '§3.5',
   scenario: () =>
     scenarioArb(
@@ -31,8 +31,9 @@ const handshake: Property = {
         return [first!, second!, ...faults, { a: 'settle', ms: 60_000 }] as Action[];
       }),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    v.hit();
     const opened = trace.some((e) => e.event && (e.event.type === 'accepted' || e.event.type === 'connected'));
     const reset = trace.some(
       (e) => (e.seg && e.seg.flags & RST) || (e.event && (e.event.type === 'reset' || e.event.type === 'error')),
@@ -53,6 +54,7 @@ const simultaneous: Property = {
   area: 'handshake',
   title: 'crossing SYNs lead both sides through SYN-RECEIVED to ESTABLISHED',
   requirements: ['MUST-10'],
+  checks: { 'answers-syn': ['MUST-10'] },
   section: '§3.5 Figure 7',
   scenario: () =>
     scenarioArb(
@@ -67,8 +69,9 @@ const simultaneous: Property = {
           { a: 'settle', ms: 60_000 },
         ]),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    v.hit();
     trace.forEach((e, i) => {
       if (e.dir === 'out' && e.seg && e.seg.flags & RST && e.seg.dstPort === PEER_PORT)
         v.flag(i, 'the stack reset a simultaneous open', e.text, 'SYN,ACK then ESTABLISHED');
@@ -88,6 +91,8 @@ const simultaneous: Property = {
         .slice(0, crossing)
         .some((e) => e.dir === 'in' && e.seg && (e.seg.flags & (SYN | ACK)) === (SYN | ACK));
       const syn = trace[crossing]!.seg!;
+      // The crossing happened: a bare SYN reached the stack in SYN-SENT.
+      if (!synAckFirst) v.hit('answers-syn');
       const answered = trace
         .slice(crossing)
         .some((e) => e.dir === 'out' && e.seg && isSynAckFor(e.seg, syn) && e.seg.seq === ourSyn.seq);
@@ -97,6 +102,7 @@ const simultaneous: Property = {
           "a SYN crossing the stack's own SYN was never answered with a SYN,ACK",
           trace[crossing]!.text,
           `SYN,ACK seq=${ourSyn.seq} ack=${seqAdd(syn.seq, 1)}`,
+          'answers-syn',
         );
     }
     return v.out;
@@ -148,8 +154,8 @@ const origin: Property = {
         ]),
       ),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
     for (const i of probes(trace, 'passive-syn')) {
       const r = responses(trace, i);
       // not in SYN-RECEIVED: nothing to judge
@@ -157,6 +163,7 @@ const origin: Property = {
     }
     for (const i of probes(trace, 'passive-rst')) {
       const r = responses(trace, i);
+      v.hit();
       for (const e of r.events)
         v.flag(
           i,
@@ -183,6 +190,7 @@ const origin: Property = {
     if (synAck) {
       for (const i of probes(trace, 'active-rst')) {
         const r = responses(trace, i);
+        v.hit();
         if (!r.events.some((e) => e.event!.type === 'reset' || e.event!.type === 'error' || e.event!.type === 'closed'))
           v.flag(
             i,
@@ -214,6 +222,7 @@ const badAck: Property = {
     'SYN-SENT answers a SYN,ACK with an unacceptable ACK by <SEQ=SEG.ACK><CTL=RST> and stays; a good one then ' +
     'completes',
   requirements: [],
+  checks: { 'rst-ack-bit': [] },
   section: '§3.10.7.3 first and fourth',
   scenario: () =>
     scenarioArb(
@@ -241,18 +250,25 @@ const badAck: Property = {
         ]),
       { mss: mssArb },
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
     for (const i of probes(trace, 'bad-synack')) {
       const seg = trace[i]!.seg!;
       const r = responses(trace, i);
+      v.hit();
       // The stack stays in SYN-SENT, so sending its own SYN again is allowed next to the RST.
       const ourSyn = (s: Segment): boolean =>
         (s.flags & (SYN | ACK | RST)) === SYN &&
         trace.some((e, j) => j < i && e.dir === 'out' && e.seg && e.seg.flags & SYN && e.seg.seq === s.seq);
       const a = rstAnswer(r.segs, seg.ack, ourSyn);
       if (a === 'ack-bit')
-        v.flag(i, `unacceptable ACK in SYN-SENT: ${RST_ACK_BIT}`, showSegs(r.segs), `[R] seq=${seg.ack}`);
+        v.flag(
+          i,
+          `unacceptable ACK in SYN-SENT: ${RST_ACK_BIT}`,
+          showSegs(r.segs),
+          `[R] seq=${seg.ack}`,
+          'rst-ack-bit',
+        );
       else if (a === 'wrong')
         v.flag(
           i,

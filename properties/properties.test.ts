@@ -3,7 +3,8 @@
 // each one, run alone, kills the mutant named for it here.
 import { describe, expect, it } from 'vitest';
 import { runProperty } from '../src/oracle/engine.js';
-import { mutantAdapter } from '../src/stacks/mutants.js';
+import { CAUGHT_BY, MUTANTS, mutantAdapter, namesCause } from '../src/stacks/mutants.js';
+import { checkCatalog } from '../src/report/verdicts.js';
 import { perturbedAdapter } from '../src/stacks/perturbed.js';
 import { referenceAdapter } from '../src/stacks/reference/adapter.js';
 import { formatViolation } from '../src/cli/report.js';
@@ -25,16 +26,16 @@ const KILLS: Record<string, string | string[]> = {
   'syn-in-time-wait': 'time-wait-syn-reset',
   'rst-closed-port': 'closed-port-wrong-ack',
   'rst-listen': 'listen-ignores-ack',
-  'rst-synchronized': 'no-challenge-ack',
+  'rst-synchronized': ['no-challenge-ack', 'reset-reported-as-end'],
   'syn-synchronized': 'syn-resets-synchronized',
   'no-rst-for-rst': 'rst-answers-rst',
   acceptability: 'unacceptable-silently-dropped',
   'data-transfer': 'ack-unreceived',
-  'syn-retransmission': 'no-rto-backoff',
+  'syn-retransmission': ['no-rto-backoff', 'syn-gives-up-early'],
   'fin-retransmission': 'no-rto-backoff',
   'delayed-ack': 'slow-delayed-ack',
   'bad-checksum-dropped': 'checksum-not-verified',
-  'unknown-options': 'unknown-option-drops-syn',
+  'unknown-options': ['unknown-option-drops-syn', 'options-on-data-drop-segment'],
   'illegal-option-length': 'malformed-option-kills-stack',
   'syn-flood': 'half-open-never-reclaimed',
   interleavings: 'data-in-syn-sent',
@@ -67,6 +68,18 @@ describe('properties', () => {
     }
     expect(new Set(ALL_PROPERTIES.map((p) => p.name)).size).toBe(ALL_PROPERTIES.length);
   });
+  it('every mutant names the checks that must catch it, and each names a real check', () => {
+    const catalog = [...checkCatalog([]).keys()];
+    for (const m of MUTANTS) {
+      const names = CAUGHT_BY[m.name];
+      expect(names, m.name).toBeDefined();
+      for (const n of names!)
+        expect(
+          catalog.some((c) => namesCause(n, c)),
+          `${m.name}: ${n}`,
+        ).toBe(true);
+    }
+  });
 
   describe.each(ALL_PROPERTIES.map((p) => [p.name, p] as const))('%s', (_name, p) => {
     it('holds on the reference stack', async () => {
@@ -88,7 +101,12 @@ describe('properties', () => {
     it.each([KILLS[p.name] ?? []].flat())('fails on mutant:%s', async (m) => {
       const r = await runProperty(p, mutantAdapter(m)!, { runs: 300, seed: 3 });
       expect(r.status).toBe('fail');
-      expect(r.counterexample!.violations.length).toBeGreaterThan(0);
+      // killed by a check that names the fault, not by a side effect
+      const checks = r.counterexample!.violations.map((v) => v.check);
+      expect(
+        checks.some((c) => (CAUGHT_BY[m] ?? []).some((n) => namesCause(n, c))),
+        checks.join(', '),
+      ).toBe(true);
     });
   });
 });

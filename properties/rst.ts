@@ -12,6 +12,7 @@ import {
   writeSize,
 } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
+import type { TraceEntry } from '../src/harness/trace.js';
 import { ACK, FIN, RST, SYN, flagString, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
@@ -19,6 +20,7 @@ import {
   ackThrottled,
   isSynAckFor,
   probes,
+  type Checker,
   type Property,
   responses,
   RST_ACK_BIT,
@@ -37,6 +39,7 @@ const closedPort: Property = {
     '<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; ' +
     'a RST draws nothing',
   requirements: [],
+  checks: { 'rst-ack-bit': [], 'syn-fin-len': [] },
   section: '§3.5.2, §3.10.7.1',
   scenario: () =>
     scenarioArb(
@@ -47,16 +50,17 @@ const closedPort: Property = {
           ...hs.map((h): Action => ({ a: 'inject', probe: 'closed', h })),
         ]),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
     for (const i of probes(trace, 'closed')) {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
+      v.hit();
       if (s.flags & RST) {
         if (r.length) v.flag(r[0]!.at, 'a RST to a closed port was answered', showSegs(r), 'nothing');
       } else if (s.flags & ACK) {
         const a = rstAnswer(r, s.ack);
-        if (a === 'ack-bit') v.flag(i, `closed port: ${RST_ACK_BIT}`, showSegs(r), `[R] seq=${s.ack}`);
+        if (a === 'ack-bit') v.flag(i, `closed port: ${RST_ACK_BIT}`, showSegs(r), `[R] seq=${s.ack}`, 'rst-ack-bit');
         else if (a === 'wrong')
           v.flag(i, 'wrong answer for an ACK-bearing segment to a closed port', showSegs(r), `[R] seq=${s.ack}`);
       } else {
@@ -71,6 +75,7 @@ const closedPort: Property = {
               'each)',
             showSegs(r),
             `[RA] seq=0 ack=${want}`,
+            'syn-fin-len',
           );
         else if (!(okForm && r[0]!.seg.ack === want))
           v.flag(i, 'wrong answer for a segment without ACK to a closed port', showSegs(r), `[RA] seq=0 ack=${want}`);
@@ -86,6 +91,7 @@ const listen: Property = {
   title:
     'LISTEN ignores a RST, answers an ACK with <SEQ=SEG.ACK><CTL=RST>, a SYN with SYN,ACK, and drops anything else',
   requirements: [],
+  checks: { 'rst-ack-bit': [], 'syn-fin': [] },
   section: '§3.10.7.2',
   scenario: () =>
     scenarioArb(
@@ -102,16 +108,17 @@ const listen: Property = {
           ...hs.map((h, n): Action => ({ a: 'inject', probe: 'listen', h: { ...h, n } })),
         ]),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
     for (const i of probes(trace, 'listen')) {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
+      v.hit();
       if (s.flags & RST) {
         if (r.length) v.flag(r[0]!.at, 'LISTEN answered a RST', showSegs(r), 'nothing');
       } else if (s.flags & ACK) {
         const a = rstAnswer(r, s.ack);
-        if (a === 'ack-bit') v.flag(i, `LISTEN: ${RST_ACK_BIT}`, showSegs(r), `[R] seq=${s.ack}`);
+        if (a === 'ack-bit') v.flag(i, `LISTEN: ${RST_ACK_BIT}`, showSegs(r), `[R] seq=${s.ack}`, 'rst-ack-bit');
         else if (a === 'wrong')
           v.flag(
             i,
@@ -127,6 +134,7 @@ const listen: Property = {
               `SYN,ACK${s.flags & FIN ? ' (the FIN is processed once synchronized, §3.10.7.2)' : ''}`,
             showSegs(r),
             `[SA] ack=${seqAdd(s.seq, 1)}`,
+            s.flags & FIN ? 'syn-fin' : undefined,
           );
       } else if (r.length)
         v.flag(r[0]!.at, 'LISTEN answered a segment with neither SYN, ACK nor RST', showSegs(r), 'nothing');
@@ -159,6 +167,23 @@ function rcvState(trace: Parameters<Property['check']>[0]) {
   return at;
 }
 
+/**
+ * MUST-12 (§3.6): an application whose connection a RST ended is told it was reset, not that the stream ended in
+ * order. Only while the application still holds the connection (it has not closed it).
+ */
+function resetReported(v: Checker, i: number, events: TraceEntry[]): void {
+  v.hit('reset-reported');
+  if (events.some((e) => e.event!.type === 'reset')) return;
+  v.flag(
+    i,
+    'a RST ended the connection but the application was told ' +
+      (events.map((e) => e.event!.type).join(', ') || 'nothing'),
+    events.map((e) => e.text).join(' | '),
+    'a reset event (the application must tell an abort from an orderly close)',
+    'reset-reported',
+  );
+}
+
 const syncRst: Property = {
   name: 'rst-synchronized',
   area: 'rst',
@@ -167,6 +192,7 @@ const syncRst: Property = {
     '5961) or ' +
     'resets (RFC 793), one outside is dropped',
   requirements: [],
+  checks: { 'reset-reported': ['MUST-12'] },
   section: '§3.5.3, §3.10.7.4 steps 1-2; RFC 5961 §3',
   scenario: () =>
     scenarioArb(
@@ -198,8 +224,8 @@ const syncRst: Property = {
           ),
         ]),
     ),
-  check(trace, profile) {
-    const v = violations(this);
+  check(trace, profile, tally) {
+    const v = violations(this, tally);
     const st = rcvState(trace);
     let gone = false;
     for (const i of probes(trace, 'sync-rst')) {
@@ -207,7 +233,8 @@ const syncRst: Property = {
       if (!s) continue;
       const seg = trace[i]!.seg!;
       const r = responses(trace, i);
-      const reset = r.events.some((e) => e.event!.type === 'reset' || e.event!.type === 'closed');
+      // The connection is gone, however the stack told its application (MUST-12 judges how).
+      const reset = r.events.some((e) => ['reset', 'closed', 'end'].includes(e.event!.type));
       const exact = seg.seq === s.rcvNxt;
       const inWin = seqInWindow(seg.seq, s.rcvNxt, Math.max(s.wnd, 1));
       // Beyond the advertised window but within the largest one: the stack may have opened its window since.
@@ -215,8 +242,10 @@ const syncRst: Property = {
       const wasGone = gone;
       if (reset) gone = true;
       if (wasGone) continue;
+      v.hit();
       if (exact || (inWin && !profile.rfc5961)) {
-        if (!reset)
+        if (reset) resetReported(v, i, r.events);
+        else
           v.flag(
             i,
             `a valid RST (SEQ=${seg.seq}, RCV.NXT=${s.rcvNxt}) did not reset the connection`,
@@ -294,12 +323,13 @@ const syncSyn: Property = {
           { a: 'advance', ms: 600 },
         ]),
     ),
-  check(trace, profile) {
-    const v = violations(this);
+  check(trace, profile, tally) {
+    const v = violations(this, tally);
     const st = rcvState(trace);
     for (const i of probes(trace, 'sync-syn')) {
       const s = st.get(i);
       if (!s) continue;
+      v.hit();
       const seg = trace[i]!.seg!;
       const r = within(trace, i, 500).filter((x) => keyOfOut(x.seg) === keyOfIn(seg));
       const ev = responses(trace, i).events;

@@ -60,8 +60,8 @@ const acceptability: Property = {
           ]),
         ]),
     ),
-  check(trace, profile) {
-    const v = violations(this);
+  check(trace, profile, tally) {
+    const v = violations(this, tally);
     scan(trace, (i, e, w) => {
       if (e.dir !== 'in' || e.probe !== 'unacceptable' || !e.seg) return;
       const c = w.conns.get(keyOfIn(e.seg));
@@ -80,6 +80,7 @@ const acceptability: Property = {
       // (shadow.maxWin).
       if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, Math.max(c.winHi, c.lastWin))) return;
       if (endedBetween(trace, i - 1, i + 1)) return;
+      v.hit();
       const rcvNxt = c.lastAck;
       const resp: string[] = [];
       let ok = false;
@@ -112,7 +113,7 @@ const transfer: Property = {
   title:
     'data both ways over a lossy, duplicating, reordering network: everything that reached the stack in order is ' +
     "delivered once, and the stack's segments respect the peer's window and MSS",
-  requirements: ['MUST-14', 'MUST-15', 'MUST-16'],
+  requirements: [],
   section: '§3.7.1, §3.8.6, §3.10.7.4 step 7',
   scenario: () =>
     scenarioArb(
@@ -131,13 +132,14 @@ const transfer: Property = {
         )
         .map(([kind, rest]): Action[] => [...establish(kind), ...rest, { a: 'settle', ms: 120_000 }]),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
     const w = scan(trace, () => undefined);
     for (const [, c] of w.conns) {
       if (c.conn === undefined || c.peerIss === undefined || !c.established) continue;
       if (trace.some((e) => (e.seg && e.seg.flags & RST) || e.event?.type === 'reset' || e.event?.type === 'error'))
         continue;
+      v.hit();
       const end = c.covEnd();
       const finIn = c.peerFinEnd !== undefined && end >= c.peerFinEnd;
       const inOrderData = Math.max(0, end - 1 - (finIn ? 1 : 0));

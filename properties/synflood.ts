@@ -35,8 +35,9 @@ export const properties: Property[] = [
           ]),
         { window: fc.constant(65535) },
       ),
-    check(trace) {
-      const v = violations(this);
+    check(trace, _profile, tally) {
+      const v = violations(this, tally);
+      v.hit();
       const ok = trace.some((e) => e.event?.type === 'accepted' && e.event.remote.port === PEER_PORT);
       if (!ok)
         v.flag(trace.length - 1, 'the genuine client never got through after the SYN flood', undefined, 'accepted');

@@ -3,8 +3,9 @@
 import fc from 'fast-check';
 import { establish, optionsArb, scenarioArb } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
-import { ACK, PSH, SYN, describe } from '../src/wire/segment.js';
-
+import { ACK, PSH, SYN, type TcpOption, describe } from '../src/wire/segment.js';
+import { seqAdd, seqDelta } from '../src/wire/seq.js';
+import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
 import { isSynAckFor, probes, type Property, responses, showSegs, violations, within } from '../src/oracle/property.js';
 
 const abs = (d: number) => ({ ref: 'abs' as const, d });
@@ -13,7 +14,7 @@ const checksum: Property = {
   name: 'bad-checksum-dropped',
   area: 'wire',
   title: 'a segment whose checksum does not verify is treated as lost: no answer, no delivery',
-  requirements: ['MUST-2', 'MUST-3'],
+  requirements: ['MUST-3'],
   section: '§3.1',
   scenario: () =>
     scenarioArb(
@@ -48,9 +49,10 @@ const checksum: Property = {
               ],
         ),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
     for (const i of probes(trace, 'bad-checksum')) {
+      v.hit();
       const segs = within(trace, i, 600);
       const ev = responses(trace, i).events;
       if (segs.length || ev.length)
@@ -59,43 +61,78 @@ const checksum: Property = {
           'a segment with a bad checksum was processed',
           [...segs.map((s) => describe(s.seg)), ...ev.map((e) => e.text)].join(' | '),
           'silently discarded',
-          ['MUST-3'],
         );
     }
     return v.out;
   },
 };
 
+/** Established, then in-order data whose header carries unknown options (MUST-5: options on any segment). */
+const optionsOnData = (options: TcpOption[]): Action[] => [
+  ...establish('stack-passive'),
+  {
+    a: 'inject',
+    probe: 'opt-data',
+    h: { flags: PSH | ACK, seq: { ref: 'rcvNxt', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len: 10, options, to: 'conn' },
+  },
+  // in steps, so the answer's time is seen to within 100 ms
+  ...Array.from({ length: 7 }, (): Action => ({ a: 'advance', ms: 100 })),
+];
+
 const unknownOptions: Property = {
   name: 'unknown-options',
   area: 'wire',
   title: 'options of unknown kinds, at any alignment, are skipped: the SYN is answered as usual',
-  requirements: ['MUST-5', 'MUST-6', 'MUST-64'],
+  requirements: ['MUST-6', 'MUST-64'],
+  checks: { 'any-segment': ['MUST-5', 'MUST-6'] },
   section: '§3.1, §3.2',
   scenario: () =>
     scenarioArb(
-      fc.tuple(optionsArb, fc.integer({ min: 0, max: 0xffffffff })).map(([options, x]): Action[] => [
-        { a: 'stackListen' },
-        {
-          a: 'inject',
-          probe: 'opt-syn',
-          h: {
-            flags: SYN,
-            seq: abs(x),
-            ack: abs(0),
-            len: 0,
-            options: [{ kind: 'nop' }, ...options],
-            to: 'fresh',
-            n: 2,
-          },
-        },
-      ]),
+      fc.tuple(optionsArb, fc.integer({ min: 0, max: 0xffffffff }), fc.boolean()).map(([options, x, data]): Action[] =>
+        data
+          ? optionsOnData(options)
+          : [
+              { a: 'stackListen' },
+              {
+                a: 'inject',
+                probe: 'opt-syn',
+                h: {
+                  flags: SYN,
+                  seq: abs(x),
+                  ack: abs(0),
+                  len: 0,
+                  options: [{ kind: 'nop' }, ...options],
+                  to: 'fresh',
+                  n: 2,
+                },
+              },
+            ],
+      ),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    scan(trace, (i, e, w) => {
+      if (e.dir !== 'in' || e.probe !== 'opt-data' || !e.seg) return;
+      const s = e.seg;
+      // What fits the window the stack last advertised must be acknowledged (the rest may be dropped).
+      const wnd = w.conns.get(keyOfIn(s))?.lastWin ?? 0;
+      if (wnd === 0) return;
+      const r = within(trace, i, 700).filter((x) => keyOfOut(x.seg) === keyOfIn(s));
+      v.hit('any-segment');
+      const end = seqAdd(s.seq, Math.min(s.payload.length, wnd));
+      if (!r.some((x) => x.seg.flags & ACK && seqDelta(x.seg.ack, end) >= 0))
+        v.flag(
+          i,
+          'in-order data carrying unknown options was not acknowledged within 700 ms',
+          showSegs(r),
+          `an ACK of ${end} (options may appear on any segment; unknown ones are skipped)`,
+          'any-segment',
+        );
+    });
     for (const i of probes(trace, 'opt-syn')) {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
+      v.hit();
       if (!r.some((x) => isSynAckFor(x.seg, s)))
         v.flag(
           i,
@@ -138,11 +175,12 @@ const badOptionLength: Property = {
           { a: 'inject', probe: 'alive', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'fresh', n: 3 } },
         ]),
     ),
-  check(trace) {
-    const v = violations(this);
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
     for (const i of probes(trace, 'alive')) {
       const s = trace[i]!.seg!;
       const r = responses(trace, i).segs;
+      v.hit();
       if (!r.some((x) => isSynAckFor(x.seg, s)))
         v.flag(
           i,

@@ -2,6 +2,7 @@
 import junitModule, { type Builder as JunitBuilder } from 'junit-report-builder';
 import type { PropertyResult } from '../oracle/engine.js';
 import { TIME_WAIT_CHECK, type TimeWaitResult } from '../oracle/timewait.js';
+import type { RequirementVerdict } from '../report/card.js';
 import type { VectorVerdict } from '../report/verdicts.js';
 import { formatTrace } from './report.js';
 
@@ -58,8 +59,27 @@ function addVectors(suite: Suite, verdicts: VectorVerdict[]): void {
   }
 }
 
+/**
+ * One test case per requirement, its earned verdict: pass (with the checks that judged it and their run counts),
+ * fail, or skipped with the reason (not exercised, declared deviation, known finding, not covered, not observable).
+ */
+function addRequirements(suite: Suite, reqs: RequirementVerdict[]): void {
+  for (const r of reqs) {
+    const tc = suite
+      .testCase()
+      .className(`tcp-conform.requirement.${r.level}`)
+      .name(`${r.id} §${r.section} ${r.summary}`);
+    const by = r.exercised.map((e) => `${e.check}: ${e.runs} runs, ${e.hits} judgments`).join('\n');
+    if (r.verdict === 'fail') tc.failure(r.reason ?? `failed (${r.decidedBy.join(', ')})`, 'violation');
+    else if (r.verdict !== 'pass') tc.skipped();
+    tc.standardOutput([`verdict: ${r.verdict}${r.reason ? ` — ${r.reason}` : ''}`, by].filter(Boolean).join('\n'));
+  }
+}
+
 export interface JunitInput {
   stack: string;
+  /** The report card's per-requirement verdicts. */
+  requirements?: RequirementVerdict[];
   results: PropertyResult[];
   verdicts: VectorVerdict[];
   tw: TimeWaitResult | undefined;
@@ -73,6 +93,8 @@ export function junitXml(j: JunitInput): string {
   addProperties(b.testSuite().name(`tcp-conform properties (${j.stack})`), j.results);
   if (j.tw) addTimeWait(b, j.stack, j.tw);
   addVectors(b.testSuite().name(`tcp-conform vectors (${j.stack})`), j.verdicts);
+  if (j.requirements)
+    addRequirements(b.testSuite().name(`tcp-conform RFC 9293 requirements (${j.stack})`), j.requirements);
   if (j.unfinished.length) {
     const suite = b.testSuite().name(`tcp-conform not run: interrupted by ${j.interrupted ?? 'a signal'} (${j.stack})`);
     for (const n of j.unfinished) suite.testCase().className('tcp-conform.interrupted').name(n).skipped();

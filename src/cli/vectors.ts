@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_PROPERTIES } from '../../properties/index.js';
 import { Interrupted } from '../harness/interrupt.js';
-import { classify, judge } from '../oracle/engine.js';
-import type { Violation } from '../oracle/types.js';
+import { type Exercised, classify, countRun, judge } from '../oracle/engine.js';
+import { Tally, type Violation } from '../oracle/types.js';
 import type { VectorVerdict } from '../report/verdicts.js';
 import type { StackAdapter } from '../stacks/adapter.js';
 import { type VectorResult, formatFailure, runVector } from '../trace/runner.js';
@@ -55,6 +55,8 @@ interface OracleVerdict {
   declared: Violation[];
   known: Array<Violation & { finding: string }>;
   unknown: string[];
+  /** What the named properties' checks and the invariants judged on the vector's trace. */
+  tally?: Tally;
 }
 const NO_VERDICT: OracleVerdict = { violations: [], declared: [], known: [], unknown: [] };
 
@@ -63,12 +65,20 @@ function oracleCheck(v: Vector, r: VectorResult, adapter: StackAdapter, strict: 
   if (v.check.length === 0) return NO_VERDICT;
   const props = v.check.map((n) => ALL_PROPERTIES.find((p) => p.name === n));
   const unknown = v.check.filter((_, i) => !props[i]);
-  const all = props.flatMap((p) => (p ? judge(p, r.trace, adapter.profile) : []));
+  const tally = new Tally();
+  const all = props.flatMap((p) => (p ? judge(p, r.trace, adapter.profile, [], tally) : []));
   const uniq = all.filter(
     (x, i) => all.findIndex((y) => y.property === x.property && y.at === x.at && y.message === x.message) === i,
   );
   const c = classify(uniq, adapter.profile, strict);
-  return { violations: c.real, declared: c.declared, known: c.known, unknown };
+  return { violations: c.real, declared: c.declared, known: c.known, unknown, tally };
+}
+
+/** One run's tally as exercise counts. */
+function tallied(t: Tally): Exercised {
+  const e: Exercised = {};
+  countRun(e, t);
+  return e;
 }
 
 const SLOW_SKIP = 'waits more than 10 s, slow on a real clock (--slow runs it)';
@@ -109,7 +119,13 @@ export async function runVectors(
     const byName = strict ? undefined : adapter.profile.findings?.find((f) => f.vectors?.includes(vec.name));
     const explained = r.status === 'pass' && o.known.length > 0 ? o.known[0]!.finding : undefined;
     const known = r.status === 'fail' && byName ? `${byName.id}: ${byName.summary}` : explained;
-    verdicts.push({ result: r, violations: o.violations, ...(known ? { known } : {}) });
+    const exercised = o.tally ? tallied(o.tally) : undefined;
+    verdicts.push({
+      result: r,
+      violations: o.violations,
+      ...(known ? { known } : {}),
+      ...(exercised ? { exercised } : {}),
+    });
     const skip = r.status === 'skip' ? ` (${r.skipReason})` : '';
     out(
       `${(known ? MARK.known : MARK[r.status]).padEnd(9)} vector ` +

@@ -23,8 +23,13 @@ export const mssArb = fc.oneof(
 /** Offsets biased to the edges: exact, off by one, window edges, 2^31, anywhere. */
 export const edgeDelta = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(0, 1, -1, 2, -2) },
-  { weight: 2, arbitrary: fc.constantFrom(65535, 65536, -65535, -65536, 2 ** 31, -(2 ** 31), 2 ** 31 - 1) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(65535, 65536, -65535, -65536, 131070, 131071, 2 ** 31, -(2 ** 31), 2 ** 31 - 1),
+  },
   { weight: 2, arbitrary: fc.integer({ min: -70000, max: 70000 }) },
+  // beyond the range a larger receive buffer may cover (shadow.winHi): surely outside the window
+  { weight: 1, arbitrary: fc.integer({ min: 131071, max: 300000 }) },
   { weight: 1, arbitrary: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) },
 );
 export const flagsArb = fc.oneof(
@@ -36,6 +41,16 @@ export const lenArb = fc.oneof(
   fc.constant(0),
   fc.constantFrom(1, 535, 536, 537, 1459, 1460, 1461),
   fc.integer({ min: 0, max: 2000 }),
+);
+
+const hostileWindowArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(65535) },
+  { weight: 2, arbitrary: fc.constantFrom(0, 1, 2) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 65535 }) },
+);
+const hostileOptionsArb: fc.Arbitrary<TcpOption[]> = fc.oneof(
+  { weight: 5, arbitrary: fc.constant<TcpOption[]>([]) },
+  { weight: 1, arbitrary: fc.constant<null>(null).chain(() => optionsArb) },
 );
 
 export function hostileArb(
@@ -59,6 +74,10 @@ export function hostileArb(
     len: (over.len as fc.Arbitrary<number>) ?? lenArb,
     to: fc.constant(to),
     n: (over.n as fc.Arbitrary<number>) ?? fc.integer({ min: 0, max: 200 }),
+    // a window that closes or shrinks the stack's send window (zero-window and SWS situations)
+    window: (over.window as fc.Arbitrary<number>) ?? hostileWindowArb,
+    // options on any segment, SYN or not (MUST-5)
+    options: (over.options as fc.Arbitrary<TcpOption[]>) ?? hostileOptionsArb,
   });
 }
 

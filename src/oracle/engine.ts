@@ -10,7 +10,19 @@ import type { Scenario } from '../gen/scenario.js';
 import { execute } from './execute.js';
 import { checkInvariants } from './invariants.js';
 import type { Property } from './property.js';
-import type { Violation } from './types.js';
+import { Tally, type Violation } from './types.js';
+
+/** Per check id: in how many runs it judged something, and how many judgments in all. */
+export type Exercised = Record<string, { runs: number; hits: number }>;
+
+/** Add one run's tally to the totals. */
+export function countRun(into: Exercised, t: Tally): void {
+  for (const [id, n] of t.hits) {
+    const e = (into[id] ??= { runs: 0, hits: 0 });
+    e.runs++;
+    e.hits += n;
+  }
+}
 
 export interface Counterexample {
   scenario: Scenario;
@@ -45,6 +57,8 @@ export interface PropertyResult {
   /** Violations explained by known findings (docs/findings.md), one per finding and kind. */
   known: Array<Violation & { finding: string }>;
   counterexample?: Counterexample;
+  /** What its checks (and the invariants and wire checks on its traces) judged, over the runs before any failure. */
+  exercised: Exercised;
   /** Wall ms until the first failing run was seen. */
   msToFailure?: number;
   elapsedMs: number;
@@ -71,11 +85,13 @@ export function judge(
   trace: TraceEntry[],
   profile: StackProfile,
   wire: Violation[] = [],
+  tally?: Tally,
 ): Violation[] {
   // A crash is the verdict: what the dead stack then failed to answer is its consequence.
   const crash = wire.filter((v) => v.property === 'stack-crashed');
   if (crash.length) return crash;
-  return collapse([...wire, ...checkInvariants(trace, profile), ...(p ? p.check(trace, profile) : [])]);
+  const inv = checkInvariants(trace, profile, tally);
+  return collapse([...wire, ...inv, ...(p ? p.check(trace, profile, tally) : [])]);
 }
 
 export function collapse(vs: Violation[]): Violation[] {
@@ -89,12 +105,18 @@ export function collapse(vs: Violation[]): Violation[] {
   return [...first.values()].map(({ v, n }) => (n ? { ...v, message: `${v.message} (and ${n} more like it)` } : v));
 }
 
-type Matcher = { requirement?: string; property?: string; match?: string };
+type Matcher = { requirement?: string; check?: string; crash?: string };
+/** A check id, or the last part of one: "shorter-msl" names every ".../shorter-msl". */
+const sameCause = (want: string, check: string): boolean => check === want || check.endsWith(`/${want}`);
+/** By cause: the check that found it, the requirement, the stack's own crash message — never our message text. */
 const explains = (m: Matcher, v: Violation): boolean =>
-  (m.requirement === undefined || m.requirement === v.property || v.requirements.includes(m.requirement)) &&
-  (m.property === undefined || m.property === v.property) &&
-  (m.match === undefined || new RegExp(m.match).test(v.message)) &&
-  (m.requirement !== undefined || m.property !== undefined || m.match !== undefined);
+  (m.requirement === undefined ||
+    m.requirement === v.property ||
+    m.requirement === v.check ||
+    v.requirements.includes(m.requirement)) &&
+  (m.check === undefined || sameCause(m.check, v.check)) &&
+  (m.crash === undefined || (v.check === 'stack-crashed' && new RegExp(m.crash).test(v.message))) &&
+  (m.requirement !== undefined || m.check !== undefined);
 
 /**
  * Split violations into real ones, those the profile declares as deviations, and those explained by
@@ -140,6 +162,7 @@ export async function runProperty(
     seed,
     declared: [] as Array<Violation & { reason: string }>,
     known: [] as Array<Violation & { finding: string }>,
+    exercised: {} as Exercised,
   };
   const skip = p.skip?.(adapter.profile);
   if (skip) return { ...base, status: 'skip', skipReason: skip, runs: 0, elapsedMs: 0 };
@@ -177,7 +200,11 @@ export async function runProperty(
       }
       throw e;
     }
-    const { real, declared: dev, known: kn } = classify(judge(p, ex.trace, profile, ex.wire), profile, strict);
+    const tally = new Tally();
+    tally.add(ex.tally);
+    const verdict = judge(p, ex.trace, profile, ex.wire, tally);
+    if (firstFailure === undefined) countRun(base.exercised, tally);
+    const { real, declared: dev, known: kn } = classify(verdict, profile, strict);
     for (const d of dev) declared.set(`${d.property}:${d.message.replace(/\d+/g, 'N')}`, d);
     for (const k of kn) if (!known.has(k.finding)) known.set(k.finding, k);
     if (real.length) {

@@ -21,7 +21,7 @@ import { ReferenceHost } from '../stacks/reference/host.js';
 import { decode } from '../wire/codec.js';
 import { ACK, RST, SYN, type Segment, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta } from '../wire/seq.js';
-import type { Violation } from './types.js';
+import { Tally, type Violation } from './types.js';
 
 export interface ExecOptions {
   callTimeoutMs?: number;
@@ -37,6 +37,8 @@ export interface Execution {
   trace: TraceEntry[];
   /** Malformed packets from the stack (MUST-2 and friends), and a crash. */
   wire: Violation[];
+  /** What the wire checks judged (every emitted segment's checksum and format). */
+  tally: Tally;
 }
 
 type Dir = 'toStack' | 'toPeer';
@@ -45,6 +47,7 @@ const peerTuple = { localPort: PEER_PORT, remote: { addr: STACK_ADDR, port: STAC
 /** The scenario's world: a harness on the stack, a reference peer, and the network between them. */
 class World {
   readonly wire: Violation[] = [];
+  readonly tally = new Tally();
   readonly toStack: Segment[] = [];
   readonly toPeer: Segment[] = [];
   readonly peer: ReferenceHost;
@@ -73,10 +76,13 @@ class World {
   private onStackOutput(c: Collected): void {
     this.syncPeer();
     for (const m of c.malformed) {
-      const requirements = m.kind === 'bad-tcp-checksum' ? ['MUST-2'] : [];
+      const checksum = m.kind === 'bad-tcp-checksum';
+      const requirements = checksum ? ['MUST-2'] : [];
       const message = `the stack emitted a malformed packet: ${m.kind}: ${m.detail}`;
+      this.tally.hit(checksum ? 'wire-checksum' : 'wire-format');
       this.wire.push({
         property: 'wire-format',
+        check: checksum ? 'wire-checksum' : 'wire-format',
         requirements,
         section: '§3.1',
         message,
@@ -84,6 +90,9 @@ class World {
         offending: m.hex,
       });
     }
+    // Every segment the stack emits was decoded with its checksum verified (MUST-2).
+    this.tally.hit('wire-checksum', c.segs.length);
+    this.tally.hit('wire-format', c.segs.length);
     for (const { seg: s } of c.segs) this.noteStackSegment(s);
     for (const { ev } of c.events) if (ev.type === 'accepted' || ev.type === 'connected') this.lastConn = ev.conn;
     this.collectPeer();
@@ -333,7 +342,8 @@ class World {
         await this.advance(x.ms);
         return;
       case 'inject':
-        return this.deliverToStack(this.hostile(x.h), x.probe);
+        // Every injected segment is marked (the property's probe name, or "hostile") so a trace shows what was forged.
+        return this.deliverToStack(this.hostile(x.h), x.probe ?? 'hostile');
       case 'settle':
         return this.settle(x.ms ?? this.opts.settleMs, x.lossy, x.idle);
     }
@@ -375,9 +385,10 @@ export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOpt
     if (!(e instanceof StackCrashed)) throw e;
     h.push({ dir: 'out', text: `stack crashed: ${e.message.split('\n')[0]}` });
     const message = `the stack crashed: ${e.message}`;
-    w.wire.push({ property: 'stack-crashed', requirements: [], section: '§3.10', message, at: h.trace.length - 1 });
+    const at = h.trace.length - 1;
+    w.wire.push({ property: 'stack-crashed', check: 'stack-crashed', requirements: [], section: '§3.10', message, at });
   } finally {
     await h.close();
   }
-  return { trace: h.trace, wire: w.wire };
+  return { trace: h.trace, wire: w.wire, tally: w.tally };
 }

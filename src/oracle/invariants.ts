@@ -6,7 +6,7 @@ import { seqDelta } from '../wire/seq.js';
 import type { StackProfile } from '../stacks/adapter.js';
 import type { TraceEntry } from '../harness/trace.js';
 import { type ConnShadow, ShadowWalker, keyOfOut } from './shadow.js';
-import type { Violation } from './types.js';
+import type { Tally, Violation } from './types.js';
 
 export interface InvariantInfo {
   name: string;
@@ -32,15 +32,33 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   },
   {
     name: 'peer-window',
-    requirements: ['MUST-36'],
+    requirements: [],
     section: '§3.8.6, §3.10.2',
     title: "never send beyond the peer's offered window (one octet zero-window probes allowed)",
   },
   {
     name: 'mss',
-    requirements: ['MUST-14', 'MUST-15', 'MUST-16', 'MUST-65'],
+    requirements: ['MUST-14', 'MUST-16'],
     section: '§3.7.1',
-    title: "segments fit the peer's MSS (536 when it sent none); MSS only on SYNs",
+    title: "data segments fit the MSS the peer's SYN announced",
+  },
+  {
+    name: 'mss-default',
+    requirements: ['MUST-15', 'MUST-16'],
+    section: '§3.7.1',
+    title: "data segments fit 536 octets when the peer's SYN carried no MSS option",
+  },
+  {
+    name: 'mss-syn-only',
+    requirements: ['MUST-65'],
+    section: '§3.2, §3.7.1',
+    title: 'the MSS option only on SYN segments',
+  },
+  {
+    name: 'mss-sent',
+    requirements: ['MUST-14'],
+    section: '§3.7.1',
+    title: 'the stack announces its MSS on its SYNs (counted; a stack that never does leaves MUST-14 unearned)',
   },
   {
     name: 'no-data-before-established',
@@ -61,13 +79,16 @@ export const INVARIANTS: readonly InvariantInfo[] = [
 
 const info = (name: string): InvariantInfo => INVARIANTS.find((i) => i.name === name)!;
 
-type Flag = (name: string, message: string, allowed?: string) => void;
+/** Flag a violation of invariant `name`; `sub` narrows its cause (check id name/sub). */
+type Flag = (name: string, message: string, allowed?: string, sub?: string) => void;
+type Hit = (name: string) => void;
 
 /** What one judge sees of a stack segment: the segment, its connection's shadow before it, and a way to flag. */
 interface OutCtx {
   s: Segment;
   c: ConnShadow;
   flag: Flag;
+  hit: Hit;
   /** The stack's ISN on this connection (the segment's own when it is a SYN). */
   synSeq: number | undefined;
   /** The input that came last before it (what a RST may be answering). */
@@ -75,26 +96,34 @@ interface OutCtx {
 }
 
 /** no-rst-for-rst (§3.5.2). */
-function noRstForRst({ s, cause, flag }: OutCtx): void {
+function noRstForRst({ s, cause, flag, hit }: OutCtx): void {
+  if (cause?.dir === 'in' && cause.seg && cause.seg.flags & RST) hit('no-rst-for-rst');
   if (s.flags & RST && cause?.dir === 'in' && cause.seg && cause.seg.flags & RST) {
     flag('no-rst-for-rst', 'the stack answered a RST with a RST', 'no reply to a RST');
   }
 }
 
 /** mss (§3.7.1): the option only on SYNs, and segments within the peer's MSS (536 when it sent none). */
-function mssFits({ s, c, flag, synSeq }: OutCtx): void {
-  if (mssOf(s) !== undefined && !(s.flags & SYN)) {
-    flag('mss', 'MSS option on a segment without SYN (MUST-65)', 'MSS only on SYN segments');
+function mssFits({ s, c, flag, hit, synSeq }: OutCtx): void {
+  if (s.flags & SYN && mssOf(s) !== undefined) hit('mss-sent');
+  if (!(s.flags & SYN)) {
+    hit('mss-syn-only');
+    if (mssOf(s) !== undefined) flag('mss-syn-only', 'MSS option on a segment without SYN', 'MSS only on SYN segments');
   }
   const len = s.payload.length;
+  if (synSeq === undefined || s.flags & SYN || len === 0 || c.peerIss === undefined) return;
+  // The peer's SYN fixes the MSS; 536 when it carried none (§3.7.1).
+  const name = c.peerMss === undefined || c.peerMssDefault ? 'mss-default' : 'mss';
   const mss = c.peerMss ?? 536;
-  if (synSeq === undefined || s.flags & SYN || len <= mss) return;
-  const none = c.peerMss === undefined ? ' (536 when the SYN carried none, MUST-15)' : '';
-  flag('mss', `${len} data octets exceed the peer's MSS ${mss}${none}`, `at most ${mss} octets`);
+  hit(name);
+  if (len <= mss) return;
+  const none = name === 'mss-default' ? ' (536 when the SYN carried none)' : '';
+  flag(name, `${len} data octets exceed the peer's MSS ${mss}${none}`, `at most ${mss} octets`);
 }
 
 /** seq-space (§3.4), on a SYN: a retransmitted SYN keeps its ISN. */
-function synKeepsIsn({ s, c, flag }: OutCtx): void {
+function synKeepsIsn({ s, c, flag, hit }: OutCtx): void {
+  if (s.flags & SYN && c.stackIss !== undefined && !c.mayHaveEnded) hit('seq-space');
   if (!(s.flags & SYN) || c.stackIss === undefined || s.seq === c.stackIss || c.mayHaveEnded) return;
   const msg = `SYN with ISN ${s.seq}, but this connection's ISN is ${c.stackIss}`;
   flag('seq-space', msg, `SEQ=${c.stackIss} (a retransmitted SYN keeps its ISN)`);
@@ -102,8 +131,9 @@ function synKeepsIsn({ s, c, flag }: OutCtx): void {
 
 /** seq-space (§3.4) after the SYN: offsets from the ISN, the byte stream, the FIN. */
 function seqSpace(ctx: OutCtx): void {
-  const { s, c, flag, synSeq } = ctx;
+  const { s, c, flag, hit, synSeq } = ctx;
   if (synSeq === undefined || s.flags & SYN) return;
+  hit('seq-space');
   const off = seqDelta(s.seq, synSeq);
   const len = s.payload.length;
   const abs = (o: number): number => (synSeq + o) >>> 0;
@@ -131,6 +161,7 @@ function seqSpaceData({ s, c, flag }: OutCtx, off: number): void {
       'seq-space',
       `data at offsets up to ${off + len - 1}, past the FIN at ${c.stackFinOff}`,
       'nothing after the FIN',
+      'fin-order',
     );
   }
   for (let i = 0; i < len; i++) {
@@ -156,15 +187,16 @@ function seqSpaceData({ s, c, flag }: OutCtx, off: number): void {
 function seqSpaceFin({ c, flag }: OutCtx, finOff: number): void {
   if (c.stackFinOff !== undefined && finOff !== c.stackFinOff) {
     const msg = `a second FIN at offset ${finOff}; the first was at ${c.stackFinOff}`;
-    flag('seq-space', msg, `the FIN only at offset ${c.stackFinOff}`);
+    flag('seq-space', msg, `the FIN only at offset ${c.stackFinOff}`, 'fin-order');
   }
   if (c.conn !== undefined && !c.closeCalled)
     flag('seq-space', 'FIN sent although the application never closed', 'FIN only after CLOSE');
 }
 
 /** no-data-before-established (§3.10.2, §3.10.7): no data on the SYN, none before the SYN is acknowledged. */
-function noDataBeforeEstablishedOut({ s, c, flag, synSeq }: OutCtx): void {
+function noDataBeforeEstablishedOut({ s, c, flag, hit, synSeq }: OutCtx): void {
   if (s.payload.length === 0) return;
+  hit('no-data-before-established');
   if (s.flags & SYN)
     flag(
       'no-data-before-established',
@@ -172,13 +204,15 @@ function noDataBeforeEstablishedOut({ s, c, flag, synSeq }: OutCtx): void {
       'no data before the handshake completes',
     );
   else if (synSeq !== undefined && !c.synAcked) {
-    flag('no-data-before-established', 'data sent before the peer acknowledged the SYN', 'data only once ESTABLISHED');
+    const msg = 'data sent before the peer acknowledged the SYN';
+    flag('no-data-before-established', msg, 'data only once ESTABLISHED', 'before-syn-acked');
   }
 }
 
 /** peer-window (§3.8.6): never beyond the right edge offered (one octet allowed for a zero-window probe). */
-function peerWindow({ s, c, flag, synSeq }: OutCtx): void {
+function peerWindow({ s, c, flag, hit, synSeq }: OutCtx): void {
   if (synSeq === undefined || s.flags & SYN || s.payload.length === 0 || c.peerEdge === undefined) return;
+  hit('peer-window');
   const end = seqDelta(s.seq, synSeq) + s.payload.length;
   if (end <= c.peerEdge + 1) return;
   const msg = `data up to offset ${end} beyond the peer's window edge ${c.peerEdge}`;
@@ -186,8 +220,9 @@ function peerWindow({ s, c, flag, synSeq }: OutCtx): void {
 }
 
 /** ack-received (§3.10.7.4 step 7): never acknowledge sequence space that did not reach the stack. */
-function ackReceived({ s, c, flag }: OutCtx): void {
+function ackReceived({ s, c, flag, hit }: OutCtx): void {
   if (!(s.flags & ACK) || c.peerIss === undefined) return;
+  hit('ack-received');
   const named = (s.ack - 1) >>> 0;
   if (s.flags & SYN) {
     if (!c.peerSyns.has(named))
@@ -210,9 +245,11 @@ function ackReceived({ s, c, flag }: OutCtx): void {
 const OUT_JUDGES = [synKeepsIsn, seqSpace, noDataBeforeEstablishedOut, peerWindow, mssFits, ackReceived];
 
 /** Application events: no data before ESTABLISHED, and the peer's octets in order, exactly once. */
-function judgeDelivery(e: TraceEntry, w: ShadowWalker, flag: Flag): void {
+function judgeDelivery(e: TraceEntry, w: ShadowWalker, flag: Flag, hit: Hit): void {
   const ev = e.event;
   if (ev?.type !== 'data') return;
+  hit('no-data-before-established');
+  hit('in-order-delivery');
   const c = w.forConn(ev.conn);
   if (!c?.established) {
     const msg = `the application received ${ev.data.length} octets on connection ${ev.conn} before it was established`;
@@ -238,22 +275,25 @@ function judgeDelivery(e: TraceEntry, w: ShadowWalker, flag: Flag): void {
  * Judge every entry once, each with the shadow as it stood before the entry; then update the shadow.
  * Profile-independent by design: nothing here depends on what a stack declares.
  */
-export function checkInvariants(trace: TraceEntry[], _profile?: StackProfile): Violation[] {
+export function checkInvariants(trace: TraceEntry[], _profile?: StackProfile, tally?: Tally): Violation[] {
   const w = new ShadowWalker();
   const out: Violation[] = [];
   let lastInput = -1;
+  const hit: Hit = (name) => tally?.hit(info(name).name);
   trace.forEach((e, at) => {
-    const flag: Flag = (name, message, allowed) => {
+    const flag: Flag = (name, message, allowed, sub) => {
       const i = info(name);
       const offending = e.seg ? describe(e.seg) : e.text;
-      const base = { property: name, requirements: i.requirements, section: i.section, message, at, offending };
-      out.push({ ...base, ...(allowed ? { allowed } : {}) });
+      const check = sub ? `${name}/${sub}` : name;
+      const base = { property: name, check, requirements: [...i.requirements], section: i.section };
+      out.push({ ...base, message, at, offending, ...(allowed ? { allowed } : {}) });
     };
-    if (e.dir === 'event') judgeDelivery(e, w, flag);
+    if (e.dir === 'event') judgeDelivery(e, w, flag, hit);
     else if (e.dir === 'out' && e.seg) {
       const s = e.seg;
       const c = w.get(keyOfOut(s));
-      const ctx: OutCtx = { s, c, flag, synSeq: s.flags & SYN ? s.seq : c.stackIss, cause: trace[lastInput] };
+      const synSeq = s.flags & SYN ? s.seq : c.stackIss;
+      const ctx: OutCtx = { s, c, flag, hit, synSeq, cause: trace[lastInput] };
       noRstForRst(ctx);
       if (!(s.flags & RST)) for (const judge of OUT_JUDGES) judge(ctx);
     }

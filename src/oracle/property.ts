@@ -6,32 +6,62 @@ import { seqAdd } from '../wire/seq.js';
 import type { StackProfile } from '../stacks/adapter.js';
 import type { TraceEntry } from '../harness/trace.js';
 import type { Scenario } from '../gen/scenario.js';
-import type { Violation } from './types.js';
+import type { Tally, Violation } from './types.js';
 
 export interface Property {
   name: string;
   /** The properties/ file it lives in. */
   area: string;
   title: string;
+  /** The requirement ids of its main check (check id = the property's name). */
   requirements: string[];
-  /** Requirement ids it also flags for some violations (beyond its tags), for the requirement table. */
-  alsoChecks?: string[];
+  /** Further checks it makes (check id = name/sub), each with the requirement ids its verdicts count for. */
+  checks?: Record<string, readonly string[]>;
   section: string;
   scenario: (profile: StackProfile) => fc.Arbitrary<Scenario>;
-  check: (trace: TraceEntry[], profile: StackProfile) => Violation[];
+  /** Judge one trace; every judgment made (precondition held, behaviour compared) is counted in the tally. */
+  check: (trace: TraceEntry[], profile: StackProfile, tally?: Tally) => Violation[];
   /** A reason to skip on this stack, or undefined to run. */
   skip?: (profile: StackProfile) => string | undefined;
 }
 
-/** Helper bound to one property: makes violations carrying its tags. */
-export function violations(p: Pick<Property, 'name' | 'requirements' | 'section'>) {
+/** A property's bound helper, as the shared checks take it. */
+export type Checker = ReturnType<typeof violations>;
+
+type Checked = Pick<Property, 'name' | 'requirements' | 'section' | 'checks'>;
+
+/** The check ids a property makes and the requirement ids each counts for. */
+export function checksOf(p: Checked): Array<{ id: string; requirements: readonly string[] }> {
+  return [
+    { id: p.name, requirements: p.requirements },
+    ...Object.entries(p.checks ?? {}).map(([sub, requirements]) => ({ id: `${p.name}/${sub}`, requirements })),
+  ];
+}
+
+/** Helper bound to one property: counts its judgments and makes violations carrying the check's ids. */
+export function violations(p: Checked, tally?: Tally) {
   const out: Violation[] = [];
+  const reqs = (sub?: string): readonly string[] => {
+    if (sub === undefined) return p.requirements;
+    const r = p.checks?.[sub];
+    if (!r) throw new Error(`property ${p.name} has no check ${sub}`);
+    return r;
+  };
+  const id = (sub?: string): string => {
+    reqs(sub); // an undeclared sub-check is a bug in the property: fail loudly
+    return sub === undefined ? p.name : `${p.name}/${sub}`;
+  };
   return {
     out,
-    flag(at: number, message: string, offending?: string, allowed?: string, requirements = p.requirements): void {
+    /** Count one judgment of the main check, or of sub-check `sub`. */
+    hit(sub?: string, n = 1): void {
+      tally?.hit(id(sub), n);
+    },
+    flag(at: number, message: string, offending?: string, allowed?: string, sub?: string): void {
       out.push({
         property: p.name,
-        requirements,
+        check: id(sub),
+        requirements: [...reqs(sub)],
         section: p.section,
         message,
         at,

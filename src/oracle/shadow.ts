@@ -37,6 +37,11 @@ export class ConnShadow {
   stackAckedAny = false;
   /** Something happened that may end this incarnation (RST either way, new peer SYN, close events). */
   mayHaveEnded = true;
+  /**
+   * A RST crossed or the application heard of an end since the stack's last SYN: a SYN the stack sends now opens a
+   * new incarnation even with the same ISNs (a reconnect on the same ports).
+   */
+  endSeen = false;
   /** Application side. */
   conn: ConnId | undefined;
   established = false;
@@ -54,11 +59,12 @@ export class ConnShadow {
   maxWin = 0;
 
   /**
-   * The largest RCV.WND the stack may have: maxWin, or when that is the saturated 65535 of an unscaled
-   * window field, up to twice that (Linux keeps a receive window above 65535 it cannot advertise).
+   * The largest RCV.WND the stack may have. Its receive buffer may be larger than any window it advertised (an
+   * unscaled window field carries at most 65535, and a stack may round or hold back what it offers), so for every
+   * stack, whatever it advertised, the range up to twice the largest field value is neither surely in nor surely out.
    */
   get winHi(): number {
-    return this.maxWin >= 65535 ? 2 * 65535 : this.maxWin;
+    return 2 * Math.max(this.maxWin, 65535);
   }
   /** Trace index and time of the stack's first FIN, of its ACK of the peer's FIN, of the peer's ACK of its FIN. */
   stackFinIdx: number | undefined;
@@ -67,9 +73,16 @@ export class ConnShadow {
   /** Time the stack entered TIME-WAIT as the wire shows it: it sent its FIN first, then both FINs were acknowledged. */
   timeWaitAt: number | undefined;
   lastPeerFinAt: number | undefined;
+  /** A RST reached the stack after it entered TIME-WAIT: it may have ended TIME-WAIT early (§3.10.7.4). */
+  rstInTimeWait = false;
 
   /** Every segment the peer sent on this tuple (kept across incarnations to rebuild coverage). */
   readonly inLog: Segment[] = [];
+
+  /** The peer's SYN (at its ISN) carried no MSS option: the stack must assume 536 (§3.7.1). */
+  get peerMssDefault(): boolean {
+    return !this.inLog.some((s) => s.flags & SYN && s.seq === this.peerIss && mssOf(s) !== undefined);
+  }
 
   /** Bind the peer's ISN and rebuild what reached the stack relative to it. */
   setPeerIss(iss: number): void {
@@ -123,6 +136,7 @@ export class ConnShadow {
     this.synAcked = false;
     this.stackAckedAny = false;
     this.timeWaitAt = undefined;
+    this.rstInTimeWait = false;
     this.stackFinIdx = undefined;
     this.ackedPeerFin = undefined;
     this.peerAckedFinAt = undefined;
@@ -212,7 +226,8 @@ export class ShadowWalker {
   private applyIn(s: Segment, t: number): void {
     const c = this.get(keyOfIn(s));
     c.inLog.push(s);
-    if (s.flags & RST) c.mayHaveEnded = true;
+    if (s.flags & RST) c.mayHaveEnded = c.endSeen = true;
+    if (s.flags & RST && c.timeWaitAt !== undefined) c.rstInTimeWait = true;
     if (s.flags & SYN && !(s.flags & RST)) {
       c.peerSyns.add(s.seq);
       if (!(s.flags & ACK) && c.peerIss !== s.seq) c.mayHaveEnded = true;
@@ -237,16 +252,18 @@ export class ShadowWalker {
   private applyOut(s: Segment, t: number, idx: number): void {
     const c = this.get(keyOfOut(s));
     if (s.flags & RST) {
-      c.mayHaveEnded = true;
+      c.mayHaveEnded = c.endSeen = true;
       return;
     }
     if (s.flags & SYN) {
       const otherPeerSyn = !!(s.flags & ACK) && c.peerIss !== undefined && (s.ack - 1) >>> 0 !== c.peerIss;
-      if (c.stackIss !== s.seq || (c.mayHaveEnded && otherPeerSyn)) {
+      // A SYN in SYN-SENT or SYN-RECEIVED carries no data, so reopening here loses nothing a later check needs.
+      if (c.stackIss !== s.seq || (c.mayHaveEnded && (otherPeerSyn || c.endSeen))) {
         if (c.stackIss !== undefined) c.newIncarnation();
         c.stackIss = s.seq;
         c.mayHaveEnded = false;
       }
+      c.endSeen = false;
       if (s.flags & ACK && c.peerIss !== (s.ack - 1) >>> 0 && c.peerSyns.has((s.ack - 1) >>> 0))
         c.setPeerIss((s.ack - 1) >>> 0);
       c.stackMax = Math.max(c.stackMax, 1);
@@ -303,7 +320,7 @@ export class ShadowWalker {
     if (!c) return;
     if (ev.type === 'connected') c.established = true;
     if (ev.type === 'data') c.delivered += ev.data.length;
-    if (ev.type === 'reset' || ev.type === 'closed') c.mayHaveEnded = true;
+    if (ev.type === 'reset' || ev.type === 'closed') c.mayHaveEnded = c.endSeen = true;
   }
 }
 

@@ -7,6 +7,7 @@ import { type Coverage, REQUIREMENTS, type Requirement } from '../oracle/require
 
 export type Verdict =
   | 'pass'
+  | 'not exercised'
   | 'fail'
   | 'declared deviation'
   | 'known finding'
@@ -25,6 +26,8 @@ export interface Judged {
   violated: string[];
   declared: Array<{ requirements: string[]; reason: string }>;
   known: Array<{ requirements: string[]; finding: string }>;
+  /** Per check id: in how many runs it judged something, and how many judgments. */
+  exercised: Record<string, { runs: number; hits: number }>;
   /** The counterexample or vector file to open, relative to the report. */
   link?: string;
   message?: string;
@@ -41,6 +44,10 @@ export interface RequirementVerdict {
   reason?: string;
   link?: string;
   checkedBy: Coverage;
+  /** The checks that judged it in this run, with the runs that exercised each (summed over properties). */
+  exercised: Array<{ check: string; runs: number; hits: number }>;
+  /** Runs that exercised it in total. */
+  runs: number;
 }
 
 export interface CardHeader {
@@ -63,8 +70,17 @@ export interface ReportCard {
   counts: Record<Verdict, number>;
 }
 
+/** A requirement passes only when its checks judged it in at least this many runs (a passing vector counts one). */
+export const MIN_EXERCISED_RUNS = 3;
+
+const EARNED =
+  `a requirement passes only when the checks that count for it judged it in at least ${MIN_EXERCISED_RUNS} runs ` +
+  '(a passing vector counts one), and none failed; "not exercised" means they ran but never reached it. ' +
+  '"Decided by" lists each check with the runs that exercised it.';
+
 const VERDICTS: Verdict[] = [
   'pass',
+  'not exercised',
   'fail',
   'declared deviation',
   'known finding',
@@ -73,15 +89,57 @@ const VERDICTS: Verdict[] = [
   'not observable',
 ];
 
+/** The checks of this run that count for requirement id, summed over everything judged. */
+function exerciseOf(id: string, judged: Judged[], checkedBy: Coverage): RequirementVerdict['exercised'] {
+  const mine = new Set([...checkedBy.checks, ...checkedBy.vectors.map((v) => `vector:${v}`)]);
+  const sum = new Map<string, { runs: number; hits: number }>();
+  for (const j of judged)
+    for (const [check, e] of Object.entries(j.exercised)) {
+      if (!mine.has(check)) continue;
+      const t = sum.get(check) ?? { runs: 0, hits: 0 };
+      sum.set(check, { runs: t.runs + e.runs, hits: t.hits + e.hits });
+    }
+  void id;
+  return [...sum].map(([check, e]) => ({ check, ...e })).sort((a, b) => b.runs - a.runs);
+}
+
+/** The verdict once nothing failed and nothing is declared or known: earned, partial, or not reached. */
+function unfailed(
+  r: Requirement,
+  ex: RequirementVerdict['exercised'],
+  ran: boolean,
+): Pick<RequirementVerdict, 'verdict' | 'decidedBy' | 'reason'> {
+  const runs = ex.reduce((n, e) => n + e.runs, 0);
+  const missing = (r.needs ?? []).filter((c) => !ex.some((e) => e.check === c));
+  const by = ex.map((e) => `${e.check} (${e.runs} runs)`);
+  // A gap means the checks judge only part of it: they can fail it, never pass it.
+  if (r.gap)
+    return {
+      verdict: r.gap.kind === 'not-covered' ? 'not covered' : 'not observable',
+      decidedBy: by,
+      reason: r.gap.reason,
+    };
+  if (runs >= MIN_EXERCISED_RUNS && missing.length === 0) return { verdict: 'pass', decidedBy: by };
+  if (!ran) return { verdict: 'not run', decidedBy: [], reason: 'no check that judges it ran (--only?)' };
+  const why = missing.length
+    ? `never exercised: ${missing.join(', ')}${missing.map((c) => NEEDS_WHY[c] ?? '').join('')}`
+    : runs === 0
+      ? 'its checks ran but no run reached what they judge'
+      : `exercised in ${runs} run${runs === 1 ? '' : 's'}, fewer than the ${MIN_EXERCISED_RUNS} a pass needs`;
+  return { verdict: 'not exercised', decidedBy: by, reason: why };
+}
+
+const NEEDS_WHY: Record<string, string> = {
+  'mss-sent': ' (the stack sent no MSS option on any SYN)',
+};
+
 export function buildCard(header: CardHeader, judged: Judged[], cov: Map<string, Coverage>): ReportCard {
   const requirements = REQUIREMENTS.map((r): RequirementVerdict => {
-    const checkedBy = cov.get(r.id) ?? { properties: [], vectors: [] };
-    const base = { id: r.id, level: r.level, section: r.section, summary: r.summary, checkedBy };
-    const mine = judged.filter((j) => j.requirements.includes(r.id) || j.violated.includes(r.id));
-    const ran = mine.filter((j) => j.status !== 'skip');
-    const failed = ran.filter(
-      (j) => (j.status === 'fail' || j.status === 'error') && (j.violated.includes(r.id) || j.violated.length === 0),
-    );
+    const checkedBy = cov.get(r.id) ?? { checks: [], vectors: [] };
+    const exercised = exerciseOf(r.id, judged, checkedBy);
+    const runs = exercised.reduce((n, e) => n + e.runs, 0);
+    const base = { id: r.id, level: r.level, section: r.section, summary: r.summary, checkedBy, exercised, runs };
+    const failed = judged.filter((j) => (j.status === 'fail' || j.status === 'error') && j.violated.includes(r.id));
     if (failed.length)
       return {
         ...base,
@@ -108,27 +166,8 @@ export function buildCard(header: CardHeader, judged: Judged[], cov: Map<string,
         decidedBy: [...new Set(known.map((x) => `${x.j.kind} ${x.j.name}`))],
         reason: known[0]!.k.finding,
       };
-    if (ran.some((j) => j.status === 'pass' || j.status === 'known'))
-      return {
-        ...base,
-        verdict: 'pass',
-        decidedBy: ran.filter((j) => j.status === 'pass' || j.status === 'known').map((j) => `${j.kind} ${j.name}`),
-      };
-    if (r.gap)
-      return {
-        ...base,
-        verdict: r.gap.kind === 'not-covered' ? 'not covered' : 'not observable',
-        decidedBy: [],
-        reason: r.gap.reason,
-      };
-    return {
-      ...base,
-      verdict: 'not run',
-      decidedBy: [],
-      reason: mine.length
-        ? 'its checks were skipped in this run'
-        : 'no property or vector it is tagged with ran (--only?)',
-    };
+    const ran = judged.some((j) => j.status !== 'skip');
+    return { ...base, ...unfailed(r, exercised, ran) };
   });
   const counts = Object.fromEntries(
     VERDICTS.map((v) => [v, requirements.filter((r) => r.verdict === v).length]),
@@ -138,6 +177,7 @@ export function buildCard(header: CardHeader, judged: Judged[], cov: Map<string,
 
 const ICON: Record<Verdict, string> = {
   pass: '✅ pass',
+  'not exercised': '◌ not exercised',
   fail: '❌ fail',
   'declared deviation': '⚠️ declared deviation',
   'known finding': '🔎 known finding',
@@ -162,6 +202,7 @@ export function cardMarkdown(c: ReportCard): string {
       ? [`- **Interrupted** by ${h.interrupted}: ${h.notRun?.length ?? 0} not run (${(h.notRun ?? []).join(', ')})`]
       : []),
     `- **Requirements** ${VERDICTS.map((v) => `${c.counts[v]} ${v}`).join(' · ')} (of ${c.requirements.length})`,
+    `- **Earned** ${EARNED}`,
   ];
   if (h.profile.deviations.length)
     lines.push(
@@ -184,6 +225,7 @@ export function cardMarkdown(c: ReportCard): string {
 
 const COLOR: Record<Verdict, string> = {
   pass: '#d7f5dd',
+  'not exercised': '#e6eefc',
   fail: '#ffd6d6',
   'declared deviation': '#fff1c2',
   'known finding': '#e8dcff',
@@ -224,6 +266,7 @@ function htmlHeader(c: ReportCard, e: (s: string) => string): string[] {
   }
   const counts = VERDICTS.map((v) => `${c.counts[v]} ${v}`).join(' · ');
   items.push(`<li><b>Requirements</b> ${e(counts)} (of ${c.requirements.length})</li>`);
+  items.push(`<li><b>Earned</b> ${e(EARNED)}</li>`);
   for (const d of h.profile.deviations)
     items.push(`<li><b>Declared deviation</b> ${e(d.requirement)}: ${e(d.reason)}</li>`);
   return items;

@@ -21,6 +21,57 @@ export interface Mutant {
   options: Omit<HostOptions, 'addr'>;
 }
 
+/**
+ * The checks that name each mutant's fault: a kill counts only when one of them finds it (a check id, a family
+ * "time-wait" for "time-wait/…", or a last part such as "fin-order").
+ */
+export const CAUGHT_BY: Record<string, readonly string[]> = {
+  'syn-no-seq': ['seq-space'],
+  'fin-no-seq': ['seq-space'],
+  'time-wait-1msl': ['time-wait'],
+  'time-wait-none': ['time-wait'],
+  'time-wait-fin-ignored': ['time-wait'],
+  'time-wait-syn-reset': ['syn-in-time-wait'],
+  'time-wait-no-restart': ['time-wait'],
+  'syn-data-early': ['no-data-before-established'],
+  'data-in-syn-sent': ['no-data-before-established'],
+  'syn-sent-bad-ack-accepted': ['syn-sent-ack-check'],
+  'any-rst-accepted': ['rst-synchronized'],
+  'rst-answers-rst': ['no-rst-for-rst', 'rst-closed-port'],
+  'closed-port-wrong-ack': ['rst-closed-port'],
+  'no-challenge-ack': ['rst-synchronized'],
+  'peer-window-ignored': ['peer-window'],
+  'out-of-window-data-accepted': ['in-order-delivery', 'acceptability', 'ack-received'],
+  'no-syn-retransmission': ['three-way-handshake', 'syn-retransmission'],
+  'second-fin': ['fin-order'],
+  'broken-simultaneous-open': ['simultaneous-open'],
+  'simultaneous-syn-ignored': ['simultaneous-open/answers-syn'],
+  'no-closing-state': ['simultaneous-close'],
+  'no-send-after-fin': ['half-close'],
+  'close-wait-data-swallowed': ['half-close'],
+  'ack-unreceived': ['ack-received'],
+  'checksum-not-verified': ['bad-checksum-dropped'],
+  // the fault is in every sequence comparison: any check of sequence space names it
+  'non-modular-compare': ['seq-space', 'ack-received', 'in-order-delivery', 'acceptability', 'four-way-close'],
+  'mss-ignored': ['mss', 'mss-default'],
+  'slow-delayed-ack': ['delayed-ack', 'ack-delay'],
+  'passive-rst-reported': ['syn-received-origin'],
+  'unknown-option-drops-syn': ['unknown-options'],
+  'malformed-option-kills-stack': ['illegal-option-length'],
+  'half-open-never-reclaimed': ['syn-flood'],
+  'listen-ignores-ack': ['rst-listen'],
+  'syn-resets-synchronized': ['syn-synchronized'],
+  'unacceptable-silently-dropped': ['acceptability'],
+  'reset-reported-as-end': ['rst-synchronized/reset-reported'],
+  'syn-gives-up-early': ['syn-retransmission/give-up'],
+  'options-on-data-drop-segment': ['unknown-options/any-segment'],
+  'no-rto-backoff': ['backoff'],
+};
+
+/** Does check id `check` belong to the named cause `name` (itself, its family, or its last part)? */
+export const namesCause = (name: string, check: string): boolean =>
+  check === name || check.startsWith(`${name}/`) || check.endsWith(`/${name}`);
+
 type Pre = (t: Tcb, ev: ModelEvent, now: number) => { t?: Tcb; ev?: ModelEvent; result?: StepResult } | undefined;
 type Post = (before: Tcb, ev: ModelEvent, r: StepResult, now: number) => StepResult;
 
@@ -38,6 +89,13 @@ function wrap(pre?: Pre, post?: Post): StepFn {
 }
 
 const withSeg = (_ev: ModelEvent, s: Segment): ModelEvent => ({ type: 'segment', seg: s });
+
+/** A mutant that silently drops the segments `when` picks. */
+const dropWhen = (when: (t: Tcb, s: Segment) => boolean) =>
+  wrap((t, ev) => {
+    const s = seg(ev);
+    return s && when(t, s) ? { result: unchanged(t) } : undefined;
+  });
 
 /** A step override for a bare SYN (no ACK, no RST) arriving in one state. */
 const onBareSyn = (state: Tcb['state'], result: (t: Tcb) => StepResult) =>
@@ -444,12 +502,34 @@ export const MUTANTS: Mutant[] = [
     bug: 'an unacceptable segment is dropped without the ACK that tells the peer where the window is',
     breaks: '§3.10.7.4 step 1',
     options: {
-      step: wrap((t, ev) => {
-        const s = seg(ev);
-        if (!s || !SYNCED.has(t.state) || s.flags & RST) return undefined;
-        return acceptableSeq(s.seq, segLen(s), t.rcvNxt, t.rcvWnd) ? undefined : { result: unchanged(t) };
-      }),
+      step: dropWhen(
+        (t, s) => SYNCED.has(t.state) && !(s.flags & RST) && !acceptableSeq(s.seq, segLen(s), t.rcvNxt, t.rcvWnd),
+      ),
     },
+  },
+  {
+    name: 'reset-reported-as-end',
+    bug: 'a RST that ends a connection is reported to the application as an orderly end of stream',
+    breaks: 'MUST-12',
+    options: {
+      step: wrap(undefined, (_b, _ev, r) =>
+        r.appEvents.some((e) => e.type === 'reset')
+          ? { ...r, appEvents: r.appEvents.map((e) => (e.type === 'reset' ? { type: 'eof' } : e)) }
+          : r,
+      ),
+    },
+  },
+  {
+    name: 'syn-gives-up-early',
+    bug: 'an unanswered SYN is given up after 5 retransmissions (about a minute), not after 3 minutes',
+    breaks: 'MUST-23',
+    options: { model: { synRetries: 5 } },
+  },
+  {
+    name: 'options-on-data-drop-segment',
+    bug: 'a segment without SYN that carries options is dropped (options parsed only on SYNs)',
+    breaks: 'MUST-5',
+    options: { step: dropWhen((t, s) => SYNCED.has(t.state) && !(s.flags & SYN) && s.options.length > 0) },
   },
   {
     name: 'no-rto-backoff',

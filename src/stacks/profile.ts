@@ -8,10 +8,11 @@ export interface Deviation {
   /** A requirement id (e.g. "MUST-13") or a check's or property's name. */
   requirement: string;
   reason: string;
-  /** Narrow it to one property's violations … */
-  property?: string;
-  /** … and/or to violation messages matching this regular expression. */
-  match?: string;
+  /**
+   * Narrow it to one cause: a check id ("syn-retransmission/backoff"), or the last part of one ("shorter-msl" matches
+   * every check ending in "/shorter-msl").
+   */
+  check?: string;
 }
 
 /**
@@ -21,10 +22,13 @@ export interface Deviation {
 export interface KnownFinding {
   id: string;
   summary: string;
-  /** Which violations it explains: by requirement id or check name, property, message pattern (all given must hold). */
+  /**
+   * Which violations it explains, by cause (all given must hold): the check that found it (an id, or the last part of
+   * one), a requirement id, and for a crash (check "stack-crashed") a pattern of the stack's own crash message.
+   */
+  check?: string;
   requirement?: string;
-  property?: string;
-  match?: string;
+  crash?: string;
   /** Vectors it makes fail. */
   vectors?: string[];
 }
@@ -122,13 +126,13 @@ export const PROFILE_FIELDS = {
   deviations: {
     kind: 'deviations',
     required: true,
-    doc: 'declared deviations: { requirement, reason, property?, match? }',
+    doc: 'declared deviations: { requirement, reason, check? }',
     default: '[]',
   },
   findings: {
     kind: 'findings',
     required: false,
-    doc: 'known findings: { id, summary, requirement?, property?, match?, vectors? }',
+    doc: 'known findings: { id, summary, check?, requirement?, crash?, vectors? }',
     default: '[]',
   },
 } as const satisfies Record<string, Field>;
@@ -191,7 +195,7 @@ function optionalStrings(x: Record<string, unknown>, at: string, keys: readonly 
   const out: Record<string, string> = {};
   for (const k of keys) {
     if (x[k] === undefined) continue;
-    if (k === 'match') out[k] = checkRegex(x[k], `${at}.${k}`);
+    if (k === 'crash') out[k] = checkRegex(x[k], `${at}.${k}`);
     else if (k === 'requirement') out[k] = checkRequirement(x[k], `${at}.${k}`);
     else if (typeof x[k] !== 'string') throw new UsageError(`${at}.${k} must be a string, got ${show(x[k])}`);
     else out[k] = x[k] as string;
@@ -208,25 +212,38 @@ function onlyKeys(x: Record<string, unknown>, at: string, keys: readonly string[
   }
 }
 
+/** Matching by message text is gone: a finding or deviation names its cause. */
+function noMessageMatch(x: Record<string, unknown>, at: string): void {
+  if (x.match !== undefined || x.property !== undefined)
+    throw new UsageError(
+      `${at}: "match" and "property" are no longer accepted: name the cause with "check" (a check id such as ` +
+        `"syn-retransmission/backoff", as printed with each violation)`,
+    );
+}
+
 function deviation(d: unknown, at: string): Deviation {
   if (!isObj(d)) throw new UsageError(`${at} must be an object { requirement, reason }`);
-  onlyKeys(d, at, ['requirement', 'reason', 'property', 'match']);
+  noMessageMatch(d, at);
+  onlyKeys(d, at, ['requirement', 'reason', 'check']);
   if (typeof d.reason !== 'string' || !d.reason.trim()) throw new UsageError(`${at}.reason must be a non-empty string`);
   const requirement = checkRequirement(d.requirement, `${at}.requirement`);
-  return { requirement, reason: d.reason, ...optionalStrings(d, at, ['property', 'match']) };
+  return { requirement, reason: d.reason, ...optionalStrings(d, at, ['check']) };
 }
 
 function finding(f: unknown, at: string): KnownFinding {
   if (!isObj(f)) throw new UsageError(`${at} must be an object { id, summary, … }`);
-  onlyKeys(f, at, ['id', 'summary', 'requirement', 'property', 'match', 'vectors']);
+  noMessageMatch(f, at);
+  onlyKeys(f, at, ['id', 'summary', 'check', 'requirement', 'crash', 'vectors']);
   for (const k of ['id', 'summary'] as const) {
     if (typeof f[k] !== 'string' || !(f[k] as string).trim())
       throw new UsageError(`${at}.${k} must be a non-empty string`);
   }
-  const rest = optionalStrings(f, at, ['requirement', 'property', 'match']);
-  if (!rest.requirement && !rest.property && !rest.match && !f.vectors) {
-    throw new UsageError(`${at} must say what it explains: requirement, property, match or vectors`);
+  const rest = optionalStrings(f, at, ['check', 'requirement', 'crash']);
+  if (!rest.requirement && !rest.check && !f.vectors) {
+    throw new UsageError(`${at} must say what it explains: check, requirement or vectors`);
   }
+  if (rest.crash && rest.check !== 'stack-crashed')
+    throw new UsageError(`${at}.crash needs check "stack-crashed" (it matches the stack's own crash message)`);
   if (f.vectors !== undefined && !(Array.isArray(f.vectors) && f.vectors.every((v) => typeof v === 'string'))) {
     throw new UsageError(`${at}.vectors must be an array of vector names`);
   }

@@ -28,6 +28,7 @@ export async function timeWaitCheck(adapter: StackAdapter): Promise<TimeWaitResu
       violations: [
         {
           property: TIME_WAIT_CHECK,
+          check: TIME_WAIT_CHECK,
           requirements: ['MUST-13'],
           section: '§3.6.1',
           message: `never reached TIME-WAIT: ${r.failure?.message}`,

@@ -207,6 +207,12 @@ describe('what users see: report card, JUnit, shards, progress', () => {
     expect(JSON.stringify(tw.failure)).toMatch(/TIME-WAIT/);
     expect(cases.some((c) => c['@_classname'] === 'tcp-conform.vector')).toBe(true);
     expect(cases.some((c) => String(c['@_name']).startsWith('time-wait-length'))).toBe(true);
+    // one case per requirement, with its earned verdict
+    const must13 = cases.find((c) => String(c['@_name']).startsWith('MUST-13 '))!;
+    expect(must13['@_classname']).toBe('tcp-conform.requirement.MUST');
+    expect(JSON.stringify(must13.failure)).toMatch(/TIME-WAIT/);
+    const must2 = cases.find((c) => String(c['@_name']).startsWith('MUST-2 '))!;
+    expect(String(must2['system-out'])).toMatch(/verdict: pass\nwire-checksum: \d+ runs/);
   });
 
   it('--shard i/n splits properties and vectors without overlap; progress stays quiet off a terminal', () => {

@@ -1,6 +1,7 @@
 // Golden traces for the shadow and each invariant: a short ladder in, the bound facts or the violations out.
 import { describe, expect, it } from 'vitest';
 import { INVARIANTS, checkInvariants } from '../../src/oracle/invariants.js';
+import { Tally } from '../../src/oracle/types.js';
 import { ShadowWalker, tupleKey } from '../../src/oracle/shadow.js';
 import { ladder } from './ladder.js';
 
@@ -92,7 +93,12 @@ describe('each invariant, on a golden trace', () => {
       ['out A 101 ack=310'],
       /acknowledges 310, but the peer's sequence space reached the stack only up to 301/,
     ],
-    ['mss', ['call write c1 x', 'out A 101 ack=301 mss=1460'], /MSS option on a segment without SYN/],
+    ['mss-syn-only', ['call write c1 x', 'out A 101 ack=301 mss=1460'], /MSS option on a segment without SYN/],
+    [
+      'mss',
+      ['call write c1 abc', `out PA 101 ack=301 data=${'x'.repeat(537)}`],
+      /537 data octets exceed the peer's MSS 536/,
+    ],
     ['no-rst-for-rst', ['in R 301', 'out R 101'], /answered a RST with a RST/],
     [
       'in-order-delivery',
@@ -135,7 +141,23 @@ describe('each invariant, on a golden trace', () => {
       `call write c1 ${big}`,
       `out PA 101 ack=301 data=${big}`,
     ]);
-    expect(v).toEqual(["mss: 537 data octets exceed the peer's MSS 536"]);
+    expect(v).toEqual(["mss-default: 537 data octets exceed the peer's MSS 536 (536 when the SYN carried none)"]);
+  });
+  it('counts what each invariant judged: mss-sent on a SYN with an MSS option, mss on data once the MSS is known', () => {
+    const t = new Tally();
+    checkInvariants(ladder([...PASSIVE, 'call write c1 ab', 'out PA 101 ack=301 data=ab', 'in R 303']), undefined, t);
+    expect(t.hits.get('mss')).toBe(1);
+    expect(t.hits.get('mss-default')).toBeUndefined();
+    expect(t.hits.get('mss-sent')).toBeUndefined(); // the stack's SYN,ACK in PASSIVE carries no MSS
+    expect(t.hits.get('no-rst-for-rst')).toBeUndefined(); // nothing followed the RST: nothing judged
+    const t2 = new Tally();
+    checkInvariants(
+      ladder(['call connect c1', 'out S 100 mss=1460', 'in SA 300 ack=101', 'out A 101 ack=301']),
+      undefined,
+      t2,
+    );
+    expect(t2.hits.get('mss-sent')).toBe(1);
+    expect(t2.hits.get('ack-received')).toBe(1);
   });
   it('every invariant has a golden trace above', () => {
     const tested = new Set([
@@ -143,6 +165,9 @@ describe('each invariant, on a golden trace', () => {
       'ack-received',
       'peer-window',
       'mss',
+      'mss-default',
+      'mss-syn-only',
+      'mss-sent',
       'no-data-before-established',
       'no-rst-for-rst',
       'in-order-delivery',

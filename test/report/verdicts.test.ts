@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PropertyResult } from '../../src/oracle/engine.js';
 import type { Violation } from '../../src/oracle/types.js';
-import { buildCard } from '../../src/report/card.js';
+import { MIN_EXERCISED_RUNS, buildCard } from '../../src/report/card.js';
 import { type VectorVerdict, judgedOf, requirementCoverage } from '../../src/report/verdicts.js';
 import { GENERIC_PROFILE } from '../../src/stacks/registry.js';
 import type { VectorResult } from '../../src/trace/runner.js';
@@ -18,11 +18,13 @@ const prop = (over: Partial<PropertyResult>): PropertyResult => ({
   seed: 1,
   declared: [],
   known: [],
+  exercised: {},
   elapsedMs: 1,
   ...over,
 });
 const violation = (requirements: string[]): Violation => ({
   property: 'x',
+  check: 'x',
   requirements,
   section: '§3',
   message: 'm',
@@ -53,10 +55,54 @@ const card = (judged: ReturnType<typeof judgedOf>) => {
 const verdictOf = (c: ReturnType<typeof card>, id: string) => c.requirements.find((r) => r.id === id)!;
 
 describe('judgedOf', () => {
-  it('a passing property judges its own ids and the ones it also checks', () => {
-    const j = judgedOf([prop({ property: 'four-way-close', requirements: ['MUST-13'] })], [], [], undefined, '/');
-    expect(j[0]).toMatchObject({ kind: 'property', name: 'four-way-close', status: 'pass', violated: [] });
-    expect(j[0]!.requirements).toEqual(expect.arrayContaining(['MUST-13', 'MUST-12']));
+  it('a pass is earned: the checks that count for a requirement must have judged it in enough runs', () => {
+    const earned = (runs: number) =>
+      verdictOf(
+        card(
+          judgedOf(
+            [prop({ exercised: { 'simultaneous-open/answers-syn': { runs, hits: runs } } })],
+            [],
+            [],
+            undefined,
+            '/',
+          ),
+        ),
+        'MUST-10',
+      );
+    expect(earned(MIN_EXERCISED_RUNS)).toMatchObject({
+      verdict: 'pass',
+      runs: MIN_EXERCISED_RUNS,
+      exercised: [{ check: 'simultaneous-open/answers-syn', runs: MIN_EXERCISED_RUNS }],
+    });
+    expect(earned(MIN_EXERCISED_RUNS - 1)).toMatchObject({ verdict: 'not exercised', reason: /fewer than the 3/ });
+    const never = verdictOf(card(judgedOf([prop({ exercised: {} })], [], [], undefined, '/')), 'MUST-10');
+    expect(never).toMatchObject({ verdict: 'not exercised', reason: /no run reached/ });
+  });
+  it('a check that does not count for a requirement does not earn it', () => {
+    const j = judgedOf([prop({ exercised: { 'seq-space': { runs: 100, hits: 900 } } })], [], [], undefined, '/');
+    expect(verdictOf(card(j), 'MUST-10').verdict).toBe('not exercised');
+  });
+  it('MUST-14 needs both halves: an MSS announced (mss-sent) and the peer MSS honoured (mss)', () => {
+    const only = judgedOf([prop({ exercised: { mss: { runs: 50, hits: 50 } } })], [], [], undefined, '/');
+    expect(verdictOf(card(only), 'MUST-14')).toMatchObject({ verdict: 'not exercised', reason: /mss-sent/ });
+    const both = judgedOf(
+      [prop({ exercised: { mss: { runs: 50, hits: 50 }, 'mss-sent': { runs: 40, hits: 40 } } })],
+      [],
+      [],
+      undefined,
+      '/',
+    );
+    expect(verdictOf(card(both), 'MUST-14').verdict).toBe('pass');
+  });
+  it('a requirement judged only in part (MUST-19: backoff, no slow start) can fail but never pass', () => {
+    const j = judgedOf(
+      [prop({ exercised: { 'syn-retransmission/backoff': { runs: 90, hits: 300 } } })],
+      [],
+      [],
+      undefined,
+      '/',
+    );
+    expect(verdictOf(card(j), 'MUST-19').verdict).toBe('not covered');
   });
   it('a failing property names the violated ids and links its counterexample relative to the report', () => {
     const scenario = { peerIsn: 1, peerWindow: 1, peerMss: undefined, actions: [] };
@@ -91,7 +137,10 @@ describe('judgedOf', () => {
     expect(j).toMatchObject({ kind: 'vector', status: 'known', requirements: ['MUST-10'], link: 'fig07.json' });
     expect(verdictOf(card([j!]), 'MUST-10').verdict).toBe('known finding');
     const [f] = judgedOf([], [{ result: vresult('fail'), violations: [] }], [vec], undefined, '/v');
-    expect(f).toMatchObject({ status: 'fail', message: 'broken' });
+    expect(f).toMatchObject({ status: 'fail', message: 'broken', violated: ['MUST-10'] });
+    expect(verdictOf(card([f!]), 'MUST-10').verdict).toBe('fail');
+    const [p] = judgedOf([], [{ result: vresult('pass'), violations: [] }], [vec], undefined, '/v');
+    expect(p!.exercised).toEqual({ 'vector:fig07-simultaneous-open': { runs: 1, hits: 1 } });
   });
   it('the TIME-WAIT check judges MUST-13, with the declared MSL when the profile has one', () => {
     const tw = {
@@ -104,6 +153,9 @@ describe('judgedOf', () => {
     };
     const [j] = judgedOf([], [], [], tw, '/');
     expect(j).toMatchObject({ kind: 'check', name: 'time-wait-length', requirements: ['MUST-13'], status: 'pass' });
+    expect(j!.exercised).toEqual({});
+    const [m] = judgedOf([], [], [], { ...tw, measuredMs: 240_000 }, '/');
+    expect(m!.exercised).toEqual({ 'time-wait-length': { runs: 1, hits: 1 } });
     expect(j!.declared).toEqual([{ requirements: ['MUST-13'], reason: 'short' }]);
   });
   it('nothing judged: the requirement is not run rather than pass', () => {

@@ -21,8 +21,10 @@ describe('profile schema', () => {
       ackRateLimitMs: 1000,
       realTime: true,
       options: { mss: true, wscale: false, sackPermitted: true, timestamps: false },
-      deviations: [{ requirement: 'MUST-13', reason: 'fixed 60 s', property: 'time-wait', match: 'lasted' }],
-      findings: [{ id: 'F1', summary: 's', requirement: 'MUST-10', vectors: ['v'] }],
+      deviations: [{ requirement: 'MUST-13', reason: 'fixed 60 s', check: 'shorter-msl' }],
+      findings: [
+        { id: 'F1', summary: 's', check: 'stack-crashed', crash: 'assert', requirement: 'MUST-10', vectors: ['v'] },
+      ],
     };
     expect(Object.keys(full).sort()).toEqual(Object.keys(PROFILE_FIELDS).sort());
     const p = profileFromJson('full', full, 'cfg');
@@ -47,7 +49,13 @@ describe('profile schema', () => {
     [{ deviations: {} }, /deviations must be an array/],
     [{ deviations: [{ requirement: 'MUST-13' }] }, /deviations\[0\]\.reason must be a non-empty string/],
     [{ deviations: [{ requirement: 'MUST-999', reason: 'r' }] }, /MUST-999 is not one of RFC 9293's numbered/],
-    [{ deviations: [{ requirement: 'MUST-13', reason: 'r', match: '(' }] }, /deviations\[0\]\.match: Invalid regular/],
+    [{ deviations: [{ requirement: 'MUST-13', reason: 'r', match: 'x' }] }, /"match" and "property" are no longer/],
+    [{ findings: [{ id: 'F1', summary: 's', property: 'mss' }] }, /name the cause with "check"/],
+    [
+      { findings: [{ id: 'F1', summary: 's', check: 'stack-crashed', crash: '(' }] },
+      /findings\[0\]\.crash: Invalid regular/,
+    ],
+    [{ findings: [{ id: 'F1', summary: 's', check: 'mss', crash: 'x' }] }, /crash needs check "stack-crashed"/],
     [{ findings: [{ id: 'F1', summary: 's' }] }, /findings\[0\] must say what it explains/],
     [{ findings: [{ id: 'F1', summary: 's', vectors: [1] }] }, /findings\[0\]\.vectors must be an array/],
     [[], /cfg must be an object/],

@@ -29,21 +29,21 @@ export const LINUX_PROFILE: StackProfile = {
   deviations: [
     {
       requirement: 'MUST-13',
+      check: 'shorter-msl',
       reason:
         'TIME-WAIT is fixed at 60 s (TCP_TIMEWAIT_LEN, no sysctl): an MSL of 30 s where RFC 9293 §3.4.2 takes 2 ' +
         'minutes',
     },
     {
       requirement: 'MUST-19',
-      property: 'syn-retransmission',
-      match: 'no exponential backoff',
+      check: 'syn-retransmission/backoff',
       reason:
         'net.ipv4.tcp_syn_linear_timeouts = 4 (Linux >= 6.5): the first 4 SYN retransmissions come 1 s apart, ' +
         'exponential backoff after (RFC 6298 §5.5 doubles from the first)',
     },
     {
       requirement: 'rst-listen',
-      match: 'did not answer a SYN\\+FIN',
+      check: 'rst-listen/syn-fin',
       reason:
         'a SYN+FIN segment is dropped in LISTEN (tcp_rcv_state_process), a hardening against SYN/FIN scans; ' +
         '§3.10.7.2 ' +

@@ -1,0 +1,89 @@
+// Generators that reach: for every precondition a check depends on, the properties' own scenario
+// generators (sampled, run on the reference) produce it. A check nothing reaches would leave its
+// requirement "not exercised" on every stack; this is where that would show first.
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ALL_PROPERTIES } from '../../properties/index.js';
+import type { TraceEntry } from '../../src/harness/trace.js';
+import { execute } from '../../src/oracle/execute.js';
+import { keyOfIn, keyOfOut } from '../../src/oracle/shadow.js';
+import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
+import { ACK, FIN, RST, SYN } from '../../src/wire/segment.js';
+import { seqAdd, seqDelta } from '../../src/wire/seq.js';
+
+const PER_PROPERTY = 25;
+const ins = (t: TraceEntry[]) => t.filter((e) => e.dir === 'in' && e.seg);
+
+/** Was a forged segment delivered while the stack's connection was in `state` (as the wire shows it)? */
+function hostileIn(t: TraceEntry[], state: 'SYN-SENT' | 'SYN-RECEIVED'): boolean {
+  return t.some((e, i) => {
+    if (e.dir !== 'in' || !e.seg || !e.probe) return false;
+    const key = keyOfIn(e.seg);
+    const before = t.slice(0, i).filter((x) => x.seg && (x.dir === 'out' ? keyOfOut(x.seg) : keyOfIn(x.seg)) === key);
+    const out = before.filter((x) => x.dir === 'out').map((x) => x.seg!);
+    const got = before.filter((x) => x.dir === 'in').map((x) => x.seg!);
+    if (state === 'SYN-SENT')
+      return (
+        out.some((s) => (s.flags & (SYN | ACK)) === SYN) &&
+        !out.some((s) => s.flags & ACK) &&
+        !got.some((s) => s.flags & SYN)
+      );
+    const synAck = out.find((s) => (s.flags & (SYN | ACK)) === (SYN | ACK));
+    return !!synAck && !got.some((s) => s.flags & ACK && !(s.flags & RST) && s.ack === seqAdd(synAck.seq, 1));
+  });
+}
+
+/** What a claim depends on, as a predicate over one trace. */
+const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
+  'a zero window from the peer': (t) => ins(t).some((e) => (e.seg!.flags & (ACK | RST)) === ACK && e.seg!.window === 0),
+  'a shrinking window from the peer (the right edge moves left)': (t) => {
+    let edge: number | undefined;
+    for (const e of ins(t)) {
+      const s = e.seg!;
+      if ((s.flags & (ACK | RST)) !== ACK) continue;
+      const right = seqAdd(s.ack, s.window);
+      if (edge !== undefined && seqDelta(right, edge) < 0 && seqDelta(right, edge) > -70_000) return true;
+      edge = edge === undefined || seqDelta(right, edge) > 0 ? right : edge;
+    }
+    return false;
+  },
+  'a forged segment while the stack is in SYN-SENT': (t) => hostileIn(t, 'SYN-SENT'),
+  'a forged segment while the stack is in SYN-RECEIVED': (t) => hostileIn(t, 'SYN-RECEIVED'),
+  "abort on the stack's side": (t) => t.some((e) => e.call?.name === 'abort'),
+  'options on a segment without SYN': (t) => ins(t).some((e) => !(e.seg!.flags & SYN) && e.seg!.options.length > 0),
+  'data and FIN on one segment': (t) => ins(t).some((e) => e.seg!.flags & FIN && e.seg!.payload.length > 0),
+  'a RST carrying data': (t) => ins(t).some((e) => e.seg!.flags & RST && e.seg!.payload.length > 0),
+  'a SYN left unanswered past R2 (3 minutes)': (t) => {
+    const first = t.find((e) => e.dir === 'out' && e.seg && (e.seg.flags & (SYN | ACK)) === SYN);
+    if (!first) return false;
+    const answered = ins(t).some((e) => e.seg!.flags & (SYN | RST) && keyOfIn(e.seg!) === keyOfOut(first.seg!));
+    return !answered && t.at(-1)!.t + (t.at(-1)!.ms ?? 0) - first.t >= 180_000;
+  },
+  'a second connection on the same ports': (t) =>
+    // a bare SYN from the peer on a 4-tuple the stack had already acknowledged a SYN on, after a RST ended it
+    t.some((e, i) => {
+      if (e.dir !== 'in' || !e.seg || (e.seg.flags & (SYN | ACK | RST)) !== SYN) return false;
+      const key = keyOfIn(e.seg);
+      const before = t.slice(0, i);
+      const opened = before.findIndex(
+        (x) => x.dir === 'out' && x.seg && keyOfOut(x.seg) === key && x.seg.flags & SYN && x.seg.flags & ACK,
+      );
+      return opened >= 0 && before.slice(opened).some((x) => x.seg && x.seg.flags & RST);
+    }),
+};
+
+describe('the generators reach every precondition the checks depend on', () => {
+  const traces: TraceEntry[][] = [];
+  beforeAll(async () => {
+    const ref = referenceAdapter();
+    for (const [n, p] of ALL_PROPERTIES.entries()) {
+      for (const sc of fc.sample(p.scenario(ref.profile), { numRuns: PER_PROPERTY, seed: 100 + n })) {
+        traces.push((await execute(sc, ref)).trace);
+      }
+    }
+  }, 120_000);
+  it.each(Object.keys(REACH))('%s', (what) => {
+    const n = traces.filter(REACH[what]!).length;
+    expect(n, `${what}: reached in ${n} of ${traces.length} sampled traces`).toBeGreaterThan(0);
+  });
+});
