@@ -162,3 +162,21 @@ describe('judgedOf', () => {
     expect(verdictOf(card([]), 'MUST-10').verdict).not.toBe('pass');
   });
 });
+
+describe('vector tags', () => {
+  it("a vector judged by properties' checks is tagged only with ids those checks (or the invariants) count for", async () => {
+    const { loadVectors, vectorFiles } = await import('../../src/cli/vectors.js');
+    const { ALL_PROPERTIES } = await import('../../properties/index.js');
+    const { checksOf } = await import('../../src/oracle/property.js');
+    const { INVARIANTS } = await import('../../src/oracle/invariants.js');
+    const { vectors } = loadVectors(vectorFiles('vectors'), undefined);
+    const always = INVARIANTS.flatMap((i) => i.requirements);
+    for (const v of vectors.filter((x) => x.check.length)) {
+      const ids = new Set([
+        ...always,
+        ...v.check.flatMap((n) => checksOf(ALL_PROPERTIES.find((p) => p.name === n)!).flatMap((c) => c.requirements)),
+      ]);
+      expect(v.requirements.filter((r) => !ids.has(r)), v.name).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,51 @@
+// Regression tests for the oracle's own mistakes found by trying stacks the suite had never seen (issue 11,
+// item 6), written from their descriptions as golden traces.
+import { describe, expect, it } from 'vitest';
+import { ALL_PROPERTIES } from '../../properties/index.js';
+import type { TraceEntry } from '../../src/harness/trace.js';
+import { GENERIC_PROFILE } from '../../src/stacks/registry.js';
+import { ladder } from './ladder.js';
+
+const profile = GENERIC_PROFILE('p');
+const prop = (name: string) => ALL_PROPERTIES.find((p) => p.name === name)!;
+/** A ladder whose lines ending in "#probe" are marked as that probe. */
+const probed = (lines: string[]): TraceEntry[] =>
+  ladder(lines.map((l) => l.replace(/\s+#\S+$/, ''))).map((e, i) => {
+    const m = /#(\S+)$/.exec(lines[i]!);
+    return m ? { ...e, probe: m[1]! } : e;
+  });
+const PASSIVE = ['call listen', 'in S 300', 'out SA 100 ack=301 win=1000', 'in A 301 ack=101', 'event accepted c1'];
+
+describe('oracle defects, each with its regression', () => {
+  it('a receive buffer larger than the advertised window: a RST beyond the edge may reset (every stack)', () => {
+    // The stack advertised 1000, far below 65535, yet its real RCV.WND may be larger: RCV.NXT+5000 is uncertain.
+    const t = probed([...PASSIVE, 'out A 101 ack=301 win=1000', 'in R 5301 #sync-rst', 'event reset c1']);
+    expect(prop('rst-synchronized').check(t, profile).map((v) => v.message)).toEqual([]);
+    // Beyond twice the field's largest value it is surely outside: a reset there is still a violation.
+    const far = probed([...PASSIVE, 'out A 101 ack=301 win=1000', 'in R 200301 #sync-rst', 'event reset c1']);
+    expect(prop('rst-synchronized').check(far, profile).map((v) => v.message)).toEqual([
+      expect.stringMatching(/a RST outside the window .* reset the connection/),
+    ]);
+  });
+  it('a RST that reaches the stack in TIME-WAIT may end it: a later probe answered by RST is not "too short"', () => {
+    const intoTw = [
+      ...PASSIVE,
+      'call close c1',
+      'out FA 101 ack=301',
+      'in A 301 ack=102',
+      'in FA 301 ack=102',
+      'out A 102 ack=302',
+    ];
+    // the network duplicated the stack's last ACK; the peer, already CLOSED, answered it with a RST
+    const t = probed([...intoTw, 'time 1000', 'in R 302', 'time 5000', 'in FA 301 ack=102 #tw-fin', 'out R 102']);
+    expect(prop('time-wait').check(t, profile)).toEqual([]);
+    // without that RST, the same answer is TIME-WAIT ending early
+    const early = probed([...intoTw, 'time 6000', 'in FA 301 ack=102 #tw-fin', 'out R 102']);
+    expect(prop('time-wait').check(early, profile).map((v) => v.check)).toEqual(['time-wait']);
+  });
+  it('a reset reported to the application as end of stream fails MUST-12', () => {
+    const t = probed([...PASSIVE, 'out A 101 ack=301 win=1000', 'in R 301 #sync-rst', 'event end c1']);
+    const v = prop('rst-synchronized').check(t, { ...profile, rfc5961: true });
+    expect(v.map((x) => [x.check, x.requirements])).toEqual([['rst-synchronized/reset-reported', ['MUST-12']]]);
+  });
+});
