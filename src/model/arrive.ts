@@ -151,7 +151,10 @@ function otherArrives(c: Ctx, seg: Segment): void {
   // first: check the sequence number
   const len = segLen(w);
   if (!acceptableSeq(w.seq, len, t.rcvNxt, t.rcvWnd)) {
-    if (has(w, RST)) return;
+    if (has(w, RST)) {
+      c.rules.push('rst-outside-window');
+      return;
+    }
     if (t.state === 'TIME-WAIT' && has(w, FIN) && seqAdd(w.seq, len) === t.rcvNxt) {
       // The peer's FIN again: acknowledge it and restart the 2 MSL timer (§3.10.7.4 steps 5 and 8, TIME-WAIT).
       t.timers.timeWait = c.now + 2 * t.cfg.msl;
@@ -160,9 +163,11 @@ function otherArrives(c: Ctx, seg: Segment): void {
     }
     if (t.rcvWnd === 0 && w.seq === t.rcvNxt) {
       // MUST-66: a zero window still honours the ACK, RST and URG carried by the segment.
+      c.rules.push('unacceptable-ack');
       sendAck(c);
       w = { ...w, payload: new Uint8Array(0), flags: w.flags & ~FIN };
     } else {
+      c.rules.push('unacceptable-ack');
       sendAck(c);
       return;
     }
@@ -173,9 +178,11 @@ function otherArrives(c: Ctx, seg: Segment): void {
   // second: the RST bit
   if (has(w, RST)) {
     if (t.cfg.rfc5961 && w.seq !== t.rcvNxt) {
+      c.rules.push('rst-challenge-ack');
       sendAck(c); // challenge ACK (RFC 5961 §3.2)
       return;
     }
+    c.rules.push('rst-resets');
     resetPerState(c);
     return;
   }
@@ -187,10 +194,12 @@ function otherArrives(c: Ctx, seg: Segment): void {
       return;
     }
     if (t.cfg.rfc5961) {
+      c.rules.push('syn-challenge-ack');
       sendAck(c); // challenge ACK whatever SEG.SEQ is (RFC 5961 §4.2)
       return;
     }
     // RFC 793 rule: a SYN in the window is an error; reset the connection.
+    c.rules.push('syn-resets');
     emit(c, makeSegment(t, { seq: t.sndNxt, flags: RST }));
     c.app.push({ type: 'reset' });
     closeTcb(c);

@@ -7,7 +7,7 @@ import { type Ctx, cloneTcb } from './tcb.js';
 import { type ModelEvent, type StepResult, TIMER_NAMES, type Tcb, type TimerChange, type TimerName } from './types.js';
 
 export function step(tcb: Tcb, event: ModelEvent, now: number): StepResult {
-  const c: Ctx = { t: cloneTcb(tcb), now, segs: [], app: [], ackNow: false };
+  const c: Ctx = { t: cloneTcb(tcb), now, segs: [], app: [], ackNow: false, rules: [] };
   match(event)
     .with({ type: 'segment' }, (e) => segmentArrives(c, e.seg))
     .with({ type: 'timeout' }, (e) => timeout(c, e.timer))
@@ -18,7 +18,8 @@ export function step(tcb: Tcb, event: ModelEvent, now: number): StepResult {
   const s = c.t.state;
   if (s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT') output(c);
   c.t.rcvWnd = Math.max(0, c.t.cfg.rcvBuf - c.t.rcvUnread.length);
-  return { tcb: c.t, segments: c.segs, appEvents: c.app, timers: diffTimers(tcb.timers, c.t.timers) };
+  const timers = diffTimers(tcb.timers, c.t.timers);
+  return { tcb: c.t, segments: c.segs, appEvents: c.app, timers, ...(c.rules.length ? { rules: c.rules } : {}) };
 }
 
 function diffTimers(before: Tcb['timers'], after: Tcb['timers']): TimerChange[] {

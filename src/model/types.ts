@@ -157,4 +157,6 @@ export interface StepResult {
   segments: Segment[];
   appEvents: AppEvent[];
   timers: TimerChange[];
+  /** The named rules (src/model/rules.ts) that decided the step. */
+  rules?: string[];
 }

@@ -9,6 +9,7 @@ import type { TraceEntry } from '../harness/trace.js';
 import type { Scenario } from '../gen/scenario.js';
 import { execute } from './execute.js';
 import { checkInvariants } from './invariants.js';
+import { trackReplies } from './tracker.js';
 import type { Property } from './property.js';
 import { Tally, type Violation } from './types.js';
 
@@ -91,7 +92,8 @@ export function judge(
   const crash = wire.filter((v) => v.property === 'stack-crashed');
   if (crash.length) return crash;
   const inv = checkInvariants(trace, profile, tally);
-  return collapse([...wire, ...inv, ...(p ? p.check(trace, profile, tally) : [])]);
+  const model = trackReplies(trace, profile, tally);
+  return collapse([...wire, ...inv, ...model, ...(p ? p.check(trace, profile, tally) : [])]);
 }
 
 export function collapse(vs: Violation[]): Violation[] {

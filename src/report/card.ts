@@ -3,6 +3,7 @@
 import escapeHtml from 'escape-html';
 import type { StackProfile } from '../stacks/adapter.js';
 import { profileLine } from '../stacks/profile.js';
+import { RULES, RULE_IDS } from '../model/rules.js';
 import { type Coverage, REQUIREMENTS, type Requirement } from '../oracle/requirements.js';
 
 export type Verdict =
@@ -68,7 +69,26 @@ export interface ReportCard {
   header: CardHeader;
   requirements: RequirementVerdict[];
   counts: Record<Verdict, number>;
+  /** The model's named rules (src/model/rules.ts) and the runs in which the tracker judged the stack by each. */
+  rules: Array<{ rule: string; section: string; runs: number }>;
 }
+
+function ruleRuns(judged: Judged[]): ReportCard['rules'] {
+  return RULE_IDS.map((rule) => ({
+    rule,
+    section: RULES[rule].section,
+    runs: judged.reduce((n, j) => n + (j.exercised[`tracker/${rule}`]?.runs ?? 0), 0),
+  }));
+}
+
+const rulesLine = (c: ReportCard): string => {
+  const used = c.rules.filter((r) => r.runs > 0);
+  const unused = c.rules.filter((r) => r.runs === 0).map((r) => r.rule);
+  return (
+    `${used.length} of ${c.rules.length} judged by the tracker (${used.map((r) => `${r.rule} ${r.runs}`).join(', ')}` +
+    `${unused.length ? `; not reached: ${unused.join(', ')}` : ''})`
+  );
+};
 
 /** A requirement passes only when its checks judged it in at least this many runs (a passing vector counts one). */
 export const MIN_EXERCISED_RUNS = 3;
@@ -172,7 +192,7 @@ export function buildCard(header: CardHeader, judged: Judged[], cov: Map<string,
   const counts = Object.fromEntries(
     VERDICTS.map((v) => [v, requirements.filter((r) => r.verdict === v).length]),
   ) as Record<Verdict, number>;
-  return { header, requirements, counts };
+  return { header, requirements, counts, rules: ruleRuns(judged) };
 }
 
 const ICON: Record<Verdict, string> = {
@@ -203,6 +223,7 @@ export function cardMarkdown(c: ReportCard): string {
       : []),
     `- **Requirements** ${VERDICTS.map((v) => `${c.counts[v]} ${v}`).join(' · ')} (of ${c.requirements.length})`,
     `- **Earned** ${EARNED}`,
+    `- **Model rules** ${rulesLine(c)}`,
   ];
   if (h.profile.deviations.length)
     lines.push(
@@ -267,6 +288,7 @@ function htmlHeader(c: ReportCard, e: (s: string) => string): string[] {
   const counts = VERDICTS.map((v) => `${c.counts[v]} ${v}`).join(' · ');
   items.push(`<li><b>Requirements</b> ${e(counts)} (of ${c.requirements.length})</li>`);
   items.push(`<li><b>Earned</b> ${e(EARNED)}</li>`);
+  items.push(`<li><b>Model rules</b> ${e(rulesLine(c))}</li>`);
   for (const d of h.profile.deviations)
     items.push(`<li><b>Declared deviation</b> ${e(d.requirement)}: ${e(d.reason)}</li>`);
   return items;

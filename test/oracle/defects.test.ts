@@ -20,12 +20,18 @@ describe('oracle defects, each with its regression', () => {
   it('a receive buffer larger than the advertised window: a RST beyond the edge may reset (every stack)', () => {
     // The stack advertised 1000, far below 65535, yet its real RCV.WND may be larger: RCV.NXT+5000 is uncertain.
     const t = probed([...PASSIVE, 'out A 101 ack=301 win=1000', 'in R 5301 #sync-rst', 'event reset c1']);
-    expect(prop('rst-synchronized').check(t, profile).map((v) => v.message)).toEqual([]);
+    expect(
+      prop('rst-synchronized')
+        .check(t, profile)
+        .map((v) => v.message),
+    ).toEqual([]);
     // Beyond twice the field's largest value it is surely outside: a reset there is still a violation.
     const far = probed([...PASSIVE, 'out A 101 ack=301 win=1000', 'in R 200301 #sync-rst', 'event reset c1']);
-    expect(prop('rst-synchronized').check(far, profile).map((v) => v.message)).toEqual([
-      expect.stringMatching(/a RST outside the window .* reset the connection/),
-    ]);
+    expect(
+      prop('rst-synchronized')
+        .check(far, profile)
+        .map((v) => v.message),
+    ).toEqual([expect.stringMatching(/a RST outside the window .* reset the connection/)]);
   });
   it('a RST that reaches the stack in TIME-WAIT may end it: a later probe answered by RST is not "too short"', () => {
     const intoTw = [
@@ -41,7 +47,11 @@ describe('oracle defects, each with its regression', () => {
     expect(prop('time-wait').check(t, profile)).toEqual([]);
     // without that RST, the same answer is TIME-WAIT ending early
     const early = probed([...intoTw, 'time 6000', 'in FA 301 ack=102 #tw-fin', 'out R 102']);
-    expect(prop('time-wait').check(early, profile).map((v) => v.check)).toEqual(['time-wait']);
+    expect(
+      prop('time-wait')
+        .check(early, profile)
+        .map((v) => v.check),
+    ).toEqual(['time-wait']);
   });
   it('a reset reported to the application as end of stream fails MUST-12', () => {
     const t = probed([...PASSIVE, 'out A 101 ack=301 win=1000', 'in R 301 #sync-rst', 'event end c1']);

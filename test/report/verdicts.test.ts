@@ -176,7 +176,10 @@ describe('vector tags', () => {
         ...always,
         ...v.check.flatMap((n) => checksOf(ALL_PROPERTIES.find((p) => p.name === n)!).flatMap((c) => c.requirements)),
       ]);
-      expect(v.requirements.filter((r) => !ids.has(r)), v.name).toEqual([]);
+      expect(
+        v.requirements.filter((r) => !ids.has(r)),
+        v.name,
+      ).toEqual([]);
     }
   });
 });

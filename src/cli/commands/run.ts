@@ -314,6 +314,7 @@ function jsonDoc(p: Plan, x: Outcome, card: ReportCard): unknown {
     requirements: card.requirements,
     /** A requirement passes only when exercised in at least this many runs. */
     minExercisedRuns: MIN_EXERCISED_RUNS,
+    modelRules: card.rules,
     tool: 'tcp-conform',
     stack: p.adapter.name,
     profile: p.adapter.profile,
