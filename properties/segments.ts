@@ -22,6 +22,7 @@ const acceptability: Property = {
   area: 'segments',
   title: 'an unacceptable segment is answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and dropped',
   requirements: [],
+  checks: { 'unacceptable-ack': [] },
   section: '§3.4 Table 5, §3.10.7.4 step 1',
   scenario: () =>
     scenarioArb(
@@ -35,23 +36,32 @@ const acceptability: Property = {
             ),
             { maxLength: 3 },
           ),
-          fc.array(fc.tuple(edgeDelta, lenArb, fc.constantFrom(ACK, PSH | ACK, FIN | ACK)), {
-            minLength: 1,
-            maxLength: 3,
-          }),
+          fc.array(
+            fc.tuple(
+              edgeDelta,
+              lenArb,
+              fc.constantFrom(ACK, PSH | ACK, FIN | ACK),
+              // mostly SND.NXT; sometimes past it (an ACK of what was never sent, §3.10.7.4 fifth check)
+              fc.oneof(
+                { weight: 4, arbitrary: fc.constant(0) },
+                { weight: 1, arbitrary: fc.integer({ min: 1, max: 70000 }) },
+              ),
+            ),
+            { minLength: 1, maxLength: 3 },
+          ),
         )
         .map(([kind, writes, probesSpec]): Action[] => [
           ...establish(kind),
           ...writes,
           { a: 'settle', ms: 3000 },
-          ...probesSpec.flatMap(([d, len, flags]): Action[] => [
+          ...probesSpec.flatMap(([d, len, flags, ackD]): Action[] => [
             {
               a: 'inject',
               probe: 'unacceptable',
               h: {
                 flags,
-                seq: { ref: 'rcvNxt', d },
-                ack: { ref: 'sndNxt', d: 0 },
+                seq: { ref: 'rcvNxt', d: ackD ? 0 : d },
+                ack: { ref: 'sndNxt', d: ackD },
                 len: Math.min(len, 1000),
                 to: 'conn',
               },
@@ -80,7 +90,7 @@ const acceptability: Property = {
       // (shadow.maxWin).
       if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, Math.max(c.winHi, c.lastWin))) return;
       if (endedBetween(trace, i - 1, i + 1)) return;
-      v.hit();
+      v.hit('unacceptable-ack');
       const rcvNxt = c.lastAck;
       const resp: string[] = [];
       let ok = false;
@@ -101,6 +111,7 @@ const acceptability: Property = {
             `answered with an ACK of RCV.NXT${edge}`,
           resp.join(' | ') || '(nothing)',
           `<SEQ=SND.NXT><ACK=${rcvNxt}><CTL=ACK>`,
+          'unacceptable-ack',
         );
     });
     return v.out;

@@ -223,6 +223,7 @@ function otherArrives(c: Ctx, seg: Segment): void {
     return;
   }
   if (seqGt(w.ack, t.sndNxt)) {
+    c.rules.push('ack-unsent');
     sendAck(c); // acknowledges something not yet sent
     return;
   }

@@ -15,6 +15,11 @@ export const RULES = {
     requirements: [],
     owes: 'an unacceptable segment (not a RST) draws <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped',
   },
+  'ack-unsent': {
+    section: '§3.10.7.4 fifth check',
+    requirements: [],
+    owes: 'a segment acknowledging what was never sent draws <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped',
+  },
   'rst-outside-window': {
     section: '§3.10.7.4 first check',
     requirements: [],

@@ -25,6 +25,7 @@ type Want = { kind: 'ack'; ack: number } | { kind: 'silent' } | { kind: 'reset';
 
 const WANT: Record<RuleId, (rcvNxt: number) => Want> = {
   'unacceptable-ack': (ack) => ({ kind: 'ack', ack }),
+  'ack-unsent': (ack) => ({ kind: 'ack', ack }),
   'rst-challenge-ack': (ack) => ({ kind: 'ack', ack }),
   'syn-challenge-ack': (ack) => ({ kind: 'ack', ack }),
   'rst-outside-window': () => ({ kind: 'silent' }),

@@ -126,6 +126,18 @@ export const LWIP_PROFILE: StackProfile = {
       vectors: ['lwip-f16-fin-acknowledged-past-overlap'],
     },
     {
+      id: 'F17',
+      summary: 'a segment acknowledging unsent data is ACKed but not dropped: its FIN (and text) are processed',
+      check: 'tracker/ack-unsent',
+      vectors: ['lwip-f17-unsent-ack-segment-not-dropped'],
+    },
+    {
+      id: 'F18',
+      summary: 'a pure ACK far outside the receive window, while sent data is unacknowledged, draws no ACK',
+      check: 'unacceptable-ack',
+      vectors: ['lwip-f18-out-of-window-ack-unanswered'],
+    },
+    {
       id: 'F10',
       summary: 'data queued in SYN-SENT goes out without ACK before ESTABLISHED',
       check: 'no-data-before-established/before-syn-acked',
