@@ -107,7 +107,7 @@ export function collapse(vs: Violation[]): Violation[] {
   return [...first.values()].map(({ v, n }) => (n ? { ...v, message: `${v.message} (and ${n} more like it)` } : v));
 }
 
-type Matcher = { requirement?: string; check?: string; crash?: string };
+type Matcher = { requirement?: string; check?: string; crash?: string; state?: string };
 /** A check id, or the last part of one: "shorter-msl" names every ".../shorter-msl". */
 const sameCause = (want: string, check: string): boolean => check === want || check.endsWith(`/${want}`);
 /** By cause: the check that found it, the requirement, the stack's own crash message — never our message text. */
@@ -118,6 +118,7 @@ const explains = (m: Matcher, v: Violation): boolean =>
     v.requirements.includes(m.requirement)) &&
   (m.check === undefined || sameCause(m.check, v.check)) &&
   (m.crash === undefined || (v.check === 'stack-crashed' && new RegExp(m.crash).test(v.message))) &&
+  (m.state === undefined || m.state === v.state) &&
   (m.requirement !== undefined || m.check !== undefined);
 
 /**

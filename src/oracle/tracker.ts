@@ -175,6 +175,7 @@ function judgeOne(
     message: `${r.section}: ${r.owes}; got ${got}`,
     at: i,
     offending: describe(seg),
+    state: 'ESTABLISHED',
     allowed: [...new Set(wants.map((x) => shown(x, c)))].join(' or '),
   });
 }

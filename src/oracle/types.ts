@@ -16,6 +16,8 @@ export interface Violation {
   offending?: string;
   /** What the RFC allowed instead. */
   allowed?: string;
+  /** The stack's state when it happened, where the check knows it (the tracker does). */
+  state?: string;
 }
 
 /** A trace judgment: returns every violation it finds. */

@@ -1,5 +1,6 @@
 // The stack profile: one descriptor from which the TypeScript type, the JSON loader and its validation,
 // the table in docs/adapter-protocol.md and the report card's profile line all come.
+import { STATES } from '../model/types.js';
 import { REQUIREMENTS } from '../oracle/requirements.js';
 import { UsageError } from './usage.js';
 
@@ -29,6 +30,8 @@ export interface KnownFinding {
   check?: string;
   requirement?: string;
   crash?: string;
+  /** The stack's state when it happened (only checks that know it, such as the tracker, report one). */
+  state?: string;
   /** Vectors it makes fail. */
   vectors?: string[];
 }
@@ -132,7 +135,7 @@ export const PROFILE_FIELDS = {
   findings: {
     kind: 'findings',
     required: false,
-    doc: 'known findings: { id, summary, check?, requirement?, crash?, vectors? }',
+    doc: 'known findings: { id, summary, check?, requirement?, crash?, state?, vectors? }',
     default: '[]',
   },
 } as const satisfies Record<string, Field>;
@@ -233,12 +236,14 @@ function deviation(d: unknown, at: string): Deviation {
 function finding(f: unknown, at: string): KnownFinding {
   if (!isObj(f)) throw new UsageError(`${at} must be an object { id, summary, … }`);
   noMessageMatch(f, at);
-  onlyKeys(f, at, ['id', 'summary', 'check', 'requirement', 'crash', 'vectors']);
+  onlyKeys(f, at, ['id', 'summary', 'check', 'requirement', 'crash', 'state', 'vectors']);
   for (const k of ['id', 'summary'] as const) {
     if (typeof f[k] !== 'string' || !(f[k] as string).trim())
       throw new UsageError(`${at}.${k} must be a non-empty string`);
   }
-  const rest = optionalStrings(f, at, ['check', 'requirement', 'crash']);
+  const rest = optionalStrings(f, at, ['check', 'requirement', 'crash', 'state']);
+  if (rest.state !== undefined && !(STATES as readonly string[]).includes(rest.state))
+    throw new UsageError(`${at}.state must be one of ${STATES.join(', ')}, got ${JSON.stringify(rest.state)}`);
   if (!rest.requirement && !rest.check && !f.vectors) {
     throw new UsageError(`${at} must say what it explains: check, requirement or vectors`);
   }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ALL_PROPERTIES } from '../../properties/index.js';
 import type { TraceEntry } from '../../src/harness/trace.js';
 import { step } from '../../src/model/step.js';
+import { classify } from '../../src/oracle/engine.js';
 import { execute } from '../../src/oracle/execute.js';
 import { trackReplies } from '../../src/oracle/tracker.js';
 import { Tally } from '../../src/oracle/types.js';
@@ -91,6 +92,18 @@ describe('the model judges', () => {
     const all = await traces(m, 30);
     const v = all.flatMap((tr) => trackReplies(tr, m.profile));
     expect(v.map((x) => x.check)).toContain('tracker/rst-challenge-ack');
+  });
+});
+
+describe('known findings match the cause, state included', () => {
+  it('a finding naming the tracker rule and ESTABLISHED explains it; the same rule in another state does not', () => {
+    const { v } = judge([...OPEN, 'in A 1 ack=101 data=xy', 'time 600']);
+    const finding = (state: string) => ({
+      ...profile,
+      findings: [{ id: 'F', summary: 's', check: 'unacceptable-ack', state }],
+    });
+    expect(classify(v, finding('ESTABLISHED')).known).toHaveLength(1);
+    expect(classify(v, finding('TIME-WAIT')).real).toHaveLength(1);
   });
 });
 

@@ -56,6 +56,10 @@ describe('profile schema', () => {
       /findings\[0\]\.crash: Invalid regular/,
     ],
     [{ findings: [{ id: 'F1', summary: 's', check: 'mss', crash: 'x' }] }, /crash needs check "stack-crashed"/],
+    [
+      { findings: [{ id: 'F1', summary: 's', check: 'mss', state: 'OPEN' }] },
+      /findings\[0\]\.state must be one of CLOSED/,
+    ],
     [{ findings: [{ id: 'F1', summary: 's' }] }, /findings\[0\] must say what it explains/],
     [{ findings: [{ id: 'F1', summary: 's', vectors: [1] }] }, /findings\[0\]\.vectors must be an array/],
     [[], /cfg must be an object/],

@@ -129,6 +129,7 @@ export const LWIP_PROFILE: StackProfile = {
       id: 'F17',
       summary: 'a segment acknowledging unsent data is ACKed but not dropped: its FIN (and text) are processed',
       check: 'tracker/ack-unsent',
+      state: 'ESTABLISHED',
       vectors: ['lwip-f17-unsent-ack-segment-not-dropped'],
     },
     {
