@@ -7,17 +7,6 @@ import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
 import { type Checker, traceEnd } from '../src/oracle/property.js';
 import { RFC } from '../src/oracle/limits.js';
 
-/** Did the connection end (RST either way, reset/closed/error event) between trace indexes a and b? */
-export function endedBetween(trace: TraceEntry[], a: number, b: number): boolean {
-  for (let j = a + 1; j < Math.min(b, trace.length); j++) {
-    const e = trace[j]!;
-    if (e.seg && e.seg.flags & RST) return true;
-    if (e.event && (e.event.type === 'reset' || e.event.type === 'closed' || e.event.type === 'error')) return true;
-    if (e.call && e.call.name === 'abort') return true;
-  }
-  return false;
-}
-
 /**
  * The first end of the connection between trace indexes a and b, and who caused it: the peer (a RST that reached
  * the stack), the application (abort), or the stack itself (its own RST, or an error, reset or closed event with
@@ -34,6 +23,9 @@ export function endOf(trace: TraceEntry[], a: number, b: number): { i: number; b
   }
   return undefined;
 }
+
+/** Did the connection end (RST either way, reset/closed/error event, abort) between trace indexes a and b? */
+export const endedBetween = (trace: TraceEntry[], a: number, b: number): boolean => endOf(trace, a, b) !== undefined;
 
 /** Is the stack segment at index i a reply to the peer segment just before it (acknowledging its end)? */
 function answersInput(trace: TraceEntry[], i: number): boolean {

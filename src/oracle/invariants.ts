@@ -113,7 +113,7 @@ function mssFits({ s, c, flag, hit, synSeq }: OutCtx): void {
   const len = s.payload.length;
   if (synSeq === undefined || s.flags & SYN || len === 0 || c.peerIss === undefined) return;
   // The peer's SYN fixes the MSS; 536 when it carried none (§3.7.1).
-  const name = c.peerMss === undefined || c.peerMssDefault ? 'mss-default' : 'mss';
+  const name = c.peerMssOption ? 'mss' : 'mss-default';
   const mss = c.peerMss ?? 536;
   hit(name);
   if (len <= mss) return;

@@ -79,10 +79,8 @@ export class ConnShadow {
   /** Every segment the peer sent on this tuple (kept across incarnations to rebuild coverage). */
   readonly inLog: Segment[] = [];
 
-  /** The peer's SYN (at its ISN) carried no MSS option: the stack must assume 536 (§3.7.1). */
-  get peerMssDefault(): boolean {
-    return !this.inLog.some((s) => s.flags & SYN && s.seq === this.peerIss && mssOf(s) !== undefined);
-  }
+  /** A peer SYN at its ISN carried an MSS option; without one the stack must assume 536 (§3.7.1). */
+  peerMssOption = false;
 
   /** Bind the peer's ISN and rebuild what reached the stack relative to it. */
   setPeerIss(iss: number): void {
@@ -93,6 +91,7 @@ export class ConnShadow {
     // Several SYNs may carry the same ISN with different MSS options: the stack may honour any of them.
     const syns = this.inLog.filter((s) => s.flags & SYN && s.seq === iss);
     this.peerMss = syns.length ? Math.max(...syns.map((s) => mssOf(s) ?? 536)) : undefined;
+    this.peerMssOption = syns.some((s) => mssOf(s) !== undefined);
   }
 
   addCoverage(s: Segment): void {
@@ -131,6 +130,7 @@ export class ConnShadow {
     this.peerAckMax = 0;
     this.peerEdge = undefined;
     this.peerMss = undefined;
+    this.peerMssOption = false;
     this.cov = [];
     this.peerBytes.clear();
     this.synAcked = false;
@@ -234,7 +234,10 @@ export class ShadowWalker {
       const acksOurSyn = !!(s.flags & ACK) && c.stackIss !== undefined && seqDelta(s.ack, c.stackIss) === 1;
       if (c.peerIss === undefined && (!(s.flags & ACK) || acksOurSyn)) c.setPeerIss(s.seq);
       else c.addCoverage(s);
-      if (c.peerIss === s.seq) c.peerMss = Math.max(c.peerMss ?? 0, mssOf(s) ?? 536);
+      if (c.peerIss === s.seq) {
+        c.peerMss = Math.max(c.peerMss ?? 0, mssOf(s) ?? 536);
+        if (mssOf(s) !== undefined) c.peerMssOption = true;
+      }
     } else c.addCoverage(s);
     if (s.flags & FIN && c.peerIss !== undefined) c.lastPeerFinAt = t;
     if (!(s.flags & RST)) c.noteIn(s, t);

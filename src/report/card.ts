@@ -109,8 +109,8 @@ const VERDICTS: Verdict[] = [
   'not observable',
 ];
 
-/** The checks of this run that count for requirement id, summed over everything judged. */
-function exerciseOf(id: string, judged: Judged[], checkedBy: Coverage): RequirementVerdict['exercised'] {
+/** The checks of this run that count for a requirement (its coverage), summed over everything judged. */
+function exerciseOf(judged: Judged[], checkedBy: Coverage): RequirementVerdict['exercised'] {
   const mine = new Set([...checkedBy.checks, ...checkedBy.vectors.map((v) => `vector:${v}`)]);
   const sum = new Map<string, { runs: number; hits: number }>();
   for (const j of judged)
@@ -119,7 +119,6 @@ function exerciseOf(id: string, judged: Judged[], checkedBy: Coverage): Requirem
       const t = sum.get(check) ?? { runs: 0, hits: 0 };
       sum.set(check, { runs: t.runs + e.runs, hits: t.hits + e.hits });
     }
-  void id;
   return [...sum].map(([check, e]) => ({ check, ...e })).sort((a, b) => b.runs - a.runs);
 }
 
@@ -156,7 +155,7 @@ const NEEDS_WHY: Record<string, string> = {
 export function buildCard(header: CardHeader, judged: Judged[], cov: Map<string, Coverage>): ReportCard {
   const requirements = REQUIREMENTS.map((r): RequirementVerdict => {
     const checkedBy = cov.get(r.id) ?? { checks: [], vectors: [] };
-    const exercised = exerciseOf(r.id, judged, checkedBy);
+    const exercised = exerciseOf(judged, checkedBy);
     const runs = exercised.reduce((n, e) => n + e.runs, 0);
     const base = { id: r.id, level: r.level, section: r.section, summary: r.summary, checkedBy, exercised, runs };
     const failed = judged.filter((j) => (j.status === 'fail' || j.status === 'error') && j.violated.includes(r.id));
