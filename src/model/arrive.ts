@@ -37,7 +37,9 @@ const has = (seg: { flags: number }, f: number): boolean => (seg.flags & f) !== 
 /** §3.10.7.1: no TCB. Data is dropped; anything but a RST draws a RST. */
 function closedArrives(c: Ctx, seg: Segment): void {
   const r = rstReply(seg);
-  if (r) c.segs.push(r);
+  if (!r) return;
+  c.rules.push('closed-resets');
+  c.segs.push(r);
 }
 
 /** Effective send MSS: the peer's option, else 536 for IPv4 (MUST-15), never above our cap (MUST-16). */
@@ -57,6 +59,7 @@ function listenArrives(c: Ctx, seg: Segment): void {
   const t = c.t;
   if (has(seg, RST)) return; // first: ignore a RST
   if (has(seg, ACK)) {
+    c.rules.push('listen-ack-resets');
     c.segs.push(rstReply(seg)!); // second: <SEQ=SEG.ACK><CTL=RST>
     return;
   }
@@ -84,12 +87,14 @@ function synSentArrives(c: Ctx, seg: Segment): void {
   const t = c.t;
   // first: the ACK bit
   if (has(seg, ACK) && (seqLe(seg.ack, t.iss) || seqGt(seg.ack, t.sndNxt))) {
+    c.rules.push(has(seg, RST) ? 'synsent-rst-ignored' : 'synsent-bad-ack-resets');
     if (!has(seg, RST)) c.segs.push(rstReply(seg)!); // <SEQ=SEG.ACK><CTL=RST>
     return;
   }
   const ackOk = has(seg, ACK) && seqLt(t.sndUna, seg.ack) && seqLe(seg.ack, t.sndNxt);
   // second: the RST bit
   if (has(seg, RST)) {
+    c.rules.push(ackOk ? 'synsent-rst-refused' : 'synsent-rst-ignored');
     if (ackOk) {
       c.app.push({ type: 'refused' });
       closeTcb(c);
@@ -108,11 +113,13 @@ function synSentArrives(c: Ctx, seg: Segment): void {
     t.state = 'ESTABLISHED';
     updateWindow(t, seg, true);
     c.app.push({ type: 'established' });
+    c.rules.push('synsent-synack-acked');
     c.ackNow = true;
     holdSynText(t, seg);
     drainText(c);
   } else {
     // Simultaneous open (Figure 7, MUST-10)
+    c.rules.push('synsent-syn-crossing');
     t.state = 'SYN-RECEIVED';
     t.sndWnd = seg.window;
     t.maxSndWnd = Math.max(t.maxSndWnd, seg.window);
@@ -141,7 +148,9 @@ function otherArrives(c: Ctx, seg: Segment): void {
   if (t.sndUna === t.iss && has(w, SYN) && w.seq === t.irs) {
     if (!has(w, ACK)) {
       // The peer retransmitted its SYN: our SYN,ACK was lost, send it again (what our RTO would do).
-      if (!has(w, RST)) sendSyn(c, true);
+      if (has(w, RST)) return;
+      c.rules.push('synrcvd-syn-repeated');
+      sendSyn(c, true);
       return;
     }
     // Simultaneous open: the peer's SYN,ACK repeats a SYN we already have; its ACK is what counts (Fig. 7 line 6).
@@ -158,6 +167,7 @@ function otherArrives(c: Ctx, seg: Segment): void {
     if (t.state === 'TIME-WAIT' && has(w, FIN) && seqAdd(w.seq, len) === t.rcvNxt) {
       // The peer's FIN again: acknowledge it and restart the 2 MSL timer (§3.10.7.4 steps 5 and 8, TIME-WAIT).
       t.timers.timeWait = c.now + 2 * t.cfg.msl;
+      c.rules.push('timewait-fin-acked');
       sendAck(c);
       return;
     }
@@ -206,11 +216,15 @@ function otherArrives(c: Ctx, seg: Segment): void {
     return;
   }
   // fifth: the ACK field
-  if (!has(w, ACK)) return;
+  if (!has(w, ACK)) {
+    c.rules.push('ack-bit-off');
+    return;
+  }
   // CLOSE in SYN-RECEIVED moved to FIN-WAIT-1 with our SYN still unacknowledged (§3.10.4).
   const synStillPending = t.sndUna === t.iss && t.state !== 'SYN-RECEIVED';
   if (t.state === 'SYN-RECEIVED') {
     if (!(seqLt(t.sndUna, w.ack) && seqLe(w.ack, t.sndNxt))) {
+      c.rules.push('synrcvd-bad-ack-resets');
       c.segs.push(makeSegment(t, { seq: w.ack, flags: RST })); // <SEQ=SEG.ACK><CTL=RST>
       return;
     }
@@ -380,7 +394,7 @@ function deliver(c: Ctx, data: Uint8Array): void {
   t.rcvNxt = seqAdd(t.rcvNxt, data.length);
   if (t.cfg.autoReceive) c.app.push({ type: 'data', data: data.slice() });
   else t.rcvUnread = concat(t.rcvUnread, data.slice());
-  t.rcvWnd = Math.max(0, t.cfg.rcvBuf - t.rcvUnread.length);
+  if (!t.cfg.track) t.rcvWnd = Math.max(0, t.cfg.rcvBuf - t.rcvUnread.length);
 }
 
 /** Eighth step: the FIN bit. */

@@ -149,6 +149,7 @@ function abort(c: Ctx): void {
     .with('CLOSED', () => error(c, 'connection-not-open'))
     .with('LISTEN', 'SYN-SENT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT', () => closeTcb(c))
     .with('SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSE-WAIT', () => {
+      c.rules.push('abort-resets');
       emit(c, makeSegment(t, { seq: t.sndNxt, flags: RST })); // <SEQ=SND.NXT><CTL=RST>
       c.app.push({ type: 'reset' });
       closeTcb(c);

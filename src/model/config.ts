@@ -34,6 +34,7 @@ export const DEFAULT_CONFIG: ModelConfig = Object.freeze({
   ackDelay: 200,
   rfc5961: true,
   autoReceive: true,
+  track: false,
   isn: clockIsn,
 });
 

@@ -89,7 +89,7 @@ export function output(c: Ctx): void {
     t.state === 'FIN-WAIT-1' ||
     t.state === 'LAST-ACK' ||
     t.state === 'CLOSING';
-  if (sending) {
+  if (sending && !t.cfg.track) {
     for (;;) {
       if (t.finSeq !== undefined) break;
       if (!synAcked(t) && t.sndBuf.length > 0) break;

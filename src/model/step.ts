@@ -3,6 +3,7 @@ import { match } from 'ts-pattern';
 import { closeTcb, returnToListen, segmentArrives } from './arrive.js';
 import { userCall } from './calls.js';
 import { output, retransmit, sendAck, sendWindowProbe } from './output.js';
+import { stackSent } from './sent.js';
 import { type Ctx, cloneTcb } from './tcb.js';
 import { type ModelEvent, type StepResult, TIMER_NAMES, type Tcb, type TimerChange, type TimerName } from './types.js';
 
@@ -11,15 +12,23 @@ export function step(tcb: Tcb, event: ModelEvent, now: number): StepResult {
   match(event)
     .with({ type: 'segment' }, (e) => segmentArrives(c, e.seg))
     .with({ type: 'timeout' }, (e) => timeout(c, e.timer))
+    .with({ type: 'sent' }, (e) => stackSent(c, e.seg))
     .with({ type: 'open' }, { type: 'send' }, { type: 'receive' }, { type: 'close' }, { type: 'abort' }, (e) =>
       userCall(c, e),
     )
     .exhaustive();
   const s = c.t.state;
-  if (s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT') output(c);
-  c.t.rcvWnd = Math.max(0, c.t.cfg.rcvBuf - c.t.rcvUnread.length);
+  if (s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && event.type !== 'sent') output(c);
+  if (!c.t.cfg.track) c.t.rcvWnd = Math.max(0, c.t.cfg.rcvBuf - c.t.rcvUnread.length);
   const timers = diffTimers(tcb.timers, c.t.timers);
-  return { tcb: c.t, segments: c.segs, appEvents: c.app, timers, ...(c.rules.length ? { rules: c.rules } : {}) };
+  return {
+    tcb: c.t,
+    segments: c.segs,
+    appEvents: c.app,
+    timers,
+    ...(c.rules.length ? { rules: c.rules } : {}),
+    ...(c.refused ? { refused: c.refused } : {}),
+  };
 }
 
 function diffTimers(before: Tcb['timers'], after: Tcb['timers']): TimerChange[] {

@@ -1,6 +1,6 @@
 // TCB construction and the mutable working context used inside one step.
 import type { Endpoint, Segment } from '../wire/segment.js';
-import type { RuleId } from './rules.js';
+import type { RuleId, SendRuleId } from './rules.js';
 import type { AppEvent, ModelConfig, Tcb } from './types.js';
 
 /** A fresh TCB in CLOSED, bound to a local socket; OPEN moves it on (§3.10.1). */
@@ -50,8 +50,10 @@ export interface Ctx {
   app: AppEvent[];
   /** An ACK must go out before the step ends (piggybacked or pure). */
   ackNow: boolean;
-  /** The rules of RULES (rules.ts) that decided this step, in order. */
-  rules: RuleId[];
+  /** The rules of RULES and SEND_RULES (rules.ts) that decided this step, in order. */
+  rules: (RuleId | SendRuleId)[];
+  /** A segment the stack sent that no sending rule allows (sent.ts). */
+  refused?: { rule: SendRuleId; why: string };
 }
 
 export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -56,6 +56,11 @@ export interface ModelConfig {
   rfc5961: boolean;
   /** Deliver received data to the application at once; when false it waits for RECEIVE calls. */
   autoReceive: boolean;
+  /**
+   * The model walks beside a stack under test (the tracker): it sends no data, SYN or FIN of its own — the stack's
+   * segments come in as `sent` events — and the window it offers is the one the stack last advertised.
+   */
+  track: boolean;
   /** ISN source (§3.4.1): must be a pure function of its context. */
   isn: (ctx: IsnContext) => Seq;
 }
@@ -127,7 +132,12 @@ export type UserCall =
   | { type: 'close' }
   | { type: 'abort' };
 
-export type ModelEvent = UserCall | { type: 'segment'; seg: Segment } | { type: 'timeout'; timer: TimerName };
+export type ModelEvent =
+  | UserCall
+  | { type: 'segment'; seg: Segment }
+  | { type: 'timeout'; timer: TimerName }
+  /** The stack under test sent this segment (the tracker's event; sent.ts). */
+  | { type: 'sent'; seg: Segment };
 
 export type ErrorCode =
   | 'connection-exists'
@@ -159,4 +169,6 @@ export interface StepResult {
   timers: TimerChange[];
   /** The named rules (src/model/rules.ts) that decided the step. */
   rules?: string[];
+  /** A `sent` segment no sending rule allows: the rule and why. */
+  refused?: { rule: string; why: string };
 }

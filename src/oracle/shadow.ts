@@ -196,6 +196,13 @@ export class ConnShadow {
   peerFinEnd: number | undefined;
 }
 
+/** A RST surely outside the receive window the stack's last ACK showed: the stack drops it (§3.10.7.4 first check). */
+function outsideWindow(c: ConnShadow, rst: Segment): boolean {
+  if (c.lastAck === undefined) return false;
+  const d = seqDelta(rst.seq, c.lastAck);
+  return d < 0 || d >= c.winHi;
+}
+
 /** Walks a trace, keeping a shadow per 4-tuple, and calls back per entry with the shadow before it is updated. */
 export class ShadowWalker {
   readonly conns = new Map<string, ConnShadow>();
@@ -226,7 +233,9 @@ export class ShadowWalker {
   private applyIn(s: Segment, t: number): void {
     const c = this.get(keyOfIn(s));
     c.inLog.push(s);
-    if (s.flags & RST) c.mayHaveEnded = c.endSeen = true;
+    // A RST with a SYN may be ignored (whether trimming moves it is a fork, §3.10.7.4): it proves no end.
+    if (s.flags & RST) c.mayHaveEnded = true;
+    if (s.flags & RST && !(s.flags & SYN) && !outsideWindow(c, s)) c.endSeen = true;
     if (s.flags & RST && c.timeWaitAt !== undefined) c.rstInTimeWait = true;
     if (s.flags & SYN && !(s.flags & RST)) {
       c.peerSyns.add(s.seq);
@@ -255,7 +264,9 @@ export class ShadowWalker {
   private applyOut(s: Segment, t: number, idx: number): void {
     const c = this.get(keyOfOut(s));
     if (s.flags & RST) {
-      c.mayHaveEnded = c.endSeen = true;
+      c.mayHaveEnded = true;
+      // <SEQ=SEG.ACK><CTL=RST> answering an unacceptable ACK (§3.10.7.3, §3.10.7.4 fifth check) ends nothing.
+      if (!this.answersBadAck(c, s)) c.endSeen = true;
       return;
     }
     if (s.flags & SYN) {
@@ -278,11 +289,21 @@ export class ShadowWalker {
     }
     if (c.stackIss === undefined) return;
     const off = seqDelta(s.seq, c.stackIss);
+    // A segment of this incarnation past its SYN (a challenge ACK, say) shows the RST before it ended nothing.
+    if (!(s.flags & SYN) && off >= 1 && off <= c.stackMax) c.endSeen = false;
     const dataOff = off + (s.flags & SYN ? 1 : 0);
     for (let i = 0; i < s.payload.length; i++) c.stackBytes.set(dataOff - 1 + i, s.payload[i]!);
     if (s.flags & FIN && c.stackFinOff === undefined) c.stackFinOff = dataOff + s.payload.length;
     c.stackMax = Math.max(c.stackMax, off + segLen(s));
     c.noteOut(s, idx, t);
+  }
+
+  private answersBadAck(c: ConnShadow, rst: Segment): boolean {
+    const last = c.inLog.at(-1);
+    if (!last || !(last.flags & ACK) || last.flags & RST || last.ack !== rst.seq || c.stackIss === undefined)
+      return false;
+    const a = seqDelta(rst.seq, c.stackIss);
+    return a <= 0 || a > c.stackMax;
   }
 
   private applyCall(e: TraceEntry): void {

@@ -4,34 +4,72 @@
 // hold), steps the model once per candidate, and asks the stack for what some candidate's rule owes: a challenge
 // or window ACK, silence, a reset told to the application. A rule the tracker cannot judge on any candidate
 // leaves the segment unjudged; nothing is predicted that RFC 9293 leaves to the stack.
+import { match } from 'ts-pattern';
 import { DEFAULT_CONFIG } from '../model/config.js';
-import { RULES, type RuleId } from '../model/rules.js';
+import { RULES, type Reply, type RuleId, SEND_RULES } from '../model/rules.js';
 import { step as modelStep } from '../model/step.js';
 import { createTcb } from '../model/tcb.js';
-import type { StepResult, Tcb } from '../model/types.js';
+import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
 import type { TraceEntry } from '../harness/trace.js';
-import type { StackProfile } from '../stacks/adapter.js';
+import type { StackEvent, StackProfile } from '../stacks/adapter.js';
 import { ACK, RST, SYN, type Segment, describe } from '../wire/segment.js';
 import { seqAdd, seqDelta } from '../wire/seq.js';
 import { ackThrottled } from './property.js';
-import { type ConnShadow, ShadowWalker, keyOfIn, keyOfOut } from './shadow.js';
+import { RFC } from './limits.js';
+import {
+  type Branch,
+  type Cand,
+  MAX_WALK,
+  Walk,
+  activeWalk,
+  arrive,
+  call as walkCall,
+  dedupe,
+  dropped,
+  explain,
+  passiveCand,
+  sendViolationText,
+  timeWaitMayEnd,
+} from './walk.js';
+import { type ConnShadow, ShadowWalker, keyOfIn, keyOfOut, tupleKey } from './shadow.js';
 import type { Tally, Violation } from './types.js';
 
 export const TRACKER = 'tracker';
-type Step = (t: Tcb, ev: { type: 'segment'; seg: Segment }, now: number) => StepResult;
+type Step = (t: Tcb, ev: ModelEvent, now: number) => StepResult;
 
 /** What a rule owes, as the wire and the application interface can show it. */
-type Want = { kind: 'ack'; ack: number } | { kind: 'silent' } | { kind: 'reset'; rst: boolean };
+type Want =
+  | { kind: 'ack'; ack: number }
+  | { kind: 'rst'; seq: number; ack: number | undefined }
+  | { kind: 'synack'; ack: number }
+  | { kind: 'silent' }
+  | { kind: 'reset'; rst: boolean };
 
-const WANT: Record<RuleId, (rcvNxt: number) => Want> = {
-  'unacceptable-ack': (ack) => ({ kind: 'ack', ack }),
-  'ack-unsent': (ack) => ({ kind: 'ack', ack }),
-  'rst-challenge-ack': (ack) => ({ kind: 'ack', ack }),
-  'syn-challenge-ack': (ack) => ({ kind: 'ack', ack }),
-  'rst-outside-window': () => ({ kind: 'silent' }),
-  'rst-resets': () => ({ kind: 'reset', rst: false }),
-  'syn-resets': () => ({ kind: 'reset', rst: true }),
-};
+/** What the rule owes on this step, from the segments and application events the model produced. */
+function wantOf(rule: RuleId, r: StepResult): Want | undefined {
+  const seg = (f: (s: Segment) => boolean) => r.segments.find(f);
+  return match(RULES[rule].reply as Reply)
+    .with('ack', (): Want | undefined => {
+      const a = seg((s) => (s.flags & (ACK | RST | SYN)) === ACK);
+      return a && { kind: 'ack', ack: a.ack };
+    })
+    .with('rst', () => {
+      const x = seg((s) => (s.flags & RST) !== 0);
+      return x && { kind: 'rst' as const, seq: x.seq, ack: x.flags & ACK ? x.ack : undefined };
+    })
+    .with('synack', () => {
+      const x = seg((s) => (s.flags & (SYN | ACK)) === (SYN | ACK));
+      return x && { kind: 'synack' as const, ack: x.ack };
+    })
+    .with('silent', () => ({ kind: 'silent' as const }))
+    .with('drop', () => undefined)
+    .with('reset', 'reset-rst', (k) =>
+      r.appEvents.some((x) => x.type === 'reset' || x.type === 'refused')
+        ? { kind: 'reset' as const, rst: k === 'reset-rst' }
+        : undefined,
+    )
+    .exhaustive();
+}
 
 /** The connection is ESTABLISHED on the wire and everything that reached it in order is acknowledged. */
 function exact(c: ConnShadow | undefined): c is ConnShadow & { stackIss: number; peerIss: number; lastAck: number } {
@@ -80,8 +118,8 @@ function candidates(
 interface Seen {
   /** The stack's segments on this connection before the next input. */
   before: Segment[];
-  /** Its ACK-bearing segments on this connection within 500 ms (an ACK may be delayed that long). */
-  acks: Segment[];
+  /** Its segments on this connection within 500 ms (an ACK may be delayed that long). */
+  all: Segment[];
   /** Application events before the next input. */
   events: string[];
   /** Nothing else reached the stack for long enough to see it answer (a real clock answers late). */
@@ -91,91 +129,323 @@ interface Seen {
 /** What the stack did on this connection after entry i. */
 function seen(trace: TraceEntry[], i: number, key: string, realTime: boolean): Seen {
   const t0 = trace[i]!.t;
-  const s: Seen = { before: [], acks: [], events: [], quiet: true };
+  const s: Seen = { before: [], all: [], events: [], quiet: true };
   let next = false;
   let nextT = trace.at(-1)!.t;
   for (let j = i + 1; j < trace.length; j++) {
     const e = trace[j]!;
-    if (e.t - t0 > 500) break;
+    if (e.t - t0 > RFC.ackDelay) break;
     if (!next && (e.dir === 'in' || e.dir === 'call')) {
       next = true;
       nextT = e.t;
     }
     const mine = e.dir === 'out' && e.seg && keyOfOut(e.seg) === key;
     if (mine && !next) s.before.push(e.seg!);
-    if (mine && (e.seg!.flags & (ACK | RST | SYN)) === ACK) s.acks.push(e.seg!);
+    // Under virtual time a stack answers before the next input reaches it; a real clock may answer later.
+    if (mine && (realTime || !next)) s.all.push(e.seg!);
     if (e.dir === 'event' && e.event && !next) s.events.push(e.event.type);
   }
   s.quiet = !realTime || nextT - t0 >= 200;
   return s;
 }
 
+const pureAck = (x: Segment): boolean => (x.flags & (ACK | RST | SYN)) === ACK;
+
 const meets = (w: Want, s: Seen, throttled: boolean): boolean => {
   const reset = s.events.some((x) => x === 'reset' || x === 'closed' || x === 'end');
   const rst = s.before.some((x) => x.flags & RST);
-  if (w.kind === 'ack') return !reset && !rst && (throttled || s.acks.some((x) => x.ack === w.ack));
-  if (w.kind === 'silent') return !reset && s.before.length === 0;
-  return (reset || !s.quiet) && (!w.rst || rst);
+  return (
+    match(w)
+      .with({ kind: 'ack' }, (w) => !reset && !rst && (throttled || s.all.some((x) => pureAck(x) && x.ack === w.ack)))
+      .with(
+        { kind: 'synack' },
+        (w) => throttled || s.all.some((x) => (x.flags & (SYN | ACK | RST)) === (SYN | ACK) && x.ack === w.ack),
+      )
+      // <SEQ=SEG.ACK><CTL=RST> is matched by its SEQ; <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> by its ACK (the peer
+      // checks a RST in SYN-SENT by its ACK field, §3.10.7.3).
+      .with({ kind: 'rst' }, (w) =>
+        s.all.some(
+          (x) => x.flags & RST && (w.ack === undefined ? x.seq === w.seq : !!(x.flags & ACK) && x.ack === w.ack),
+        ),
+      )
+      .with({ kind: 'silent' }, () => !reset && !rst && !s.before.some(pureAck))
+      .with({ kind: 'reset' }, (w) => (reset || !s.quiet) && (!w.rst || rst))
+      .exhaustive()
+  );
 };
 
-const shown = (w: Want, c: { stackIss: number; stackMax: number }): string =>
-  w.kind === 'ack'
-    ? `<SEQ=${seqAdd(c.stackIss, c.stackMax)}><ACK=${w.ack}><CTL=ACK>, no reset`
-    : w.kind === 'silent'
-      ? 'nothing: no reply, no reset'
-      : `the connection reset${w.rst ? ` with <SEQ=${seqAdd(c.stackIss, c.stackMax)}><CTL=RST>` : ''}`;
+const shown = (w: Want, snd: number): string =>
+  match(w)
+    .with({ kind: 'ack' }, (w) => `<SEQ=${snd}><ACK=${w.ack}><CTL=ACK>, no reset`)
+    .with({ kind: 'synack' }, (w) => `<SEQ=ISS><ACK=${w.ack}><CTL=SYN,ACK>`)
+    .with({ kind: 'rst' }, (w) =>
+      w.ack === undefined ? `<SEQ=${w.seq}><CTL=RST>` : `<SEQ=0><ACK=${w.ack}><CTL=RST,ACK>`,
+    )
+    .with({ kind: 'silent' }, () => 'nothing: no reply, no reset')
+    .with({ kind: 'reset' }, (w) => `the connection reset${w.rst ? ` with <SEQ=${snd}><CTL=RST>` : ''}`)
+    .exhaustive();
 
-/** Judge every segment that reached an exactly known ESTABLISHED connection; count each rule verified. */
-export function trackReplies(trace: TraceEntry[], profile: StackProfile, tally?: Tally, step: Step = modelStep) {
-  const out: Violation[] = [];
-  const w = new ShadowWalker();
-  trace.forEach((e, i) => {
-    const c = e.dir === 'in' && e.seg ? w.conns.get(keyOfIn(e.seg)) : undefined;
-    if (e.seg && exact(c)) judgeOne(trace, i, e.seg, c, profile, step, tally, out);
-    w.apply(e, i);
-  });
-  return out;
+const gotText = (s: Seen): string =>
+  [...new Set([...s.before, ...s.all])]
+    .map((x) => describe(x))
+    .concat(s.events)
+    .join(' | ') || '(nothing)';
+
+interface Judging {
+  trace: TraceEntry[];
+  profile: StackProfile;
+  step: Step;
+  tally: Tally | undefined;
+  out: Violation[];
 }
 
+/** Judge every segment that reached a connection of the stack; count each rule verified. */
+export function trackReplies(trace: TraceEntry[], profile: StackProfile, tally?: Tally, step: Step = modelStep) {
+  const j: Judging = { trace, profile, step, tally, out: [] };
+  const w = new ShadowWalker();
+  const walks = new Walks(j);
+  trace.forEach((e, i) => {
+    const c = e.dir === 'in' && e.seg ? w.conns.get(keyOfIn(e.seg)) : undefined;
+    const before = j.out.length;
+    const judged = !!e.seg && exact(c) && judgeOne(j, i, e.seg, c);
+    walks.entry(e, i, judged, j.out.length > before);
+    w.apply(e, i);
+  });
+  return j.out;
+}
+
+/** The first slice: judge a segment reaching an exactly known ESTABLISHED connection. True when it was judged. */
 function judgeOne(
-  trace: TraceEntry[],
+  j: Judging,
   i: number,
   seg: Segment,
   c: ConnShadow & { stackIss: number; peerIss: number; lastAck: number },
-  profile: StackProfile,
-  step: Step,
-  tally: Tally | undefined,
-  out: Violation[],
-): void {
+): boolean {
+  const { trace, profile, step, tally, out } = j;
   // Whether a RST is checked at its own SEQ or at the trimmed one is a fork RFC 9293 leaves open (§3.10.7.4 first
   // and second checks): a RST that trimming would move (one starting below RCV.NXT, or with a SYN) is not judged.
-  if (seg.flags & RST && (seg.flags & SYN || seqDelta(seg.seq, c.lastAck) < 0)) return;
+  if (seg.flags & RST && (seg.flags & SYN || seqDelta(seg.seq, c.lastAck) < 0)) return false;
   const results = candidates(c, seg, profile.rfc5961).map((t) => step(t, { type: 'segment', seg }, trace[i]!.t));
   const rules = results.map((r) => (r.rules ?? []).find((x): x is RuleId => x in RULES));
-  if (rules.some((r) => r === undefined)) return; // a candidate took a rule the tracker does not judge
-  const wants = rules.map((r) => WANT[r!](c.lastAck));
+  if (rules.some((r) => r === undefined)) return false; // a candidate took a rule the tracker does not judge
+  const wants = results.map((r, k) => wantOf(rules[k]!, r));
+  if (wants.some((x) => x === undefined)) return false;
   const s = seen(trace, i, keyOfIn(seg), profile.realTime ?? false);
-  if (!s.quiet && wants.some((x) => x.kind !== 'reset')) return;
+  if (!s.quiet && wants.some((x) => x!.kind !== 'reset')) return false;
   const rule = rules[0]!;
   tally?.hit(`${TRACKER}/${rule}`);
   // The application that still holds the connection must hear of a reset as a reset (MUST-12).
   const told = c.closeCalled || !s.events.some((x) => x === 'end' || x === 'closed') || s.events.includes('reset');
-  if (wants.some((x) => meets(x, s, ackThrottled(trace, i, profile))) && (rule !== 'rst-resets' || told)) return;
+  const throttled = ackThrottled(trace, i, profile);
+  if (wants.some((x) => meets(x!, s, throttled)) && (rule !== 'rst-resets' || told)) return true;
+  const snd = seqAdd(c.stackIss, c.stackMax);
+  out.push(replyViolation(rule, describe(seg), i, s, 'ESTABLISHED', [...new Set(wants.map((x) => shown(x!, snd)))]));
+  return true;
+}
+
+function replyViolation(
+  rule: RuleId,
+  offending: string,
+  at: number,
+  s: Seen,
+  state: string,
+  allowed: string[],
+): Violation {
   const r = RULES[rule];
-  const got =
-    [...new Set([...s.before, ...s.acks])]
-      .map((x) => describe(x))
-      .concat(s.events)
-      .join(' | ') || '(nothing)';
-  out.push({
+  return {
     property: TRACKER,
     check: `${TRACKER}/${rule}`,
     requirements: [...r.requirements],
     section: r.section,
-    message: `${r.section}: ${r.owes}; got ${got}`,
-    at: i,
-    offending: describe(seg),
-    state: 'ESTABLISHED',
-    allowed: [...new Set(wants.map((x) => shown(x, c)))].join(' or '),
-  });
+    message: `${r.section}: ${r.owes}; got ${gotText(s)}`,
+    at,
+    offending,
+    state,
+    allowed: allowed.join(' or '),
+  };
+}
+
+/** A call that may not have taken effect: the candidate goes on as it was, and the call is not judged. */
+const unchanged = (cand: Cand): Branch => ({
+  from: cand.tcb.state,
+  cand,
+  rule: undefined,
+  result: { tcb: cand.tcb, segments: [], appEvents: [], timers: [] },
+});
+
+/** The walks of every connection, keyed by 4-tuple. */
+class Walks {
+  private readonly walks = new Map<string, Walk>();
+  private readonly listening = new Set<number>();
+  private readonly connKey = new Map<string, string>();
+  constructor(private readonly j: Judging) {}
+
+  entry(e: TraceEntry, i: number, judged: boolean, violated: boolean): void {
+    if (e.dir === 'in' && e.seg) this.input(e.seg, i, judged);
+    else if (e.dir === 'out' && e.seg) this.output(e.seg, i);
+    else if (e.dir === 'call' && e.call) this.call(e, i);
+    else if (e.dir === 'event' && e.event) this.event(e.event, e.t);
+    // The ESTABLISHED judge found the stack off the RFC's path: the walk cannot follow it further.
+    const w = violated && e.seg ? this.walks.get(keyOfIn(e.seg)) : undefined;
+    if (w) w.halted = 'violation';
+  }
+
+  private live(k: string | undefined): Walk | undefined {
+    const w = k === undefined ? undefined : this.walks.get(k);
+    return w && !w.halted ? w : undefined;
+  }
+
+  private call(e: TraceEntry, i: number): void {
+    const c = e.call!;
+    if (c.name === 'listen' && c.port !== undefined) this.listening.add(c.port);
+    if (c.name === 'connect' && c.port !== undefined && c.remote && c.conn) {
+      const k = tupleKey(c.port, c.remote.addr, c.remote.port);
+      this.walks.set(k, activeWalk(this.j.profile, c.port, c.remote, e.t));
+      this.connKey.set(c.conn, k);
+      return;
+    }
+    const k = c.conn === undefined ? undefined : this.connKey.get(c.conn);
+    const w = this.live(k);
+    if (!w || c.refused) return;
+    const ev: ModelEvent | undefined =
+      c.name === 'write' && c.data
+        ? { type: 'send', data: c.data }
+        : c.name === 'close' || c.name === 'shutdown'
+          ? { type: 'close' }
+          : c.name === 'abort'
+            ? { type: 'abort' }
+            : undefined;
+    if (!ev) return;
+    w.beforeCall = { cands: w.cands, t: e.t };
+    const branches = walkCall(w.cands, ev, e.t, this.j.step);
+    // CLOSE or ABORT in SYN-SENT sends nothing, so nothing on the wire shows when the stack carried it out (an
+    // interface may defer it until the handshake ends): the connection may still be opening.
+    if (ev.type !== 'send') branches.push(...w.cands.filter((c) => c.tcb.state === 'SYN-SENT').map(unchanged));
+    // After CLOSE a socket interface has let go of the connection: a later ABORT may reach nothing.
+    if (ev.type === 'abort') branches.push(...w.cands.filter((c) => c.tcb.finQueued).map(unchanged));
+    this.settle(w, this.judge(w, branches, i, k!, undefined), i);
+  }
+
+  private event(ev: StackEvent, t: number): void {
+    if (ev.type === 'accepted') {
+      this.connKey.set(ev.conn, tupleKey(ev.localPort, ev.remote.addr, ev.remote.port));
+      return;
+    }
+    const w = this.live(this.connKey.get(ev.conn));
+    if (!w) return;
+    if (ev.type === 'reset' || ev.type === 'closed') w.cands = dropped(w.cands);
+    // An error may refuse the call just made (it did not take effect), or end the connection (a give-up).
+    if (ev.type !== 'error' || ev.busy) return;
+    const refused = w.beforeCall && w.beforeCall.t === t ? w.beforeCall.cands : [];
+    w.cands = dedupe([...w.cands, ...refused, ...dropped(w.cands)]);
+  }
+
+  private input(seg: Segment, i: number, judged: boolean): void {
+    const k = keyOfIn(seg);
+    const t = this.j.trace[i]!.t;
+    let w = this.walks.get(k);
+    const bareSyn = (seg.flags & (SYN | ACK | RST)) === SYN;
+    const open = !w || w.halted || w.cands.every((c) => ['CLOSED', 'TIME-WAIT', 'LISTEN'].includes(c.tcb.state));
+    if (bareSyn && this.listening.has(seg.dstPort) && open) {
+      const fresh = passiveCand(this.j.profile, seg, t);
+      w =
+        !w || w.halted
+          ? new Walk([fresh])
+          : new Walk(dedupe([...w.cands.filter((c) => c.tcb.state !== 'CLOSED'), fresh]));
+      this.walks.set(k, w);
+    }
+    if (!w && this.listening.has(seg.dstPort)) {
+      w = new Walk([passiveCand(this.j.profile, seg, t)]); // a segment for no connection, to a listener
+      this.walks.set(k, w);
+    }
+    if (!w || w.halted) return;
+    w.cands = timeWaitMayEnd(w.cands);
+    // A tuple whose connection is gone belongs to the listener again, if the port has one (§3.10.7.2).
+    if (this.listening.has(seg.dstPort))
+      w.cands = dedupe(w.cands.map((c) => (c.tcb.state === 'CLOSED' ? passiveCand(this.j.profile, seg, t) : c)));
+    w.before = { cands: w.cands, t };
+    const branches = arrive(w.cands, seg, t, this.j.step);
+    this.settle(w, judged ? branches : this.judge(w, branches, i, k, seg), i);
+  }
+
+  private output(seg: Segment, i: number): void {
+    const w = this.live(keyOfOut(seg));
+    if (!w) return;
+    const t = this.j.trace[i]!.t;
+    const ex = explain(w.cands, seg, t, this.j.step);
+    const deviant = ex.cands.length > 0 && ex.cands.every((c) => c.deviant) && w.cands.some((c) => !c.deviant);
+    if (deviant) {
+      this.deviated(w, ex.cands[0]!.deviant!.rule, ex.cands[0]!.deviant!.state, seg, i);
+      return;
+    }
+    if (ex.cands.length > 0) {
+      for (const r of ex.rules) this.j.tally?.hit(`${TRACKER}/${r}`);
+      w.cands = ex.cands;
+      return;
+    }
+    // A real clock: the segment may have left before the latest input reached the stack.
+    const crossed = this.j.profile.realTime && w.before && t - w.before.t < 200;
+    if (crossed && explain(w.before!.cands, seg, t, this.j.step).cands.length > 0) return;
+    const refused = ex.refused ?? { rule: 'send-syn' as const, why: 'before its SYN' };
+    const r = SEND_RULES[refused.rule];
+    this.j.out.push({
+      property: TRACKER,
+      check: `${TRACKER}/${refused.rule}`,
+      requirements: [...r.requirements],
+      section: r.section,
+      message: sendViolationText(refused.rule, refused.why, seg, w.states),
+      at: i,
+      offending: describe(seg),
+      state: w.states.join(' or '),
+      allowed: r.allows,
+    });
+    w.halted = 'violation';
+  }
+
+  /** Only a branch the RFC does not allow explains the stack's segment: the rule it broke is the violation. */
+  private deviated(w: Walk, rule: RuleId, state: string, seg: Segment, i: number): void {
+    const r = RULES[rule];
+    this.j.out.push({
+      property: TRACKER,
+      check: `${TRACKER}/${rule}`,
+      requirements: [...r.requirements],
+      section: r.section,
+      message: `${r.section}: ${r.owes}; the stack took the segment in anyway: got ${describe(seg)}`,
+      at: i,
+      offending: describe(seg),
+      state,
+      allowed: r.owes,
+    });
+    w.halted = 'violation';
+  }
+
+  /** Judge the reply rules the branches took; the branches whose obligation the stack met go on. */
+  private judge(w: Walk, branches: Branch[], i: number, k: string, seg: Segment | undefined): Branch[] {
+    const { trace, profile, tally } = this.j;
+    const unbound = (b: Branch) => !b.cand.issBound && b.from !== 'LISTEN' && b.from !== 'CLOSED';
+    if (branches.length === 0 || branches.some((b) => b.rule === undefined || unbound(b))) return branches;
+    // A dropped segment is judged by what the stack acknowledges next (a deviant branch names the rule).
+    if (branches.every((b) => RULES[b.rule!].reply === 'drop')) tally?.hit(`${TRACKER}/${branches[0]!.rule}`);
+    const wants = branches.map((b) => wantOf(b.rule!, b.result));
+    if (wants.some((x) => x === undefined)) return branches;
+    const s = seen(trace, i, k, profile.realTime ?? false);
+    if (!s.quiet && wants.some((x) => x!.kind !== 'reset')) return branches;
+    // Named after a connection that exists, where a fork also kept a CLOSED one.
+    const rule = (branches.find((b) => b.from !== 'CLOSED') ?? branches[0]!).rule!;
+    tally?.hit(`${TRACKER}/${rule}`);
+    const throttled = ackThrottled(trace, i, profile);
+    const met = branches.filter((_, n) => meets(wants[n]!, s, throttled));
+    if (met.length > 0) return met;
+    const states = w.states.join(' or ');
+    const allowed = [...new Set(wants.map((x, n) => shown(x!, branches[n]!.result.tcb.sndNxt)))];
+    this.j.out.push(replyViolation(rule, seg ? describe(seg) : trace[i]!.text, i, s, states, allowed));
+    w.halted = 'violation';
+    return branches;
+  }
+
+  private settle(w: Walk, branches: Branch[], i: number): void {
+    const next = dedupe(branches.map((b) => b.cand));
+    if (next.length > MAX_WALK) w.halted = `more than ${MAX_WALK} candidates at entry ${i}`;
+    w.cands = next;
+  }
 }

@@ -3,7 +3,7 @@
 import escapeHtml from 'escape-html';
 import type { StackProfile } from '../stacks/adapter.js';
 import { profileLine } from '../stacks/profile.js';
-import { RULES, RULE_IDS } from '../model/rules.js';
+import { RULES, RULE_IDS, SEND_RULES, SEND_RULE_IDS } from '../model/rules.js';
 import { type Coverage, REQUIREMENTS, type Requirement } from '../oracle/requirements.js';
 
 export type Verdict =
@@ -69,14 +69,18 @@ export interface ReportCard {
   header: CardHeader;
   requirements: RequirementVerdict[];
   counts: Record<Verdict, number>;
-  /** The model's named rules (src/model/rules.ts) and the runs in which the tracker judged the stack by each. */
+  /** The model's named rules, reply and sending (src/model/rules.ts), and the runs the tracker judged each in. */
   rules: Array<{ rule: string; section: string; runs: number }>;
 }
 
 function ruleRuns(judged: Judged[]): ReportCard['rules'] {
-  return RULE_IDS.map((rule) => ({
+  const all = [
+    ...RULE_IDS.map((rule) => ({ rule, section: RULES[rule].section })),
+    ...SEND_RULE_IDS.map((rule) => ({ rule, section: SEND_RULES[rule].section })),
+  ];
+  return all.map(({ rule, section }) => ({
     rule,
-    section: RULES[rule].section,
+    section,
     runs: judged.reduce((n, j) => n + (j.exercised[`tracker/${rule}`]?.runs ?? 0), 0),
   }));
 }

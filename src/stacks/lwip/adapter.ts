@@ -50,6 +50,8 @@ export const LWIP_PROFILE: StackProfile = {
       check: 'simultaneous-open/answers-syn',
       vectors: ['fig07-simultaneous-open', 'lwip-f03-simultaneous-syn-ignored'],
     },
+    // The same fault as the tracker sees it: the SYN,ACK the crossing SYN is owed never comes.
+    { id: 'F3', summary: 'a SYN in SYN-SENT is ignored: no simultaneous open', check: 'tracker/synsent-syn-crossing' },
     {
       id: 'F4',
       summary: 'SYN retransmissions are not backed off',
@@ -80,6 +82,11 @@ export const LWIP_PROFILE: StackProfile = {
       summary: 'after close(), a 1-octet persist probe carries the FIN in the middle of the data',
       check: 'fin-order',
       vectors: ['lwip-f09-fin-on-persist-probe'],
+    },
+    {
+      id: 'F9',
+      summary: 'after close(), a 1-octet persist probe carries the FIN in the middle of the data',
+      check: 'tracker/send-fin',
     },
     {
       id: 'F11',
@@ -137,6 +144,26 @@ export const LWIP_PROFILE: StackProfile = {
       summary: 'a pure ACK far outside the receive window, while sent data is unacknowledged, draws no ACK',
       check: 'unacceptable-ack',
       vectors: ['lwip-f18-out-of-window-ack-unanswered'],
+    },
+    {
+      id: 'F19',
+      summary: 'a RST answering a segment with both SYN and FIN acknowledges SEG.SEQ+1: the two are counted as one',
+      check: 'tracker/closed-resets',
+      vectors: ['lwip-f19-syn-fin-counted-once'],
+    },
+    {
+      id: 'F20',
+      summary: 'a segment without the ACK bit in a synchronized state is not dropped: its FIN (and text) are taken in',
+      check: 'tracker/ack-bit-off',
+      vectors: ['lwip-f20-fin-without-ack-taken'],
+    },
+    {
+      id: 'F21',
+      summary:
+        'data written in SYN-SENT, then a crossing SYN announcing MSS 64, trips an assertion and kills the stack',
+      check: 'stack-crashed',
+      crash: 'mss_local is too small',
+      vectors: ['lwip-f21-tiny-mss-assertion-crash'],
     },
     {
       id: 'F10',
