@@ -333,7 +333,10 @@ class Walks {
     }
     const w = this.live(this.connKey.get(ev.conn));
     if (!w) return;
-    if (ev.type === 'reset' || ev.type === 'closed') w.cands = dropped(w.cands);
+    // The TCB is gone; one still opening may outlive what the interface reports (a socket API may defer an abort
+    // until the handshake ends).
+    const opening = w.cands.filter((c) => c.tcb.state === 'SYN-SENT' || c.tcb.state === 'SYN-RECEIVED');
+    if (ev.type === 'reset' || ev.type === 'closed') w.cands = dedupe([...dropped(w.cands), ...opening]);
     // An error may refuse the call just made (it did not take effect), or end the connection (a give-up).
     if (ev.type !== 'error' || ev.busy) return;
     const refused = w.beforeCall && w.beforeCall.t === t ? w.beforeCall.cands : [];
