@@ -6,7 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ALL_PROPERTIES } from '../../properties/index.js';
 import type { TraceEntry } from '../../src/harness/trace.js';
 import { execute } from '../../src/oracle/execute.js';
+import { RULE_IDS, SEND_RULE_IDS } from '../../src/model/rules.js';
 import { keyOfIn, keyOfOut } from '../../src/oracle/shadow.js';
+import { trackReplies } from '../../src/oracle/tracker.js';
+import { Tally } from '../../src/oracle/types.js';
 import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
 import { ACK, FIN, RST, SYN } from '../../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../../src/wire/seq.js';
@@ -85,5 +88,26 @@ describe('the generators reach every precondition the checks depend on', () => {
   it.each(Object.keys(REACH))('%s', (what) => {
     const n = traces.filter(REACH[what]!).length;
     expect(n, `${what}: reached in ${n} of ${traces.length} sampled traces`).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * Rules no generator reaches yet (syn-resets needs a stack under RFC 793 rules), and ack-bit-off, which a default run
+ * reaches in about 2 of 100 runs but this sample misses: gaps the card shows, not passes.
+ */
+const UNREACHED = ['syn-resets', 'synsent-rst-ignored', 'synrcvd-bad-ack-resets', 'ack-bit-off'];
+
+describe("the generators reach the tracker's rules", () => {
+  const tally = new Tally();
+  beforeAll(async () => {
+    const ref = referenceAdapter();
+    for (const [n, p] of ALL_PROPERTIES.entries()) {
+      for (const sc of fc.sample(p.scenario(ref.profile), { numRuns: 40, seed: 300 + n })) {
+        trackReplies((await execute(sc, ref)).trace, ref.profile, tally);
+      }
+    }
+  }, 120_000);
+  it.each([...RULE_IDS, ...SEND_RULE_IDS].filter((r) => !UNREACHED.includes(r)))('%s', (rule) => {
+    expect(tally.hits.get(`tracker/${rule}`) ?? 0, `tracker/${rule} judged`).toBeGreaterThan(0);
   });
 });
