@@ -7,6 +7,7 @@ import { properties as retransmission } from './retransmission.js';
 import { properties as rst } from './rst.js';
 import { properties as segments } from './segments.js';
 import { properties as synflood } from './synflood.js';
+import { properties as window } from './window.js';
 import { properties as wire } from './wire.js';
 
 export const ALL_PROPERTIES: Property[] = [
@@ -18,4 +19,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...wire,
   ...synflood,
   ...invariants,
+  ...window,
 ];

@@ -39,6 +39,8 @@ const KILLS: Record<string, string | string[]> = {
   'illegal-option-length': 'malformed-option-kills-stack',
   'syn-flood': 'half-open-never-reclaimed',
   interleavings: 'data-in-syn-sent',
+  'zero-window': ['zero-window-not-probed', 'zero-window-probe-no-backoff', 'zero-window-gives-up'],
+  'window-shrink': ['shrink-ignored', 'shrink-aborts', 'shrink-stalls'],
 };
 
 describe('syn-flood with SYN cookies', () => {

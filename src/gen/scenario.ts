@@ -42,6 +42,10 @@ export type Action =
   | { a: 'stackAbort' }
   | { a: 'peerClose' }
   | { a: 'peerAbort' }
+  /** The peer's application stops reading (its window closes as data arrives), resumes, or reads n octets once. */
+  | { a: 'peerPause' }
+  | { a: 'peerResume' }
+  | { a: 'peerRead'; n: number }
   | { a: 'net'; dir: 'toStack' | 'toPeer'; op: 'deliver' | 'drop' | 'dup'; i: number }
   /** Drop everything in flight in one direction. */
   | { a: 'lose'; dir: 'toStack' | 'toPeer' }
@@ -56,6 +60,11 @@ export interface Scenario {
   /** The peer's receive buffer (its window) and its MSS option (undefined: it sends none). */
   peerWindow: number;
   peerMss: number | undefined;
+  /**
+   * The peer's application reads only when told (peerRead/peerResume): its window closes as data waits. Otherwise
+   * it takes every octet as it arrives.
+   */
+  peerReadsOnDemand?: boolean;
   actions: Action[];
 }
 
@@ -69,6 +78,7 @@ export function describeAction(x: Action): string {
       return `advance ${x.ms} ms`;
     case 'stackWrite':
     case 'peerWrite':
+    case 'peerRead':
       return `${x.a} ${x.n}`;
     case 'inject':
       return (

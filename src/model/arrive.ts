@@ -249,6 +249,7 @@ function otherArrives(c: Ctx, seg: Segment): void {
     newAck(c, w.ack);
   }
   if (seqLe(t.sndUna, w.ack)) updateWindow(t, w, false);
+  if (w.ack === t.sndUna && t.sndWnd === 0 && t.sndNxt !== t.sndUna) probeAnswered(c);
 
   const finAcked = t.finSeq !== undefined && seqGt(t.sndUna, t.finSeq);
   const stop = match(t.state as State)
@@ -330,6 +331,16 @@ function newAck(c: Ctx, ack: number): void {
     t.timers.rexmt = c.now + t.rto;
     t.timers.user = c.now + t.cfg.userTimeout;
   }
+}
+
+/**
+ * A zero window reported for what is in flight: the peer is there and answering the probe, so it counts toward
+ * neither R2 nor the user timeout while the backoff goes on (§3.8.6.1 MUST-37).
+ */
+function probeAnswered(c: Ctx): void {
+  const t = c.t;
+  t.rexmtCount = 0;
+  if (t.timers.user !== undefined) t.timers.user = c.now + t.cfg.userTimeout;
 }
 
 /** RFC 6298 §2.2-2.4 (clock granularity 1 ms). */

@@ -58,6 +58,8 @@ class World {
   stackIss: number | undefined;
   readonly issByPort = new Map<number, number>();
   private peerClock = 0;
+  /** On-demand reading: the peer's application reads everything as it arrives (after peerResume). */
+  private peerReading = false;
   private lastPeerTcb: ReturnType<ReferenceHost['tcb']>;
 
   constructor(
@@ -68,7 +70,7 @@ class World {
     const model = { isn: () => sc.peerIsn, rcvBuf: sc.peerWindow, mss: sc.peerMss ?? 536 };
     this.peer = new ReferenceHost({
       addr: PEER_ADDR,
-      model: { ...model, offerMss: sc.peerMss !== undefined, delayedAck: false },
+      model: { ...model, offerMss: sc.peerMss !== undefined, delayedAck: false, autoReceive: !sc.peerReadsOnDemand },
     });
     h.observe((c) => this.onStackOutput(c));
   }
@@ -130,6 +132,19 @@ class World {
     }
     for (const ev of out.events) if (ev.type === 'accepted' || ev.type === 'connected') this.peerConn = ev.conn;
     this.peerTcb();
+    if (this.peerReading) this.peerReceive(undefined);
+  }
+
+  /** The peer's application reads up to n octets (all when undefined); a window update may follow. */
+  private peerReceive(n: number | undefined): void {
+    const t = this.peerTcb();
+    if (!this.sc.peerReadsOnDemand || this.peerConn === undefined || !t || t.rcvUnread.length === 0) return;
+    try {
+      this.peer.receive(this.peerConn, n);
+    } catch {
+      return;
+    }
+    this.collectPeer();
   }
 
   /** The peer's last view of the connection survives its deletion (e.g. after LAST-ACK). */
@@ -186,7 +201,9 @@ class World {
   async settle(budget: number, lossy?: Dir, idle = false): Promise<void> {
     if (this.h.real) return this.settleReal(budget, lossy, idle);
     const start = this.h.clock();
-    for (let rounds = 0; rounds < 2000; rounds++) {
+    // A guard against a livelock, not a budget: a long idle on a ticking stack takes a round per tick.
+    const maxRounds = Math.max(2000, Math.ceil(budget / 20));
+    for (let rounds = 0; rounds < maxRounds; rounds++) {
       if (await this.flush(lossy)) continue;
       const left = budget - (this.h.clock() - start);
       if (left <= 0) return;
@@ -333,6 +350,14 @@ class World {
         return this.peerCall((c) => this.peer.close(c));
       case 'peerAbort':
         return this.peerCall((c) => this.peer.abort(c));
+      case 'peerPause':
+        this.peerReading = false;
+        return;
+      case 'peerResume':
+        this.peerReading = true;
+        return this.peerReceive(undefined);
+      case 'peerRead':
+        return this.peerReceive(x.n);
       case 'net':
         return this.net(x.dir, x.op, x.i);
       case 'lose':

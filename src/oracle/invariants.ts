@@ -144,6 +144,15 @@ function seqSpace(ctx: OutCtx): void {
     const msg = `segment starts ${off - c.stackMax} past the highest sequence number sent (${abs(c.stackMax)})`;
     flag('seq-space', msg, `SEQ <= ${abs(c.stackMax)}`);
   }
+  // SEQ=SND.NXT-1 with nothing outstanding, empty or one garbage octet, before any FIN: the keep-alive form (§3.8.4,
+  // MAY-6), which some stacks also use to probe a zero window. After a FIN that octet is the FIN's own number.
+  const keepAlive =
+    len <= 1 &&
+    !(s.flags & FIN) &&
+    c.stackFinOff === undefined &&
+    off === c.peerAckMax - 1 &&
+    c.stackMax === c.peerAckMax;
+  if (keepAlive) return;
   if (len === 0 && !(s.flags & FIN) && off >= 1 && off < c.peerAckMax) {
     const msg =
       `pure ACK at SEQ=${s.seq}, below SND.UNA=${abs(c.peerAckMax)} that the peer already acknowledged ` +

@@ -7,7 +7,7 @@ import { makeSegment } from '../model/output.js';
 import { step } from '../model/step.js';
 import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
 import { ACK, FIN, PSH, RST, SYN, type Segment, segLen } from '../wire/segment.js';
-import { seqAdd, seqGt, seqInWindow, withNaiveSeqCompare } from '../wire/seq.js';
+import { seqAdd, seqDelta, seqGt, seqInWindow, withNaiveSeqCompare } from '../wire/seq.js';
 import type { StackAdapter } from './adapter.js';
 import { profileFor, referenceInstance } from './reference/adapter.js';
 import { type HostOptions, ReferenceHost, type StepFn } from './reference/host.js';
@@ -66,6 +66,12 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'syn-gives-up-early': ['syn-retransmission/give-up'],
   'options-on-data-drop-segment': ['unknown-options/any-segment'],
   'no-rto-backoff': ['backoff'],
+  'zero-window-not-probed': ['zero-window'],
+  'zero-window-probe-no-backoff': ['zero-window/backoff'],
+  'zero-window-gives-up': ['zero-window/stays-open'],
+  'shrink-ignored': ['window-shrink/no-new-data'],
+  'shrink-aborts': ['window-shrink/no-give-up'],
+  'shrink-stalls': ['window-shrink/retransmit'],
 };
 
 /** Does check id `check` belong to the named cause `name` (itself, its family, or its last part)? */
@@ -539,6 +545,77 @@ export const MUTANTS: Mutant[] = [
       step: wrap(undefined, (b, ev, r, now) =>
         ev.type === 'timeout' && ev.timer === 'rexmt' && r.tcb.timers.rexmt !== undefined
           ? { ...r, tcb: { ...r.tcb, rto: b.rto, timers: { ...r.tcb.timers, rexmt: now + b.rto } } }
+          : r,
+      ),
+    },
+  },
+  {
+    name: 'zero-window-not-probed',
+    bug: 'the persist timer never fires: a zero window with nothing in flight stalls the sender for good',
+    breaks: 'MUST-35, MUST-36',
+    options: {
+      step: wrap((t, ev) =>
+        ev.type === 'timeout' && ev.timer === 'persist'
+          ? { result: unchanged({ ...t, timers: { ...t.timers, persist: undefined } as Tcb['timers'] }) }
+          : undefined,
+      ),
+    },
+  },
+  {
+    name: 'zero-window-probe-no-backoff',
+    bug: 'zero-window probes repeat at a constant interval (the RTO is not backed off while the window is shut)',
+    breaks: 'SHLD-30',
+    options: {
+      step: wrap(undefined, (b, ev, r, now) =>
+        ev.type === 'timeout' && ev.timer === 'rexmt' && b.sndWnd === 0 && r.tcb.timers.rexmt !== undefined
+          ? { ...r, tcb: { ...r.tcb, rto: b.rto, timers: { ...r.tcb.timers, rexmt: now + b.rto } } }
+          : r,
+      ),
+    },
+  },
+  {
+    name: 'zero-window-gives-up',
+    bug: 'answered zero-window probes count as unanswered retransmissions: the connection is dropped at R2',
+    breaks: 'MUST-37',
+    options: {
+      step: wrap(undefined, (b, ev, r) =>
+        seg(ev) && r.tcb.sndWnd === 0 && r.tcb.sndUna === b.sndUna && r.tcb.rexmtCount < b.rexmtCount
+          ? { ...r, tcb: { ...r.tcb, rexmtCount: b.rexmtCount, timers: { ...r.tcb.timers, user: b.timers.user } } }
+          : r,
+      ),
+    },
+  },
+  {
+    name: 'shrink-ignored',
+    bug: 'a shrinking window is not taken: the sender keeps its old right edge and sends new data past the new one',
+    breaks: 'SHLD-15',
+    options: {
+      step: wrap(undefined, (b, ev, r) => {
+        const keep = seqDelta(seqAdd(b.sndUna, b.sndWnd), r.tcb.sndUna);
+        return seg(ev) && SYNCED.has(b.state) && keep > r.tcb.sndWnd ? { ...r, tcb: { ...r.tcb, sndWnd: keep } } : r;
+      }),
+    },
+  },
+  {
+    name: 'shrink-aborts',
+    bug: 'a window shrunk below the data in flight (a negative usable window) makes the stack reset the connection',
+    breaks: 'MUST-34',
+    options: {
+      step: wrap(undefined, (_b, ev, r) =>
+        seg(ev) && r.tcb.state === 'ESTABLISHED' && seqDelta(seqAdd(r.tcb.sndUna, r.tcb.sndWnd), r.tcb.sndNxt) < 0
+          ? resetAndClose(r.tcb, [{ type: 'error', code: 'retransmission-timeout' }])
+          : r,
+      ),
+    },
+  },
+  {
+    name: 'shrink-stalls',
+    bug: 'after a window shrink the retransmission timer is cancelled: lost in-window data is never sent again',
+    breaks: 'SHLD-16',
+    options: {
+      step: wrap(undefined, (b, ev, r) =>
+        seg(ev) && SYNCED.has(b.state) && seqDelta(seqAdd(r.tcb.sndUna, r.tcb.sndWnd), seqAdd(b.sndUna, b.sndWnd)) < 0
+          ? { ...r, tcb: { ...r.tcb, timers: { ...r.tcb.timers, rexmt: undefined } as Tcb['timers'] } }
           : r,
       ),
     },

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALL_PROPERTIES } from '../../properties/index.js';
+import { zeroWindowEpisodes } from '../../properties/window.js';
 import type { TraceEntry } from '../../src/harness/trace.js';
 import { execute } from '../../src/oracle/execute.js';
 import { RULE_IDS, SEND_RULE_IDS } from '../../src/model/rules.js';
@@ -50,6 +51,10 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
     }
     return false;
   },
+  'a zero window held past R2 (100 s) with data waiting': (t) =>
+    zeroWindowEpisodes(t).some((ep) => ep.endT - ep.t >= 100_000),
+  "a zero window reopened only by a probe's answer (the window update lost)": (t) =>
+    zeroWindowEpisodes(t).some((ep) => ep.end === 'reopen' && ep.probes.at(-1)?.i === ep.endI - 1),
   'a forged segment while the stack is in SYN-SENT': (t) => hostileIn(t, 'SYN-SENT'),
   'a forged segment while the stack is in SYN-RECEIVED': (t) => hostileIn(t, 'SYN-RECEIVED'),
   "abort on the stack's side": (t) => t.some((e) => e.call?.name === 'abort'),

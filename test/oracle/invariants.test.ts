@@ -73,6 +73,13 @@ describe('each invariant, on a golden trace', () => {
       ]),
     ).toEqual([]);
   });
+  it('the keep-alive form (SEQ=SND.UNA-1, nothing outstanding, no FIN yet) is not a sequence-space fault', () => {
+    const sent = ['call write c1 hi', 'out PA 101 ack=301 data=hi', 'in A 301 ack=103 win=0'];
+    expect(violations([...PASSIVE, ...sent, 'out A 102 ack=301'])).toEqual([]);
+    expect(violations([...PASSIVE, ...sent, 'out A 101 ack=301'])).toEqual([
+      expect.stringMatching(/^seq-space: pure ACK at SEQ=101, below SND.UNA/),
+    ]);
+  });
   it.each([
     ['seq-space', ['out A 100 ack=301'], /sequence offset 0 from the ISN: the SYN did not consume/],
     ['seq-space', ['out A 105 ack=301'], /starts 4 past the highest sequence number sent/],

@@ -166,6 +166,15 @@ export const LWIP_PROFILE: StackProfile = {
       vectors: ['lwip-f21-tiny-mss-assertion-crash'],
     },
     {
+      id: 'F22',
+      summary:
+        'a zero-window probe octet accepted after the send queue drained leaves the persist timer running: an ' +
+        'assertion kills the stack',
+      check: 'stack-crashed',
+      crash: 'persist ticking with empty send buffer',
+      vectors: ['lwip-f22-persist-empty-buffer-crash'],
+    },
+    {
       id: 'F10',
       summary: 'data queued in SYN-SENT goes out without ACK before ESTABLISHED',
       check: 'no-data-before-established/before-syn-acked',
