@@ -7,7 +7,7 @@ import type { TraceEntry } from '../src/harness/trace.js';
 import { RFC } from '../src/oracle/limits.js';
 import { type Property, traceEnd, violations } from '../src/oracle/property.js';
 import type { StackProfile } from '../src/stacks/adapter.js';
-import { ACK, RST, SYN, describe } from '../src/wire/segment.js';
+import { ACK, RST, SYN, type Segment, describe } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 
 export interface Probe {
@@ -36,13 +36,17 @@ const fromPeer = (e: TraceEntry): boolean =>
 const toPeer = (e: TraceEntry): boolean =>
   e.dir === 'out' && !!e.seg && e.seg.dst === PEER_ADDR && e.seg.dstPort === PEER_PORT;
 
-/** The window view the peer gave the stack, as the trace shows it. */
+/** The main connection as the trace shows it, in offsets from ISS+1: written, acknowledged, sent, windows offered. */
 class SendView {
   iss: number | undefined;
   written = 0;
   /** Octets of data the peer acknowledged (-1: not even the SYN). */
   acked = -1;
+  /** The end of the highest data the stack sent. */
+  sentEnd = 0;
+  /** The peer's last window, and the furthest right edge it offered. */
   wnd = 0;
+  edge = 0;
   get waiting(): number {
     return this.written - Math.max(0, this.acked);
   }
@@ -52,14 +56,24 @@ class SendView {
     if (s.flags & (RST | SYN) || this.iss === undefined) return false;
     return s.payload.length > 0 || s.seq === seqAdd(this.iss, this.acked);
   }
-  /** Take a peer segment; true when it moved the window view (the highest ACK so far, §3.8.6). */
-  take(e: TraceEntry): boolean {
-    const s = e.seg!;
+  /** Take one entry (a write, a stack segment, a peer segment); true when a peer ACK moved the window view. */
+  see(e: TraceEntry): boolean {
+    if (e.call?.name === 'write' && !e.call.refused) this.written += e.call.data?.length ?? 0;
+    const s = e.seg;
+    if (!s || s.flags & RST) return false;
+    if (toPeer(e) && s.flags & SYN) this.iss = s.seq;
+    else if (toPeer(e) && this.iss !== undefined)
+      this.sentEnd = Math.max(this.sentEnd, seqDelta(s.seq, seqAdd(this.iss, 1)) + s.payload.length);
+    return fromPeer(e) && this.take(s);
+  }
+  /** A peer ACK counts when it is the highest so far (§3.8.6). */
+  private take(s: Segment): boolean {
     if (!(s.flags & ACK) || this.iss === undefined) return false;
     const a = seqDelta(s.ack, seqAdd(this.iss, 1));
     if (a < this.acked || a > this.written + 1) return false;
     this.acked = Math.min(a, this.written);
     this.wnd = s.window;
+    this.edge = Math.max(this.edge, a + s.window);
     return true;
   }
 }
@@ -75,13 +89,11 @@ export function zeroWindowEpisodes(trace: TraceEntry[]): Episode[] {
     ep = undefined;
   };
   trace.forEach((e, i) => {
-    if (e.call?.name === 'write' && !e.call.refused) v.written += e.call.data?.length ?? 0;
+    const moved = v.see(e);
     if (e.call?.name === 'abort') finish(i, e.t, 'other');
     if (ends(e.event)) finish(i, e.t, 'stack');
     if (toPeer(e)) {
-      const s = e.seg!;
-      if (s.flags & SYN) v.iss = s.seq;
-      if (s.flags & RST) finish(i, e.t, 'stack');
+      if (e.seg!.flags & RST) finish(i, e.t, 'stack');
       else if (ep && v.isProbe(e)) ep.probes.push({ i, t: e.t, answered: false });
     }
     if (!fromPeer(e)) return;
@@ -91,7 +103,7 @@ export function zeroWindowEpisodes(trace: TraceEntry[]): Episode[] {
     }
     const last = ep?.probes.at(-1);
     if (last) last.answered = true;
-    if (!v.take(e)) return;
+    if (!moved) return;
     if (ep && v.waiting === 0) finish(i, e.t, 'acked');
     else if (ep && v.wnd > 0) finish(i, e.t, 'reopen');
     else if (!ep && v.acked >= 0 && v.wnd === 0 && v.waiting > 0)
@@ -161,12 +173,13 @@ const zeroWindow: Property = {
       ),
   check(trace, profile, tally) {
     const v = violations(this, tally);
-    for (const ep of zeroWindowEpisodes(trace)) {
+    const episodes = zeroWindowEpisodes(trace);
+    for (const ep of episodes) {
       probing(trace, profile, ep, v);
       backoff(trace, profile, ep, v);
       staysOpen(trace, ep, v);
     }
-    reopen(trace, profile, v);
+    reopen(trace, profile, episodes, v);
     return v.out;
   },
 };
@@ -240,10 +253,10 @@ function staysOpen(trace: TraceEntry[], ep: Episode, v: V): void {
 }
 
 /** Once the window reopens with data waiting, data goes out (after the sender's SWS override timeout at most). */
-function reopen(trace: TraceEntry[], profile: StackProfile, v: V): void {
+function reopen(trace: TraceEntry[], profile: StackProfile, episodes: Episode[], v: V): void {
   const limit = probeGap(profile) + 1000;
   const end = traceEnd(trace);
-  for (const ep of zeroWindowEpisodes(trace)) {
+  for (const ep of episodes) {
     if (ep.end !== 'reopen') continue;
     let sent: number | undefined;
     let ended = false;
@@ -267,34 +280,13 @@ function reopen(trace: TraceEntry[], profile: StackProfile, v: V): void {
   }
 }
 
-/** The trace's view of the main connection at each step: ISS, written, acked, highest sent, right edge offered. */
-interface Flow {
-  iss: number;
-  written: number;
-  acked: number;
-  sentEnd: number;
-  edge: number;
-}
+type Flow = SendView & { iss: number };
 
-/** Offsets (from ISS+1) of the main connection as of entry `upto` (exclusive). */
+/** The main connection as of entry `upto` (exclusive), once the stack has sent its SYN. */
 function flowAt(trace: TraceEntry[], upto: number): Flow | undefined {
-  let f: Flow | undefined;
-  for (let i = 0; i < upto; i++) {
-    const e = trace[i]!;
-    if (e.call?.name === 'write' && !e.call.refused && f) f.written += e.call.data?.length ?? 0;
-    if (toPeer(e) && e.seg!.flags & SYN) f = { iss: e.seg!.seq, written: 0, acked: 0, sentEnd: 0, edge: 0 };
-    if (!f) continue;
-    if (toPeer(e) && !(e.seg!.flags & SYN))
-      f.sentEnd = Math.max(f.sentEnd, seqDelta(e.seg!.seq, seqAdd(f.iss, 1)) + e.seg!.payload.length);
-    if (fromPeer(e) && e.seg!.flags & ACK && !(e.seg!.flags & RST)) {
-      const a = seqDelta(e.seg!.ack, seqAdd(f.iss, 1));
-      if (a >= f.acked && a <= f.written + 1) {
-        f.acked = Math.min(a, f.written);
-        f.edge = Math.max(f.edge, a + e.seg!.window);
-      }
-    }
-  }
-  return f;
+  const f = new SendView();
+  for (let i = 0; i < upto; i++) f.see(trace[i]!);
+  return f.iss === undefined ? undefined : (f as Flow);
 }
 
 const SHRINK = 'window-shrink';

@@ -118,6 +118,14 @@ const resetAndClose = (t: Tcb, events: StepResult['appEvents']): StepResult => (
   timers: [],
 });
 
+/** Retransmission timeouts (those `when` picks) keep the RTO they had instead of backing it off. */
+const constantRto = (when: (before: Tcb) => boolean) =>
+  wrap(undefined, (b, ev, r, now) =>
+    ev.type === 'timeout' && ev.timer === 'rexmt' && when(b) && r.tcb.timers.rexmt !== undefined
+      ? { ...r, tcb: { ...r.tcb, rto: b.rto, timers: { ...r.tcb.timers, rexmt: now + b.rto } } }
+      : r,
+  );
+
 export const MUTANTS: Mutant[] = [
   {
     name: 'syn-no-seq',
@@ -542,11 +550,7 @@ export const MUTANTS: Mutant[] = [
     bug: 'retransmissions repeat at a constant RTO, without exponential backoff',
     breaks: 'MUST-19',
     options: {
-      step: wrap(undefined, (b, ev, r, now) =>
-        ev.type === 'timeout' && ev.timer === 'rexmt' && r.tcb.timers.rexmt !== undefined
-          ? { ...r, tcb: { ...r.tcb, rto: b.rto, timers: { ...r.tcb.timers, rexmt: now + b.rto } } }
-          : r,
-      ),
+      step: constantRto(() => true),
     },
   },
   {
@@ -566,11 +570,7 @@ export const MUTANTS: Mutant[] = [
     bug: 'zero-window probes repeat at a constant interval (the RTO is not backed off while the window is shut)',
     breaks: 'SHLD-30',
     options: {
-      step: wrap(undefined, (b, ev, r, now) =>
-        ev.type === 'timeout' && ev.timer === 'rexmt' && b.sndWnd === 0 && r.tcb.timers.rexmt !== undefined
-          ? { ...r, tcb: { ...r.tcb, rto: b.rto, timers: { ...r.tcb.timers, rexmt: now + b.rto } } }
-          : r,
-      ),
+      step: constantRto((b) => b.sndWnd === 0),
     },
   },
   {
