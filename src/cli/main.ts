@@ -3,16 +3,8 @@
 import { AdapterError } from '../harness/bounded.js';
 import { Interrupted, interruptedBy } from '../harness/interrupt.js';
 import { UsageError } from '../stacks/usage.js';
-import { checkDriverCommand } from './commands/check-driver.js';
-import { exportCommand } from './commands/export.js';
-import { mutantsCommand } from './commands/mutants.js';
-import { promoteCommand } from './commands/promote.js';
-import { replayCommand } from './commands/replay.js';
-import { runCommand } from './commands/run.js';
 import { SIGNAL_EXIT, disposeAll, hookSignals } from './session.js';
 import type { Out } from './vectors.js';
-
-export { VECTORS_DIR, vectorFiles } from './vectors.js';
 
 const HELP = `tcp-conform — property-based TCP conformance against an executable RFC 9293 model
 
@@ -48,13 +40,19 @@ usage:
 exit status: 0 nothing failed, 1 a property or vector failed, 2 bad usage, a broken vector file or an
 adapter error, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (what finished is written, marked interrupted)`;
 
-const COMMANDS: Record<string, (argv: string[], out: Out, errOut: Out) => number | Promise<number>> = {
-  run: runCommand,
-  replay: replayCommand,
-  mutants: (a, out) => mutantsCommand(a, out),
-  export: (a, out) => exportCommand(a, out),
-  'check-driver': (a, out) => checkDriverCommand(a, out),
-  promote: (a, out) => promoteCommand(a, out),
+type Command = (argv: string[], out: Out, errOut: Out) => number | Promise<number>;
+
+// Each command's module is loaded only when it runs, so `help` and usage errors start fast.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  replay: async () => (await import('./commands/replay.js')).replayCommand,
+  mutants: async () => (await import('./commands/mutants.js')).mutantsCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  'check-driver': async () => (await import('./commands/check-driver.js')).checkDriverCommand,
+  promote: async () => {
+    const { promoteCommand } = await import('./commands/promote.js');
+    return (argv, out) => promoteCommand(argv, out);
+  },
 };
 
 const stdout: Out = (s) => process.stdout.write(`${s}\n`);
@@ -79,7 +77,7 @@ export async function main(argv: string[], out: Out = stdout, errOut: Out = stde
       out(HELP);
       return 0;
     }
-    return await f(rest, out, errOut);
+    return await (await f())(rest, out, errOut);
   } catch (e) {
     if (e instanceof UsageError) {
       errOut(`tcp-conform: ${e.message}`);

@@ -1,5 +1,7 @@
 // Terminal output for verdicts: the violated property, ids and section, the trace with the
 // offending entry marked, expected vs actual, and the commands that replay and inspect it.
+import { relative } from 'node:path';
+import type { PropertyResult } from '../oracle/engine.js';
 import type { Violation } from '../oracle/types.js';
 import type { TraceEntry } from '../harness/trace.js';
 import { toLadder } from '../trace/exports.js';
@@ -59,4 +61,46 @@ export function formatViolation(v: Violation, trace?: TraceEntry[]): string {
       ...formatTrace(trace, v.at).map((l) => `  ${l}`),
     );
   return lines.join('\n');
+}
+
+const MARKS = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', error: 'ERROR', known: 'KNOWN' } as const;
+
+/**
+ * A property's verdict as the terminal shows it: the verdict line, declared deviations and known findings, and for
+ * a failure the ladder, the seed and path, and the commands that replay and export the counterexample file.
+ */
+export function propertyLines(r: PropertyResult & { file?: string }, stackSpec: string, bin = 'npx tcp-conform') {
+  const ids = r.requirements.length ? ` [${r.requirements.join(', ')}]` : '';
+  const skip = r.status === 'skip' ? ` (${r.skipReason})` : '';
+  const lines = [`${MARKS[r.status].padEnd(9)} ${r.area}/${r.property}${ids}${skip}`];
+  for (const d of r.declared.filter((d, k, all) => all.findIndex((x) => x.reason === d.reason) === k)) {
+    const dIds = d.requirements.length ? ` [${d.requirements.join(', ')}]` : '';
+    lines.push(`          declared deviation: ${d.property}${dIds}: ${d.reason}`);
+  }
+  for (const k of r.known) lines.push(`          known finding ${k.finding} (${k.property}: ${k.message})`);
+  if (r.status === 'error') lines.push(`  adapter error: ${r.error}`);
+  const c = r.counterexample;
+  if (!c) return lines;
+  lines.push(formatViolationLadder(c.violations[0]!, c.trace));
+  for (const v of c.violations.slice(1, 3)) {
+    const vIds = v.requirements.length ? ` [${v.requirements.join(', ')}]` : '';
+    lines.push(`  also violated: ${v.property}${vIds}: ${v.message}`);
+  }
+  if (c.violations.length > 3) lines.push(`  … and ${c.violations.length - 3} more violations`);
+  const flaky = c.reproduced
+    ? ''
+    : ' (it did not fail again when re-run: the trace is of the failing run; timing-dependent)';
+  lines.push(
+    `  shrunk to ${c.scenario.actions.length} actions after ${c.shrinks} shrinks; seed ${c.seed}, path ` +
+      `${JSON.stringify(c.path)}${flaky}`,
+  );
+  if (r.file) {
+    const f = relative(process.cwd(), r.file);
+    lines.push(`  counterexample: ${f}`, `  replay: ${bin} replay ${f} --stack ${stackSpec}`);
+    lines.push(
+      `  export: ${bin} export ${f} --pcap ${f.replace(/\.json$/, '.pcap')} --pkt ${f.replace(/\.json$/, '.pkt')} ` +
+        '--ladder',
+    );
+  }
+  return lines;
 }

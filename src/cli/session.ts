@@ -1,12 +1,13 @@
 // What a command holds open (adapters with their children and namespaces) and how an interrupt ends it.
 import { interrupt, interruptedBy } from '../harness/interrupt.js';
 import type { StackAdapter } from '../stacks/adapter.js';
-import { type ResolveOptions, resolveStack } from '../stacks/registry.js';
+import type { ResolveOptions } from '../stacks/registry.js';
 
 const opened: StackAdapter[] = [];
 
 /** Resolve a stack and keep it for disposal however the command ends. */
 export async function openStack(spec: string, opts: ResolveOptions = {}): Promise<StackAdapter> {
+  const { resolveStack } = await import('../stacks/registry.js');
   const a = await resolveStack(spec, opts);
   opened.push(a);
   return a;

@@ -1,8 +1,8 @@
 // Vector files for run and replay: discovery, loading, running with the oracle checks they name.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ALL_PROPERTIES } from '../../properties/index.js';
+import { packageFile } from '../paths.js';
 import { Interrupted } from '../harness/interrupt.js';
 import { type Exercised, classify, countRun, judge } from '../oracle/engine.js';
 import { Tally, type Violation } from '../oracle/types.js';
@@ -12,7 +12,7 @@ import { type VectorResult, formatFailure, runVector } from '../trace/runner.js'
 import { type Vector, VectorError, isSlow, loadVector } from '../trace/vector.js';
 import { formatViolation } from './report.js';
 
-export const VECTORS_DIR = fileURLToPath(new URL('../../vectors', import.meta.url));
+export const VECTORS_DIR = packageFile('vectors');
 export const MARK = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', error: 'ERROR', known: 'KNOWN' } as const;
 export type Out = (s: string) => void;
 

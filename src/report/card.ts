@@ -5,6 +5,7 @@ import type { StackProfile } from '../stacks/adapter.js';
 import { profileLine } from '../stacks/profile.js';
 import { RULES, RULE_IDS, SEND_RULES, SEND_RULE_IDS } from '../model/rules.js';
 import { type Coverage, REQUIREMENTS, type Requirement } from '../oracle/requirements.js';
+import { verdictChart } from './chart.js';
 
 export type Verdict =
   | 'pass'
@@ -102,7 +103,7 @@ const EARNED =
   '(a passing vector counts one), and none failed; "not exercised" means they ran but never reached it. ' +
   '"Decided by" lists each check with the runs that exercised it.';
 
-const VERDICTS: Verdict[] = [
+export const VERDICTS: Verdict[] = [
   'pass',
   'not exercised',
   'fail',
@@ -266,11 +267,12 @@ const STYLE = [
 const HEADINGS = ['Requirement', 'Level', 'Section', 'Summary', 'Verdict', 'Decided by', 'Details'];
 
 function htmlRow(r: RequirementVerdict, e: (s: string) => string): string {
-  const detail = `${r.link ? `<a href="${e(r.link)}">counterexample</a> ` : ''}${e(r.reason ?? '')}`;
+  const detail = `${r.link ? `<a class="counterexample" href="${e(r.link)}">counterexample</a> ` : ''}${e(r.reason ?? '')}`;
   const cells = [r.id, r.level, `§${r.section}`, r.summary, r.verdict, r.decidedBy.join(', ')].map(
     (x) => `<td>${e(x)}</td>`,
   );
-  return `<tr style="background:${COLOR[r.verdict]}">${cells.join('')}<td>${detail}</td></tr>`;
+  const attrs = `id="${e(r.id)}" data-verdict="${e(r.verdict)}" style="background:${COLOR[r.verdict]}"`;
+  return `<tr ${attrs}>${cells.join('')}<td>${detail}</td></tr>`;
 }
 
 function htmlHeader(c: ReportCard, e: (s: string) => string): string[] {
@@ -306,7 +308,8 @@ export function cardHtml(c: ReportCard): string {
     `<style>${STYLE}</style></head>`,
     `<body><h1>${title}</h1>`,
     `<ul>${htmlHeader(c, e).join('\n')}</ul>`,
-    `<table><thead><tr>${HEADINGS.map((x) => `<th>${x}</th>`).join('')}</tr></thead>`,
+    `<figure>${verdictChart(c.requirements, VERDICTS)}<figcaption>Verdicts by part of RFC 9293</figcaption></figure>`,
+    `<table class="requirements"><thead><tr>${HEADINGS.map((x) => `<th>${x}</th>`).join('')}</tr></thead>`,
     '<tbody>',
     ...c.requirements.map((r) => htmlRow(r, e)),
     '</tbody></table></body></html>',

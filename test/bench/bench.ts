@@ -8,7 +8,7 @@ import { runVector } from '../../src/trace/runner.js';
 import { loadVector } from '../../src/trace/vector.js';
 import { decode, encode } from '../../src/wire/codec.js';
 import { ACK, FIN, PSH, SYN, type Segment } from '../../src/wire/segment.js';
-import { VECTORS_DIR, vectorFiles } from '../../src/cli/main.js';
+import { VECTORS_DIR, vectorFiles } from '../../src/cli/vectors.js';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VECTORS_DIR, vectorFiles } from '../../src/cli/main.js';
+import { VECTORS_DIR, vectorFiles } from '../../src/cli/vectors.js';
 import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
 import {
   checkPacketdrill,

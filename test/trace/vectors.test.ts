@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VECTORS_DIR, vectorFiles } from '../../src/cli/main.js';
+import { VECTORS_DIR, vectorFiles } from '../../src/cli/vectors.js';
 import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
 import { evalExpr, matchExpr, parseExpr, showExpr } from '../../src/trace/expr.js';
 import { formatFailure, runVector } from '../../src/trace/runner.js';

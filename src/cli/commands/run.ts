@@ -24,7 +24,7 @@ import {
   writeAtomic,
 } from '../args.js';
 import { writeCounterexample, writeTimeWaitCounterexample } from '../counterexample.js';
-import { formatViolation, formatViolationLadder } from '../report.js';
+import { formatViolation, propertyLines } from '../report.js';
 import { SIGNAL_EXIT, openStack } from '../session.js';
 import { type Broken, MARK, type Out, VECTORS_DIR, loadVectors, runVectors, vectorFiles } from '../vectors.js';
 import { junitXml } from '../junit.js';
@@ -121,41 +121,7 @@ async function plan(argv: string[]): Promise<Plan> {
 }
 
 function printProperty(p: Plan, r: Result, out: Out): void {
-  const prop = p.props.find((x) => x.name === r.property)!;
-  const ids = prop.requirements.length ? ` [${prop.requirements.join(', ')}]` : '';
-  out(`${MARK[r.status].padEnd(9)} ${prop.area}/${prop.name}${ids}${r.status === 'skip' ? ` (${r.skipReason})` : ''}`);
-  for (const d of r.declared.filter((d, k, all) => all.findIndex((x) => x.reason === d.reason) === k)) {
-    out(
-      `          declared deviation: ${d.property}${d.requirements.length ? ` [${d.requirements.join(', ')}]` : ''}: ` +
-        `${d.reason}`,
-    );
-  }
-  for (const k of r.known) out(`          known finding ${k.finding} (${k.property}: ${k.message})`);
-  if (r.status === 'error') out(`  adapter error: ${r.error}`);
-  const c = r.counterexample;
-  if (!c) return;
-  out(formatViolationLadder(c.violations[0]!, c.trace));
-  for (const v of c.violations.slice(1, 3)) {
-    out(
-      `  also violated: ${v.property}${v.requirements.length ? ` [${v.requirements.join(', ')}]` : ''}: ${v.message}`,
-    );
-  }
-  if (c.violations.length > 3) out(`  … and ${c.violations.length - 3} more violations`);
-  const flaky = c.reproduced
-    ? ''
-    : ' (it did not fail again when re-run: the trace is of the failing run; timing-dependent)';
-  out(
-    `  shrunk to ${c.scenario.actions.length} actions after ${c.shrinks} shrinks; seed ${c.seed}, path ` +
-      `${JSON.stringify(c.path)}${flaky}`,
-  );
-  if (r.file) {
-    const f = relative(process.cwd(), r.file);
-    out(`  counterexample: ${f}\n  replay: ${BIN} replay ${f} --stack ${p.stackSpec}`);
-    out(
-      `  export: ${BIN} export ${f} --pcap ${f.replace(/\.json$/, '.pcap')} --pkt ${f.replace(/\.json$/, '.pkt')} ` +
-        `--ladder`,
-    );
-  }
+  for (const line of propertyLines(r, p.stackSpec)) out(line);
 }
 
 /**

@@ -1,15 +1,17 @@
 // The Linux kernel as a stack under test: one driver per namespace (driver.ts), spoken to through
 // the child-process protocol, several at once. Real time: the adapter cannot advance the kernel's
 // clock, so scenarios wait (capped) and silence is judged by short quiescence windows.
-import { fileURLToPath } from 'node:url';
+import { COMPILED, moduleFile, packageFile } from '../../paths.js';
 import type { StackProfile } from '../adapter.js';
 import { type ProcessAdapter, processAdapter } from '../process/adapter.js';
 import { UsageError } from '../usage.js';
 import { createNamespace, deleteNamespace, preflight, sweepLeftovers } from './netns.js';
 
-export const TUN_ADDON = fileURLToPath(new URL('./native/build/Release/tun.node', import.meta.url));
-const DRIVER = fileURLToPath(new URL('./driver.ts', import.meta.url));
-const RUN_TS = fileURLToPath(new URL('../../../bin/run-ts.js', import.meta.url));
+export const TUN_ADDON = packageFile('src/stacks/linux/native/build/Release/tun.node');
+// Compiled, the driver starts as plain JavaScript; from source, through tsx.
+const DRIVER_COMMAND = COMPILED
+  ? [moduleFile('src/stacks/linux/driver.ts')]
+  : [packageFile('bin/run-ts.js'), moduleFile('src/stacks/linux/driver.ts')];
 
 /** Linux's choices and its declared deviations, each with the requirement and the evidence. */
 export const LINUX_PROFILE: StackProfile = {
@@ -76,7 +78,7 @@ export function linuxAdapter(opts: LinuxOptions = {}): ProcessAdapter {
     command: (i) => {
       const ns = createNamespace();
       names.set(i, ns);
-      return ['ip', 'netns', 'exec', ns, process.execPath, RUN_TS, DRIVER];
+      return ['ip', 'netns', 'exec', ns, process.execPath, ...DRIVER_COMMAND];
     },
     afterExit: (i) => {
       const ns = names.get(i);

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { release } from 'node:os';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../../paths.js';
 
 const TUN = 'tcpc0';
 const LOCAL_NET = '10.128.0.0/16';
@@ -26,7 +26,7 @@ const log = (s: string): void => {
 };
 
 // ---- namespace plumbing (we are alone in a namespace the adapter created) ----
-const ADDON = fileURLToPath(new URL('./native/build/Release/tun.node', import.meta.url));
+const ADDON = packageFile('src/stacks/linux/native/build/Release/tun.node');
 const { openTun, waitReadable } = createRequire(import.meta.url)(ADDON) as {
   openTun(name: string): number;
   waitReadable(fd: number, ms: number, cb: (readable: boolean) => void): void;

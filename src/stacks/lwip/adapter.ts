@@ -1,12 +1,12 @@
 // lwIP 2.1.3 (Debian liblwip) under virtual time, through the child-process protocol. The C driver
 // next to this file is built by `npm install` (scripts/build-native.mjs) when liblwip-dev is present.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../../paths.js';
 import type { StackProfile } from '../adapter.js';
 import { type ProcessAdapter, processAdapter } from '../process/adapter.js';
 import { UsageError } from '../usage.js';
 
-export const LWIP_DRIVER = fileURLToPath(new URL('../../../build/lwip-driver', import.meta.url));
+export const LWIP_DRIVER = packageFile('build', 'lwip-driver');
 
 /** lwIP's choices, as data. Each deviation names the requirement and the evidence (docs/findings.md has the traces). */
 export const LWIP_PROFILE: StackProfile = {
