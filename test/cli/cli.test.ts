@@ -145,7 +145,9 @@ describe('what users see: report card, JUnit, shards, progress', () => {
     );
     const h = readFileSync(html, 'utf8');
     expect(h).toMatch(/^<!doctype html>/);
-    expect(h).toContain('<a class="counterexample" href="cx-card/time-wait-mutant_time-wait-1msl-3.json">counterexample</a>');
+    expect(h).toContain(
+      '<a class="counterexample" href="cx-card/time-wait-mutant_time-wait-1msl-3.json">counterexample</a>',
+    );
     expect(h).not.toMatch(/<td>[^<]*[<>][^<]*<\/td>/); // text is escaped
   });
 
