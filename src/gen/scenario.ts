@@ -6,6 +6,8 @@ import type { TcpOption } from '../wire/segment.js';
 export const STACK_PORT = 80;
 export const PEER_PORT = 40000;
 export const CLOSED_PORT = 81;
+/** Extra clients of the stack's listener (fresh or spoofed) use FRESH_PORT + n. */
+export const FRESH_PORT = 41000;
 export const STACK_ADDR = '10.0.0.1';
 export const PEER_ADDR = '10.0.0.2';
 /** Spoofed sources live here; nothing answers for them. */

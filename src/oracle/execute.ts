@@ -3,6 +3,7 @@
 import {
   type Action,
   CLOSED_PORT,
+  FRESH_PORT,
   type Hostile,
   PEER_ADDR,
   PEER_PORT,
@@ -245,7 +246,7 @@ class World {
 
   /** A hostile segment, placed relative to the peer's view of the connection. */
   hostile(x: Hostile): Segment {
-    const srcPort = x.to === 'fresh' || x.to === 'spoof' ? 41000 + (x.n ?? 0) : PEER_PORT;
+    const srcPort = x.to === 'fresh' || x.to === 'spoof' ? FRESH_PORT + (x.n ?? 0) : PEER_PORT;
     const seq = seqAdd(this.hostileBase(x.seq.ref, srcPort), x.seq.d);
     const ack = seqAdd(this.hostileBase(x.ack.ref, srcPort), x.ack.d);
     const n = x.n ?? 0;

@@ -123,7 +123,7 @@ export const PROFILE_FIELDS = {
   options: {
     kind: 'options',
     required: true,
-    doc: 'options the stack may put on its SYNs: mss, wscale, sackPermitted, timestamps',
+    doc: 'options the stack may put on its SYNs (mss, wscale, sackPermitted, timestamps); shown in reports, never judged',
     default: 'all true',
   },
   deviations: {
@@ -352,6 +352,8 @@ export function profileTableMarkdown(): string {
 }
 
 /** One line for a report header. */
+const OPTION_NAMES = ['mss', 'wscale', 'sackPermitted', 'timestamps'] as const;
+
 export function profileLine(p: StackProfile): string {
   const parts = [
     `MSL ${p.msl / 1000} s`,
@@ -362,6 +364,7 @@ export function profileLine(p: StackProfile): string {
     ...(p.timeWaitSyn ? [`SYN in TIME-WAIT: ${p.timeWaitSyn}`] : []),
     ...(p.ackRateLimitMs !== undefined ? [`ACK rate limit ${p.ackRateLimitMs} ms`] : []),
     ...(p.realTime ? ['real time'] : []),
+    `SYN options ${OPTION_NAMES.filter((k) => p.options[k]).join(', ') || 'none'}`,
   ];
   return parts.join(' · ');
 }

@@ -73,8 +73,8 @@ describe('profile schema', () => {
     expect(() => validateProfile({ ...base, rtoMax: 10 }, 'p')).toThrow(/rtoMin ≤ rtoInitial ≤ rtoMax/);
     expect(validateProfile(base, 'p')).toBe(base);
   });
-  it('the table in docs/adapter-protocol.md is the one the descriptor generates', () => {
-    const doc = readFileSync('docs/adapter-protocol.md', 'utf8');
+  it('the table in docs/writing-a-driver.md is the one the descriptor generates', () => {
+    const doc = readFileSync('docs/writing-a-driver.md', 'utf8');
     const m = /<!-- profile-table:begin -->\n([\s\S]*?)\n<!-- profile-table:end -->/.exec(doc);
     expect(m?.[1]).toBe(profileTableMarkdown());
   });
