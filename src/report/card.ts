@@ -267,7 +267,8 @@ const STYLE = [
 const HEADINGS = ['Requirement', 'Level', 'Section', 'Summary', 'Verdict', 'Decided by', 'Details'];
 
 function htmlRow(r: RequirementVerdict, e: (s: string) => string): string {
-  const detail = `${r.link ? `<a class="counterexample" href="${e(r.link)}">counterexample</a> ` : ''}${e(r.reason ?? '')}`;
+  const link = r.link ? `<a class="counterexample" href="${e(r.link)}">counterexample</a> ` : '';
+  const detail = `${link}${e(r.reason ?? '')}`;
   const cells = [r.id, r.level, `§${r.section}`, r.summary, r.verdict, r.decidedBy.join(', ')].map(
     (x) => `<td>${e(x)}</td>`,
   );

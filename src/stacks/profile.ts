@@ -123,7 +123,7 @@ export const PROFILE_FIELDS = {
   options: {
     kind: 'options',
     required: true,
-    doc: 'options the stack may put on its SYNs (mss, wscale, sackPermitted, timestamps); shown in reports, never judged',
+    doc: 'SYN options the stack implements (mss, wscale, sackPermitted, timestamps); shown in reports, never judged',
     default: 'all true',
   },
   deviations: {
