@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Two groups: everything on virtual time first, in parallel; then the Linux kernel tests alone, since
 // they run on the wall clock and must not compete for the CPU with the rest (timing is judged).
-const REAL_TIME = ['test/stacks/linux.test.ts'];
+const REAL_TIME = ['test/stacks/linux.test.ts', 'test/stacks/packetdrill.test.ts'];
 
 export default defineConfig({
   test: {

@@ -9,6 +9,7 @@ import { loadVector } from '../../src/trace/vector.js';
 import { decode, encode } from '../../src/wire/codec.js';
 import { ACK, FIN, PSH, SYN, type Segment } from '../../src/wire/segment.js';
 import { VECTORS_DIR, vectorFiles } from '../../src/cli/vectors.js';
+import { PD_SCRIPTS, type Throughput, findPacketdrill, load, runOursFor, runPacketdrillFor } from './side-by-side.js';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -186,40 +187,41 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
       'bad-checksum-dropped',
     ];
     const pick = vectors.filter((v) => names.includes(v.name));
-    const conc = Number(process.env.TCPC_BENCH_NAMESPACES ?? 8);
-    const linux = linuxAdapter({ concurrency: conc });
-    let done = 0;
-    let failed = 0;
+    const ms = Number(process.env.TCPC_BENCH_SECONDS ?? 15) * 1000;
+    const pd = findPacketdrill();
+    if (!pd.path) console.log(`linux: packetdrill not available (${pd.missing}); tcp-conform's figures only`);
+    else console.log(`linux: side by side with packetdrill (${pd.path}), ${PD_SCRIPTS.length} of its scripts`);
+    const widths = [1, Number(process.env.TCPC_BENCH_NAMESPACES ?? 8)];
+    for (const width of widths) {
+      const theirs = pd.path ? await runPacketdrillFor(pd.path, width, ms) : undefined;
+      const before = load();
+      const linux = linuxAdapter({ concurrency: width });
+      const ours = await runOursFor(linux, pick, width, ms);
+      await linux.dispose?.();
+      const row = (who: string, t: Throughput): string =>
+        `${`linux ${width} wide: ${who}`.padEnd(44)} ${fmt(t.perMin).padStart(12)} scenarios/min ` +
+        `(${t.passed}/${t.done} passing in ${t.secs.toFixed(1)} s)`;
+      if (theirs) console.log(row('packetdrill', theirs));
+      console.log(`${row('tcp-conform', ours)}; load average ${before} → ${load()}`);
+      if (theirs)
+        console.log(
+          `${`linux ${width} wide: ratio`.padEnd(44)} ${(ours.perMin / theirs.perMin).toFixed(1).padStart(12)} ×`,
+        );
+    }
+    // Segment round trips inside tcp-conform's scenarios, 8 at once.
     const rtts: number[] = [];
-    const t1 = performance.now();
-    const worker = async (k: number): Promise<void> => {
-      for (let i = k; performance.now() - t1 < 20_000; i += conc) {
-        const r = await runVector(pick[i % pick.length]!, linux, { callTimeoutMs: 10_000 });
-        done++;
-        if (r.status !== 'pass') {
-          failed++;
-          console.log(
-            `  linux: ${r.name} ${r.status}: ${r.failure?.message} (step ${r.failure?.step}: ${r.failure?.stepText}; expected ${r.failure?.expected}, actual ${r.failure?.actual})`,
-          );
-        }
-        // Segment round trip: a segment into the stack and the stack's answer to it.
+    const many = linuxAdapter({ concurrency: 8 });
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, k) => {
+        const r = await runVector(pick[k % pick.length]!, many, { callTimeoutMs: 10_000 });
         r.trace.forEach((e, j) => {
           const nx = r.trace[j + 1];
           if (e.dir === 'in' && nx?.dir === 'out' && nx.t - e.t < 50) rtts.push(nx.t - e.t);
         });
-      }
-    };
-    await Promise.all(Array.from({ length: conc }, (_, k) => worker(k)));
-    const secs = (performance.now() - t1) / 1000;
-    await linux.dispose?.();
-    const perMin = (done / secs) * 60;
+      }),
+    );
+    await many.dispose?.();
     const mean = rtts.reduce((a, b) => a + b, 0) / Math.max(1, rtts.length);
-    console.log(
-      `${'linux: packetdrill-style scenarios'.padEnd(44)} ${fmt(perMin).padStart(12)} scenarios/min (${done} in ${secs.toFixed(1)} s, ${conc} namespaces, ${failed} not passing)`,
-    );
-    console.log(
-      `${'linux: vs packetdrill at ~0.35 s per script'.padEnd(44)} ${(perMin / (60 / 0.35)).toFixed(1).padStart(12)} ×`,
-    );
     console.log(
       `${'linux: segment round trip, 8 at once'.padEnd(44)} ${(mean * 1000).toFixed(0).padStart(12)} µs mean over ${rtts.length} (driver + protocol + TUN + kernel, 2 cores shared)`,
     );

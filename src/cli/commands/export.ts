@@ -3,7 +3,15 @@
 import { basename, resolve } from 'node:path';
 import type { TraceEntry } from '../../harness/trace.js';
 import { UsageError } from '../../stacks/usage.js';
-import { checkPacketdrill, loadTrace, toLadder, toMermaid, toPacketdrill, toPcap } from '../../trace/exports.js';
+import {
+  NotExportable,
+  checkPacketdrill,
+  loadTrace,
+  toLadder,
+  toMermaid,
+  toPacketdrill,
+  toPcap,
+} from '../../trace/exports.js';
 import { runVector } from '../../trace/runner.js';
 import { type Vector, VectorError, loadVector } from '../../trace/vector.js';
 import { type OptionSpec, checkOutputs, flag, parseCommand, str, writeAtomic } from '../args.js';
@@ -72,7 +80,7 @@ async function sourceOf(
   };
 }
 
-export async function exportCommand(argv: string[], out: Out): Promise<number> {
+export async function exportCommand(argv: string[], out: Out, errOut: Out = out): Promise<number> {
   const { values: o, positionals } = parseCommand('export', argv, EXPORT_OPTIONS);
   if (positionals.length !== 1) throw new UsageError('export needs exactly one vector or counterexample FILE');
   const pcap = str(o, 'pcap');
@@ -93,12 +101,16 @@ export async function exportCommand(argv: string[], out: Out): Promise<number> {
     writeAtomic(resolve(pcap), toPcap(src.trace));
     out(`pcap: ${pcap} (${src.trace.filter((e) => e.seg).length} packets; open it in Wireshark)`);
   }
+  let rc = 0;
   if (pkt) {
-    const script = toPacketdrill(src.trace, { title: vec.title });
-    const errors = checkPacketdrill(script);
-    if (errors.length) throw new Error(`internal: the packetdrill script fails its own grammar: ${errors.join('; ')}`);
-    writeAtomic(resolve(pkt), script);
-    out(`packetdrill: ${pkt}`);
+    const script = packetdrillOf(src.trace, vec.title);
+    if (typeof script === 'string') {
+      writeAtomic(resolve(pkt), script);
+      out(`packetdrill: ${pkt}`);
+    } else {
+      errOut(`tcp-conform: no packetdrill script for ${basename(file)}: ${script.reason}`);
+      rc = 1;
+    }
   }
   const mark = src.mark !== undefined ? { mark: src.mark } : {};
   if (flag(o, 'ladder')) out(toLadder(src.trace, { ...mark, title: vec.title }));
@@ -109,5 +121,18 @@ export async function exportCommand(argv: string[], out: Out): Promise<number> {
     );
     out(`mermaid: ${mermaid}`);
   }
-  return 0;
+  return rc;
+}
+
+function packetdrillOf(trace: TraceEntry[], title: string): string | { reason: string } {
+  let script: string;
+  try {
+    script = toPacketdrill(trace, { title });
+  } catch (e) {
+    if (e instanceof NotExportable) return { reason: e.message };
+    throw e;
+  }
+  const errors = checkPacketdrill(script);
+  if (errors.length) throw new Error(`internal: the packetdrill script fails its own grammar: ${errors.join('; ')}`);
+  return script;
 }

@@ -1,0 +1,261 @@
+// A trace as a packetdrill script that real packetdrill runs against Linux. Pure: text; the CLI writes the file.
+// packetdrill tests one connection per script, models the socket calls of a C program, and checks every field
+// written on an outbound line — so what RFC 9293 leaves to the stack (window, its options, ACK and retransmission
+// timing within bounds) is written loosely or not at all.
+import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG } from '../wire/segment.js';
+import { seqDelta } from '../wire/seq.js';
+import type { TraceEntry } from '../harness/trace.js';
+
+/** The trace cannot be written as a packetdrill script; the message says why. */
+export class NotExportable extends Error {}
+
+const pdFlags = (f: number): string => {
+  let s = '';
+  if (f & SYN) s += 'S';
+  if (f & FIN) s += 'F';
+  if (f & RST) s += 'R';
+  if (f & PSH) s += 'P';
+  if (f & URG) s += 'U';
+  if (f & ACK) s += '.';
+  return s || '.';
+};
+
+const pdOption = (o: TcpOption): string => {
+  switch (o.kind) {
+    case 'mss':
+      return `mss ${o.value}`;
+    case 'nop':
+      return 'nop';
+    case 'eol':
+      return 'eol';
+    case 'wscale':
+      return `wscale ${o.shift}`;
+    case 'sackPermitted':
+      return 'sackOK';
+    case 'timestamps':
+      return `TS val ${o.tsval} ecr ${o.tsecr}`;
+    case 'sack':
+      return `sack ${o.blocks.map(([l, r]) => `${l}:${r}`).join(' ')}`;
+    default:
+      throw new NotExportable(
+        `TCP option ${o.kind === 'unknown' ? `kind ${o.type}` : 'bytes (raw)'} has no packetdrill syntax ` +
+          '(its grammar knows nop, eol, mss, wscale, sackOK, sack, TS, md5 and Fast Open only); ' +
+          'replay this vector with tcp-conform or open its pcap instead',
+      );
+  }
+};
+
+// ---------------------------------------------------------------- timing
+
+/** Delays up to this are an immediate reply or a delayed ACK: §3.8.6.3 bounds an ACK's delay by 0.5 s. */
+const ACK_BOUND_MS = 500;
+
+/** packetdrill's timing tolerance written into every script (its default of 4 ms fails on a busy machine). */
+const TOLERANCE_US = 100_000;
+
+const secs = (ms: number): string => `${Number((ms / 1000).toFixed(6))}`;
+
+/**
+ * packetdrill's clock: the first event at 0, each later one relative to the previous. Outbound segments are
+ * written as ranges: when a stack replies or ACKs is its choice within §3.8.6.3's bound, and a timer-driven
+ * segment (retransmission, probe) is allowed half to one and a half times the delay the trace shows.
+ * An inbound segment sent after waiting for the stack's state waits 1/8 longer: Linux's timer wheel may
+ * fire a long timer (TIME-WAIT's 60 s) that much late, which the replay saw by polling and packetdrill cannot.
+ */
+class Clock {
+  private last: number | undefined;
+  private waitedOnState = false;
+  stateSeen(): void {
+    this.waitedOnState = true;
+  }
+  at(t: number, kind: 'in' | 'out' | 'call'): string {
+    const first = this.last === undefined;
+    const d = first ? 0 : Math.max(0, t - (this.last as number));
+    this.last = t;
+    const waited = this.waitedOnState;
+    this.waitedOnState = false;
+    if (kind === 'out') return d <= ACK_BOUND_MS ? '+0~+0.5' : `+${secs(d / 2)}~+${secs(d * 1.5)}`;
+    if (first) return '0';
+    const pad = waited && d > 1000 ? d / 8 : 0;
+    return d + pad <= 0 ? '+0' : `+${secs(d + pad)}`;
+  }
+}
+
+// ---------------------------------------------------------------- one connection
+
+const SHUT = ['shutdown', 'close', 'abort'];
+
+/** The ISNs of the one connection packetdrill can follow; throws when the trace holds more than one. */
+function isnsOf(trace: TraceEntry[]): { stack?: number; peer?: number } {
+  const syns = (dir: 'in' | 'out'): Set<number> =>
+    new Set(trace.filter((e) => e.dir === dir && e.seg && e.seg.flags & SYN).map((e) => e.seg!.seq));
+  const ports = new Set(trace.filter((e) => e.seg && e.dir === 'in').map((e) => `${e.seg!.srcPort}>${e.seg!.dstPort}`));
+  const stack = syns('out');
+  if (ports.size > 1) {
+    throw new NotExportable(`the trace holds ${ports.size} connections; packetdrill follows one per script`);
+  }
+  if (stack.size > 1) {
+    throw new NotExportable(
+      `the stack chose ${stack.size} ISNs (a second handshake on one 4-tuple); packetdrill learns the stack's ISN ` +
+        'once per script, so the second cannot be matched',
+    );
+  }
+  const [s] = [...stack];
+  const [p] = [...syns('in')];
+  return { ...(s !== undefined ? { stack: s } : {}), ...(p !== undefined ? { peer: p } : {}) };
+}
+
+const rel = (v: number, base: number | undefined): number => (base === undefined ? v : seqDelta(v, base) >>> 0);
+
+function packetLine(s: Segment, inbound: boolean, isns: { stack?: number; peer?: number }): string {
+  const start = rel(s.seq, inbound ? isns.peer : isns.stack);
+  const len = s.payload.length;
+  let text = `${inbound ? '<' : '>'} ${pdFlags(s.flags)} ${start}:${(start + len) >>> 0}(${len})`;
+  if (s.flags & ACK) text += ` ack ${rel(s.ack, inbound ? isns.stack : isns.peer)}`;
+  if (!inbound) return s.options.length ? `${text} <...>` : text; // window and options: the stack's choice (§3.8.6)
+  if (s.badChecksum) {
+    throw new NotExportable(
+      'the trace injects a segment with a deliberately bad checksum; packetdrill computes every checksum itself',
+    );
+  }
+  text += ` win ${s.window}`;
+  const o = s.options.map(pdOption);
+  return o.length ? `${text} <${o.join(',')}>` : text;
+}
+
+// ---------------------------------------------------------------- socket calls
+
+/**
+ * The script's file descriptors: 3 for a listener or the first socket, each accepted or connected socket the
+ * next number (packetdrill maps script descriptors to live ones, so they need not match the kernel's).
+ */
+class Sockets {
+  private next = 3;
+  private listener: number | undefined;
+  private conn: number | undefined;
+  private closed = false;
+  /** Writes made while a non-blocking connect is in progress: Node queues them until connected. */
+  queued: number[] = [];
+  connecting = false;
+  listen(): string[] {
+    this.listener = this.next++;
+    const fd = this.listener;
+    return [
+      `socket(..., SOCK_STREAM, IPPROTO_TCP) = ${fd}`,
+      `+0 setsockopt(${fd}, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0`,
+      `+0 bind(${fd}, ..., ...) = 0`,
+      `+0 listen(${fd}, 1) = 0`,
+    ];
+  }
+  connect(): string[] {
+    const fd = this.open();
+    this.connecting = true;
+    return [
+      `socket(..., SOCK_STREAM, IPPROTO_TCP) = ${fd}`,
+      `+0 fcntl(${fd}, F_SETFL, O_RDWR|O_NONBLOCK) = 0`,
+      `+0 connect(${fd}, ..., ...) = -1 EINPROGRESS (Operation now in progress)`,
+    ];
+  }
+  accept(): string[] {
+    if (this.listener === undefined) return [];
+    return [`accept(${this.listener}, ..., ...) = ${this.open()}`];
+  }
+  /** A call on the connection; a call after close gets EBADF, as the C program would. */
+  call(name: string, len: number): string[] {
+    const fd = this.conn;
+    if (fd === undefined) return [`// ${name}(): no connection yet — not written`];
+    if (this.closed && SHUT.includes(name))
+      return [
+        `${name === 'shutdown' ? 'shutdown' : 'close'}(${fd}${
+          name === 'shutdown' ? ', SHUT_WR' : ''
+        }) = -1 EBADF (Bad file descriptor)`,
+      ];
+    if (this.closed) return [`write(${fd}, ..., ${len}) = -1 EBADF (Bad file descriptor)`];
+    if (name === 'write') return [`write(${fd}, ..., ${len}) = ${len}`];
+    if (name === 'shutdown') return [`shutdown(${fd}, SHUT_WR) = 0`];
+    this.closed = true;
+    if (name === 'close') return [`close(${fd}) = 0`];
+    return [`setsockopt(${fd}, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0`, `+0 close(${fd}) = 0`];
+  }
+  private open(): number {
+    this.conn = this.next++;
+    this.closed = false;
+    return this.conn;
+  }
+}
+
+// ---------------------------------------------------------------- the script
+
+/**
+ * A packetdrill script replaying the trace against Linux: syscalls for the application calls, `<` for injected
+ * segments, `>` for what the stack must send. Sequence numbers are relative (packetdrill's default): both ISNs
+ * are 0. Throws NotExportable when packetdrill cannot express the trace (a second connection, an option kind
+ * its grammar lacks).
+ */
+export function toPacketdrill(trace: TraceEntry[], opts: { title?: string } = {}): string {
+  const isns = isnsOf(trace);
+  const clock = new Clock();
+  const fds = new Sockets();
+  const lines = [
+    `// ${opts.title ?? 'tcp-conform trace'} — generated by tcp-conform; sequence numbers relative to each ISN`,
+    "// The inbound times are the replay's own pacing, not a claim about the stack: a loaded machine may be late.",
+    `--tolerance_usecs=${TOLERANCE_US}`,
+  ];
+  const put = (t: number, kind: 'in' | 'out' | 'call', body: string[]): void => {
+    if (body.length === 0) return;
+    if (body[0]!.startsWith('//')) return void lines.push(...body);
+    lines.push(`${clock.at(t, kind)} ${body[0]}`, ...body.slice(1));
+  };
+  for (const e of trace) {
+    if (e.dir === 'state') clock.stateSeen();
+    else if (e.dir === 'call' && e.call) put(e.t, 'call', callLines(e.call.name, e.call.data?.length ?? 0, fds));
+    else if (e.dir === 'event' && e.event?.type === 'accepted') put(e.t, 'call', fds.accept());
+    else if (e.dir === 'event' && e.event?.type === 'connected') put(e.t, 'call', flushQueued(fds));
+    else if ((e.dir === 'in' || e.dir === 'out') && e.seg) put(e.t, e.dir, [packetLine(e.seg, e.dir === 'in', isns)]);
+  }
+  if (fds.queued.length) lines.push(`// ${fds.queued.length} write(s) made before the connection opened: never sent`);
+  return `${lines.join('\n')}\n`;
+}
+
+function callLines(name: string, len: number, fds: Sockets): string[] {
+  if (name === 'listen') return fds.listen();
+  if (name === 'connect') return fds.connect();
+  // Linux returns EAGAIN for a write on a non-blocking socket still connecting; Node (and the driver) queue it
+  // until the connection opens, so the script writes it then (§3.10.2 lets a stack queue data in SYN-SENT).
+  if (name === 'write' && fds.connecting) {
+    fds.queued.push(len);
+    return [`// write(${len}) while connecting: queued until the connection opens`];
+  }
+  return fds.call(name, len);
+}
+
+function flushQueued(fds: Sockets): string[] {
+  fds.connecting = false;
+  const out = fds.queued.flatMap((len, i) => fds.call('write', len).map((l) => (i === 0 ? l : `+0 ${l}`)));
+  fds.queued = [];
+  return out;
+}
+
+// ---------------------------------------------------------------- a grammar of what this exporter writes
+
+const PD_TIME = String.raw`(?:\+?\d+(?:\.\d+)?(?:~\+?\d+(?:\.\d+)?)?|\*)`;
+const PD_SYSCALL = new RegExp(String.raw`^${PD_TIME}\s+[a-z_]+\(.*\)\s+=\s+-?\d+(?:\s+[A-Z]+(?:\s+\(.*\))?)?$`);
+const PD_OPT = String.raw`(?:mss \d+|nop|eol|wscale \d+|sackOK|TS val \d+ ecr \d+|sack(?: \d+:\d+)+)`;
+const PD_PACKET = new RegExp(
+  String.raw`^${PD_TIME}\s+[<>]\s+[SFRPUEW.]+\s+\d+:\d+\(\d+\)(?:\s+ack \d+)?(?:\s+win ` +
+    String.raw`\d+)?(?:\s+<(?:\.\.\.|${PD_OPT}(?:,${PD_OPT})*)>)?$`,
+);
+
+/** A small grammar of packetdrill lines (the subset this exporter writes): returns one message per bad line. */
+export function checkPacketdrill(script: string): string[] {
+  const errors: string[] = [];
+  const lines = script.split('\n');
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('//') || /^--[a-z_]+=\d+$/.test(line)) return;
+    if (PD_SYSCALL.test(line) || PD_PACKET.test(line)) return;
+    errors.push(`line ${i + 1}: not a packetdrill syscall or packet line: ${line}`);
+  });
+  if (!lines.some((l) => /^\S+\s+[<>]\s/.test(l.trim()))) errors.push('no packet lines');
+  return errors;
+}
