@@ -83,8 +83,6 @@ class Clock {
 
 // ---------------------------------------------------------------- one connection
 
-const SHUT = ['shutdown', 'close', 'abort'];
-
 /** The ISNs of the one connection packetdrill can follow; throws when the trace holds more than one. */
 function isnsOf(trace: TraceEntry[]): { stack?: number; peer?: number } {
   const syns = (dir: 'in' | 'out'): Set<number> =>
@@ -164,18 +162,18 @@ class Sockets {
   call(name: string, len: number): string[] {
     const fd = this.conn;
     if (fd === undefined) return [`// ${name}(): no connection yet — not written`];
-    if (this.closed && SHUT.includes(name))
-      return [
-        `${name === 'shutdown' ? 'shutdown' : 'close'}(${fd}${
-          name === 'shutdown' ? ', SHUT_WR' : ''
-        }) = -1 EBADF (Bad file descriptor)`,
-      ];
-    if (this.closed) return [`write(${fd}, ..., ${len}) = -1 EBADF (Bad file descriptor)`];
-    if (name === 'write') return [`write(${fd}, ..., ${len}) = ${len}`];
-    if (name === 'shutdown') return [`shutdown(${fd}, SHUT_WR) = 0`];
+    const text =
+      name === 'write'
+        ? `write(${fd}, ..., ${len})`
+        : name === 'shutdown'
+          ? `shutdown(${fd}, SHUT_WR)`
+          : `close(${fd})`;
+    if (this.closed) return [`${text} = -1 EBADF (Bad file descriptor)`];
+    if (name === 'write') return [`${text} = ${len}`];
+    if (name === 'shutdown') return [`${text} = 0`];
     this.closed = true;
-    if (name === 'close') return [`close(${fd}) = 0`];
-    return [`setsockopt(${fd}, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0`, `+0 close(${fd}) = 0`];
+    if (name === 'close') return [`${text} = 0`];
+    return [`setsockopt(${fd}, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0`, `+0 ${text} = 0`];
   }
   private open(): number {
     this.conn = this.next++;

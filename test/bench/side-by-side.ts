@@ -2,15 +2,14 @@
 // handshake/close/shutdown scripts (each in a fresh namespace, as packetdrill is run), tcp-conform on the
 // equivalent handshake/close/RST vectors, sequential and 8 wide, for the same wall time each. No constants from
 // elsewhere: both figures come from this machine, this minute.
-import { spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StackAdapter } from '../../src/stacks/adapter.js';
 import { runVector } from '../../src/trace/runner.js';
 import type { Vector } from '../../src/trace/vector.js';
+import { runPacketdrill } from '../fixtures/packetdrill.js';
 
-const SCRIPT = fileURLToPath(new URL('../../scripts/packetdrill.mjs', import.meta.url));
+export { findPacketdrill } from '../fixtures/packetdrill.js';
 
 /** packetdrill's own scripts (paths under gtests/net/tcp) that pass on a quiet Linux 6.x. */
 export const PD_SCRIPTS = [
@@ -32,28 +31,9 @@ export interface Throughput {
   secs: number;
 }
 
-/** The packetdrill binary, or why there is none (built from its tarball by scripts/packetdrill.mjs). */
-export function findPacketdrill(): { path?: string; missing?: string } {
-  const r = spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8' });
-  return r.status === 0 ? { path: r.stdout.trim() } : { missing: r.stderr.trim() || `exit ${r.status}` };
-}
-
-function onePacketdrill(bin: string, script: string, ns: string): Promise<boolean> {
+function onePacketdrill(bin: string, script: string): Promise<boolean> {
   const tests = join(dirname(bin), '..', 'tcp');
-  spawnSync('ip', ['netns', 'add', ns]);
-  spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-  return new Promise((done) => {
-    const p = spawn('ip', ['netns', 'exec', ns, bin, join(tests, script)], {
-      cwd: join(tests, dirname(script)),
-      stdio: 'ignore',
-    });
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      spawnSync('ip', ['netns', 'del', ns]);
-      done(code === 0);
-    });
-  });
+  return runPacketdrill(bin, join(tests, script), join(tests, dirname(script))).then((r) => r.code === 0);
 }
 
 /** `width` workers, each running scripts round robin for `ms` of wall time. */
@@ -74,7 +54,7 @@ async function paced(width: number, ms: number, one: (k: number, i: number) => P
 }
 
 export const runPacketdrillFor = (bin: string, width: number, ms: number): Promise<Throughput> =>
-  paced(width, ms, (k, i) => onePacketdrill(bin, PD_SCRIPTS[i % PD_SCRIPTS.length]!, `tcpc-bench-${process.pid}-${k}`));
+  paced(width, ms, (_k, i) => onePacketdrill(bin, PD_SCRIPTS[i % PD_SCRIPTS.length]!));
 
 export function runOursFor(linux: StackAdapter, pick: Vector[], width: number, ms: number): Promise<Throughput> {
   return paced(width, ms, async (_k, i) => {

@@ -1,19 +1,18 @@
 // Every vector replayed on Linux, exported as a packetdrill script, and run under real packetdrill (built from its
 // source tarball by scripts/packetdrill.mjs) in a namespace of its own. Real time: runs in the real-time group.
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TUN_ADDON, linuxAdapter } from '../../src/stacks/linux/adapter.js';
-import { createNamespace, deleteNamespace, preflight } from '../../src/stacks/linux/netns.js';
+import { preflight } from '../../src/stacks/linux/netns.js';
 import { NotExportable, toPacketdrill } from '../../src/trace/packetdrill.js';
 import { runVector } from '../../src/trace/runner.js';
 import { loadVector } from '../../src/trace/vector.js';
+import { findPacketdrill, runPacketdrill } from '../fixtures/packetdrill.js';
 
 const VECTORS = fileURLToPath(new URL('../../vectors/', import.meta.url));
-const SCRIPT = fileURLToPath(new URL('../../scripts/packetdrill.mjs', import.meta.url));
 
 /** What packetdrill's grammar or its one-socket model cannot express, and why (the exporter says so). */
 const NOT_EXPORTABLE: Record<string, RegExp> = {
@@ -24,34 +23,24 @@ const NOT_EXPORTABLE: Record<string, RegExp> = {
 };
 
 const missingLinux = preflight(TUN_ADDON);
-const built = missingLinux.length ? undefined : spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8' });
-const packetdrill = built?.status === 0 ? built.stdout.trim() : undefined;
-const missing = missingLinux.length ? missingLinux.join('; ') : packetdrill ? '' : (built?.stderr.trim() ?? '');
+const built = missingLinux.length ? undefined : findPacketdrill();
+const packetdrill = built?.path;
+const missing = missingLinux.length ? missingLinux.join('; ') : (built?.missing ?? '');
 if (missing) {
   const msg = `PACKETDRILL TESTS CANNOT RUN: ${missing}`;
   if (process.env.CI) throw new Error(msg); // under CI a missing packetdrill is a failure, never a silent skip
   console.warn(`WARNING: ${msg}`);
 }
 
-function runPacketdrill(bin: string, script: string): Promise<{ code: number | null; output: string }> {
+async function runScript(bin: string, script: string): Promise<{ code: number | null; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tcpc-pd-'));
   const file = join(dir, 'script.pkt');
   writeFileSync(file, script);
-  const ns = createNamespace();
-  spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-  return new Promise((done) => {
-    const p = spawn('ip', ['netns', 'exec', ns, bin, file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    p.stdout.on('data', (b: Buffer) => (output += b));
-    p.stderr.on('data', (b: Buffer) => (output += b));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 150_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      deleteNamespace(ns);
-      rmSync(dir, { recursive: true, force: true });
-      done({ code, output });
-    });
-  });
+  try {
+    return await runPacketdrill(bin, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe.runIf(!missing)('exported packetdrill scripts pass under real packetdrill on this kernel', () => {
@@ -86,7 +75,7 @@ describe.runIf(!missing)('exported packetdrill scripts pass under real packetdri
       const ok = NOT_EXPORTABLE[n]?.test(e.message);
       return `${n}: not exportable${ok ? ' (as expected)' : `: ${e.message}`}`;
     }
-    const run = await runPacketdrill(packetdrill!, script);
+    const run = await runScript(packetdrill!, script);
     return run.code === 0 ? `${n}: pass` : `${n}: packetdrill exit ${run.code}: ${run.output.trim()}\n${script}`;
   }
 });
