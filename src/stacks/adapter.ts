@@ -66,6 +66,12 @@ export interface StackInstance {
   /** Virtual clock only: advance the stack's clock by ms. */
   advance?(ms: number): MaybePromise<void>;
   /**
+   * Virtual clock, optional: advance by at most ms, stopping as soon as the stack has sent a segment, raised an
+   * application event or changed a connection's state; returns the ms advanced. Lets a long wait (TIME-WAIT, a
+   * backoff) take one call instead of one per timer tick.
+   */
+  run?(ms: number): MaybePromise<number>;
+  /**
    * ms from now until the stack's next timer, if it can tell (a real-clock stack: the next time it could send on its
    * own).
    */

@@ -161,6 +161,12 @@ class VectorRun {
     while (h.clock() - start < maxMs) {
       checkpoint();
       const left = maxMs - (h.clock() - start);
+      if (h.canRun) {
+        // One call to the next thing the stack does (or to the deadline), however many timer ticks lie between.
+        await h.runUntil(Math.ceil(left));
+        if (await cond()) return true;
+        continue;
+      }
       let d: number;
       if (!h.real) {
         const nt = await h.nextTimer();

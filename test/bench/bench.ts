@@ -236,7 +236,28 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
         if (e.dir === 'in' && nx?.dir === 'out' && nx.t - e.t < 50) solo.push(nx.t - e.t);
       });
     }
+    // A warm handshake + close (fig12: passive open, data-free active close through TIME-WAIT's entry).
+    const fig12 = vectors.find((v) => v.name === 'fig12-normal-close')!;
+    const warm: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = performance.now();
+      await runVector(fig12, one, { callTimeoutMs: 10_000 });
+      warm.push(performance.now() - t);
+    }
     await one.dispose?.();
+    console.log(
+      `${'linux: warm handshake+close (fig12)'.padEnd(44)} ${median(warm).toFixed(1).padStart(12)} ms median of 30`,
+    );
+    // A cold driver start: namespace, node, the driver's setup, hello and reset.
+    const cold: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const a = linuxAdapter({ concurrency: 1 });
+      const t = performance.now();
+      (await a.create({ addr: '10.0.0.1' })).destroy();
+      cold.push(performance.now() - t);
+      await a.dispose?.();
+    }
+    console.log(`${'linux: cold driver start'.padEnd(44)} ${median(cold).toFixed(0).padStart(12)} ms median of 5`);
     const soloMean = solo.reduce((a, b) => a + b, 0) / Math.max(1, solo.length);
     console.log(
       `${'linux: segment round trip, one namespace'.padEnd(44)} ${(soloMean * 1000).toFixed(0).padStart(12)} µs mean over ${solo.length}`,

@@ -8,7 +8,7 @@ import { ALL_PROPERTIES } from '../../properties/index.js';
 import { type PropertyResult, classify, runProperty } from '../../src/oracle/engine.js';
 import { SHORTER_MSL, judgeTimeWait } from '../../src/oracle/timewait.js';
 import { timeWaitCheck } from '../../src/trace/timewait-run.js';
-import { LINUX_PROFILE, TUN_ADDON, linuxAdapter } from '../../src/stacks/linux/adapter.js';
+import { LINUX_PROFILE, TUN_ADDON, driverScript, linuxAdapter } from '../../src/stacks/linux/adapter.js';
 import { createNamespace, deleteNamespace, listNamespaces, preflight } from '../../src/stacks/linux/netns.js';
 import { checkDriver } from '../../src/stacks/process/selftest.js';
 import { runVector } from '../../src/trace/runner.js';
@@ -21,8 +21,6 @@ if (missing.length) {
   console.warn(`WARNING: ${msg}`);
 }
 const BIN = fileURLToPath(new URL('../../bin/tcp-conform.js', import.meta.url));
-const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
-const DRIVER = fileURLToPath(new URL('../../src/stacks/linux/driver.ts', import.meta.url));
 const ours = (pid: number): string[] => listNamespaces().filter((n) => n.startsWith(`tcpc-${pid}-`));
 
 describe('Linux preflight', () => {
@@ -42,7 +40,7 @@ describe.runIf(missing.length === 0)('the Linux kernel (TUN in a private namespa
   it('the driver passes the protocol checks', async () => {
     const ns = createNamespace();
     try {
-      const checks = await checkDriver(['ip', 'netns', 'exec', ns, process.execPath, RUN_TS, DRIVER], {
+      const checks = await checkDriver(['ip', 'netns', 'exec', ns, process.execPath, driverScript(), TUN_ADDON], {
         timeoutMs: 10_000,
       });
       expect(checks.filter((c) => !c.ok)).toEqual([]);

@@ -7,6 +7,7 @@ import { ALL_PROPERTIES } from '../../properties/index.js';
 import { runProperty } from '../../src/oracle/engine.js';
 import { LWIP_DRIVER, LWIP_PROFILE, lwipAdapter } from '../../src/stacks/lwip/adapter.js';
 import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
+import type { StackAdapter } from '../../src/stacks/adapter.js';
 import { runVector } from '../../src/trace/runner.js';
 import { loadVector } from '../../src/trace/vector.js';
 
@@ -72,5 +73,43 @@ describe.runIf(built)('lwIP (virtual time, through the process protocol)', () =>
     const r = await runVector(loadVector(vec('time-wait-fin-retransmitted.json')), lwip);
     expect(r.status, r.failure?.message).toBe('pass');
     expect(r.duration).toBeGreaterThanOrEqual(180_000); // MSL, then 2 MSL from the retransmitted FIN
+  });
+
+  it('run (to the next thing lwIP does) gives the trace that stepping timer by timer gives, in fewer calls', async () => {
+    const wire = (t: { t: number; dir: string; text: string }[]) =>
+      t.filter((e) => ['in', 'out', 'state', 'event'].includes(e.dir)).map((e) => [e.t, e.text]);
+    /** The adapter, counting the clock calls (advance, next, run) its instances answer. */
+    const counting = (a: StackAdapter) => {
+      const n = { calls: 0 };
+      const create = async (o: { addr: string }) => {
+        const inst = await a.create(o);
+        for (const k of ['advance', 'nextTimer', 'run'] as const) {
+          const f = inst[k] as ((ms?: number) => unknown) | undefined;
+          if (!f) continue;
+          (inst as unknown as Record<string, unknown>)[k] = (ms?: number) => {
+            n.calls++;
+            return f.call(inst, ms);
+          };
+        }
+        return inst;
+      };
+      return { adapter: { ...a, create } as StackAdapter, n };
+    };
+    const names = ['time-wait-fin-retransmitted.json', 'time-wait-expiry.json', 'syn-retransmission-backoff.json'];
+    for (const name of names) {
+      const v = loadVector(vec(name));
+      const running = lwipAdapter();
+      const fast = counting(running);
+      const quick = await runVector(v, fast.adapter);
+      await running.dispose?.();
+      process.env.TCPC_NO_RUN = '1';
+      const stepping = lwipAdapter();
+      const slow = counting(stepping);
+      const stepped = await runVector(v, slow.adapter).finally(() => delete process.env.TCPC_NO_RUN);
+      await stepping.dispose?.();
+      expect(quick.status, name).toBe(stepped.status);
+      expect(wire(quick.trace), name).toEqual(wire(stepped.trace));
+      expect(fast.n.calls * 10, name).toBeLessThan(slow.n.calls);
+    }
   });
 });

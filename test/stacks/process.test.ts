@@ -12,6 +12,8 @@ import { GENERIC_PROFILE, profileFromJson, resolveStack, splitCommand, UsageErro
 import { AdapterError, StackCrashed } from '../../src/harness/bounded.js';
 import { LWIP_DRIVER } from '../../src/stacks/lwip/adapter.js';
 import { ALL_PROPERTIES } from '../../properties/index.js';
+import { runVector } from '../../src/trace/runner.js';
+import { parseVector } from '../../src/trace/vector.js';
 
 const FAKE = fileURLToPath(new URL('../fixtures/drivers/fake-driver.mjs', import.meta.url));
 const PY = fileURLToPath(new URL('../../examples/python-driver/driver.py', import.meta.url));
@@ -114,6 +116,21 @@ describe('a misbehaving driver gives a clear adapter error and is reaped', () =>
     expect(err.message).toContain(`stack fake-${mode}`);
   });
 
+  it('run answering more time than asked, or never moving the clock, is an adapter error', async () => {
+    const a = fake('runlies');
+    const inst = await a.create({ addr: '10.0.0.1' });
+    await expect(Promise.resolve(inst.run?.(100))).rejects.toThrow(
+      /run 100 answered "ok 999999", expected "ok MS", MS from 0 to 100/,
+    );
+    await a.dispose?.();
+    const stalls = fake('runstalls');
+    const v = parseVector({ name: 'idle', title: 't', source: 's', steps: [{ advance: 1000 }] }, 'idle');
+    const r = await runVector(v, stalls);
+    expect(r.status).toBe('error');
+    expect(r.failure?.message).toMatch(/run\(\) advanced 0 ms 1000 times in a row/);
+    await stalls.dispose?.();
+  });
+
   it('a driver that stops answering is killed after the command timeout', async () => {
     const t0 = Date.now();
     const { err } = await failure('hang', 300);
@@ -150,6 +167,54 @@ describe('a misbehaving driver gives a clear adapter error and is reaped', () =>
     await a.dispose?.();
     await new Promise((r) => setTimeout(r, 100));
     expect(count()).toBe(before);
+  });
+});
+
+describe('the pool of drivers', () => {
+  const pool = (modes: string[], maxConcurrency: number) => {
+    const spawned: number[] = [];
+    const a = processAdapter({
+      name: 'fake-pool',
+      command: (i) => {
+        spawned.push(i);
+        return [process.execPath, FAKE, modes[i] ?? 'good'];
+      },
+      profile: GENERIC_PROFILE('fake'),
+      maxConcurrency,
+      commandTimeoutMs: 3000,
+    });
+    return { a, spawned };
+  };
+
+  it('a start that fails frees its slot: the next create starts a driver again', async () => {
+    const { a, spawned } = pool(['good', 'nohello', 'good'], 2);
+    const first = await a.create({ addr: '10.0.0.1' });
+    await expect(a.create({ addr: '10.0.0.1' })).rejects.toThrow(/exited with status 1/);
+    const third = await a.create({ addr: '10.0.0.1' });
+    await third.listen(80);
+    expect(spawned).toEqual([0, 1, 2]);
+    first.destroy();
+    third.destroy();
+    await a.dispose?.();
+  });
+
+  it('a driver that never starts is reported with the same error, without starting it again', async () => {
+    const { a, spawned } = pool(['nohello', 'nohello', 'nohello'], 4);
+    const errors = await Promise.all(
+      [1, 2].map(() => Promise.resolve(a.create({ addr: '10.0.0.1' })).catch((e: Error) => e)),
+    );
+    const later = await Promise.resolve(a.create({ addr: '10.0.0.1' })).catch((e: Error) => e);
+    expect(errors[0]).toBeInstanceOf(AdapterError);
+    expect(errors).toContain(later);
+    expect(spawned.length).toBeLessThanOrEqual(2);
+    await a.dispose?.();
+  });
+
+  it('idle drivers are reused across scenarios', async () => {
+    const { a, spawned } = pool([], 2);
+    for (let i = 0; i < 3; i++) (await a.create({ addr: '10.0.0.1' })).destroy();
+    expect(spawned).toEqual([0]);
+    await a.dispose?.();
   });
 });
 

@@ -1,6 +1,10 @@
 // The Linux kernel as a stack under test: one driver per namespace (driver.ts), spoken to through
 // the child-process protocol, several at once. Real time: the adapter cannot advance the kernel's
 // clock, so scenarios wait (capped) and silence is judged by short quiescence windows.
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { COMPILED, moduleFile, packageFile } from '../../paths.js';
 import type { StackProfile } from '../adapter.js';
 import { type ProcessAdapter, processAdapter } from '../process/adapter.js';
@@ -8,10 +12,26 @@ import { UsageError } from '../usage.js';
 import { createNamespace, deleteNamespace, preflight, sweepLeftovers } from './netns.js';
 
 export const TUN_ADDON = packageFile('src/stacks/linux/native/build/Release/tun.node');
-// Compiled, the driver starts as plain JavaScript; from source, through tsx.
-const DRIVER_COMMAND = COMPILED
-  ? [moduleFile('src/stacks/linux/driver.ts')]
-  : [packageFile('bin/run-ts.js'), moduleFile('src/stacks/linux/driver.ts')];
+
+/**
+ * The driver as plain JavaScript, so a start costs node's own start and nothing more: the packed package's dist/,
+ * or in a checkout driver.ts compiled once into build/ (again whenever the source changes).
+ */
+export function driverScript(): string {
+  if (COMPILED) return moduleFile('src/stacks/linux/driver.ts');
+  const source = readFileSync(packageFile('src/stacks/linux/driver.ts'), 'utf8');
+  const stamp = `// compiled from src/stacks/linux/driver.ts ${createHash('sha256').update(source).digest('hex')}\n`;
+  const out = packageFile('build/linux-driver.mjs');
+  if (existsSync(out) && readFileSync(out, 'utf8').startsWith(stamp)) return out;
+  // esbuild comes with tsx, which a checkout runs the CLI through; loaded only here.
+  const { transformSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  const { code } = transformSync(source, { loader: 'ts', format: 'esm', target: 'node20' });
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}`;
+  writeFileSync(tmp, stamp + code);
+  renameSync(tmp, out); // atomic: runs starting at once never see half a file
+  return out;
+}
 
 /** Linux's choices and its declared deviations, each with the requirement and the evidence. */
 export const LINUX_PROFILE: StackProfile = {
@@ -70,6 +90,7 @@ export function linuxAdapter(opts: LinuxOptions = {}): ProcessAdapter {
       `tcp-conform: removed ${swept.length} namespace(s) left by an earlier run: ${swept.join(', ')}\n`,
     );
   const names = new Map<number, string>();
+  const script = driverScript();
   return processAdapter({
     name: 'linux',
     profile: opts.profile ?? LINUX_PROFILE,
@@ -78,7 +99,7 @@ export function linuxAdapter(opts: LinuxOptions = {}): ProcessAdapter {
     command: (i) => {
       const ns = createNamespace();
       names.set(i, ns);
-      return ['ip', 'netns', 'exec', ns, process.execPath, ...DRIVER_COMMAND];
+      return ['ip', 'netns', 'exec', ns, process.execPath, script, TUN_ADDON];
     },
     afterExit: (i) => {
       const ns = names.get(i);

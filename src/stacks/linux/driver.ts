@@ -8,12 +8,11 @@
 // address on the way in and back on the way out, patching checksums incrementally (RFC 1624) so
 // that a deliberately bad checksum stays bad.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { readSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { release } from 'node:os';
 import { createInterface } from 'node:readline';
-import { packageFile } from '../../paths.js';
 
 const TUN = 'tcpc0';
 const LOCAL_NET = '10.128.0.0/16';
@@ -26,10 +25,17 @@ const log = (s: string): void => {
 };
 
 // ---- namespace plumbing (we are alone in a namespace the adapter created) ----
-const ADDON = packageFile('src/stacks/linux/native/build/Release/tun.node');
-const { openTun, waitReadable } = createRequire(import.meta.url)(ADDON) as {
+// The addon's path comes from the adapter (argv[2]): this file imports nothing of the package, so it runs as one
+// precompiled JavaScript file (see adapter.ts).
+const ADDON = process.argv[2];
+if (!ADDON) {
+  log('usage: driver.js ADDON_PATH (the TUN addon tun.node)');
+  process.exit(2);
+}
+const { openTun, waitReadable, tcpDiag } = createRequire(import.meta.url)(ADDON) as {
   openTun(name: string): number;
   waitReadable(fd: number, ms: number, cb: (readable: boolean) => void): void;
+  tcpDiag(src: string, sport: number, dst: string, dport: number): number[] | null;
 };
 const tunFd = openTun(TUN);
 const sysctl = (path: string, value: string): void => writeFileSync(`/proc/sys/${path}`, value);
@@ -105,6 +111,7 @@ function drainTun(): void {
     const p = Buffer.from(rbuf.subarray(0, n));
     // Only IPv4 from the current instance's address; earlier instances' stragglers are not this scenario's.
     if (n >= 20 && p[0]! >> 4 === 4 && same(addrAt(p, 12), local)) {
+      noteSent(p);
       rewrite(p, 12, suiteAddr);
       out(`packet ${p.toString('hex')}`);
       touch();
@@ -125,7 +132,7 @@ interface Conn {
   sock: net.Socket;
   connected: boolean;
   released: boolean;
-  /** The 4-tuple as /proc/net/tcp shows it, once known. */
+  /** The 4-tuple (in the instance's own address), once known. */
   tuple?: { lport: number; raddr: string; rport: number };
   /** Something ended it or is ending it (FIN either way, reset, close): watch for the TCB to go. */
   ending: boolean;
@@ -163,54 +170,35 @@ function watch(id: string, c: Conn): void {
   });
 }
 
-// ---- /proc/net/tcp ----
-const TCP_STATES: Record<string, string> = {
-  '01': 'ESTABLISHED',
-  '02': 'SYN-SENT',
-  '03': 'SYN-RECEIVED',
-  '04': 'FIN-WAIT-1',
-  '05': 'FIN-WAIT-2',
-  '06': 'TIME-WAIT',
-  '07': 'CLOSED',
-  '08': 'CLOSE-WAIT',
-  '09': 'LAST-ACK',
-  '0A': 'LISTEN',
-  '0B': 'CLOSING',
-};
-const procAddr = (a: number[], port: number): string =>
-  `${[a[3], a[2], a[1], a[0]]
-    .map((x) => x!.toString(16).padStart(2, '0'))
-    .join('')
-    .toUpperCase()}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
-function stateOf(lport: number, raddr: string, rport: number): string {
-  const lines = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1);
-  const l = procAddr(local, lport);
-  const r = procAddr(v4(raddr), rport);
-  let listen = false;
-  for (const line of lines) {
-    const f = line.trim().split(/\s+/);
-    if (f[1] === l && f[2] === r) return TCP_STATES[f[3]!] ?? 'CLOSED';
-    if (f[1] === l && f[3] === '0A') listen = true;
-  }
-  return listen ? 'LISTEN' : 'CLOSED';
-}
+// ---- socket diag: one netlink query per 4-tuple (the addon), no walk of the kernel's socket tables ----
+// Linux's TCP state numbers (include/net/tcp_states.h); 12 is a request socket (a SYN answered on a listener).
+const TCP_STATES = [
+  'CLOSED',
+  'ESTABLISHED',
+  'SYN-SENT',
+  'SYN-RECEIVED',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'TIME-WAIT',
+  'CLOSED',
+  'CLOSE-WAIT',
+  'LAST-ACK',
+  'LISTEN',
+  'CLOSING',
+  'SYN-RECEIVED',
+];
+const TCP_LISTEN = 10;
+/** [state, timer, expires ms, retransmissions]; a 4-tuple without a socket finds its port's listener, or nothing. */
+const diag = (lport: number, raddr: string, rport: number): number[] | null => tcpDiag(localStr(), lport, raddr, rport);
+const stateOf = (lport: number, raddr: string, rport: number): string =>
+  TCP_STATES[diag(lport, raddr, rport)?.[0] ?? 0] ?? 'CLOSED';
 
-/** `closed` for connections whose TCB has left /proc/net/tcp (after LAST-ACK, TIME-WAIT, a reset). */
-let lastProcRead = 0;
-let dirty = true; // a command that may have changed some connection's state ran since the last read
+/** `closed` for connections whose TCB has gone (after LAST-ACK, TIME-WAIT, a reset). */
 function reportClosed(): void {
-  const watch = [...conns.entries()].filter(([, c]) => c.ending && !c.closedSent && c.tuple);
-  if (!watch.length) return;
-  // /proc/net/tcp lists every socket of the namespace (old TIME-WAITs included): read it only when
-  // something may have changed, or every 100 ms for the kernel's own timers.
-  if (!dirty && performance.now() - lastProcRead < 100) return;
-  dirty = false;
-  lastProcRead = performance.now();
-  const text = readFileSync('/proc/net/tcp', 'utf8');
-  for (const [id, c] of watch) {
-    const t = c.tuple!;
-    const key = `${procAddr(local, t.lport)} ${procAddr(v4(t.raddr), t.rport)}`;
-    if (!text.includes(key)) {
+  for (const [id, c] of conns) {
+    if (!c.ending || c.closedSent || !c.tuple) continue;
+    const d = diag(c.tuple.lport, c.tuple.raddr, c.tuple.rport);
+    if (d === null || d[0] === TCP_LISTEN) {
       c.closedSent = true;
       out(`closed ${id}`);
       touch();
@@ -218,32 +206,66 @@ function reportClosed(): void {
   }
 }
 
+// ---- what the kernel owes: its timers, and ACKs for what arrived ----
+/** The instance's 4-tuples ("lport raddr rport"): every one a segment went out or came in on. */
+const tuples = new Set<string>();
+/** Per 4-tuple: the end of the last segment that arrived occupying sequence space, while no ACK has covered it. */
+const unacked = new Map<string, { end: number; at: number }>();
+const seqGe = (a: number, b: number): boolean => ((a - b) | 0) >= 0;
+
+/** The kernel sent p (IPv4, from the instance): note its 4-tuple and whether it acknowledged what arrived. */
+function noteSent(p: Buffer): void {
+  const ihl = (p[0]! & 15) * 4;
+  if (p[9] !== 6 || p.length < ihl + 20) return;
+  const key = `${p.readUInt16BE(ihl)} ${addrAt(p, 16).join('.')} ${p.readUInt16BE(ihl + 2)}`;
+  tuples.add(key);
+  const flags = p[ihl + 13]!;
+  const u = unacked.get(key);
+  if (u && (flags & 0x04 || (flags & 0x10 && seqGe(p.readUInt32BE(ihl + 8), u.end)))) unacked.delete(key);
+}
+
+/** A segment went to the kernel: one that occupies sequence space (and verifies) is owed an ACK. */
+function noteArrived(p: Buffer): void {
+  if (p.length < 20 || p[0]! >> 4 !== 4) return;
+  const ihl = (p[0]! & 15) * 4;
+  if (p.length < ihl + 20 || p.readUInt16BE(2) > p.length || p[9] !== 6 || !same(addrAt(p, 16), local)) return;
+  const key = `${p.readUInt16BE(ihl + 2)} ${addrAt(p, 12).join('.')} ${p.readUInt16BE(ihl)}`;
+  tuples.add(key);
+  const flags = p[ihl + 13]!;
+  const len = p.readUInt16BE(2) - ihl - (p[ihl + 12]! >> 4) * 4 + (flags & 0x02 ? 1 : 0) + (flags & 0x01 ? 1 : 0);
+  if (len <= 0 || !tcpChecksumOk(p, ihl)) return; // a segment dropped for its checksum is owed nothing
+  unacked.set(key, { end: (p.readUInt32BE(ihl + 4) + len) >>> 0, at: performance.now() });
+}
+
 /**
- * When the kernel could next send on its own for this instance: its sockets' retransmission,
- * keep-alive and zero-window-probe timers (/proc/net/tcp "tr:tm->when", in 10 ms clock ticks), and
- * a delayed ACK for whatever arrived in the last ACK_DELAY_MAX ms (that timer is not listed).
+ * When the kernel could next send on its own for this instance: each socket's retransmission, keep-alive or
+ * zero-window-probe timer (socket diag), and the delayed ACK of what arrived and is not yet acknowledged (that
+ * timer is not reported: it is bounded by ACK_DELAY_MAX from the arrival).
  */
 const ACK_DELAY_MAX = 200 + 20;
-let lastArrival = -Infinity;
 function nextKernelTimer(): number | undefined {
-  const mine = procAddr(local, 0).slice(0, 8);
   let best: number | undefined;
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (!f[1]?.startsWith(mine)) continue;
-    const [tr, when] = (f[5] ?? '00:0').split(':');
-    const kind = Number.parseInt(tr!, 16);
-    if (kind !== 1 && kind !== 2 && kind !== 4) continue; // 0 none, 3 TIME-WAIT: nothing to send
-    const ms = Number.parseInt(when!, 16) * 10;
+  const sooner = (ms: number): void => {
     if (best === undefined || ms < best) best = ms;
+  };
+  for (const key of tuples) {
+    const [lport, raddr, rport] = key.split(' ');
+    const d = diag(Number(lport), raddr!, Number(rport));
+    // 1 retransmission (or a request socket's SYN,ACK), 2 keep-alive, 4 zero-window probe; 3 TIME-WAIT sends nothing
+    if (d && d[0] !== TCP_LISTEN && (d[1] === 1 || d[1] === 2 || d[1] === 4)) sooner(d[2]!);
   }
-  const ackLeft = ACK_DELAY_MAX - (performance.now() - lastArrival);
-  if (ackLeft > 0 && (best === undefined || ackLeft < best)) best = ackLeft;
+  for (const [key, u] of unacked) {
+    const left = ACK_DELAY_MAX - (performance.now() - u.at);
+    const [lport, raddr, rport] = key.split(' ');
+    const st = left > 0 ? diag(Number(lport), raddr!, Number(rport))?.[0] : undefined;
+    // Only a full socket delays an ACK: no socket, a listener, a request socket or TIME-WAIT answers at once or never.
+    if (st !== undefined && st !== 6 && st !== TCP_LISTEN && st !== 12) sooner(left);
+    else unacked.delete(key); // past the bound, or nothing there to send it late
+  }
   return best;
 }
 
 // ---- commands ----
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 // The kernel answers a segment inside write() (drained at once); this only catches late stragglers.
 const QUIET_MS = Number(process.env.TCPC_QUIET_MS ?? 0.5);
 
@@ -251,7 +273,6 @@ async function handle(line: string): Promise<string> {
   const [cmd, ...a] = line.split(' ');
   if (cmd !== 'sync') {
     touch(); // whatever a command does, the kernel may answer: sync waits for quiet after it
-    dirty = true;
   }
   const conn = (): Conn => {
     const c = conns.get(a[0] ?? '');
@@ -267,6 +288,8 @@ async function handle(line: string): Promise<string> {
         if (!c.sock.destroyed) c.sock.resetAndDestroy();
       }
       conns.clear();
+      tuples.clear();
+      unacked.clear();
       for (const s of servers.splice(0)) s.close();
       suiteAddr = v4(a[0]!);
       // A fresh address per instance, 10.128.1.1 … 10.128.250.254 (254 hosts per /24, never .0 or .255),
@@ -358,27 +381,19 @@ async function handle(line: string): Promise<string> {
         log(`the kernel refused a packet: ${(e as Error).message}`); // as a network would drop it
       }
       touch();
-      // Only what occupies sequence space can be owed a (delayed) ACK.
-      const ihl = (p[0]! & 15) * 4;
-      if (p.length >= ihl + 20 && p[9] === 6) {
-        const flags = p[ihl + 13]!;
-        const payload = p.readUInt16BE(2) - ihl - (p[ihl + 12]! >> 4) * 4;
-        // A segment the kernel drops for its checksum is owed nothing either.
-        if ((flags & 0x03 || payload > 0) && tcpChecksumOk(p, ihl)) lastArrival = performance.now();
-      }
+      noteArrived(p);
       drainTun(); // the kernel answers inside write(): pick it up now, in order
       return 'ok';
     }
     case 'sync': {
-      // Let the kernel's answers reach us: until 1.5 ms have passed without a packet or event since the last command
-      // (at most 25 ms).
+      // Let the kernel's answers reach us: until QUIET_MS have passed without a packet or event since the last command
+      // (at most 25 ms). Each turn of the event loop (setImmediate) takes in the sockets' events; no timer granularity.
       const t0 = performance.now();
       drainTun();
-      await new Promise((r) => setImmediate(r));
-      while (performance.now() - lastActivity < QUIET_MS && performance.now() - t0 < 25) {
-        await sleep(1);
+      do {
+        await new Promise((r) => setImmediate(r));
         drainTun();
-      }
+      } while (performance.now() - lastActivity < QUIET_MS && performance.now() - t0 < 25);
       reportClosed();
       return 'ok';
     }

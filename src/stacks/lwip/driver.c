@@ -56,10 +56,14 @@ static void hex_out(const u8_t *b, size_t n) {
   }
 }
 
+/* Lines of output (packets and events) so far: `run` stops at the first one. */
+static unsigned long emitted;
+
 static err_t netif_out(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst) {
   (void)nif;
   (void)dst;
   if (muted) return ERR_OK;
+  emitted++;
   static u8_t buf[65536];
   u16_t n = pbuf_copy_partial(p, buf, p->tot_len, 0);
   fputs("packet ", out);
@@ -125,6 +129,7 @@ static void sweep(void) {
   for (int i = 1; i < MAXCONN; i++)
     if (conns[i].used && conns[i].pcb && !pcb_alive(i)) {
       conns[i].pcb = NULL;
+      emitted++;
       fprintf(out, "closed c%d\n", i);
     }
 }
@@ -132,6 +137,7 @@ static void sweep(void) {
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
   int id = (int)(intptr_t)arg;
   (void)err;
+  emitted++;
   if (!p) {
     fprintf(out, "end c%d\n", id);
     return ERR_OK;
@@ -149,6 +155,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
 static void on_err(void *arg, err_t err) {
   int id = (int)(intptr_t)arg;
   if (id <= 0 || id >= MAXCONN || !conns[id].used) return;
+  emitted++;
   if (conns[id].app_closed) { /* nobody to tell but the oracle */ }
   else if (err == ERR_RST) fprintf(out, "reset c%d%s\n", id, conns[id].established ? "" : " refused");
   else if (err == ERR_ABRT) fprintf(out, "error c%d aborted by lwIP (ERR_ABRT)\n", id);
@@ -170,6 +177,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
   if (id < 0) return ERR_MEM;
   conn_tuple(id);
   watch(pcb, id);
+  emitted++;
   fprintf(out, "accepted c%d %u %s %u\n", id, pcb->local_port, ip4addr_ntoa(ip_2_ip4(&pcb->remote_ip)), pcb->remote_port);
   return ERR_OK;
 }
@@ -179,6 +187,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err) {
   (void)pcb;
   (void)err;
   conns[id].established = 1;
+  emitted++;
   fprintf(out, "connected c%d\n", id);
   return ERR_OK;
 }
@@ -256,6 +265,33 @@ static void advance(u32_t ms) {
   sys_check_timeouts();
 }
 
+/* A fingerprint of every connection's state: `run` stops when it changes (TIME-WAIT expiring says nothing). */
+static u32_t state_sig(void) {
+  u32_t h = 2166136261u;
+  struct tcp_pcb *lists[2] = {tcp_active_pcbs, tcp_tw_pcbs};
+  for (int k = 0; k < 2; k++)
+    for (struct tcp_pcb *p = lists[k]; p; p = p->next) h = (h ^ (u32_t)(uintptr_t)p ^ (u32_t)p->state) * 16777619u;
+  for (struct tcp_pcb_listen *l = tcp_listen_pcbs.listen_pcbs; l; l = l->next) h = (h ^ l->local_port) * 16777619u;
+  return h;
+}
+
+/* Advance up to ms, from deadline to deadline, stopping at the first one after which the stack sent something,
+ * raised an event or changed a connection's state. Returns the ms advanced. */
+static u32_t run(u32_t ms) {
+  unsigned long e0 = emitted;
+  u32_t sig = state_sig(), done = 0;
+  while (done < ms) {
+    u32_t st = sys_timeouts_sleeptime();
+    if (st == SYS_TIMEOUTS_SLEEPTIME_INFINITE || st > ms - done) st = ms - done;
+    now_ms += st;
+    done += st;
+    sys_check_timeouts();
+    sweep();
+    if (emitted != e0 || state_sig() != sig) break;
+  }
+  return done;
+}
+
 static char line[300000];
 static u8_t pkt[140000];
 
@@ -298,7 +334,7 @@ int main(int pargc, char **pargv) {
     const char *cmd = argc ? argv[0] : "";
 
     if (!strcmp(cmd, "hello")) {
-      REPLY("ok hello 1 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log", LWIP_VERSION_STRING);
+      REPLY("ok hello 1 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1", LWIP_VERSION_STRING);
     } else if (!strcmp(cmd, "quit")) {
       fputs("ok\n", out);
       fflush(out);
@@ -393,6 +429,8 @@ int main(int pargc, char **pargv) {
     } else if (!strcmp(cmd, "advance") && argc == 2) {
       advance((u32_t)strtoul(argv[1], NULL, 10));
       OK();
+    } else if (!strcmp(cmd, "run") && argc == 2) {
+      REPLY("ok %lu", (unsigned long)run((u32_t)strtoul(argv[1], NULL, 10)));
     } else if (!strcmp(cmd, "next") && argc == 1) {
       long t = next_timer();
       if (t < 0) REPLY("ok none");

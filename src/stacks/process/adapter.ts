@@ -57,6 +57,9 @@ function reapOnExit(): void {
   });
 }
 
+/** How many drivers may be starting (spawned, hello not yet answered) at once. */
+const MAX_STARTS = 2;
+
 /** After the driver exits, how long its pipes may stay open (a forked child holding them is then killed). */
 const PIPE_GRACE_MS = 100;
 
@@ -300,19 +303,45 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
   let firstHello: Hello | undefined;
   const max = spec.maxConcurrency ?? 1;
 
+  // Starts are bounded (two at once) so that many drivers starting together do not starve each other past the
+  // command timeout; a failed start frees its slot. Should no driver ever have started, that first failure is the
+  // answer to every later create (reported once per caller, never a start storm).
+  let starting = 0;
+  const queued: (() => void)[] = [];
+  let neverStarted: AdapterError | undefined;
+  const startSlot = async (): Promise<void> => {
+    while (starting >= MAX_STARTS) await new Promise<void>((r) => queued.push(r));
+    starting++;
+  };
+  const freeSlot = (): void => {
+    starting--;
+    queued.shift()?.();
+  };
+
   const acquire = async (): Promise<DriverChild> => {
     while (idle.length) {
       const c = idle.pop()!;
       if (c.alive) return c;
       all.delete(c);
     }
+    if (neverStarted) throw neverStarted;
     if (all.size >= max) throw new AdapterError(`stack ${spec.name}: more than ${max} instances at once`);
     const index = nextIndex++;
     const argv = typeof spec.command === 'function' ? spec.command(index) : spec.command;
     const c = new DriverChild(argv, index, spec);
     all.add(c);
-    firstHello ??= await c.start();
-    if (!c.hello) await c.start();
+    await startSlot();
+    try {
+      firstHello ??= await c.start();
+      if (!c.hello) await c.start();
+    } catch (e) {
+      all.delete(c);
+      void c.stop(200);
+      if (firstHello === undefined && e instanceof AdapterError) neverStarted ??= e;
+      throw e;
+    } finally {
+      freeSlot();
+    }
     return c;
   };
 
@@ -383,6 +412,17 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
       if (h.clock === 'virtual')
         inst.advance = async (ms) => {
           await c.send({ c: 'advance', ms });
+        };
+      if (h.run && !process.env.TCPC_NO_RUN)
+        inst.run = async (ms) => {
+          const want = Math.round(ms);
+          const a = await c.send({ c: 'run', ms });
+          const v = Number(a[0]);
+          if (a.length !== 1 || !Number.isInteger(v) || v < 0 || v > want)
+            throw new AdapterError(
+              `stack ${spec.name}: run ${want} answered "ok ${a.join(' ')}", expected "ok MS", MS from 0 to ${want}`,
+            );
+          return v;
         };
       if (h.clock === 'virtual' || h.next) {
         inst.nextTimer = async () => {

@@ -21,6 +21,8 @@ export interface Hello {
    * waiting it out.
    */
   next: boolean;
+  /** A virtual-clock driver that answers `run MS`: advance until the stack sends, raises an event or changes state. */
+  run: boolean;
 }
 
 export type Frame =
@@ -146,7 +148,7 @@ export function parseHello(args: string[]): Hello {
     if (eq <= 0) throw new FrameError(`hello: capability ${JSON.stringify(a)} is not key=value`);
     kv.set(a.slice(0, eq), a.slice(eq + 1));
   }
-  const known = ['name', 'clock', 'state', 'ipv4', 'ipv6', 'stderr', 'next'];
+  const known = ['name', 'clock', 'state', 'ipv4', 'ipv6', 'stderr', 'next', 'run'];
   const unknown = [...kv.keys()].filter((k) => !known.includes(k));
   if (unknown.length)
     throw new FrameError(
@@ -173,7 +175,9 @@ export function parseHello(args: string[]): Hello {
     ipv6: bool('ipv6', false),
     stderr,
     next: bool('next', clock === 'virtual'),
+    run: bool('run', false),
   };
+  if (h.run && clock !== 'virtual') throw new FrameError('hello: run=1 needs clock=virtual (run advances the clock)');
   if (!h.ipv4) throw new FrameError('hello: the driver does not support IPv4, which every tcp-conform scenario uses');
   return h;
 }
@@ -194,6 +198,7 @@ export type Command =
   | { c: 'shutdown' | 'close' | 'abort'; conn: string }
   | { c: 'advance'; ms: number }
   | { c: 'next' }
+  | { c: 'run'; ms: number }
   | { c: 'deliver'; packet: Uint8Array }
   | { c: 'sync' }
   | { c: 'state'; localPort: number; addr: string; port: number }
@@ -221,6 +226,8 @@ export function formatCommand(x: Command): string {
       return `advance ${Math.round(x.ms)}`;
     case 'next':
       return 'next';
+    case 'run':
+      return `run ${Math.round(x.ms)}`;
     case 'deliver':
       return `deliver ${bytesToHex(x.packet)}`;
     case 'sync':

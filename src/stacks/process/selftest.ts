@@ -121,6 +121,16 @@ export async function checkDriver(command: string[], opts: { timeoutMs?: number 
       await child.send({ c: 'advance', ms: 1000 });
       return `next ${a[0]}, advance ok`;
     });
+    if (h.run)
+      await check('run: advances at most the time asked and says how far', async () => {
+        const a = await child.send({ c: 'run', ms: 60_000 });
+        const t = Number(a[0]);
+        expect(
+          a.length === 1 && Number.isInteger(t) && t >= 0 && t <= 60_000,
+          `run 60000 answered "ok ${a.join(' ')}", expected "ok T" with T from 0 to 60000`,
+        );
+        return `ran ${t} ms`;
+      });
     const refusedThenAlive = async (cmd: Command, what: string): Promise<string> => {
       try {
         await child.send(cmd);

@@ -1,16 +1,25 @@
 // N-API addon: open a TUN device (IFF_TUN | IFF_NO_PI, non-blocking) in the calling process's
 // network namespace and hand its file descriptor to Node, plus waitReadable(fd, ms, cb): poll() on
 // a worker thread with a bounded wait, so no thread is ever stuck in read() when the process exits.
+// tcpDiag(src, sport, dst, dport): one socket-diag query (NETLINK_SOCK_DIAG, exact 4-tuple, no table walk) for
+// a TCP socket's state and pending timer.
 // Everything else (addresses, routes, reading and writing packets) is done from JavaScript.
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <node_api.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static napi_value open_tun(napi_env env, napi_callback_info info) {
@@ -88,12 +97,102 @@ static napi_value wait_readable(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static int diag_fd = -1;
+static unsigned diag_seq = 0;
+
+static void throw_errno(napi_env env, const char *what) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(errno));
+  napi_throw_error(env, NULL, msg);
+}
+
+/** [state, timer, expiresMs, retrans] of the TCP socket on (src:sport, dst:dport), or null when there is none. */
+static napi_value tcp_diag(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], out = NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char src[32] = {0}, dst[32] = {0};
+  int32_t sport = 0, dport = 0;
+  size_t len;
+  struct in_addr s, d;
+  if (argc < 4 || napi_get_value_string_utf8(env, argv[0], src, sizeof src, &len) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &sport) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[2], dst, sizeof dst, &len) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &dport) != napi_ok || inet_pton(AF_INET, src, &s) != 1 ||
+      inet_pton(AF_INET, dst, &d) != 1) {
+    napi_throw_type_error(env, NULL, "tcpDiag(srcAddr, srcPort, dstAddr, dstPort): IPv4 addresses and ports");
+    return NULL;
+  }
+  if (diag_fd < 0 && (diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) < 0) {
+    throw_errno(env, "socket(NETLINK_SOCK_DIAG)");
+    return NULL;
+  }
+  struct {
+    struct nlmsghdr nlh;
+    struct inet_diag_req_v2 r;
+  } req;
+  memset(&req, 0, sizeof req);
+  req.nlh.nlmsg_len = sizeof req;
+  req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  req.nlh.nlmsg_flags = NLM_F_REQUEST;
+  req.nlh.nlmsg_seq = ++diag_seq;
+  req.r.sdiag_family = AF_INET;
+  req.r.sdiag_protocol = IPPROTO_TCP;
+  req.r.idiag_states = ~0u;
+  req.r.id.idiag_sport = htons((uint16_t)sport);
+  req.r.id.idiag_dport = htons((uint16_t)dport);
+  req.r.id.idiag_src[0] = s.s_addr;
+  req.r.id.idiag_dst[0] = d.s_addr;
+  req.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(diag_fd, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+    throw_errno(env, "sock_diag send");
+    return NULL;
+  }
+  long buf[2048];
+  for (;;) {
+    ssize_t n = recv(diag_fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(env, "sock_diag recv");
+      return NULL;
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != diag_seq) continue; // an answer to an earlier, abandoned query
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *e = NLMSG_DATA(h);
+        if (e->error == -ENOENT || e->error == 0) {
+          napi_get_null(env, &out);
+          return out;
+        }
+        errno = -e->error;
+        throw_errno(env, "sock_diag query");
+        return NULL;
+      }
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
+      struct inet_diag_msg *m = NLMSG_DATA(h);
+      napi_value v;
+      napi_create_array_with_length(env, 4, &out);
+      uint32_t fields[4] = {m->idiag_state, m->idiag_timer, m->idiag_expires, m->idiag_retrans};
+      for (uint32_t i = 0; i < 4; i++) {
+        napi_create_uint32(env, fields[i], &v);
+        napi_set_element(env, out, i, v);
+      }
+      return out;
+    }
+  }
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn, wait;
   napi_create_function(env, "openTun", NAPI_AUTO_LENGTH, open_tun, NULL, &fn);
   napi_set_named_property(env, exports, "openTun", fn);
   napi_create_function(env, "waitReadable", NAPI_AUTO_LENGTH, wait_readable, NULL, &wait);
   napi_set_named_property(env, exports, "waitReadable", wait);
+  napi_value diag;
+  napi_create_function(env, "tcpDiag", NAPI_AUTO_LENGTH, tcp_diag, NULL, &diag);
+  napi_set_named_property(env, exports, "tcpDiag", diag);
   return exports;
 }
 
