@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { establish, isnArb, mssArb, netArb, openingArb, scenarioArb } from '../src/gen/arbitraries.js';
 import { PEER_PORT, type Action, type Hostile } from '../src/gen/scenario.js';
-import { ACK, RST, SYN, type Segment } from '../src/wire/segment.js';
+import { ACK, FIN, PSH, RST, SYN, type Segment } from '../src/wire/segment.js';
 import { seqAdd } from '../src/wire/seq.js';
 import {
   isSynAckFor,
@@ -109,12 +109,36 @@ const simultaneous: Property = {
   },
 };
 
+/** ACK offsets from the stack's ISS that are unacceptable before the handshake completes (anything but +1). */
+const BAD_ACK_DELTA = fc.oneof(
+  fc.constantFrom(0, -1, 2, 3, 1000, -1000),
+  fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).filter((d) => d !== 1),
+);
+
+/** §3.10.7.3: a RST without an acceptable ACK (none, or one outside ISS < ACK <= SND.NXT) is dropped in SYN-SENT. */
+function synSentRst(x: number, rst: number | undefined | null): Action[] {
+  if (rst === null) return [];
+  const h: Hostile =
+    rst === undefined
+      ? { flags: RST, seq: abs(x), ack: abs(0), len: 0, to: 'conn' }
+      : { flags: RST | ACK, seq: abs(x), ack: { ref: 'iss', d: rst }, len: 0, to: 'conn' };
+  return [{ a: 'inject', probe: 'synsent-rst', h }];
+}
+
+function passiveBadAck(x: number, d: number, n: number): Action {
+  const h: Hostile = { flags: ACK, seq: abs(seqAdd(x, 1)), ack: { ref: 'iss', d }, len: 0, to: 'fresh', n };
+  return { a: 'inject', probe: 'passive-badack', h };
+}
+
 const origin: Property = {
   name: 'syn-received-origin',
   area: 'handshake',
-  title: 'a valid RST in SYN-RECEIVED returns a passive open to LISTEN silently and refuses an active one',
+  title:
+    'a valid RST in SYN-RECEIVED returns a passive open to LISTEN silently and refuses an active one; an ' +
+    'unacceptable ACK there draws <SEQ=SEG.ACK><CTL=RST>',
   requirements: ['MUST-11'],
-  section: '§3.5, §3.10.7.4 step 2',
+  checks: { 'rst-ack-bit': [] },
+  section: '§3.5, §3.10.7.4 steps 2 and 5',
   scenario: () =>
     scenarioArb(
       fc.oneof(
@@ -123,10 +147,13 @@ const origin: Property = {
             fc.integer({ min: 0, max: 0xffffffff }),
             fc.integer({ min: 1, max: 100_000 }),
             fc.integer({ min: 0, max: 50 }),
+            fc.option(BAD_ACK_DELTA),
           )
-          .map(([x, dx, n]): Action[] => [
+          .map(([x, dx, n, bad]): Action[] => [
             { a: 'stackListen' },
             { a: 'inject', probe: 'passive-syn', h: { flags: SYN, seq: abs(x), ack: abs(0), len: 0, to: 'fresh', n } },
+            // §3.10.7.4 fifth check in SYN-RECEIVED: an unacceptable ACK draws <SEQ=SEG.ACK><CTL=RST>, the TCB stays
+            ...(bad === null ? [] : [passiveBadAck(x, bad, n)]),
             {
               a: 'inject',
               probe: 'passive-rst',
@@ -160,6 +187,31 @@ const origin: Property = {
       const r = responses(trace, i);
       // not in SYN-RECEIVED: nothing to judge
       if (!r.segs.some((s) => (s.seg.flags & (SYN | ACK)) === (SYN | ACK))) return v.out;
+    }
+    for (const i of probes(trace, 'passive-badack')) {
+      const r = responses(trace, i);
+      const ack = trace[i]!.seg!.ack;
+      v.hit();
+      // Its SYN,ACK may go again next to the RST: the TCB stays in SYN-RECEIVED.
+      const synAckAgain = (s: Segment): boolean => (s.flags & (SYN | ACK | RST)) === (SYN | ACK);
+      const a = rstAnswer(r.segs, ack, synAckAgain);
+      if (a === 'ack-bit')
+        v.flag(
+          i,
+          `unacceptable ACK in SYN-RECEIVED: ${RST_ACK_BIT}`,
+          showSegs(r.segs),
+          `[R] seq=${ack}`,
+          'rst-ack-bit',
+        );
+      else if (a === 'wrong')
+        v.flag(
+          i,
+          'an unacceptable ACK in SYN-RECEIVED did not draw exactly <SEQ=SEG.ACK><CTL=RST>',
+          showSegs(r.segs),
+          `[R] seq=${ack}`,
+        );
+      for (const e of r.events)
+        v.flag(i, `the application saw "${e.event!.type}" after an unacceptable ACK in SYN-RECEIVED`, e.text, 'none');
     }
     for (const i of probes(trace, 'passive-rst')) {
       const r = responses(trace, i);
@@ -229,14 +281,14 @@ const badAck: Property = {
       fc
         .tuple(
           isnArb,
-          fc.oneof(
-            fc.constantFrom(0, -1, 2, 3, 1000, -1000),
-            fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).filter((d) => d !== 1),
-          ),
+          BAD_ACK_DELTA,
+          fc.option(fc.oneof(fc.constant<number | undefined>(undefined), BAD_ACK_DELTA)),
+          fc.option(fc.record({ flags: fc.constantFrom(0, PSH, FIN, FIN | PSH), len: fc.constantFrom(0, 1, 10) })),
         )
-        .map(([x, d]): Action[] => [
+        .map(([x, d, rst, noAck]): Action[] => [
           { a: 'stackConnect' },
           { a: 'lose', dir: 'toPeer' },
+          ...synSentRst(x, rst),
           {
             a: 'inject',
             probe: 'bad-synack',
@@ -247,11 +299,31 @@ const badAck: Property = {
             probe: 'good-synack',
             h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' },
           },
+          // §3.10.7.4 fifth check: once synchronized, a segment without the ACK bit is dropped (the tracker judges it)
+          ...(noAck === null
+            ? []
+            : [
+                {
+                  a: 'inject',
+                  probe: 'no-ack',
+                  h: { ...noAck, seq: abs(seqAdd(x, 1)), ack: abs(0), to: 'conn' },
+                } as Action,
+              ]),
         ]),
       { mss: mssArb },
     ),
   check(trace, _profile, tally) {
     const v = violations(this, tally);
+    for (const i of probes(trace, 'synsent-rst')) {
+      v.hit();
+      for (const e of responses(trace, i).events)
+        v.flag(
+          i,
+          `the application saw "${e.event!.type}" after a RST without an acceptable ACK in SYN-SENT`,
+          e.text,
+          'the RST dropped, still SYN-SENT',
+        );
+    }
     for (const i of probes(trace, 'bad-synack')) {
       const seg = trace[i]!.seg!;
       const r = responses(trace, i);

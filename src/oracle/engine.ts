@@ -144,7 +144,14 @@ export function classify(
     else if (f) known.push({ ...v, finding: `${f.id}: ${f.summary}` });
     else real.push(v);
   }
-  return { real, declared, known };
+  // One wrong segment trips every check that looks at it: when a known finding explains the segment, the other
+  // checks' verdicts on that same segment are the same fault, not a new one.
+  const knownAt = new Map(known.filter((k) => k.at !== undefined).map((k) => [k.at, k.finding]));
+  const still = real.filter((v) => v.at === undefined || !knownAt.has(v.at));
+  if (!strict)
+    for (const v of real)
+      if (v.at !== undefined && knownAt.has(v.at)) known.push({ ...v, finding: `${knownAt.get(v.at)} (same segment)` });
+  return { real: still, declared, known };
 }
 
 export async function runProperty(

@@ -70,6 +70,14 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   },
   { name: 'no-rst-for-rst', requirements: [], section: '§3.5.2', title: 'a RST is never answered with a RST' },
   {
+    name: 'window-edge',
+    requirements: ['SHLD-14'],
+    section: '§3.8.6',
+    title:
+      'the right edge the stack offers (RCV.NXT+RCV.WND) never moves left (judged where no window scaling is in ' +
+      'effect: a scaled window is rounded to its shift)',
+  },
+  {
     name: 'in-order-delivery',
     requirements: [],
     section: '§3.10.7.4 step 7',
@@ -228,6 +236,29 @@ function peerWindow({ s, c, flag, hit, synSeq }: OutCtx): void {
   flag('peer-window', msg, `SEQ+LEN <= SND.UNA+SND.WND = ${(synSeq + c.peerEdge) >>> 0}`);
 }
 
+/** window-edge (§3.8.6, SHLD-14): the offered right edge ACK+WND never moves left of the last one offered. */
+function windowEdge({ s, c, flag, hit }: OutCtx): void {
+  const before = c.offeredEdge;
+  if (!(s.flags & ACK) || s.flags & SYN || before === undefined || c.scaled) return;
+  hit('window-edge');
+  const moved = seqDelta((s.ack + s.window) >>> 0, before);
+  if (moved >= 0) return;
+  // The field read as shifted by the scale the stack offered, which the peer never agreed to (RFC 7323 §2.2).
+  const shift = c.stackWscale ?? 0;
+  if (shift > 0 && seqDelta((s.ack + s.window * 2 ** shift) >>> 0, before) >= 0) {
+    const msg =
+      `the window field ${s.window} is the stack's window shifted by the scale ${shift} it offered, which the peer ` +
+      `did not: unscaled, the right edge moved left by ${-moved} octets`;
+    flag('window-edge', msg, `ACK+WND >= ${before} (no scaling without both SYNs offering it)`, 'unagreed-scale');
+    return;
+  }
+  flag(
+    'window-edge',
+    `the offered window's right edge moved left by ${-moved} octets (ACK ${s.ack} + WND ${s.window}, after ${before})`,
+    `ACK+WND >= ${before}`,
+  );
+}
+
 /** ack-received (§3.10.7.4 step 7): never acknowledge sequence space that did not reach the stack. */
 function ackReceived({ s, c, flag, hit }: OutCtx): void {
   if (!(s.flags & ACK) || c.peerIss === undefined) return;
@@ -251,7 +282,7 @@ function ackReceived({ s, c, flag, hit }: OutCtx): void {
 }
 
 /** Judges of a stack segment, in the order their findings are reported; a RST is judged only by the first. */
-const OUT_JUDGES = [synKeepsIsn, seqSpace, noDataBeforeEstablishedOut, peerWindow, mssFits, ackReceived];
+const OUT_JUDGES = [synKeepsIsn, seqSpace, noDataBeforeEstablishedOut, peerWindow, mssFits, ackReceived, windowEdge];
 
 /** Application events: no data before ESTABLISHED, and the peer's octets in order, exactly once. */
 function judgeDelivery(e: TraceEntry, w: ShadowWalker, flag: Flag, hit: Hit): void {

@@ -374,7 +374,7 @@ const ROWS: Row[] = [
     'Applications avoid urgent data',
     NO('advice to applications, not to stacks'),
   ],
-  ['SHLD-14', 'SHOULD', '3.8.6', 'window', 'wire', 'Do not shrink the offered window', NC('not judged yet')],
+  ['SHLD-14', 'SHOULD', '3.8.6', 'window', 'wire', 'Do not shrink the offered window'],
   ['SHLD-15', 'SHOULD', '3.8.6', 'window', 'wire', 'No new data past a shrunk window'],
   ['SHLD-16', 'SHOULD', '3.8.6', 'window', 'wire', 'Keep retransmitting after a shrink'],
   ['SHLD-17', 'SHOULD', '3.8.6', 'window', 'wire', 'Do not give up over a shrunk window'],

@@ -57,6 +57,16 @@ export class ConnShadow {
    * number between RCV.NXT+lastWin and RCV.NXT+maxWin is neither surely in nor surely out of the window.
    */
   maxWin = 0;
+  /** The right edge (ACK+WND) of the stack's last ACK since its last SYN: where SHLD-14 says it stays or grows. */
+  offeredEdge: number | undefined;
+  /** The shift the stack offered on its SYN (RFC 7323 §2): with the peer's offer too, its windows are shifted. */
+  stackWscale: number | undefined;
+
+  /** Window scaling is in effect: both SYNs carried the option (the stack's window fields are then shifted). */
+  get scaled(): boolean {
+    const offers = (x: Segment): boolean => x.options.some((o) => o.kind === 'wscale');
+    return this.stackWscale !== undefined && this.inLog.some((x) => x.flags & SYN && offers(x));
+  }
 
   /**
    * The largest RCV.WND the stack may have. Its receive buffer may be larger than any window it advertised (an
@@ -143,6 +153,8 @@ export class ConnShadow {
     this.lastAck = undefined;
     this.lastWin = undefined;
     this.maxWin = 0;
+    this.stackWscale = undefined;
+    this.offeredEdge = undefined;
   }
 
   private noteTimeWait(): void {
@@ -159,6 +171,13 @@ export class ConnShadow {
   /** Called with each stack segment: FIN and ACK bookkeeping for TIME-WAIT. */
   noteOut(s: Segment, idx: number, t: number): void {
     if (s.flags & FIN && this.stackFinIdx === undefined) this.stackFinIdx = idx;
+    if (s.flags & SYN) {
+      const w = s.options.find((o) => o.kind === 'wscale');
+      this.stackWscale = w?.kind === 'wscale' ? w.shift : undefined;
+    }
+    // A SYN starts the edge afresh (a new incarnation may reuse the ports and even the ISNs).
+    if (!(s.flags & RST) && (s.flags & SYN || s.flags & ACK))
+      this.offeredEdge = s.flags & ACK ? (s.ack + s.window) >>> 0 : undefined;
     if (s.flags & ACK) {
       this.lastAck = s.ack;
       this.lastWin = s.window;

@@ -72,6 +72,10 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'shrink-ignored': ['window-shrink/no-new-data'],
   'shrink-aborts': ['window-shrink/no-give-up'],
   'shrink-stalls': ['window-shrink/retransmit'],
+  'synsent-any-rst-refuses': ['syn-sent-ack-check', 'tracker/synsent-rst-ignored'],
+  'synrcvd-any-ack-accepted': ['syn-received-origin', 'tracker/synrcvd-bad-ack-resets'],
+  'ack-bit-off-taken': ['tracker/ack-bit-off'],
+  'window-edge-shrinks': ['window-edge'],
 };
 
 /** Does check id `check` belong to the named cause `name` (itself, its family, or its last part)? */
@@ -127,6 +131,58 @@ const constantRto = (when: (before: Tcb) => boolean) =>
   );
 
 export const MUTANTS: Mutant[] = [
+  {
+    name: 'window-edge-shrinks',
+    bug: 'the window offered on an odd ACK number is 100 octets short: the right edge moves back and forth',
+    breaks: 'SHLD-14 (§3.8.6)',
+    options: {
+      step: wrap(undefined, (_b, _ev, r) => ({
+        ...r,
+        segments: r.segments.map((x) =>
+          x.flags & ACK && !(x.flags & (SYN | RST)) && x.ack & 1 ? { ...x, window: Math.max(0, x.window - 100) } : x,
+        ),
+      })),
+    },
+  },
+  {
+    name: 'synsent-any-rst-refuses',
+    bug: 'in SYN-SENT any RST refuses the connection, whatever (or whether) it acknowledges',
+    breaks: '§3.10.7.3 first and second check',
+    options: {
+      step: wrap((t, ev) => {
+        const s = seg(ev);
+        return t.state === 'SYN-SENT' && s && s.flags & RST
+          ? { ev: withSeg(ev, { ...s, flags: s.flags | ACK, ack: t.sndNxt }) }
+          : undefined;
+      }),
+    },
+  },
+  {
+    name: 'synrcvd-any-ack-accepted',
+    bug: 'in SYN-RECEIVED any ACK completes the handshake, acceptable or not',
+    breaks: '§3.10.7.4 fifth check (SYN-RECEIVED)',
+    options: {
+      step: wrap((t, ev) => {
+        const s = seg(ev);
+        return t.state === 'SYN-RECEIVED' && s && (s.flags & (ACK | RST | SYN)) === ACK
+          ? { ev: withSeg(ev, { ...s, ack: t.sndNxt }) }
+          : undefined;
+      }),
+    },
+  },
+  {
+    name: 'ack-bit-off-taken',
+    bug: 'once synchronized, a segment without the ACK bit is processed as if it acknowledged nothing new',
+    breaks: '§3.10.7.4 fifth check',
+    options: {
+      step: wrap((t, ev) => {
+        const s = seg(ev);
+        return SYNCED.has(t.state) && s && !(s.flags & (ACK | RST | SYN))
+          ? { ev: withSeg(ev, { ...s, flags: s.flags | ACK, ack: t.sndUna }) }
+          : undefined;
+      }),
+    },
+  },
   {
     name: 'syn-no-seq',
     bug: 'the first data octet is numbered ISN instead of ISN+1 (the SYN consumes no sequence number)',

@@ -137,6 +137,24 @@ describe('each invariant, on a golden trace', () => {
       "peer-window: data up to offset 5 beyond the peer's window edge 3",
     ]);
   });
+  it('window-edge fires when ACK+WND moves left; a SYN starts afresh; agreed scaling is not judged', () => {
+    const open = ['call listen', 'in S 300', 'out SA 100 ack=301 win=1000', 'in A 301 ack=101', 'event accepted c1'];
+    const data = ['in PA 301 ack=101 data=abc', 'event data c1 abc'];
+    expect(violations([...open, ...data, 'out A 101 ack=304 win=997'])).toEqual([]); // edge 1301 kept
+    expect(violations([...open, ...data, 'out A 101 ack=304 win=900'])).toEqual([
+      "window-edge: the offered window's right edge moved left by 97 octets (ACK 304 + WND 900, after 1301)",
+    ]);
+    const t = new Tally();
+    checkInvariants(ladder([...open, ...data, 'out A 101 ack=304 win=997']), undefined, t);
+    expect(t.hits.get('window-edge')).toBe(1);
+    // Both SYNs offered a scale: the field is shifted and rounded, not judged here.
+    const both = ['call listen', 'in S 300 wscale=2', 'out SA 100 ack=301 win=1000 wscale=2', 'in A 301 ack=101'];
+    expect(violations([...both, 'out A 101 ack=301 win=10'])).toEqual([]);
+    // Only the stack offered one: a field that reads right only shifted names the unagreed scale.
+    const mine = ['call connect c1', 'out S 100 wscale=4', 'in S 300', 'out SA 100 ack=301 win=1600 wscale=4'];
+    const v = checkInvariants(ladder([...mine, 'in SA 300 ack=101', 'out A 101 ack=301 win=100']));
+    expect(v.map((x) => x.check)).toEqual(['window-edge/unagreed-scale']);
+  });
   it('the mss size check: 536 when the SYN carried none', () => {
     const big = 'x'.repeat(537);
     const v = violations([
@@ -178,6 +196,7 @@ describe('each invariant, on a golden trace', () => {
       'no-data-before-established',
       'no-rst-for-rst',
       'in-order-delivery',
+      'window-edge',
     ]);
     expect(INVARIANTS.map((i) => i.name).filter((n) => !tested.has(n))).toEqual([]);
   });

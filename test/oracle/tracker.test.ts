@@ -106,6 +106,22 @@ describe('known findings match the cause, state included', () => {
     expect(classify(v, finding('ESTABLISHED')).known).toHaveLength(1);
     expect(classify(v, finding('TIME-WAIT')).real).toHaveLength(1);
   });
+  it("another check's verdict on the segment a known finding explains is that finding; elsewhere it is new", () => {
+    const base = { property: 'p', requirements: [], section: '§', message: 'm' };
+    const vs = [
+      { ...base, check: 'ack-received', at: 7 },
+      { ...base, check: 'tracker/send-ack', at: 7 },
+      { ...base, check: 'tracker/send-ack', at: 9 },
+    ];
+    const p = { ...profile, findings: [{ id: 'F16', summary: 's', check: 'ack-received' }] };
+    const c = classify(vs, p);
+    expect(c.known.map((k) => [k.check, k.at, k.finding])).toEqual([
+      ['ack-received', 7, 'F16: s'],
+      ['tracker/send-ack', 7, 'F16: s (same segment)'],
+    ]);
+    expect(c.real.map((r) => r.at)).toEqual([9]);
+    expect(classify(vs, p, true).real).toHaveLength(3);
+  });
 });
 
 describe('forks the RFC leaves open are not judged', () => {

@@ -72,7 +72,16 @@ export const LINUX_PROFILE: StackProfile = {
         'would answer SYN,ACK and process the FIN once synchronized',
     },
   ],
-  findings: [],
+  findings: [
+    {
+      id: 'L1',
+      summary:
+        "after crossing SYNs, the ACK carries the window shifted by the scale only the stack's SYN offered: the " +
+        'right edge moves left',
+      check: 'window-edge/unagreed-scale',
+      vectors: ['linux-l1-window-scaled-without-agreement'],
+    },
+  ],
 };
 
 export interface LinuxOptions {
