@@ -107,6 +107,13 @@ const dropWhen = (when: (t: Tcb, s: Segment) => boolean) =>
     return s && when(t, s) ? { result: unchanged(t) } : undefined;
   });
 
+/** A mutant that takes the segments `when` picks as if they were `how` made them. */
+const rewriteWhen = (when: (t: Tcb, s: Segment) => boolean, how: (t: Tcb, s: Segment) => Segment) =>
+  wrap((t, ev) => {
+    const s = seg(ev);
+    return s && when(t, s) ? { ev: withSeg(ev, how(t, s)) } : undefined;
+  });
+
 /** A step override for a bare SYN (no ACK, no RST) arriving in one state. */
 const onBareSyn = (state: Tcb['state'], result: (t: Tcb) => StepResult) =>
   wrap((t, ev) => {
@@ -149,12 +156,10 @@ export const MUTANTS: Mutant[] = [
     bug: 'in SYN-SENT any RST refuses the connection, whatever (or whether) it acknowledges',
     breaks: '§3.10.7.3 first and second check',
     options: {
-      step: wrap((t, ev) => {
-        const s = seg(ev);
-        return t.state === 'SYN-SENT' && s && s.flags & RST
-          ? { ev: withSeg(ev, { ...s, flags: s.flags | ACK, ack: t.sndNxt }) }
-          : undefined;
-      }),
+      step: rewriteWhen(
+        (t, s) => t.state === 'SYN-SENT' && (s.flags & RST) !== 0,
+        (t, s) => ({ ...s, flags: s.flags | ACK, ack: t.sndNxt }),
+      ),
     },
   },
   {
@@ -162,12 +167,10 @@ export const MUTANTS: Mutant[] = [
     bug: 'in SYN-RECEIVED any ACK completes the handshake, acceptable or not',
     breaks: '§3.10.7.4 fifth check (SYN-RECEIVED)',
     options: {
-      step: wrap((t, ev) => {
-        const s = seg(ev);
-        return t.state === 'SYN-RECEIVED' && s && (s.flags & (ACK | RST | SYN)) === ACK
-          ? { ev: withSeg(ev, { ...s, ack: t.sndNxt }) }
-          : undefined;
-      }),
+      step: rewriteWhen(
+        (t, s) => t.state === 'SYN-RECEIVED' && (s.flags & (ACK | RST | SYN)) === ACK,
+        (t, s) => ({ ...s, ack: t.sndNxt }),
+      ),
     },
   },
   {
@@ -175,12 +178,10 @@ export const MUTANTS: Mutant[] = [
     bug: 'once synchronized, a segment without the ACK bit is processed as if it acknowledged nothing new',
     breaks: '§3.10.7.4 fifth check',
     options: {
-      step: wrap((t, ev) => {
-        const s = seg(ev);
-        return SYNCED.has(t.state) && s && !(s.flags & (ACK | RST | SYN))
-          ? { ev: withSeg(ev, { ...s, flags: s.flags | ACK, ack: t.sndUna }) }
-          : undefined;
-      }),
+      step: rewriteWhen(
+        (t, s) => SYNCED.has(t.state) && !(s.flags & (ACK | RST | SYN)),
+        (t, s) => ({ ...s, flags: s.flags | ACK, ack: t.sndUna }),
+      ),
     },
   },
   {
