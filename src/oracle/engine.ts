@@ -146,11 +146,13 @@ export function classify(
   }
   // One wrong segment trips every check that looks at it: when a known finding explains the segment, the other
   // checks' verdicts on that same segment are the same fault, not a new one.
-  const knownAt = new Map(known.filter((k) => k.at !== undefined).map((k) => [k.at, k.finding]));
-  const still = real.filter((v) => v.at === undefined || !knownAt.has(v.at));
-  if (!strict)
-    for (const v of real)
-      if (v.at !== undefined && knownAt.has(v.at)) known.push({ ...v, finding: `${knownAt.get(v.at)} (same segment)` });
+  const knownAt = new Map(known.map((k) => [k.at, k.finding]));
+  const still: Violation[] = [];
+  for (const v of real) {
+    const f = v.at === undefined ? undefined : knownAt.get(v.at);
+    if (f) known.push({ ...v, finding: `${f} (same segment)` });
+    else still.push(v);
+  }
   return { real: still, declared, known };
 }
 

@@ -187,7 +187,9 @@ const TCP_STATES = [
   'CLOSING',
   'SYN-RECEIVED',
 ];
+const TCP_TIME_WAIT = 6;
 const TCP_LISTEN = 10;
+const TCP_NEW_SYN_RECV = 12;
 /** [state, timer, expires ms, retransmissions]; a 4-tuple without a socket finds its port's listener, or nothing. */
 const diag = (lport: number, raddr: string, rport: number): number[] | null => tcpDiag(localStr(), lport, raddr, rport);
 const stateOf = (lport: number, raddr: string, rport: number): string =>
@@ -207,21 +209,31 @@ function reportClosed(): void {
 }
 
 // ---- what the kernel owes: its timers, and ACKs for what arrived ----
-/** The instance's 4-tuples ("lport raddr rport"): every one a segment went out or came in on. */
-const tuples = new Set<string>();
-/** Per 4-tuple: the end of the last segment that arrived occupying sequence space, while no ACK has covered it. */
-const unacked = new Map<string, { end: number; at: number }>();
+interface Tuple {
+  lport: number;
+  raddr: string;
+  rport: number;
+  /** The end of the last arrival occupying sequence space that no ACK has covered yet, and when it came. */
+  unacked?: { end: number; at: number };
+}
+/** The instance's 4-tuples, by "lport raddr rport": every one a segment went out or came in on. */
+const tuples = new Map<string, Tuple>();
 const seqGe = (a: number, b: number): boolean => ((a - b) | 0) >= 0;
+function tupleOf(lport: number, raddr: number[], rport: number): Tuple {
+  const key = `${lport} ${raddr.join('.')} ${rport}`;
+  let t = tuples.get(key);
+  if (!t) tuples.set(key, (t = { lport, raddr: raddr.join('.'), rport }));
+  return t;
+}
 
 /** The kernel sent p (IPv4, from the instance): note its 4-tuple and whether it acknowledged what arrived. */
 function noteSent(p: Buffer): void {
   const ihl = (p[0]! & 15) * 4;
   if (p[9] !== 6 || p.length < ihl + 20) return;
-  const key = `${p.readUInt16BE(ihl)} ${addrAt(p, 16).join('.')} ${p.readUInt16BE(ihl + 2)}`;
-  tuples.add(key);
+  const t = tupleOf(p.readUInt16BE(ihl), addrAt(p, 16), p.readUInt16BE(ihl + 2));
   const flags = p[ihl + 13]!;
-  const u = unacked.get(key);
-  if (u && (flags & 0x04 || (flags & 0x10 && seqGe(p.readUInt32BE(ihl + 8), u.end)))) unacked.delete(key);
+  if (t.unacked && (flags & 0x04 || (flags & 0x10 && seqGe(p.readUInt32BE(ihl + 8), t.unacked.end))))
+    t.unacked = undefined;
 }
 
 /** A segment went to the kernel: one that occupies sequence space (and verifies) is owed an ACK. */
@@ -229,12 +241,11 @@ function noteArrived(p: Buffer): void {
   if (p.length < 20 || p[0]! >> 4 !== 4) return;
   const ihl = (p[0]! & 15) * 4;
   if (p.length < ihl + 20 || p.readUInt16BE(2) > p.length || p[9] !== 6 || !same(addrAt(p, 16), local)) return;
-  const key = `${p.readUInt16BE(ihl + 2)} ${addrAt(p, 12).join('.')} ${p.readUInt16BE(ihl)}`;
-  tuples.add(key);
+  const t = tupleOf(p.readUInt16BE(ihl + 2), addrAt(p, 12), p.readUInt16BE(ihl));
   const flags = p[ihl + 13]!;
   const len = p.readUInt16BE(2) - ihl - (p[ihl + 12]! >> 4) * 4 + (flags & 0x02 ? 1 : 0) + (flags & 0x01 ? 1 : 0);
   if (len <= 0 || !tcpChecksumOk(p, ihl)) return; // a segment dropped for its checksum is owed nothing
-  unacked.set(key, { end: (p.readUInt32BE(ihl + 4) + len) >>> 0, at: performance.now() });
+  t.unacked = { end: (p.readUInt32BE(ihl + 4) + len) >>> 0, at: performance.now() };
 }
 
 /**
@@ -248,19 +259,17 @@ function nextKernelTimer(): number | undefined {
   const sooner = (ms: number): void => {
     if (best === undefined || ms < best) best = ms;
   };
-  for (const key of tuples) {
-    const [lport, raddr, rport] = key.split(' ');
-    const d = diag(Number(lport), raddr!, Number(rport));
+  for (const t of tuples.values()) {
+    const d = diag(t.lport, t.raddr, t.rport);
+    const st = d?.[0];
     // 1 retransmission (or a request socket's SYN,ACK), 2 keep-alive, 4 zero-window probe; 3 TIME-WAIT sends nothing
-    if (d && d[0] !== TCP_LISTEN && (d[1] === 1 || d[1] === 2 || d[1] === 4)) sooner(d[2]!);
-  }
-  for (const [key, u] of unacked) {
-    const left = ACK_DELAY_MAX - (performance.now() - u.at);
-    const [lport, raddr, rport] = key.split(' ');
-    const st = left > 0 ? diag(Number(lport), raddr!, Number(rport))?.[0] : undefined;
+    if (d && st !== TCP_LISTEN && (d[1] === 1 || d[1] === 2 || d[1] === 4)) sooner(d[2]!);
+    if (!t.unacked) continue;
+    const left = ACK_DELAY_MAX - (performance.now() - t.unacked.at);
     // Only a full socket delays an ACK: no socket, a listener, a request socket or TIME-WAIT answers at once or never.
-    if (st !== undefined && st !== 6 && st !== TCP_LISTEN && st !== 12) sooner(left);
-    else unacked.delete(key); // past the bound, or nothing there to send it late
+    const full = st !== undefined && st !== TCP_TIME_WAIT && st !== TCP_LISTEN && st !== TCP_NEW_SYN_RECV;
+    if (left > 0 && full) sooner(left);
+    else t.unacked = undefined; // past the bound, or nothing there to send it late
   }
   return best;
 }
@@ -289,7 +298,6 @@ async function handle(line: string): Promise<string> {
       }
       conns.clear();
       tuples.clear();
-      unacked.clear();
       for (const s of servers.splice(0)) s.close();
       suiteAddr = v4(a[0]!);
       // A fresh address per instance, 10.128.1.1 … 10.128.250.254 (254 hosts per /24, never .0 or .255),

@@ -307,6 +307,7 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
   // command timeout; a failed start frees its slot. Should no driver ever have started, that first failure is the
   // answer to every later create (reported once per caller, never a start storm).
   let starting = 0;
+  let reserved = 0;
   const queued: (() => void)[] = [];
   let neverStarted: AdapterError | undefined;
   const startSlot = async (): Promise<void> => {
@@ -325,16 +326,24 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
       all.delete(c);
     }
     if (neverStarted) throw neverStarted;
-    if (all.size >= max) throw new AdapterError(`stack ${spec.name}: more than ${max} instances at once`);
+    if (all.size + reserved >= max) throw new AdapterError(`stack ${spec.name}: more than ${max} instances at once`);
+    // The slot is taken before the driver is spawned: what costs is the spawn.
+    reserved++;
+    await startSlot().finally(() => reserved--);
+    if (neverStarted) {
+      freeSlot();
+      throw neverStarted;
+    }
     const index = nextIndex++;
-    const argv = typeof spec.command === 'function' ? spec.command(index) : spec.command;
-    const c = new DriverChild(argv, index, spec);
-    all.add(c);
-    await startSlot();
+    let c: DriverChild | undefined;
     try {
-      firstHello ??= await c.start();
-      if (!c.hello) await c.start();
+      const argv = typeof spec.command === 'function' ? spec.command(index) : spec.command;
+      c = new DriverChild(argv, index, spec);
+      all.add(c);
+      const hello = await c.start();
+      firstHello ??= hello;
     } catch (e) {
+      if (!c) throw e;
       all.delete(c);
       void c.stop(200);
       if (firstHello === undefined && e instanceof AdapterError) neverStarted ??= e;
