@@ -2,6 +2,7 @@
 import type { Property } from '../src/oracle/property.js';
 import { properties as close } from './close.js';
 import { properties as handshake } from './handshake.js';
+import { properties as icmp } from './icmp.js';
 import { properties as invariants } from './invariants.js';
 import { properties as retransmission } from './retransmission.js';
 import { properties as rst } from './rst.js';
@@ -20,4 +21,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...synflood,
   ...invariants,
   ...window,
+  ...icmp,
 ];

@@ -26,7 +26,7 @@ const KILLS: Record<string, string | string[]> = {
   'syn-in-time-wait': 'time-wait-syn-reset',
   'rst-closed-port': 'closed-port-wrong-ack',
   'rst-listen': 'listen-ignores-ack',
-  'rst-synchronized': ['no-challenge-ack', 'reset-reported-as-end'],
+  'rst-synchronized': ['no-challenge-ack', 'reset-reported-as-end', 'rst-with-data-ignored'],
   'syn-synchronized': 'syn-resets-synchronized',
   'no-rst-for-rst': 'rst-answers-rst',
   acceptability: 'unacceptable-silently-dropped',
@@ -41,6 +41,7 @@ const KILLS: Record<string, string | string[]> = {
   interleavings: 'data-in-syn-sent',
   'zero-window': ['zero-window-not-probed', 'zero-window-probe-no-backoff', 'zero-window-gives-up'],
   'window-shrink': ['shrink-ignored', 'shrink-aborts', 'shrink-stalls'],
+  icmp: ['icmp-soft-aborts', 'icmp-quench-aborts', 'icmp-hard-ignored', 'icmp-ignores-quoted-port'],
 };
 
 describe('syn-flood with SYN cookies', () => {

@@ -192,7 +192,7 @@ const syncRst: Property = {
     '5961) or ' +
     'resets (RFC 793), one outside is dropped',
   requirements: [],
-  checks: { 'reset-reported': ['MUST-12'] },
+  checks: { 'reset-reported': ['MUST-12'], 'with-data': ['SHLD-2'] },
   section: '§3.5.3, §3.10.7.4 steps 1-2; RFC 5961 §3',
   scenario: () =>
     scenarioArb(
@@ -203,21 +203,28 @@ const syncRst: Property = {
             writeSize.map((n): Action => ({ a: 'peerWrite', n })),
             { maxLength: 2 },
           ),
-          fc.array(fc.tuple(edgeDelta, fc.boolean()), { minLength: 1, maxLength: 3 }),
+          // Some RSTs carry data: diagnostic text has no standard form, and the RST still counts (§3.5.3, SHLD-2).
+          // edgeDelta places them around RCV.NXT.
+          fc.array(fc.tuple(edgeDelta, fc.boolean(), fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 64 }))), {
+            minLength: 1,
+            maxLength: 3,
+          }),
         )
         .map(([kind, writes, rsts]): Action[] => [
           ...establish(kind),
           ...writes,
           { a: 'settle', ms: 3000 },
           ...rsts.map(
-            ([d, withAck]): Action => ({
+            ([d, withAck, len]): Action => ({
               a: 'inject',
               probe: 'sync-rst',
               h: {
                 flags: RST | (withAck ? ACK : 0),
                 seq: { ref: 'rcvNxt', d },
                 ack: { ref: 'sndNxt', d: 0 },
-                len: 0,
+                // Not before RCV.NXT: a RST whose data straddles RCV.NXT is read at SEG.SEQ by some stacks and trimmed
+                // to RCV.NXT by others (§3.10.7.4 first check), and the RFC does not choose.
+                len: d >= 0 ? len : 0,
                 to: 'conn',
               },
             }),
@@ -244,13 +251,17 @@ const syncRst: Property = {
       if (wasGone) continue;
       v.hit();
       if (exact || (inWin && !profile.rfc5961)) {
+        const data = seg.payload.length > 0;
+        if (data) v.hit('with-data');
         if (reset) resetReported(v, i, r.events);
         else
           v.flag(
             i,
-            `a valid RST (SEQ=${seg.seq}, RCV.NXT=${s.rcvNxt}) did not reset the connection`,
+            `a valid RST (SEQ=${seg.seq}, RCV.NXT=${s.rcvNxt}${data ? `, ${seg.payload.length} data octets` : ''})` +
+              ' did not reset the connection',
             showSegs(r.segs),
             'connection reset',
+            data ? 'with-data' : undefined,
           );
         gone = true;
       } else if (inWin) {

@@ -13,6 +13,9 @@ export const PEER_ADDR = '10.0.0.2';
 /** Spoofed sources live here; nothing answers for them. */
 export const SPOOF_NET = '10.66.';
 
+/** The probe label of an ICMP error that quotes a connection that does not exist. */
+export const MISDIRECTED = 'icmp-misdirected';
+
 export interface Hostile {
   flags: number;
   /** rcvNxt: what the stack expects next from the peer; peerIss: the peer's ISN; abs: a literal. */
@@ -53,6 +56,9 @@ export type Action =
   | { a: 'lose'; dir: 'toStack' | 'toPeer' }
   | { a: 'advance'; ms: number }
   | { a: 'inject'; h: Hostile; probe?: string }
+  /** The network drops the oldest segment in flight to the peer and answers it with this ICMP error (§3.9.2.2). */
+  /** misdirect: the error quotes the segment with another peer port, a connection that does not exist. */
+  | { a: 'icmp'; type: number; code: number; misdirect?: boolean }
   /** Deliver everything in flight both ways and let timers run, up to ms of time. */
   | { a: 'settle'; ms?: number; lossy?: 'toStack' | 'toPeer'; idle?: boolean };
 
@@ -78,6 +84,8 @@ export function describeAction(x: Action): string {
       return `lose all ${x.dir}`;
     case 'advance':
       return `advance ${x.ms} ms`;
+    case 'icmp':
+      return `ICMP type ${x.type} code ${x.code} for the next segment to the peer${x.misdirect ? ' (misquoted)' : ''}`;
     case 'stackWrite':
     case 'peerWrite':
     case 'peerRead':

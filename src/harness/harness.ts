@@ -3,6 +3,7 @@
 import type { State } from '../model/types.js';
 import type { ConnId, StackAdapter, StackEvent, StackInstance, TupleRef } from '../stacks/adapter.js';
 import { encode } from '../wire/codec.js';
+import { type IcmpError, describeIcmp } from '../wire/icmp.js';
 import { type Endpoint, type Segment, describe } from '../wire/segment.js';
 import { AdapterError, guard } from './bounded.js';
 import { type Drained, drainChecked } from './drain.js';
@@ -119,6 +120,15 @@ export class Harness {
     this.now = this.clock();
     this.push({ dir: 'in', text: describe(seg), seg, ...(probe ? { probe } : {}) });
     await guard(() => this.inst.deliver(encode(seg)), this.callMs, 'deliver()');
+    return this.drain();
+  }
+
+  /** An ICMP error (its datagram) from the network to the stack; then whatever it answered. */
+  async deliverIcmp(m: IcmpError, packet: Uint8Array, probe?: string): Promise<Collected> {
+    checkpoint();
+    this.now = this.clock();
+    this.push({ dir: 'in', text: describeIcmp(m), icmp: m, ...(probe ? { probe } : {}) });
+    await guard(() => this.inst.deliver(packet), this.callMs, 'deliver()');
     return this.drain();
   }
 

@@ -1,6 +1,7 @@
 // The trace: what happened between the suite and the stack, in order, each entry stamped when it happened.
 import type { State } from '../model/types.js';
 import type { ConnId, StackEvent } from '../stacks/adapter.js';
+import type { IcmpError } from '../wire/icmp.js';
 import type { Segment } from '../wire/segment.js';
 
 export interface CallRecord {
@@ -27,6 +28,8 @@ export interface TraceEntry {
   ms?: number;
   /** dir 'state': the state observed for the tuple. */
   state?: State;
+  /** dir 'in': an ICMP error delivered instead of a segment (then seg is undefined). */
+  icmp?: IcmpError;
   /** dir 'in': a probe label that property checks look for. */
   probe?: string;
 }

@@ -2,6 +2,7 @@
 import { match } from 'ts-pattern';
 import { closeTcb, returnToListen, segmentArrives } from './arrive.js';
 import { userCall } from './calls.js';
+import { icmpArrives } from './icmp.js';
 import { output, retransmit, sendAck, sendWindowProbe } from './output.js';
 import { stackSent } from './sent.js';
 import { type Ctx, cloneTcb } from './tcb.js';
@@ -13,6 +14,7 @@ export function step(tcb: Tcb, event: ModelEvent, now: number): StepResult {
     .with({ type: 'segment' }, (e) => segmentArrives(c, e.seg))
     .with({ type: 'timeout' }, (e) => timeout(c, e.timer))
     .with({ type: 'sent' }, (e) => stackSent(c, e.seg))
+    .with({ type: 'icmp' }, (e) => icmpArrives(c, e.icmpType, e.code))
     .with({ type: 'open' }, { type: 'send' }, { type: 'receive' }, { type: 'close' }, { type: 'abort' }, (e) =>
       userCall(c, e),
     )

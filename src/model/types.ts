@@ -137,7 +137,9 @@ export type ModelEvent =
   | { type: 'segment'; seg: Segment }
   | { type: 'timeout'; timer: TimerName }
   /** The stack under test sent this segment (the tracker's event; sent.ts). */
-  | { type: 'sent'; seg: Segment };
+  | { type: 'sent'; seg: Segment }
+  /** An ICMP error quoting a segment of this connection (§3.9.2.2). */
+  | { type: 'icmp'; icmpType: number; code: number };
 
 export type ErrorCode =
   | 'connection-exists'
@@ -145,7 +147,8 @@ export type ErrorCode =
   | 'connection-not-open'
   | 'foreign-socket-unspecified'
   | 'retransmission-timeout'
-  | 'user-timeout';
+  | 'user-timeout'
+  | 'destination-unreachable';
 
 export type AppEvent =
   | { type: 'established' }

@@ -1,9 +1,11 @@
 // Runs a scenario against a stack with a reference peer: scenario actions translated into harness verbs.
 // The network between the two (queues, drop/dup/reorder) and the peer host live here.
+import { encodeIcmpError } from '../wire/icmp.js';
 import {
   type Action,
   CLOSED_PORT,
   FRESH_PORT,
+  MISDIRECTED,
   type Hostile,
   PEER_ADDR,
   PEER_PORT,
@@ -79,13 +81,13 @@ class World {
   private onStackOutput(c: Collected): void {
     this.syncPeer();
     for (const m of c.malformed) {
-      const checksum = m.kind === 'bad-tcp-checksum';
-      const requirements = checksum ? ['MUST-2'] : [];
+      const check = WIRE_CHECK_OF[m.kind] ?? 'wire-format';
+      const requirements = check === 'wire-checksum' ? ['MUST-2'] : check === 'option-length' ? ['MUST-68'] : [];
       const message = `the stack emitted a malformed packet: ${m.kind}: ${m.detail}`;
-      this.tally.hit(checksum ? 'wire-checksum' : 'wire-format');
+      this.tally.hit(check);
       this.wire.push({
         property: 'wire-format',
-        check: checksum ? 'wire-checksum' : 'wire-format',
+        check,
         requirements,
         section: '§3.1',
         message,
@@ -96,6 +98,8 @@ class World {
     // Every segment the stack emits was decoded with its checksum verified (MUST-2).
     this.tally.hit('wire-checksum', c.segs.length);
     this.tally.hit('wire-format', c.segs.length);
+    // Every option with a kind above NOP carried a length that fits (MUST-68): the decoder checked each one.
+    this.tally.hit('option-length', c.segs.filter(({ seg }) => seg.options.some((o) => o.kind !== 'nop')).length);
     for (const { seg: s } of c.segs) this.noteStackSegment(s);
     for (const { ev } of c.events) if (ev.type === 'accepted' || ev.type === 'connected') this.lastConn = ev.conn;
     this.collectPeer();
@@ -372,7 +376,19 @@ class World {
         return this.deliverToStack(this.hostile(x.h), x.probe ?? 'hostile');
       case 'settle':
         return this.settle(x.ms ?? this.opts.settleMs, x.lossy, x.idle);
+      case 'icmp':
+        return this.icmp(x.type, x.code, x.misdirect ?? false);
     }
+  }
+
+  /** The oldest segment in flight to the peer never gets there: the peer's network answers it with an ICMP error. */
+  private async icmp(type: number, code: number, misdirect: boolean): Promise<void> {
+    const lost = this.toPeer.shift();
+    if (!lost) return;
+    const s = misdirect ? { ...lost, dstPort: lost.dstPort + 1 } : lost;
+    const quoted = { src: s.src, dst: s.dst, srcPort: s.srcPort, dstPort: s.dstPort, seq: s.seq };
+    const m = { src: PEER_ADDR, dst: s.src, type, code, quoted };
+    await this.h.deliverIcmp(m, encodeIcmpError(PEER_ADDR, type, code, s), misdirect ? MISDIRECTED : undefined);
   }
 
   private peerWrite(n: number): void {
@@ -398,6 +414,12 @@ class World {
     else this.deliverToPeer(s);
   }
 }
+
+/** The wire check a malformed packet from the stack fails. */
+const WIRE_CHECK_OF: Record<string, string> = {
+  'bad-tcp-checksum': 'wire-checksum',
+  'bad-option-length': 'option-length',
+};
 
 export async function execute(sc: Scenario, adapter: StackAdapter, opts: ExecOptions = {}): Promise<Execution> {
   const realTimeCapMs = opts.realTimeCapMs ?? 3000;

@@ -1,7 +1,7 @@
 // Invariants judged on every trace, whatever the scenario. Each one is sound for any input: a
 // correct stack can never trip it, because it only uses what the stack itself sent and what
 // actually reached it.
-import { ACK, FIN, RST, SYN, type Segment, describe, mssOf } from '../wire/segment.js';
+import { ACK, FIN, PSH, RST, SYN, type Segment, describe, mssOf } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
 import type { StackProfile } from '../stacks/adapter.js';
 import type { TraceEntry } from '../harness/trace.js';
@@ -76,6 +76,14 @@ export const INVARIANTS: readonly InvariantInfo[] = [
     title:
       'the right edge the stack offers (RCV.NXT+RCV.WND) never moves left (judged where no window scaling is in ' +
       'effect: a scaled window is rounded to its shift)',
+  },
+  {
+    name: 'psh-last',
+    requirements: ['MUST-61'],
+    section: '§3.9.1.2',
+    title:
+      'the segment that sends the last octet written so far (the send queue empties) carries PSH: writes have no ' +
+      'PUSH flag in the adapter interface',
   },
   {
     name: 'in-order-delivery',
@@ -259,6 +267,22 @@ function windowEdge({ s, c, flag, hit }: OutCtx): void {
   );
 }
 
+/** psh-last (§3.9.1.2, MUST-61): new data that empties the send queue is pushed; probes beyond the window aside. */
+function pshLast({ s, c, flag, hit, synSeq }: OutCtx): void {
+  const len = s.payload.length;
+  if (synSeq === undefined || s.flags & SYN || len === 0 || c.conn === undefined) return;
+  const off = seqDelta(s.seq, synSeq);
+  const probe = c.peerEdge !== undefined && off + len > c.peerEdge;
+  if (off + len <= c.stackMax || off - 1 + len !== c.written.length || probe) return;
+  hit('psh-last');
+  if (s.flags & PSH) return;
+  flag(
+    'psh-last',
+    `the segment sends the last of the ${c.written.length} octets written, emptying the send queue, without PSH`,
+    'PSH on the segment that empties the send queue',
+  );
+}
+
 /** ack-received (§3.10.7.4 step 7): never acknowledge sequence space that did not reach the stack. */
 function ackReceived({ s, c, flag, hit }: OutCtx): void {
   if (!(s.flags & ACK) || c.peerIss === undefined) return;
@@ -282,7 +306,16 @@ function ackReceived({ s, c, flag, hit }: OutCtx): void {
 }
 
 /** Judges of a stack segment, in the order their findings are reported; a RST is judged only by the first. */
-const OUT_JUDGES = [synKeepsIsn, seqSpace, noDataBeforeEstablishedOut, peerWindow, mssFits, ackReceived, windowEdge];
+const OUT_JUDGES = [
+  synKeepsIsn,
+  seqSpace,
+  noDataBeforeEstablishedOut,
+  peerWindow,
+  mssFits,
+  ackReceived,
+  windowEdge,
+  pshLast,
+];
 
 /** Application events: no data before ESTABLISHED, and the peer's octets in order, exactly once. */
 function judgeDelivery(e: TraceEntry, w: ShadowWalker, flag: Flag, hit: Hit): void {

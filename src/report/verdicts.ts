@@ -28,6 +28,7 @@ export type TimeWaitVerdict = TimeWaitResult & { declaredMsl?: string };
 const WIRE_CHECKS = [
   { id: 'wire-checksum', requirements: ['MUST-2'] },
   { id: 'wire-format', requirements: [] },
+  { id: 'option-length', requirements: ['MUST-68'] },
   { id: 'stack-crashed', requirements: [] },
 ];
 

@@ -6,6 +6,7 @@ import { acceptableSeq } from '../model/arrive.js';
 import { makeSegment } from '../model/output.js';
 import { step } from '../model/step.js';
 import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
+import { type IcmpClass, icmpClass } from '../wire/icmp.js';
 import { ACK, FIN, PSH, RST, SYN, type Segment, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqGt, seqInWindow, withNaiveSeqCompare } from '../wire/seq.js';
 import type { StackAdapter } from './adapter.js';
@@ -76,6 +77,13 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'synrcvd-any-ack-accepted': ['syn-received-origin', 'tracker/synrcvd-bad-ack-resets'],
   'ack-bit-off-taken': ['tracker/ack-bit-off'],
   'window-edge-shrinks': ['window-edge'],
+  'no-psh': ['psh-last'],
+  'rst-with-data-ignored': ['rst-synchronized/with-data'],
+  'mss-option-without-length': ['option-length'],
+  'icmp-soft-aborts': ['icmp/soft-no-abort'],
+  'icmp-quench-aborts': ['icmp/quench-ignored'],
+  'icmp-hard-ignored': ['icmp'],
+  'icmp-ignores-quoted-port': ['icmp/demux'],
 };
 
 /** Does check id `check` belong to the named cause `name` (itself, its family, or its last part)? */
@@ -137,7 +145,62 @@ const constantRto = (when: (before: Tcb) => boolean) =>
       : r,
   );
 
+/** ICMP errors of class `cls` are taken as if they were of type 3 code `code` (3: a hard error; 0: a soft one). */
+const icmpAs = (cls: IcmpClass, code: number): StepFn =>
+  wrap((_t, ev) =>
+    ev.type === 'icmp' && icmpClass(ev.icmpType, ev.code) === cls ? { ev: { ...ev, icmpType: 3, code } } : undefined,
+  );
+
 export const MUTANTS: Mutant[] = [
+  {
+    name: 'rst-with-data-ignored',
+    bug: 'a RST that carries data is dropped as if malformed',
+    breaks: 'SHLD-2 (§3.5.3)',
+    options: { step: dropWhen((_t, s) => (s.flags & RST) !== 0 && s.payload.length > 0) },
+  },
+  {
+    name: 'no-psh',
+    bug: 'PSH is never set, not even on the segment that empties the send queue',
+    breaks: 'MUST-61 (§3.9.1.2)',
+    options: { egress: (x) => ({ ...x, flags: x.flags & ~PSH }) },
+  },
+  {
+    name: 'mss-option-without-length',
+    bug: 'the MSS option is written with a length octet of 0',
+    breaks: 'MUST-68 (§3.1)',
+    options: {
+      egress: (x) => ({
+        ...x,
+        options: x.options.map((o) =>
+          o.kind === 'mss' ? { kind: 'raw' as const, bytes: Uint8Array.of(2, 0, o.value >> 8, o.value & 0xff) } : o,
+        ),
+      }),
+    },
+  },
+  {
+    name: 'icmp-soft-aborts',
+    bug: 'soft ICMP errors (net or host unreachable, time exceeded, parameter problem) abort the connection',
+    breaks: 'MUST-56 (§3.9.2.2)',
+    options: { step: icmpAs('soft', 3) },
+  },
+  {
+    name: 'icmp-quench-aborts',
+    bug: 'an ICMP source quench aborts the connection as if it were a hard error',
+    breaks: 'MUST-55 (§3.9.2.2)',
+    options: { step: icmpAs('quench', 3) },
+  },
+  {
+    name: 'icmp-hard-ignored',
+    bug: 'hard ICMP errors (protocol or port unreachable) are ignored like soft ones',
+    breaks: 'SHLD-26, MUST-54 (§3.9.2.2)',
+    options: { step: icmpAs('hard', 0) },
+  },
+  {
+    name: 'icmp-ignores-quoted-port',
+    bug: "an ICMP error goes to a connection on the quoted local port, whatever the quoted peer's port",
+    breaks: 'MUST-54 (§3.9.2.2)',
+    options: { icmpByLocalPort: true },
+  },
   {
     name: 'window-edge-shrinks',
     bug: 'the window offered on an odd ACK number is 100 octets short: the right edge moves back and forth',

@@ -59,6 +59,16 @@ export function traceToVector(trace: TraceEntry[], o: ExportOptions): Record<str
         step.port = c.port;
       if (c.name === 'connect' && c.remote && c.remote.port !== peer.port) step.peerPort = c.remote.port;
       steps.push(step);
+    } else if (e.dir === 'in' && e.icmp) {
+      const q = e.icmp.quoted;
+      // A misdirected error quotes a peer port with no connection: its number is still the stack's on the real one.
+      const port = isn.has(q.dstPort) ? q.dstPort : peer.port;
+      const base = isn.get(port);
+      const seq = base === undefined ? q.seq : `sisn_${port}+${seqDiff(q.seq, base)}`;
+      const icmp: Record<string, unknown> = { type: e.icmp.type, code: e.icmp.code, seq };
+      if (q.dstPort !== peer.port) icmp.peerPort = q.dstPort;
+      if (q.srcPort !== stack.port) icmp.port = q.srcPort;
+      steps.push({ icmp, ...(e.probe ? { probe: e.probe } : {}) });
     } else if (e.dir === 'in' && e.seg) {
       const s = e.seg;
       const seg: Record<string, unknown> = { flags: flagString(s.flags), seq: s.seq };

@@ -1,6 +1,7 @@
 // Exports of a trace: pcap (Wireshark), a packetdrill script, a ladder diagram in the style of
 // RFC 9293's figures, and a Mermaid sequenceDiagram. Pure: bytes and text; the CLI writes files.
 import { decode, encode } from '../wire/codec.js';
+import { type IcmpError, icmpClass, icmpPacket } from '../wire/icmp.js';
 import { ACK, FIN, PSH, RST, SYN, type Segment, URG, segLen } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
 import type { TraceEntry } from '../harness/trace.js';
@@ -16,6 +17,8 @@ interface StoredEntry {
   hex?: string;
   bad?: boolean;
   probe?: string;
+  /** An ICMP error delivered to the stack. */
+  icmp?: IcmpError;
   call?: { name: string; conn?: string; len?: number };
   event?: string;
   ms?: number;
@@ -28,6 +31,7 @@ export function storeTrace(trace: TraceEntry[]): StoredEntry[] {
     text: e.text,
     ...(e.seg ? { hex: Buffer.from(encode(e.seg)).toString('hex'), ...(e.seg.badChecksum ? { bad: true } : {}) } : {}),
     ...(e.probe ? { probe: e.probe } : {}),
+    ...(e.icmp ? { icmp: e.icmp } : {}),
     ...(e.call
       ? {
           call: {
@@ -55,6 +59,7 @@ export function loadTrace(stored: unknown): TraceEntry[] {
       e.seg = x.bad ? { ...r.segment, badChecksum: true } : r.segment;
     }
     if (x.probe) e.probe = x.probe;
+    if (x.icmp !== undefined) e.icmp = storedIcmp(x.icmp, i);
     if (x.call)
       e.call = {
         name: x.call.name,
@@ -67,12 +72,24 @@ export function loadTrace(stored: unknown): TraceEntry[] {
   });
 }
 
+function storedIcmp(x: unknown, i: number): IcmpError {
+  const m = x as IcmpError;
+  const q = m?.quoted;
+  const ok =
+    m && Number.isInteger(m.type) && Number.isInteger(m.code) && typeof m.src === 'string' && typeof m.dst === 'string';
+  if (!ok || !q || !Number.isInteger(q.seq) || !Number.isInteger(q.srcPort) || !Number.isInteger(q.dstPort))
+    throw new Error(
+      `origin.trace[${i}].icmp: expected { src, dst, type, code, quoted: { src, dst, srcPort, dstPort, seq } }`,
+    );
+  return m;
+}
+
 // ---------------------------------------------------------------- pcap
 
 /** A classic pcap file of the trace's segments, both directions, link type RAW (IPv4 without a link header). */
 export function toPcap(trace: TraceEntry[]): Uint8Array {
-  const segs = trace.filter((e) => (e.dir === 'in' || e.dir === 'out') && e.seg);
-  const packets = segs.map((e) => ({ t: e.t, bytes: encode(e.seg!) }));
+  const segs = trace.filter((e) => (e.dir === 'in' || e.dir === 'out') && (e.seg || e.icmp));
+  const packets = segs.map((e) => ({ t: e.t, bytes: e.seg ? encode(e.seg) : icmpPacket(e.icmp!) }));
   const size = 24 + packets.reduce((a, p) => a + 16 + p.bytes.length, 0);
   const buf = Buffer.alloc(size);
   buf.writeUInt32LE(0xa1b2c3d4, 0); // magic, microsecond timestamps
@@ -236,6 +253,14 @@ export function ladderRows(trace: TraceEntry[]): LadderRow[] {
     if (e.dir === 'call' && e.call?.name === 'listen') {
       a.listen();
       rows.push({ at: i, t: e.t, left: a.state, arrow: '   ', text: '(listen)', right: '' });
+    }
+    if (e.dir === 'in' && e.icmp) {
+      // The segment it quotes never reached B: the network answered it instead.
+      const k = pending.findIndex((p) => p.seg.seq === e.icmp!.quoted.seq);
+      if (k >= 0) pending.splice(k, 1)[0]!.row.right = '(lost)';
+      const text = `<ICMP type ${e.icmp.type} code ${e.icmp.code} (${icmpClass(e.icmp.type, e.icmp.code)})>`;
+      rows.push({ at: i, t: e.t, left: a.state, arrow: '<--', text, right: '(network)' });
+      return;
     }
     if ((e.dir !== 'in' && e.dir !== 'out') || !e.seg) return;
     const s = e.seg;

@@ -85,6 +85,8 @@ class Clock {
 
 /** The ISNs of the one connection packetdrill can follow; throws when the trace holds more than one. */
 function isnsOf(trace: TraceEntry[]): { stack?: number; peer?: number } {
+  if (trace.some((e) => e.icmp))
+    throw new NotExportable('the trace delivers an ICMP error; the exporter writes TCP segments only');
   const syns = (dir: 'in' | 'out'): Set<number> =>
     new Set(trace.filter((e) => e.dir === dir && e.seg && e.seg.flags & SYN).map((e) => e.seg!.seq));
   const ports = new Set(trace.filter((e) => e.seg && e.dir === 'in').map((e) => `${e.seg!.srcPort}>${e.seg!.dstPort}`));

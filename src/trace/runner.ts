@@ -7,6 +7,7 @@ import type { State } from '../model/types.js';
 import type { ConnId, StackAdapter, StackEvent } from '../stacks/adapter.js';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type Segment, URG, describe, flagString, mssOf } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
+import { icmpPacket } from '../wire/icmp.js';
 import { type Env, type Expr, evalExpr, matchExpr, showExpr } from './expr.js';
 import { MAX_STEP_MS, type SegSpec, type Step, type Vector } from './vector.js';
 
@@ -76,6 +77,8 @@ export function stepText(s: Step): string {
       return `call ${s.call}${s.data ? ` (${s.data.length} octets)` : ''}`;
     case 'inject':
       return `inject ${seg(s.seg)}`;
+    case 'icmp':
+      return `ICMP type ${s.type} code ${s.code} quoting seq ${showExpr(s.seq)}`;
     case 'expect':
       return `expect ${seg(s.seg)}${
         s.after ? ` after ${showExpr(s.after.min)}..${showExpr(s.after.max)} ms` : ` within ${showExpr(s.within)} ms`
@@ -271,6 +274,8 @@ class VectorRun {
         return this.call(s);
       case 'inject':
         return this.inject(s);
+      case 'icmp':
+        return this.icmp(s);
       case 'expect':
         return this.expect(s, stepStart);
       case 'expectNone':
@@ -331,6 +336,20 @@ class VectorRun {
       ...(sp.badChecksum ? { badChecksum: true } : {}),
     };
     await this.h.deliver(seg, s.probe);
+  }
+
+  /** The peer's network answers a segment of the stack with an ICMP error quoting its header (§3.9.2.2). */
+  private async icmp(s: Extract<Step, { kind: 'icmp' }>): Promise<void> {
+    const { v } = this;
+    const quoted = {
+      src: v.stack.addr,
+      dst: v.peer.addr,
+      srcPort: s.port ?? v.stack.port,
+      dstPort: s.peerPort ?? v.peer.port,
+      seq: this.value(s.seq, 'seq', 0),
+    };
+    const m = { src: v.peer.addr, dst: v.stack.addr, type: s.type, code: s.code, quoted };
+    await this.h.deliverIcmp(m, icmpPacket(m), s.probe);
   }
 
   private async expect(s: Extract<Step, { kind: 'expect' }>, stepStart: number): Promise<void> {

@@ -48,6 +48,17 @@ export type Step =
       note?: string;
     }
   | { kind: 'inject'; seg: SegSpec; probe?: string; note?: string }
+  /** An ICMP error from the peer's network quoting a segment the stack sent (its sequence number and ports). */
+  | {
+      kind: 'icmp';
+      type: number;
+      code: number;
+      seq: Expr;
+      peerPort?: number;
+      port?: number;
+      probe?: string;
+      note?: string;
+    }
   | { kind: 'expect'; seg: SegSpec; within: Expr; after?: Timing; note?: string }
   | { kind: 'expectNone'; ms: Expr; note?: string }
   | { kind: 'advance'; ms: Expr; note?: string }
@@ -392,7 +403,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
         : err('requirements', 'expected an array of requirement ids');
   for (const [i, r] of reqs.entries())
     if (!/^(MUST|SHLD|MAY|REC)-\d+$/.test(r)) err(`requirements[${i}]`, `not a requirement id: ${r}`);
-  const stepKinds = ['call', 'inject', 'expect', 'expectNone', 'advance', 'assume', 'event', 'state'];
+  const stepKinds = ['call', 'inject', 'icmp', 'expect', 'expectNone', 'advance', 'assume', 'event', 'state'];
   const parsed = steps.map((raw, i): Step => {
     const p = `steps[${i}]`;
     if (!isObj(raw)) return err(p, 'expected an object');
@@ -435,6 +446,24 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
           ...base,
           ...(raw.probe !== undefined ? { probe: str(raw.probe, `${p}.probe`) } : {}),
         };
+      case 'icmp': {
+        extra(['icmp', 'probe']);
+        const m = raw.icmp;
+        if (!isObj(m)) return err(`${p}.icmp`, 'expected { type, code, seq, peerPort?, port? }');
+        for (const k of Object.keys(m))
+          if (!['type', 'code', 'seq', 'peerPort', 'port'].includes(k)) err(`${p}.icmp.${k}`, 'unknown ICMP field');
+        if (m.seq === undefined) err(`${p}.icmp.seq`, 'an ICMP error quotes a sequence number: give seq');
+        return {
+          kind: 'icmp',
+          type: int(m.type, `${p}.icmp.type`, 0, 255),
+          code: int(m.code, `${p}.icmp.code`, 0, 255),
+          seq: expr(m.seq, `${p}.icmp.seq`),
+          ...(m.peerPort !== undefined ? { peerPort: int(m.peerPort, `${p}.icmp.peerPort`, 1, 65535) } : {}),
+          ...(m.port !== undefined ? { port: int(m.port, `${p}.icmp.port`, 1, 65535) } : {}),
+          ...(raw.probe !== undefined ? { probe: str(raw.probe, `${p}.probe`) } : {}),
+          ...base,
+        };
+      }
       case 'expect': {
         extra(['expect', 'within', 'after']);
         const after = timing(raw.after, `${p}.after`);

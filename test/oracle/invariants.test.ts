@@ -155,6 +155,28 @@ describe('each invariant, on a golden trace', () => {
     const v = checkInvariants(ladder([...mine, 'in SA 300 ack=101', 'out A 101 ack=301 win=100']));
     expect(v.map((x) => x.check)).toEqual(['window-edge/unagreed-scale']);
   });
+  it('psh-last: new data that empties the send queue carries PSH; earlier segments, resends and probes need not', () => {
+    const open = ['call listen', 'in S 300', 'out SA 100 ack=301', 'in A 301 ack=101 win=1000', 'event accepted c1'];
+    expect(
+      violations([...open, 'call write c1 abcd', 'out A 101 ack=301 data=ab', 'out PA 103 ack=301 data=cd']),
+    ).toEqual([]);
+    expect(violations([...open, 'call write c1 abcd', 'out A 101 ack=301 data=abcd'])).toEqual([
+      'psh-last: the segment sends the last of the 4 octets written, emptying the send queue, without PSH',
+    ]);
+    // a retransmission of the last octets: judged once, when first sent
+    const resent = [...open, 'call write c1 ab', 'out PA 101 ack=301 data=ab', 'out A 101 ack=301 data=ab'];
+    expect(violations(resent)).toEqual([]);
+    // a one-octet probe beyond a shut window
+    const shut = ['call listen', 'in S 300', 'out SA 100 ack=301', 'in A 301 ack=101 win=0', 'event accepted c1'];
+    expect(violations([...shut, 'call write c1 a', 'out A 101 ack=301 data=a'])).toEqual([]);
+    const t = new Tally();
+    checkInvariants(
+      ladder([...open, 'call write c1 abcd', 'out A 101 ack=301 data=ab', 'out PA 103 ack=301 data=cd']),
+      undefined,
+      t,
+    );
+    expect(t.hits.get('psh-last')).toBe(1);
+  });
   it('the mss size check: 536 when the SYN carried none', () => {
     const big = 'x'.repeat(537);
     const v = violations([
@@ -197,6 +219,7 @@ describe('each invariant, on a golden trace', () => {
       'no-rst-for-rst',
       'in-order-delivery',
       'window-edge',
+      'psh-last',
     ]);
     expect(INVARIANTS.map((i) => i.name).filter((n) => !tested.has(n))).toEqual([]);
   });

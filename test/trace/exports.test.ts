@@ -19,6 +19,7 @@ import {
   toPacketdrill,
   toPcap,
 } from '../../src/trace/exports.js';
+import { traceToVector } from '../../src/trace/export.js';
 import { runVector } from '../../src/trace/runner.js';
 import { loadVector } from '../../src/trace/vector.js';
 import { ACK, FIN, PSH, RST, SYN } from '../../src/wire/segment.js';
@@ -38,7 +39,7 @@ describe('pcap export', () => {
   it.runIf(hasTshark).each(traces.map((x) => [x.v.name, x] as const))(
     '%s: tshark reads it back packet for packet, no malformed packet, checksums as sent',
     (_n, { trace }) => {
-      const segs = trace.filter((e) => e.seg).map((e) => e.seg!);
+      const packets = trace.filter((e) => e.seg || e.icmp);
       const file = join(tmp, `${_n}.pcap`);
       writeFileSync(file, toPcap(trace));
       const r = spawnSync(
@@ -66,6 +67,12 @@ describe('pcap export', () => {
           'ip.checksum.status',
           '-e',
           '_ws.malformed',
+          '-e',
+          'icmp.type',
+          '-e',
+          'icmp.code',
+          '-e',
+          'icmp.checksum.status',
         ],
         { encoding: 'utf8' },
       );
@@ -77,9 +84,15 @@ describe('pcap export', () => {
               .trim()
               .split('\n')
               .map((l) => l.split('|'));
-      expect(rows).toHaveLength(segs.length);
-      rows.forEach(([flags, seq, ack, tcpSum, ipSum, malformed], i) => {
-        const s = segs[i]!;
+      expect(rows).toHaveLength(packets.length);
+      rows.forEach(([flags, seq, ack, tcpSum, ipSum, malformed, icmpType, icmpCode, icmpSum], i) => {
+        const m = packets[i]!.icmp;
+        if (m) {
+          // An ICMP error: its type and code, a good ICMP checksum (the 8 quoted TCP octets are too few for tshark).
+          expect([icmpType, icmpCode, icmpSum, malformed]).toEqual([String(m.type), String(m.code), '1', '']);
+          return;
+        }
+        const s = packets[i]!.seg!;
         expect(Number.parseInt(flags!, 16) & (SYN | ACK | FIN | RST | PSH)).toBe(
           s.flags & (SYN | ACK | FIN | RST | PSH),
         );
@@ -96,6 +109,8 @@ describe('pcap export', () => {
 
 const NOT_PKT: Record<string, RegExp> = {
   'bad-checksum-dropped': /deliberately bad checksum/,
+  'linux-l2-soft-icmp-aborts-syn-sent': /delivers an ICMP error/,
+  'linux-l3-hard-icmp-ignored-established': /delivers an ICMP error/,
   'unknown-option-skipped': /TCP option kind 99 has no packetdrill syntax/,
 };
 const tryPkt = (trace: TraceEntry[]): string | Error => {
@@ -295,5 +310,22 @@ describe('counterexample exports use the recorded failing trace', () => {
     expect(checkPacketdrill(readFileSync(join(tmp, 'cx.pkt'), 'utf8'))).toEqual([]);
     expect(readFileSync(join(tmp, 'cx.md'), 'utf8')).toContain('sequenceDiagram');
     expect(run('export', file).status).toBe(2); // no output chosen: a usage error
+  });
+});
+
+describe('an ICMP error in a trace', () => {
+  const t = traces.find((x) => x.v.name === 'linux-l3-hard-icmp-ignored-established')!.trace;
+  it('survives a stored counterexample and becomes an icmp step of the vector made from it', () => {
+    const i = t.findIndex((e) => e.icmp);
+    expect(i).toBeGreaterThan(0);
+    expect(loadTrace(JSON.parse(JSON.stringify(storeTrace(t))))[i]!.icmp).toEqual(t[i]!.icmp);
+    const steps = traceToVector(t, { name: 'x', check: ['icmp'] }).steps as Array<Record<string, unknown>>;
+    expect(steps).toContainEqual({ icmp: { type: 3, code: 3, seq: 'sisn_40000+1' } });
+    expect(() => loadTrace([{ t: 0, dir: 'in', text: '', icmp: { type: 3 } }])).toThrow(/origin\.trace\[0\]\.icmp/);
+  });
+  it('shows in the ladder, and the segment it answers as lost', () => {
+    const ladder = toLadder(t);
+    expect(ladder).toMatch(/<-- <ICMP type 3 code 3 \(hard\)>/);
+    expect(ladder).toMatch(/\(lost\)/);
   });
 });

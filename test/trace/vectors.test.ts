@@ -136,6 +136,21 @@ describe('malformed vector files name the file and the bad field', () => {
       /steps\[0\]\.expect\.ack: bad term/,
     ],
     ['unknown call', '{"name":"a","steps":[{"call":"fly"}]}', /steps\[0\]\.call: unknown call "fly"/],
+    [
+      'ICMP without seq',
+      '{"name":"a","steps":[{"icmp":{"type":3,"code":1}}]}',
+      /steps\[0\]\.icmp\.seq: an ICMP error quotes a sequence number/,
+    ],
+    [
+      'ICMP type out of range',
+      '{"name":"a","steps":[{"icmp":{"type":300,"code":1,"seq":1}}]}',
+      /steps\[0\]\.icmp\.type: expected an integer in 0\.\.255/,
+    ],
+    [
+      'unknown ICMP field',
+      '{"name":"a","steps":[{"icmp":{"type":3,"code":1,"seq":1,"ttl":2}}]}',
+      /steps\[0\]\.icmp\.ttl: unknown ICMP field/,
+    ],
     ['unknown state', '{"name":"a","steps":[{"state":"OPEN"}]}', /steps\[0\]\.state: unknown state "OPEN"/],
     ['unknown field', '{"name":"a","stepz":[]}', /stepz: unknown field/],
     [

@@ -77,6 +77,24 @@ function rewrite(b: Buffer, off: number, to: number[]): void {
     b.writeUInt16BE(m2, off + w);
   }
 }
+/** An ICMP error quotes a segment from the suite's address: the kernel sent it from `to`. Both checksums fixed. */
+function rewriteQuoted(b: Buffer, to: number[]): void {
+  const ihl = (b[0]! & 15) * 4;
+  const q = ihl + 8;
+  const total = Math.min(b.length, b.readUInt16BE(2));
+  if (b[9] !== 1 || total < q + 20 || !same(addrAt(b, q + 12), suiteAddr)) return;
+  for (let w = 0; w < 4; w += 2) {
+    const m = b.readUInt16BE(q + 12 + w);
+    const m2 = (to[w]! << 8) | to[w + 1]!;
+    patch(b, q + 10, m, m2);
+    b.writeUInt16BE(m2, q + 12 + w);
+  }
+  b.writeUInt16BE(0, ihl + 2);
+  let sum = 0;
+  for (let i = ihl; i < total; i += 2) sum += (b[i]! << 8) | (i + 1 < total ? b[i + 1]! : 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  b.writeUInt16BE(~sum & 0xffff, ihl + 2);
+}
 /** Does the TCP checksum verify (pseudo-header included)? */
 function tcpChecksumOk(p: Buffer, ihl: number): boolean {
   const len = p.readUInt16BE(2) - ihl;
@@ -382,7 +400,10 @@ async function handle(line: string): Promise<string> {
     }
     case 'deliver': {
       const p = Buffer.from(a[0] ?? '', 'hex');
-      if (p.length >= 20 && p[0]! >> 4 === 4 && same(addrAt(p, 16), suiteAddr)) rewrite(p, 16, local);
+      if (p.length >= 20 && p[0]! >> 4 === 4 && same(addrAt(p, 16), suiteAddr)) {
+        rewrite(p, 16, local);
+        rewriteQuoted(p, local);
+      }
       try {
         writeSync(tunFd, p);
       } catch (e) {

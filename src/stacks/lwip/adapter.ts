@@ -175,6 +175,12 @@ export const LWIP_PROFILE: StackProfile = {
       vectors: ['lwip-f22-persist-empty-buffer-crash'],
     },
     {
+      id: 'F23',
+      summary: 'ICMP errors are ignored: after a hard error (protocol or port unreachable) the stack sends again',
+      check: 'icmp',
+      vectors: ['linux-l3-hard-icmp-ignored-established'],
+    },
+    {
       id: 'F10',
       summary: 'data queued in SYN-SENT goes out without ACK before ESTABLISHED',
       check: 'no-data-before-established/before-syn-acked',

@@ -2,6 +2,7 @@
 // It decodes and checksums arriving packets (MUST-3), demultiplexes them, answers segments for
 // closed ports with a RST (§3.10.7.1), bounds half-open connections per listener and can answer
 // with SYN cookies when the backlog is full.
+import { type IcmpError, decodeIcmpError, describeIcmp } from '../../wire/icmp.js';
 import { DEFAULT_CONFIG, makeConfig, tupleHash } from '../../model/config.js';
 import { rstReply } from '../../model/output.js';
 import { nextDeadline, step as modelStep } from '../../model/step.js';
@@ -31,6 +32,8 @@ export interface HostOptions {
   closedReply?: (seg: Segment) => Segment | undefined;
   /** Mutant only: a packet with a malformed option stops the whole host from answering. */
   dieOnMalformedOption?: boolean;
+  /** A fault: an ICMP error goes to the connection on the quoted local port, whatever remote port it quotes. */
+  icmpByLocalPort?: boolean;
 }
 
 interface Conn {
@@ -59,6 +62,7 @@ export class ReferenceHost {
   private nextId = 1;
   private dead = false;
   private readonly dieOnMalformedOption: boolean;
+  private readonly icmpByLocalPort: boolean;
   private nextEphemeral = 49152;
   private outPackets: Uint8Array[] = [];
   private outEvents: StackEvent[] = [];
@@ -75,6 +79,7 @@ export class ReferenceHost {
     this.verifyChecksum = opts.verifyChecksum ?? true;
     this.closedReply = opts.closedReply ?? rstReply;
     this.dieOnMalformedOption = opts.dieOnMalformedOption ?? false;
+    this.icmpByLocalPort = opts.icmpByLocalPort ?? false;
   }
 
   // ---- network side ----
@@ -82,6 +87,10 @@ export class ReferenceHost {
   deliver(packet: Uint8Array): void {
     if (this.dead) return;
     const r = decode(packet, { verifyChecksum: this.verifyChecksum });
+    if (!r.ok && r.error.kind === 'not-tcp') {
+      const m = decodeIcmpError(packet);
+      if (m) return this.deliverIcmp(m);
+    }
     if (!r.ok) {
       if (this.dieOnMalformedOption && r.error.kind === 'bad-option-length') this.dead = true;
       this.drop(r.error);
@@ -107,6 +116,21 @@ export class ReferenceHost {
       return;
     }
     this.listenerArrives(seg.dstPort, listener, seg);
+  }
+
+  /** §3.9.2.2: the error goes to the connection whose segment it quotes (MUST-54). */
+  private deliverIcmp(m: IcmpError): void {
+    const q = m.quoted;
+    const byPort = this.icmpByLocalPort
+      ? [...this.conns.values()].find((c) => c.tcb.local.port === q.srcPort)
+      : undefined;
+    const conn =
+      q.src !== this.addr ? undefined : (byPort ?? this.conns.get(key(q.srcPort, { addr: q.dst, port: q.dstPort })));
+    if (!conn) {
+      this.dropped.push({ at: this.now, reason: `${describeIcmp(m)}: no such connection` });
+      return;
+    }
+    this.run(conn, { type: 'icmp', icmpType: m.type, code: m.code });
   }
 
   private drop(e: DecodeError): void {

@@ -1,0 +1,14 @@
+// §3.9.2.2: an ICMP error directed to this connection (MUST-54) by the header it quotes.
+import { icmpClass } from '../wire/icmp.js';
+import { closeTcb, returnToListen } from './arrive.js';
+import type { Ctx } from './tcb.js';
+
+/** Source quench and soft errors change nothing (MUST-55, MUST-56); a hard error aborts the connection (SHLD-26). */
+export function icmpArrives(c: Ctx, type: number, code: number): void {
+  const t = c.t;
+  if (icmpClass(type, code) !== 'hard' || t.state === 'CLOSED' || t.state === 'LISTEN' || t.state === 'TIME-WAIT')
+    return;
+  if (t.state === 'SYN-RECEIVED' && t.origin === 'passive') return returnToListen(c);
+  c.app.push({ type: 'error', code: 'destination-unreachable' });
+  closeTcb(c);
+}
