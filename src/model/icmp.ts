@@ -8,7 +8,10 @@ export function icmpArrives(c: Ctx, type: number, code: number): void {
   const t = c.t;
   if (icmpClass(type, code) !== 'hard' || t.state === 'CLOSED' || t.state === 'LISTEN' || t.state === 'TIME-WAIT')
     return;
-  if (t.state === 'SYN-RECEIVED' && t.origin === 'passive') return returnToListen(c);
+  if (t.state === 'SYN-RECEIVED' && t.origin === 'passive') {
+    returnToListen(c);
+    return;
+  }
   c.app.push({ type: 'error', code: 'destination-unreachable' });
   closeTcb(c);
 }

@@ -89,7 +89,10 @@ export class ReferenceHost {
     const r = decode(packet, { verifyChecksum: this.verifyChecksum });
     if (!r.ok && r.error.kind === 'not-tcp') {
       const m = decodeIcmpError(packet);
-      if (m) return this.deliverIcmp(m);
+      if (m) {
+        this.deliverIcmp(m);
+        return;
+      }
     }
     if (!r.ok) {
       if (this.dieOnMalformedOption && r.error.kind === 'bad-option-length') this.dead = true;
