@@ -59,19 +59,20 @@ function after(trace: TraceEntry[], i: number): After {
   const q = trace[i]!.icmp!.quoted;
   let abort: number | undefined;
   let again: number | undefined;
+  let ended = false;
   for (let j = i + 1; j < trace.length && (abort === undefined || again === undefined); j++) {
     const e = trace[j]!;
-    const ends = (e.dir === 'in' && e.seg && e.seg.flags & RST) || (e.dir === 'call' && e.call?.name === 'abort');
-    if (ends && abort === undefined) abort = Number.POSITIVE_INFINITY;
+    // After a RST from the peer or an abort by the application, an ended connection says nothing of the error.
+    if ((e.dir === 'in' && e.seg && e.seg.flags & RST) || (e.dir === 'call' && e.call?.name === 'abort')) ended = true;
     const ev = e.event;
-    if (abort === undefined && (ev?.type === 'reset' || (ev?.type === 'error' && !ev.busy))) abort = j;
+    if (!ended && abort === undefined && (ev?.type === 'reset' || (ev?.type === 'error' && !ev.busy))) abort = j;
     const s = e.dir === 'out' ? e.seg : undefined;
     // The port of the stack and the sequence number name the segment (a misdirected error quotes another peer port).
     if (!s || again !== undefined || s.flags & RST || s.srcPort !== q.srcPort) continue;
     const d = seqDelta(q.seq, s.seq);
     if (d >= 0 && d < Math.max(1, segLen(s))) again = j;
   }
-  return { abort: abort === Number.POSITIVE_INFINITY ? undefined : abort, again };
+  return { abort, again };
 }
 
 /** Was the quoted segment the stack's SYN (the connection still opening)? */

@@ -12,6 +12,8 @@ import { keyOfIn, keyOfOut } from '../../src/oracle/shadow.js';
 import { trackReplies } from '../../src/oracle/tracker.js';
 import { Tally } from '../../src/oracle/types.js';
 import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
+import { MISDIRECTED } from '../../src/gen/scenario.js';
+import { icmpClass } from '../../src/wire/icmp.js';
 import { ACK, FIN, RST, SYN } from '../../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../../src/wire/seq.js';
 
@@ -34,6 +36,18 @@ function hostileIn(t: TraceEntry[], state: 'SYN-SENT' | 'SYN-RECEIVED'): boolean
       );
     const synAck = out.find((s) => (s.flags & (SYN | ACK)) === (SYN | ACK));
     return !!synAck && !got.some((s) => s.flags & ACK && !(s.flags & RST) && s.ack === seqAdd(synAck.seq, 1));
+  });
+}
+
+/** Was an ICMP error of class `cls` delivered quoting the stack's SYN (or, syn false, its data)? */
+function icmpOn(t: TraceEntry[], cls: string, syn: boolean): boolean {
+  return t.some((e, i) => {
+    if (!e.icmp || icmpClass(e.icmp.type, e.icmp.code) !== cls) return false;
+    const q = t
+      .slice(0, i)
+      .reverse()
+      .find((x) => x.dir === 'out' && x.seg && x.seg.seq === e.icmp!.quoted.seq)?.seg;
+    return !!q && (syn ? (q.flags & SYN) !== 0 : q.payload.length > 0);
   });
 }
 
@@ -61,6 +75,22 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
   'options on a segment without SYN': (t) => ins(t).some((e) => !(e.seg!.flags & SYN) && e.seg!.options.length > 0),
   'data and FIN on one segment': (t) => ins(t).some((e) => e.seg!.flags & FIN && e.seg!.payload.length > 0),
   'a RST carrying data': (t) => ins(t).some((e) => e.seg!.flags & RST && e.seg!.payload.length > 0),
+  'a soft ICMP error quoting the SYN': (t) => icmpOn(t, 'soft', true),
+  'a hard ICMP error quoting the SYN': (t) => icmpOn(t, 'hard', true),
+  'a hard ICMP error quoting data': (t) => icmpOn(t, 'hard', false),
+  'a source quench quoting data': (t) => icmpOn(t, 'quench', false),
+  'an ICMP error quoting another connection': (t) => t.some((e) => e.icmp && e.probe === MISDIRECTED),
+  'a data segment that empties the send queue': (t) => {
+    const isn = t.find((e) => e.dir === 'out' && e.seg && e.seg.flags & SYN)?.seg?.seq;
+    let written = 0;
+    return t.some((e) => {
+      if (e.call?.name === 'write') written += e.call.data?.length ?? 0;
+      const s = e.dir === 'out' ? e.seg : undefined;
+      return (
+        isn !== undefined && !!s && s.payload.length > 0 && seqDelta(s.seq, isn) - 1 + s.payload.length === written
+      );
+    });
+  },
   'a SYN left unanswered past R2 (3 minutes)': (t) => {
     const first = t.find((e) => e.dir === 'out' && e.seg && (e.seg.flags & (SYN | ACK)) === SYN);
     if (!first) return false;
