@@ -267,6 +267,52 @@ const origin: Property = {
   },
 };
 
+/** A SYN,ACK with a bad ACK (after a RST without an acceptable one), then a good one. */
+const badAckActions = fc
+  .tuple(
+    isnArb,
+    BAD_ACK_DELTA,
+    fc.option(fc.oneof(fc.constant<number | undefined>(undefined), BAD_ACK_DELTA)),
+    fc.option(fc.record({ flags: fc.constantFrom(0, PSH, FIN, FIN | PSH), len: fc.constantFrom(0, 1, 10) })),
+  )
+  .map(([x, d, rst, noAck]): Action[] => [
+    { a: 'stackConnect' },
+    { a: 'lose', dir: 'toPeer' },
+    ...synSentRst(x, rst),
+    {
+      a: 'inject',
+      probe: 'bad-synack',
+      h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d }, len: 0, to: 'conn' },
+    },
+    {
+      a: 'inject',
+      probe: 'good-synack',
+      h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' },
+    },
+    // §3.10.7.4 fifth check: once synchronized, a segment without the ACK bit is dropped (the tracker judges it)
+    ...(noAck === null
+      ? []
+      : [
+          {
+            a: 'inject',
+            probe: 'no-ack',
+            h: { ...noAck, seq: abs(seqAdd(x, 1)), ack: abs(0), to: 'conn' },
+          } as Action,
+        ]),
+  ]);
+
+/** §3.10.7.3 second check: a RST whose ACK acknowledges the SYN refuses the connection (the tracker judges it). */
+const refusedActions = isnArb.map((x): Action[] => [
+  { a: 'stackConnect' },
+  { a: 'lose', dir: 'toPeer' },
+  {
+    a: 'inject',
+    probe: 'synsent-refused',
+    h: { flags: RST | ACK, seq: abs(x), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' },
+  },
+  { a: 'settle', ms: 5000 },
+]);
+
 const badAck: Property = {
   name: 'syn-sent-ack-check',
   area: 'handshake',
@@ -274,44 +320,12 @@ const badAck: Property = {
     'SYN-SENT answers a SYN,ACK with an unacceptable ACK by <SEQ=SEG.ACK><CTL=RST> and stays; a good one then ' +
     'completes',
   requirements: [],
-  checks: { 'rst-ack-bit': [] },
-  section: '§3.10.7.3 first and fourth',
+  checks: { 'rst-ack-bit': [], refused: [] },
+  section: '§3.10.7.3 first, second and fourth',
   scenario: () =>
-    scenarioArb(
-      fc
-        .tuple(
-          isnArb,
-          BAD_ACK_DELTA,
-          fc.option(fc.oneof(fc.constant<number | undefined>(undefined), BAD_ACK_DELTA)),
-          fc.option(fc.record({ flags: fc.constantFrom(0, PSH, FIN, FIN | PSH), len: fc.constantFrom(0, 1, 10) })),
-        )
-        .map(([x, d, rst, noAck]): Action[] => [
-          { a: 'stackConnect' },
-          { a: 'lose', dir: 'toPeer' },
-          ...synSentRst(x, rst),
-          {
-            a: 'inject',
-            probe: 'bad-synack',
-            h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d }, len: 0, to: 'conn' },
-          },
-          {
-            a: 'inject',
-            probe: 'good-synack',
-            h: { flags: SYN | ACK, seq: abs(x), ack: { ref: 'iss', d: 1 }, len: 0, to: 'conn' },
-          },
-          // §3.10.7.4 fifth check: once synchronized, a segment without the ACK bit is dropped (the tracker judges it)
-          ...(noAck === null
-            ? []
-            : [
-                {
-                  a: 'inject',
-                  probe: 'no-ack',
-                  h: { ...noAck, seq: abs(seqAdd(x, 1)), ack: abs(0), to: 'conn' },
-                } as Action,
-              ]),
-        ]),
-      { mss: mssArb },
-    ),
+    scenarioArb(fc.oneof({ weight: 4, arbitrary: badAckActions }, { weight: 1, arbitrary: refusedActions }), {
+      mss: mssArb,
+    }),
   check(trace, _profile, tally) {
     const v = violations(this, tally);
     for (const i of probes(trace, 'synsent-rst')) {
@@ -322,6 +336,18 @@ const badAck: Property = {
           `the application saw "${e.event!.type}" after a RST without an acceptable ACK in SYN-SENT`,
           e.text,
           'the RST dropped, still SYN-SENT',
+        );
+    }
+    for (const i of probes(trace, 'synsent-refused')) {
+      v.hit('refused');
+      const r = responses(trace, i);
+      if (!r.events.some((e) => e.event!.type === 'reset' || e.event!.type === 'error'))
+        v.flag(
+          i,
+          'a RST acknowledging the SYN did not refuse the opening connection',
+          r.events.map((e) => e.text).join(' | ') || '(no event)',
+          'the connection refused: the application told of a reset',
+          'refused',
         );
     }
     for (const i of probes(trace, 'bad-synack')) {

@@ -14,6 +14,8 @@ const windowArb = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 65535 }) },
   { weight: 1, arbitrary: fc.constantFrom(1, 100, 536, 1460) },
 );
+/** The MSS option first in most SYNs; after NOPs at an odd offset, or before an EOL, in some (MUST-4). */
+const layoutArb = fc.constantFrom<'plain' | 'odd' | 'eol'>('plain', 'plain', 'odd', 'eol');
 export const mssArb = fc.oneof(
   fc.constant<number | undefined>(undefined),
   fc.integer({ min: 64, max: 1460 }),
@@ -139,5 +141,11 @@ export function scenarioArb(
   actions: fc.Arbitrary<Action[]>,
   peer: { window?: fc.Arbitrary<number>; mss?: fc.Arbitrary<number | undefined> } = {},
 ): fc.Arbitrary<Scenario> {
-  return fc.record({ peerIsn: isnArb, peerWindow: peer.window ?? windowArb, peerMss: peer.mss ?? mssArb, actions });
+  return fc.record({
+    peerIsn: isnArb,
+    peerWindow: peer.window ?? windowArb,
+    peerMss: peer.mss ?? mssArb,
+    peerSynLayout: layoutArb,
+    actions,
+  });
 }

@@ -68,6 +68,8 @@ export interface Scenario {
   /** The peer's receive buffer (its window) and its MSS option (undefined: it sends none). */
   peerWindow: number;
   peerMss: number | undefined;
+  /** Where the MSS option sits among the options of the peer's SYN (MUST-4); first when absent. */
+  peerSynLayout?: 'plain' | 'odd' | 'eol';
   /**
    * The peer's application reads only when told (peerRead/peerResume): its window closes as data waits. Otherwise
    * it takes every octet as it arrives.

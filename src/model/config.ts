@@ -30,6 +30,7 @@ export const DEFAULT_CONFIG: ModelConfig = Object.freeze({
   mss: 1460,
   sendMssCap: 1460,
   offerMss: true,
+  synLayout: 'plain',
   delayedAck: true,
   ackDelay: 200,
   rfc5961: true,

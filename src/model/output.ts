@@ -42,9 +42,18 @@ export function sendAck(c: Ctx): void {
 /** <SEQ=ISS><CTL=SYN> or <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, with MSS when offered (MUST-14). */
 export function sendSyn(c: Ctx, withAck: boolean): void {
   const t = c.t;
-  const options: TcpOption[] = t.cfg.offerMss ? [{ kind: 'mss', value: t.cfg.mss }] : [];
+  const options = t.cfg.offerMss ? synOptions(t.cfg.mss, t.cfg.synLayout) : [];
   emit(c, makeSegment(t, { seq: t.iss, ack: t.rcvNxt, flags: SYN | (withAck ? ACK : 0), options }));
   armRexmt(c);
+}
+
+/** The MSS option in one of three layouts (MUST-4); the encoder pads the option area with zeros (EOL). */
+function synOptions(value: number, layout: 'plain' | 'odd' | 'eol'): TcpOption[] {
+  const mss: TcpOption = { kind: 'mss', value };
+  const nop: TcpOption = { kind: 'nop' };
+  if (layout === 'odd') return [nop, mss];
+  if (layout === 'eol') return [nop, nop, nop, mss, { kind: 'eol' }];
+  return [mss];
 }
 
 /** A RST answering `seg`, for a TCB-less context (§3.10.7.1) or an unacceptable ACK (§3.5.2). */

@@ -49,6 +49,11 @@ export interface ModelConfig {
   sendMssCap: number;
   /** Put the MSS option on our SYNs (SHLD-5, MAY-3). */
   offerMss: boolean;
+  /**
+   * Where the MSS option sits among the SYN's options (MUST-4): first, after one NOP (odd offset, EOL padding
+   * follows), or after three NOPs and ended by an explicit EOL.
+   */
+  synLayout: 'plain' | 'odd' | 'eol';
   /** Delayed ACKs (SHLD-18) within ackDelay < 500 ms (MUST-40), and every 2nd full segment (SHLD-19). */
   delayedAck: boolean;
   ackDelay: number;

@@ -70,7 +70,12 @@ class World {
     readonly sc: Scenario,
     readonly opts: Required<Pick<ExecOptions, 'settleMs' | 'realTimeCapMs' | 'quietMs'>>,
   ) {
-    const model = { isn: () => sc.peerIsn, rcvBuf: sc.peerWindow, mss: sc.peerMss ?? 536 };
+    const model = {
+      isn: () => sc.peerIsn,
+      rcvBuf: sc.peerWindow,
+      mss: sc.peerMss ?? 536,
+      synLayout: sc.peerSynLayout ?? 'plain',
+    };
     this.peer = new ReferenceHost({
       addr: PEER_ADDR,
       model: { ...model, offerMss: sc.peerMss !== undefined, delayedAck: false, autoReceive: !sc.peerReadsOnDemand },

@@ -43,6 +43,14 @@ export const INVARIANTS: readonly InvariantInfo[] = [
     title: "data segments fit the MSS the peer's SYN announced",
   },
   {
+    name: 'mss-layout',
+    requirements: ['MUST-4', 'MUST-14'],
+    section: '§3.1, §3.7.1',
+    title:
+      "data segments fit the MSS the peer's SYN announced after NOPs, at an odd offset or before an EOL (the option " +
+      'kinds every stack must know)',
+  },
+  {
     name: 'mss-default',
     requirements: ['MUST-15', 'MUST-16'],
     section: '§3.7.1',
@@ -59,6 +67,14 @@ export const INVARIANTS: readonly InvariantInfo[] = [
     requirements: ['MUST-14'],
     section: '§3.7.1',
     title: 'the stack announces its MSS on its SYNs (counted; a stack that never does leaves MUST-14 unearned)',
+  },
+  {
+    name: 'mss-on-syn',
+    requirements: ['SHLD-5'],
+    section: '§3.7.1',
+    title:
+      'every SYN of the stack carries an MSS option: its link takes 1500-octet datagrams, so its receive MSS is not ' +
+      'the default 536 (a stack whose receive MSS is 536 declares that as a deviation)',
   },
   {
     name: 'no-data-before-established',
@@ -122,6 +138,10 @@ function noRstForRst({ s, cause, flag, hit }: OutCtx): void {
 /** mss (§3.7.1): the option only on SYNs, and segments within the peer's MSS (536 when it sent none). */
 function mssFits({ s, c, flag, hit, synSeq }: OutCtx): void {
   if (s.flags & SYN && mssOf(s) !== undefined) hit('mss-sent');
+  if (s.flags & SYN && !(s.flags & RST)) {
+    hit('mss-on-syn');
+    if (mssOf(s) === undefined) flag('mss-on-syn', 'a SYN without an MSS option', 'an MSS option on every SYN');
+  }
   if (!(s.flags & SYN)) {
     hit('mss-syn-only');
     if (mssOf(s) !== undefined) flag('mss-syn-only', 'MSS option on a segment without SYN', 'MSS only on SYN segments');
@@ -129,7 +149,7 @@ function mssFits({ s, c, flag, hit, synSeq }: OutCtx): void {
   const len = s.payload.length;
   if (synSeq === undefined || s.flags & SYN || len === 0 || c.peerIss === undefined) return;
   // The peer's SYN fixes the MSS; 536 when it carried none (§3.7.1).
-  const name = c.peerMssOption ? 'mss' : 'mss-default';
+  const name = !c.peerMssOption ? 'mss-default' : c.peerMssMoved ? 'mss-layout' : 'mss';
   const mss = c.peerMss ?? 536;
   hit(name);
   if (len <= mss) return;

@@ -1,9 +1,12 @@
 // The shadow: what the trace says about each connection of the stack under test. Values the
 // stack chooses (ISN, window, MSS, segmentation) are bound from what it sent, never predicted.
-import { ACK, FIN, RST, SYN, type Segment, mssOf, segLen } from '../wire/segment.js';
+import { ACK, FIN, RST, SYN, type Segment, mssOf, mssOffset, segLen } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
 import type { ConnId } from '../stacks/adapter.js';
 import type { TraceEntry } from '../harness/trace.js';
+
+/** The MSS option is there but not first in the option area (MUST-4). */
+const mssMoved = (s: Segment): boolean => (mssOffset(s) ?? 0) > 0;
 
 export const tupleKey = (stackPort: number, peerAddr: string, peerPort: number): string =>
   `${stackPort}|${peerAddr}|${peerPort}`;
@@ -91,6 +94,8 @@ export class ConnShadow {
 
   /** A peer SYN at its ISN carried an MSS option; without one the stack must assume 536 (§3.7.1). */
   peerMssOption = false;
+  /** That MSS option was not the first option: after NOPs, at an odd offset, or before an EOL (MUST-4). */
+  peerMssMoved = false;
 
   /** Bind the peer's ISN and rebuild what reached the stack relative to it. */
   setPeerIss(iss: number): void {
@@ -102,6 +107,7 @@ export class ConnShadow {
     const syns = this.inLog.filter((s) => s.flags & SYN && s.seq === iss);
     this.peerMss = syns.length ? Math.max(...syns.map((s) => mssOf(s) ?? 536)) : undefined;
     this.peerMssOption = syns.some((s) => mssOf(s) !== undefined);
+    this.peerMssMoved = syns.some(mssMoved);
   }
 
   addCoverage(s: Segment): void {
@@ -141,6 +147,7 @@ export class ConnShadow {
     this.peerEdge = undefined;
     this.peerMss = undefined;
     this.peerMssOption = false;
+    this.peerMssMoved = false;
     this.cov = [];
     this.peerBytes.clear();
     this.synAcked = false;
@@ -265,6 +272,7 @@ export class ShadowWalker {
       if (c.peerIss === s.seq) {
         c.peerMss = Math.max(c.peerMss ?? 0, mssOf(s) ?? 536);
         if (mssOf(s) !== undefined) c.peerMssOption = true;
+        if (mssMoved(s)) c.peerMssMoved = true;
       }
     } else c.addCoverage(s);
     if (s.flags & FIN && c.peerIss !== undefined) c.lastPeerFinAt = t;

@@ -318,9 +318,10 @@ class Walks {
     if (!ev) return;
     w.beforeCall = { cands: w.cands, t: e.t };
     const branches = walkCall(w.cands, ev, e.t, this.j.step);
-    // CLOSE or ABORT in SYN-SENT sends nothing, so nothing on the wire shows when the stack carried it out (an
-    // interface may defer it until the handshake ends): the connection may still be opening.
-    if (ev.type !== 'send') branches.push(...w.cands.filter((c) => c.tcb.state === 'SYN-SENT').map(unchanged));
+    // An interface may defer CLOSE or ABORT on a connection it is still opening until the handshake ends (Node's
+    // socket does): in SYN-SENT, or in SYN-RECEIVED after crossing SYNs, the connection may still be opening.
+    const opening = (c: Cand) => c.tcb.state === 'SYN-SENT' || c.tcb.state === 'SYN-RECEIVED';
+    if (ev.type !== 'send') branches.push(...w.cands.filter(opening).map(unchanged));
     // After CLOSE a socket interface has let go of the connection: a later ABORT may reach nothing.
     if (ev.type === 'abort') branches.push(...w.cands.filter((c) => c.tcb.finQueued).map(unchanged));
     this.settle(w, this.judge(w, branches, i, k!, undefined), i);

@@ -7,7 +7,7 @@ import { makeSegment } from '../model/output.js';
 import { step } from '../model/step.js';
 import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
 import { type IcmpClass, icmpClass } from '../wire/icmp.js';
-import { ACK, FIN, PSH, RST, SYN, type Segment, segLen } from '../wire/segment.js';
+import { ACK, FIN, PSH, RST, SYN, type Segment, mssOffset, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqGt, seqInWindow, withNaiveSeqCompare } from '../wire/seq.js';
 import type { StackAdapter } from './adapter.js';
 import { profileFor, referenceInstance } from './reference/adapter.js';
@@ -80,6 +80,10 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'no-psh': ['psh-last'],
   'rst-with-data-ignored': ['rst-synchronized/with-data'],
   'mss-option-without-length': ['option-length'],
+  'mss-only-first-option': ['mss-layout'],
+  'syn-without-mss': ['mss-on-syn'],
+  'window-read-signed': ['data-transfer/large-window'],
+  'synsent-acceptable-rst-ignored': ['syn-sent-ack-check/refused', 'tracker/synsent-rst-refused'],
   'icmp-soft-aborts': ['icmp/soft-no-abort'],
   'icmp-quench-aborts': ['icmp/quench-ignored'],
   'icmp-hard-ignored': ['icmp'],
@@ -194,6 +198,47 @@ export const MUTANTS: Mutant[] = [
     bug: 'hard ICMP errors (protocol or port unreachable) are ignored like soft ones',
     breaks: 'SHLD-26, MUST-54 (§3.9.2.2)',
     options: { step: icmpAs('hard', 0) },
+  },
+  {
+    name: 'synsent-acceptable-rst-ignored',
+    bug: 'in SYN-SENT every RST is dropped, also one whose ACK acknowledges the SYN: the refusal goes unnoticed',
+    breaks: '§3.10.7.3 second check',
+    options: {
+      step: wrap((t, ev) => {
+        const s = seg(ev);
+        return t.state === 'SYN-SENT' && s && s.flags & RST ? { result: unchanged(t) } : undefined;
+      }),
+    },
+  },
+  {
+    name: 'window-read-signed',
+    bug: 'the Window field is read as a signed 16-bit number: a window of 32768 or more becomes negative',
+    breaks: 'MUST-1 (§3.1)',
+    options: {
+      step: wrap(undefined, (_b, ev, r) => {
+        const s = seg(ev);
+        const w = r.tcb.sndWnd;
+        return s && s.window === w && w >= 0x8000 ? { ...r, tcb: { ...r.tcb, sndWnd: w - 0x10000 } } : r;
+      }),
+    },
+  },
+  {
+    name: 'syn-without-mss',
+    bug: 'SYNs carry no MSS option although the receive MSS is 1460: the peer falls back to 536',
+    breaks: 'SHLD-5 (§3.7.1)',
+    options: { model: { offerMss: false } },
+  },
+  {
+    name: 'mss-only-first-option',
+    bug: 'the option parser looks for the MSS only in the first option: after a NOP it assumes 536',
+    breaks: 'MUST-4, MUST-14 (§3.1, §3.7.1)',
+    options: {
+      step: wrap((_t, ev) => {
+        const s = seg(ev);
+        if (!s || !(s.flags & SYN) || !((mssOffset(s) ?? 0) > 0)) return undefined;
+        return { ev: withSeg(ev, { ...s, options: s.options.filter((o) => o.kind !== 'mss') }) };
+      }),
+    },
   },
   {
     name: 'icmp-ignores-quoted-port',

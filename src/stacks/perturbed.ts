@@ -78,7 +78,13 @@ const PERTURBED_PROFILE: StackProfile = {
   rfc5961: true,
   synCookies: false,
   options: { mss: true, wscale: false, sackPermitted: false, timestamps: false },
-  deviations: [],
+  deviations: [
+    {
+      requirement: 'SHLD-5',
+      check: 'mss-on-syn',
+      reason: 'one perturbation in five has a receive MSS of 536 and leaves the MSS option out, as §3.7.1 allows',
+    },
+  ],
 };
 
 export interface PerturbedAdapter extends StackAdapter {

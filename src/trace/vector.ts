@@ -2,7 +2,7 @@
 // parseVector validates everything and names the file and the bad field on error.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { PROFILE_FIELDS } from '../stacks/profile.js';
-import { parseFlags, type TcpOption } from '../wire/segment.js';
+import { optionOctets, parseFlags, type TcpOption } from '../wire/segment.js';
 import { STATES, type State } from '../model/types.js';
 import { type Expr, parseExpr } from './expr.js';
 
@@ -102,28 +102,6 @@ type J = Record<string, unknown>;
 
 const isIpv4 = (a: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(a) && a.split('.').every((x) => Number(x) <= 255);
 
-/** Octets an option takes on the wire (before padding). */
-function optionBytes(o: TcpOption): number {
-  switch (o.kind) {
-    case 'nop':
-    case 'eol':
-      return 1;
-    case 'mss':
-      return 4;
-    case 'wscale':
-      return 3;
-    case 'sackPermitted':
-      return 2;
-    case 'timestamps':
-      return 10;
-    case 'sack':
-      return 2 + 8 * o.blocks.length;
-    case 'unknown':
-      return 2 + o.data.length;
-    case 'raw':
-      return o.bytes.length;
-  }
-}
 const isObj = (v: unknown): v is J => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -362,7 +340,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     }
     if (v.options !== undefined) {
       s.options = options(v.options, `${path}.options`);
-      const room = s.options.reduce((a, o) => a + optionBytes(o), 0);
+      const room = s.options.reduce((a, o) => a + optionOctets(o), 0);
       if (room > 40) err(`${path}.options`, `${room} octets of options, more than the 40 a TCP header holds`);
     }
     if (v.mss !== undefined) s.mss = expr(v.mss, `${path}.mss`);

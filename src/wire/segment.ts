@@ -88,6 +88,39 @@ export function mssOf(s: Segment): number | undefined {
   return undefined;
 }
 
+/** Octets an option takes in the option area (a raw one, its bytes). */
+export function optionOctets(o: TcpOption): number {
+  switch (o.kind) {
+    case 'eol':
+    case 'nop':
+      return 1;
+    case 'mss':
+      return 4;
+    case 'wscale':
+      return 3;
+    case 'sackPermitted':
+      return 2;
+    case 'sack':
+      return 2 + 8 * o.blocks.length;
+    case 'timestamps':
+      return 10;
+    case 'unknown':
+      return 2 + o.data.length;
+    case 'raw':
+      return o.bytes.length;
+  }
+}
+
+/** Offset of the MSS option in the option area, undefined when there is none. */
+export function mssOffset(s: Segment): number | undefined {
+  let off = 0;
+  for (const o of s.options) {
+    if (o.kind === 'mss') return off;
+    off += optionOctets(o);
+  }
+  return undefined;
+}
+
 /** One-line human form, tcpdump-like. */
 export function describe(s: Segment): string {
   const parts = [`${s.src}:${s.srcPort} > ${s.dst}:${s.dstPort}`, `[${flagString(s.flags)}]`, `seq=${s.seq}`];

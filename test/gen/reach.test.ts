@@ -8,16 +8,16 @@ import { zeroWindowEpisodes } from '../../properties/window.js';
 import type { TraceEntry } from '../../src/harness/trace.js';
 import { execute } from '../../src/oracle/execute.js';
 import { RULE_IDS, SEND_RULE_IDS } from '../../src/model/rules.js';
-import { keyOfIn, keyOfOut } from '../../src/oracle/shadow.js';
+import { keyOfIn, keyOfOut, scan } from '../../src/oracle/shadow.js';
 import { trackReplies } from '../../src/oracle/tracker.js';
 import { Tally } from '../../src/oracle/types.js';
 import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
 import { MISDIRECTED } from '../../src/gen/scenario.js';
 import { icmpClass } from '../../src/wire/icmp.js';
-import { ACK, FIN, RST, SYN } from '../../src/wire/segment.js';
+import { ACK, FIN, RST, SYN, mssOffset } from '../../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../../src/wire/seq.js';
 
-const PER_PROPERTY = 25;
+const PER_PROPERTY = 40;
 const ins = (t: TraceEntry[]) => t.filter((e) => e.dir === 'in' && e.seg);
 
 /** Was a forged segment delivered while the stack's connection was in `state` (as the wire shows it)? */
@@ -90,6 +90,20 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
         isn !== undefined && !!s && s.payload.length > 0 && seqDelta(s.seq, isn) - 1 + s.payload.length === written
       );
     });
+  },
+  "the peer's MSS after a NOP (an odd offset)": (t) =>
+    ins(t).some((e) => e.seg!.flags & SYN && mssOffset(e.seg!) === 1),
+  "the peer's MSS after three NOPs, then an EOL": (t) =>
+    ins(t).some((e) => e.seg!.flags & SYN && mssOffset(e.seg!) === 3),
+  'a write with nothing in flight and a peer window of 32768 or more': (t) => {
+    const w = scan(t, () => undefined);
+    let hit = false;
+    scan(t, (_i, e, sw) => {
+      const c = e.call?.name === 'write' && e.call.conn ? sw.forConn(e.call.conn) : undefined;
+      if (c?.established && c.peerEdge !== undefined && c.stackMax === c.peerAckMax && c.peerEdge - c.stackMax >= 32768)
+        hit = true;
+    });
+    return hit && w.conns.size > 0;
   },
   'a SYN left unanswered past R2 (3 minutes)': (t) => {
     const first = t.find((e) => e.dir === 'out' && e.seg && (e.seg.flags & (SYN | ACK)) === SYN);

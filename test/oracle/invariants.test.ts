@@ -9,7 +9,7 @@ import { ladder } from './ladder.js';
 const PASSIVE = [
   'call listen',
   'in S 300 win=1000 mss=536',
-  'out SA 100 ack=301',
+  'out SA 100 ack=301 mss=1460',
   'in A 301 ack=101 win=1000',
   'event accepted c1',
 ];
@@ -55,7 +55,7 @@ describe('the shadow binds what the stack chose', () => {
     expect(c.timeWaitAt).toBe(10);
   });
   it('a SYN,ACK naming another peer SYN rebinds the peer ISN (a retransmitted SYN with a new ISN)', () => {
-    const c = shadowOf(['call listen', 'in S 300', 'in S 900', 'out SA 100 ack=901']);
+    const c = shadowOf(['call listen', 'in S 300', 'in S 900', 'out SA 100 ack=901 mss=1460']);
     expect(c.peerIss).toBe(900);
   });
 });
@@ -118,27 +118,45 @@ describe('each invariant, on a golden trace', () => {
     expect(v.find((x) => x.property === name)!.message).toMatch(re as RegExp);
   });
   it('no-data-before-established fires on data in a SYN, before the SYN is acknowledged, and before accepted', () => {
-    expect(violations(['call connect c1', 'out S 100 data=x'])).toEqual([
+    expect(violations(['call connect c1', 'out S 100 data=x mss=1460'])).toEqual([
       'no-data-before-established: 1 data octets on a SYN',
     ]);
-    expect(violations(['call connect c1', 'call write c1 x', 'out S 100', 'out PA 101 data=x'])).toEqual([
+    expect(violations(['call connect c1', 'call write c1 x', 'out S 100 mss=1460', 'out PA 101 data=x'])).toEqual([
       'no-data-before-established: data sent before the peer acknowledged the SYN',
     ]);
     expect(
-      violations(['call listen', 'in S 300', 'out SA 100 ack=301', 'in PA 301 ack=101 data=x', 'event data c9 x']),
+      violations([
+        'call listen',
+        'in S 300',
+        'out SA 100 ack=301 mss=1460',
+        'in PA 301 ack=101 data=x',
+        'event data c9 x',
+      ]),
     ).toEqual([
       'no-data-before-established: the application received 1 octets on connection c9 before it was established',
     ]);
   });
   it('peer-window fires past the right edge the peer offered, allowing a one-octet probe', () => {
-    const small = ['call listen', 'in S 300', 'out SA 100 ack=301', 'in A 301 ack=101 win=2', 'event accepted c1'];
+    const small = [
+      'call listen',
+      'in S 300',
+      'out SA 100 ack=301 mss=1460',
+      'in A 301 ack=101 win=2',
+      'event accepted c1',
+    ];
     expect(violations([...small, 'call write c1 abc', 'out PA 101 ack=301 data=abc'])).toEqual([]);
     expect(violations([...small, 'call write c1 abcd', 'out PA 101 ack=301 data=abcd'])).toEqual([
       "peer-window: data up to offset 5 beyond the peer's window edge 3",
     ]);
   });
   it('window-edge fires when ACK+WND moves left; a SYN starts afresh; agreed scaling is not judged', () => {
-    const open = ['call listen', 'in S 300', 'out SA 100 ack=301 win=1000', 'in A 301 ack=101', 'event accepted c1'];
+    const open = [
+      'call listen',
+      'in S 300',
+      'out SA 100 ack=301 win=1000 mss=1460',
+      'in A 301 ack=101',
+      'event accepted c1',
+    ];
     const data = ['in PA 301 ack=101 data=abc', 'event data c1 abc'];
     expect(violations([...open, ...data, 'out A 101 ack=304 win=997'])).toEqual([]); // edge 1301 kept
     expect(violations([...open, ...data, 'out A 101 ack=304 win=900'])).toEqual([
@@ -148,15 +166,31 @@ describe('each invariant, on a golden trace', () => {
     checkInvariants(ladder([...open, ...data, 'out A 101 ack=304 win=997']), undefined, t);
     expect(t.hits.get('window-edge')).toBe(1);
     // Both SYNs offered a scale: the field is shifted and rounded, not judged here.
-    const both = ['call listen', 'in S 300 wscale=2', 'out SA 100 ack=301 win=1000 wscale=2', 'in A 301 ack=101'];
+    const both = [
+      'call listen',
+      'in S 300 wscale=2',
+      'out SA 100 ack=301 win=1000 wscale=2 mss=1460',
+      'in A 301 ack=101',
+    ];
     expect(violations([...both, 'out A 101 ack=301 win=10'])).toEqual([]);
     // Only the stack offered one: a field that reads right only shifted names the unagreed scale.
-    const mine = ['call connect c1', 'out S 100 wscale=4', 'in S 300', 'out SA 100 ack=301 win=1600 wscale=4'];
+    const mine = [
+      'call connect c1',
+      'out S 100 wscale=4 mss=1460',
+      'in S 300',
+      'out SA 100 ack=301 win=1600 wscale=4 mss=1460',
+    ];
     const v = checkInvariants(ladder([...mine, 'in SA 300 ack=101', 'out A 101 ack=301 win=100']));
     expect(v.map((x) => x.check)).toEqual(['window-edge/unagreed-scale']);
   });
   it('psh-last: new data that empties the send queue carries PSH; earlier segments, resends and probes need not', () => {
-    const open = ['call listen', 'in S 300', 'out SA 100 ack=301', 'in A 301 ack=101 win=1000', 'event accepted c1'];
+    const open = [
+      'call listen',
+      'in S 300',
+      'out SA 100 ack=301 mss=1460',
+      'in A 301 ack=101 win=1000',
+      'event accepted c1',
+    ];
     expect(
       violations([...open, 'call write c1 abcd', 'out A 101 ack=301 data=ab', 'out PA 103 ack=301 data=cd']),
     ).toEqual([]);
@@ -167,7 +201,13 @@ describe('each invariant, on a golden trace', () => {
     const resent = [...open, 'call write c1 ab', 'out PA 101 ack=301 data=ab', 'out A 101 ack=301 data=ab'];
     expect(violations(resent)).toEqual([]);
     // a one-octet probe beyond a shut window
-    const shut = ['call listen', 'in S 300', 'out SA 100 ack=301', 'in A 301 ack=101 win=0', 'event accepted c1'];
+    const shut = [
+      'call listen',
+      'in S 300',
+      'out SA 100 ack=301 mss=1460',
+      'in A 301 ack=101 win=0',
+      'event accepted c1',
+    ];
     expect(violations([...shut, 'call write c1 a', 'out A 101 ack=301 data=a'])).toEqual([]);
     const t = new Tally();
     checkInvariants(
@@ -182,7 +222,7 @@ describe('each invariant, on a golden trace', () => {
     const v = violations([
       'call listen',
       'in S 300',
-      'out SA 100 ack=301',
+      'out SA 100 ack=301 mss=1460',
       'in A 301 ack=101',
       'event accepted c1',
       `call write c1 ${big}`,
@@ -195,7 +235,8 @@ describe('each invariant, on a golden trace', () => {
     checkInvariants(ladder([...PASSIVE, 'call write c1 ab', 'out PA 101 ack=301 data=ab', 'in R 303']), undefined, t);
     expect(t.hits.get('mss')).toBe(1);
     expect(t.hits.get('mss-default')).toBeUndefined();
-    expect(t.hits.get('mss-sent')).toBeUndefined(); // the stack's SYN,ACK in PASSIVE carries no MSS
+    expect(t.hits.get('mss-sent')).toBe(1);
+    expect(t.hits.get('mss-on-syn')).toBe(1);
     expect(t.hits.get('no-rst-for-rst')).toBeUndefined(); // nothing followed the RST: nothing judged
     const t2 = new Tally();
     checkInvariants(
@@ -205,6 +246,30 @@ describe('each invariant, on a golden trace', () => {
     );
     expect(t2.hits.get('mss-sent')).toBe(1);
     expect(t2.hits.get('ack-received')).toBe(1);
+  });
+  it('mss-on-syn: every SYN of the stack carries an MSS option (SHLD-5)', () => {
+    expect(violations(['call connect c1', 'out S 100 mss=1460'])).toEqual([]);
+    expect(violations(['call connect c1', 'out S 100'])).toEqual(['mss-on-syn: a SYN without an MSS option']);
+    expect(violations(['call listen', 'in S 300 mss=536', 'out SA 100 ack=301'])).toEqual([
+      'mss-on-syn: a SYN without an MSS option',
+    ]);
+  });
+  it('mss-layout: an MSS after NOPs (odd offset) is honoured like one in first place (MUST-4)', () => {
+    const open = (nops: number) => [
+      'call listen',
+      `in S 300 mss=100 nops=${nops}`,
+      'out SA 100 ack=301 mss=1460',
+      'in A 301 ack=101',
+      'event accepted c1',
+      'call write c1 ' + 'x'.repeat(200),
+    ];
+    const big = `out PA 101 ack=301 data=${'x'.repeat(200)}`;
+    const t = new Tally();
+    checkInvariants(ladder([...open(1), `out A 101 ack=301 data=${'x'.repeat(100)}`]), undefined, t);
+    expect(t.hits.get('mss-layout')).toBe(1);
+    expect(t.hits.get('mss')).toBeUndefined();
+    expect(violations([...open(1), big])).toEqual(["mss-layout: 200 data octets exceed the peer's MSS 100"]);
+    expect(violations([...open(0), big])).toEqual(["mss: 200 data octets exceed the peer's MSS 100"]);
   });
   it('every invariant has a golden trace above', () => {
     const tested = new Set([
@@ -220,6 +285,8 @@ describe('each invariant, on a golden trace', () => {
       'in-order-delivery',
       'window-edge',
       'psh-last',
+      'mss-on-syn',
+      'mss-layout',
     ]);
     expect(INVARIANTS.map((i) => i.name).filter((n) => !tested.has(n))).toEqual([]);
   });

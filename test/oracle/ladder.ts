@@ -1,6 +1,6 @@
 // Short ladders for golden-trace tests: one line per trace entry, in the spirit of RFC 9293's figures.
 //   call listen | call connect c1 | call write c1 hello | call close c1
-//   in  S 300 win=1000 mss=536 wscale=7   (peer 10.0.0.2:40000 -> stack 10.0.0.1:80)
+//   in  S 300 win=1000 mss=536 wscale=7 nops=1   (nops: NOPs before the MSS; peer 10.0.0.2:40000 -> stack 10.0.0.1:80)
 //   out SA 100 ack=301 data=hi      (stack -> peer)
 //   event accepted c1 | event data c1 hello | time 200
 import type { TraceEntry } from '../../src/harness/trace.js';
@@ -26,6 +26,7 @@ function segment(dir: 'in' | 'out', words: string[]): Segment {
     window: kv.win === undefined ? 65535 : Number(kv.win),
     urgent: 0,
     options: [
+      ...Array.from({ length: Number(kv.nops ?? 0) }, () => ({ kind: 'nop' as const })),
       ...(kv.mss === undefined ? [] : [{ kind: 'mss' as const, value: Number(kv.mss) }]),
       ...(kv.wscale === undefined ? [] : [{ kind: 'wscale' as const, shift: Number(kv.wscale) }]),
     ],

@@ -125,6 +125,12 @@ describe('known findings match the cause, state included', () => {
 });
 
 describe('forks the RFC leaves open are not judged', () => {
+  it('an ABORT after crossing SYNs may wait for the handshake to end (a socket API still connecting)', () => {
+    const crossing = ['call connect c1', 'out S 100 mss=1460', 'in S 300 mss=536', 'out SA 100 ack=301 mss=1460'];
+    const later = [...crossing, 'call abort c1', 'in SA 300 ack=101', 'out A 101 ack=301', 'out RA 101 ack=301'];
+    expect(judge(later).v).toEqual([]);
+    expect(judge([...crossing, 'call abort c1', 'out R 101']).v).toEqual([]);
+  });
   it('a RST that trimming would move (SYN+RST at the IRS, with data) may be ignored or taken', () => {
     // lwIP ignores <SEQ=IRS><CTL=SYN,RST><DATA 1>; a model that trims first would reset: either is allowed
     expect(judge([...OPEN, 'in SR 300 data=x', 'time 600']).v).toEqual([]);
