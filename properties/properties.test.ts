@@ -41,6 +41,8 @@ const KILLS: Record<string, string | string[]> = {
   interleavings: 'data-in-syn-sent',
   'zero-window': ['zero-window-not-probed', 'zero-window-probe-no-backoff', 'zero-window-gives-up'],
   'window-shrink': ['shrink-ignored', 'shrink-aborts', 'shrink-stalls'],
+  'ip-options-ignored': 'ip-header-assumed-20',
+  'bad-address-syn': ['syn-to-broadcast-answered', 'syn-from-invalid-source-answered'],
   icmp: ['icmp-soft-aborts', 'icmp-quench-aborts', 'icmp-hard-ignored', 'icmp-ignores-quoted-port'],
 };
 

@@ -33,6 +33,11 @@ export interface Hostile {
   to: 'conn' | 'closed' | 'fresh' | 'spoof';
   /** For fresh/spoof: which of them (port offset). */
   n?: number;
+  /** Addresses in place of the peer's and the stack's (invalid sources, broadcast and multicast destinations). */
+  src?: string;
+  dst?: string;
+  /** IPv4 options of the datagram (IHL > 5), padded with zeros to a multiple of 4 octets (MUST-50). */
+  ipOptions?: number[];
 }
 
 export type Action =

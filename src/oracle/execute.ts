@@ -259,10 +259,11 @@ class World {
     const seq = seqAdd(this.hostileBase(x.seq.ref, srcPort), x.seq.d);
     const ack = seqAdd(this.hostileBase(x.ack.ref, srcPort), x.ack.d);
     const n = x.n ?? 0;
-    const src = x.to === 'spoof' ? `${SPOOF_NET}${(n >> 8) & 0xff}.${n & 0xff}` : PEER_ADDR;
+    const src = x.src ?? (x.to === 'spoof' ? `${SPOOF_NET}${(n >> 8) & 0xff}.${n & 0xff}` : PEER_ADDR);
     return {
       src,
-      dst: STACK_ADDR,
+      dst: x.dst ?? STACK_ADDR,
+      ...(x.ipOptions ? { ipOptions: Uint8Array.from(x.ipOptions) } : {}),
       srcPort,
       dstPort: x.to === 'closed' ? CLOSED_PORT : STACK_PORT,
       seq,

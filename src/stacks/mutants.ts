@@ -83,6 +83,9 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'mss-only-first-option': ['mss-layout'],
   'syn-without-mss': ['mss-on-syn'],
   'window-read-signed': ['data-transfer/large-window'],
+  'ip-header-assumed-20': ['ip-options-ignored'],
+  'syn-to-broadcast-answered': ['bad-address-syn/to-broadcast'],
+  'syn-from-invalid-source-answered': ['bad-address-syn/from-invalid'],
   'synsent-acceptable-rst-ignored': ['syn-sent-ack-check/refused', 'tracker/synsent-rst-refused'],
   'icmp-soft-aborts': ['icmp/soft-no-abort'],
   'icmp-quench-aborts': ['icmp/quench-ignored'],
@@ -209,6 +212,24 @@ export const MUTANTS: Mutant[] = [
         return t.state === 'SYN-SENT' && s && s.flags & RST ? { result: unchanged(t) } : undefined;
       }),
     },
+  },
+  {
+    name: 'ip-header-assumed-20',
+    bug: 'the TCP header is read 20 octets into the datagram: with IP options the checksum fails and it is dropped',
+    breaks: 'MUST-50 (§3.9.2)',
+    options: { fixedIpHeader: true },
+  },
+  {
+    name: 'syn-to-broadcast-answered',
+    bug: 'segments for any destination address are taken: a SYN to a broadcast or multicast address is answered',
+    breaks: 'MUST-57 (§3.9.2.3)',
+    options: { anyDst: true },
+  },
+  {
+    name: 'syn-from-invalid-source-answered',
+    bug: 'the source address is never checked: a SYN from 0.0.0.0, 127.0.0.1 or a multicast address is answered',
+    breaks: 'MUST-63 (§3.9.2.3)',
+    options: { anySrc: true },
   },
   {
     name: 'window-read-signed',

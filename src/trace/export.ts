@@ -83,6 +83,8 @@ export function traceToVector(trace: TraceEntry[], o: ExportOptions): Record<str
       if (s.srcPort !== peer.port) seg.peerPort = s.srcPort;
       if (s.dstPort !== stack.port) seg.port = s.dstPort;
       if (s.src !== peer.addr) seg.from = s.src;
+      if (s.dst !== stack.addr) seg.to = s.dst;
+      if (s.ipOptions?.length) seg.ipOptions = hex(s.ipOptions);
       const step: Record<string, unknown> = { inject: seg };
       if (e.probe) step.probe = e.probe;
       steps.push(step);

@@ -5,6 +5,7 @@
 import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
 import type { TraceEntry } from '../harness/trace.js';
+import { invalidSrc, notUnicastDst } from '../wire/address.js';
 
 /** The trace cannot be written as a packetdrill script; the message says why. */
 export class NotExportable extends Error {}
@@ -87,6 +88,14 @@ class Clock {
 function isnsOf(trace: TraceEntry[]): { stack?: number; peer?: number } {
   if (trace.some((e) => e.icmp))
     throw new NotExportable('the trace delivers an ICMP error; the exporter writes TCP segments only');
+  const ins = trace.filter((e) => e.dir === 'in' && e.seg).map((e) => e.seg!);
+  const odd = ins.find((s) => s.src !== ins[0]!.src || invalidSrc(s.src) || notUnicastDst(s.dst));
+  if (odd)
+    throw new NotExportable(
+      `the trace delivers a segment from ${odd.src} to ${odd.dst}; a script speaks for one remote unicast address`,
+    );
+  if (trace.some((e) => e.dir === 'in' && e.seg?.ipOptions?.length))
+    throw new NotExportable('the trace delivers a datagram with IP options; packetdrill writes a 20-octet IPv4 header');
   const syns = (dir: 'in' | 'out'): Set<number> =>
     new Set(trace.filter((e) => e.dir === dir && e.seg && e.seg.flags & SYN).map((e) => e.seg!.seq));
   const ports = new Set(trace.filter((e) => e.seg && e.dir === 'in').map((e) => `${e.seg!.srcPort}>${e.seg!.dstPort}`));

@@ -323,7 +323,8 @@ class VectorRun {
     const sp = s.seg;
     const seg: Segment = {
       src: sp.from ?? v.peer.addr,
-      dst: v.stack.addr,
+      dst: sp.to ?? v.stack.addr,
+      ...(sp.ipOptions ? { ipOptions: sp.ipOptions } : {}),
       srcPort: sp.peerPort ?? v.peer.port,
       dstPort: sp.port ?? v.stack.port,
       seq: this.value(sp.seq, 'seq', 0),

@@ -21,6 +21,10 @@ export interface SegSpec {
   port?: number;
   /** Injected only: a source address other than the peer's (spoofed segments). */
   from?: string;
+  /** Injected only: a destination address other than the stack's (broadcast, multicast). */
+  to?: string;
+  /** Injected only: IPv4 options of the datagram (IHL > 5), padded with zeros to a multiple of 4 octets. */
+  ipOptions?: Uint8Array;
   /** Expected only: the data may come in several consecutive segments (boundaries are the stack's choice, §3.7). */
   split?: boolean;
 }
@@ -312,6 +316,8 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
       'peerPort',
       'port',
       'from',
+      'to',
+      'ipOptions',
       'split',
     ]);
     for (const k of Object.keys(v))
@@ -362,6 +368,18 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
       if (!isIpv4(f)) err(`${path}.from`, `not an IPv4 address: ${f.slice(0, 40)}`);
       s.from = f;
     }
+    if (v.to !== undefined) {
+      const t = str(v.to, `${path}.to`);
+      if (!isIpv4(t)) err(`${path}.to`, `not an IPv4 address: ${t.slice(0, 40)}`);
+      s.to = t;
+    }
+    if (v.ipOptions !== undefined) {
+      const h = str(v.ipOptions, `${path}.ipOptions`);
+      if (!/^([0-9a-fA-F]{2}){1,40}$/.test(h)) err(`${path}.ipOptions`, 'expected 1 to 40 octets as hex');
+      s.ipOptions = Uint8Array.from(Buffer.from(h, 'hex'));
+    }
+    if (!forInject && (s.from || s.to || s.ipOptions))
+      err(path, 'from, to and ipOptions are for injected segments only');
     return s;
   };
 

@@ -131,9 +131,12 @@ export function encodeTcp(seg: Segment): Uint8Array {
 /** Encode a full IPv4 datagram carrying the segment. */
 export function encode(seg: Segment): Uint8Array {
   const tcp = encodeTcp(seg);
-  const b = new Uint8Array(IPV4_HEADER + tcp.length);
+  const opts = seg.ipOptions ?? new Uint8Array(0);
+  const ihl = IPV4_HEADER + Math.ceil(opts.length / 4) * 4;
+  if (ihl > 60) throw new Error(`IP options too long: ${opts.length} octets (max 40)`);
+  const b = new Uint8Array(ihl + tcp.length);
   const v = new DataView(b.buffer);
-  b[0] = 0x45;
+  b[0] = 0x40 | (ihl / 4);
   v.setUint16(2, b.length);
   v.setUint16(4, seg.ipId ?? 0);
   v.setUint16(6, 0x4000); // DF
@@ -141,8 +144,9 @@ export function encode(seg: Segment): Uint8Array {
   b[9] = 6;
   b.set(parseAddr(seg.src), 12);
   b.set(parseAddr(seg.dst), 16);
-  v.setUint16(10, ~fold(sum16(b, 0, IPV4_HEADER, 0)) & 0xffff);
-  b.set(tcp, IPV4_HEADER);
+  b.set(opts, IPV4_HEADER);
+  v.setUint16(10, ~fold(sum16(b, 0, ihl, 0)) & 0xffff);
+  b.set(tcp, ihl);
   return b;
 }
 
@@ -173,6 +177,7 @@ export function decode(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResul
   if (r.ok) {
     r.segment.ipId = rd16(bytes, 4);
     r.segment.ttl = bytes[8]!;
+    if (ihl > IPV4_HEADER) r.segment.ipOptions = bytes.slice(IPV4_HEADER, ihl);
   }
   return r;
 }

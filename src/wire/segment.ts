@@ -40,6 +40,8 @@ export interface Segment {
   urgent: number;
   options: TcpOption[];
   payload: Uint8Array;
+  /** IPv4 options (IHL > 5), as on the wire; the encoder pads them with zeros (EOL) to a multiple of 4 octets. */
+  ipOptions?: Uint8Array;
   /** IPv4 identification and TTL; defaults 0 and 64 when encoding. */
   ipId?: number;
   ttl?: number;

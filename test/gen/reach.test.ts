@@ -14,6 +14,7 @@ import { Tally } from '../../src/oracle/types.js';
 import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
 import { MISDIRECTED } from '../../src/gen/scenario.js';
 import { icmpClass } from '../../src/wire/icmp.js';
+import { invalidSrc, notUnicastDst } from '../../src/wire/address.js';
 import { ACK, FIN, RST, SYN, mssOffset } from '../../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../../src/wire/seq.js';
 
@@ -105,6 +106,12 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
     });
     return hit && w.conns.size > 0;
   },
+  'a SYN in a datagram with IP options': (t) => ins(t).some((e) => e.seg!.flags & SYN && !!e.seg!.ipOptions?.length),
+  'data in a datagram with IP options': (t) =>
+    ins(t).some((e) => e.seg!.payload.length > 0 && !!e.seg!.ipOptions?.length),
+  'a SYN to a broadcast or multicast address': (t) =>
+    ins(t).some((e) => e.seg!.flags & SYN && notUnicastDst(e.seg!.dst)),
+  'a SYN from an invalid source address': (t) => ins(t).some((e) => e.seg!.flags & SYN && invalidSrc(e.seg!.src)),
   'a SYN left unanswered past R2 (3 minutes)': (t) => {
     const first = t.find((e) => e.dir === 'out' && e.seg && (e.seg.flags & (SYN | ACK)) === SYN);
     if (!first) return false;

@@ -181,6 +181,22 @@ export const LWIP_PROFILE: StackProfile = {
       vectors: ['linux-l3-hard-icmp-ignored-established'],
     },
     {
+      id: 'F24',
+      summary:
+        'a SYN from a 0.x.y.z source (other than 0.0.0.0) is answered: ip4_input rejects only broadcast and ' +
+        'multicast sources',
+      check: 'bad-address-syn/from-invalid',
+      vectors: ['lwip-f24-syn-from-this-network-answered'],
+    },
+    {
+      id: 'F24',
+      summary:
+        "a SYN from 127.0.0.1 is answered; the SYN,ACK takes lwIP's loopback path, which needs the tcpip thread the " +
+        'single-threaded driver does not run (an abort of the driver, caused by the answer)',
+      check: 'stack-crashed',
+      crash: 'Invalid mbox',
+    },
+    {
       id: 'F10',
       summary: 'data queued in SYN-SENT goes out without ACK before ESTABLISHED',
       check: 'no-data-before-established/before-syn-acked',

@@ -9,6 +9,7 @@ import { nextDeadline, step as modelStep } from '../../model/step.js';
 import { createTcb } from '../../model/tcb.js';
 import type { AppEvent, ModelConfig, ModelEvent, State, StepResult, Tcb } from '../../model/types.js';
 import { type DecodeError, decode, encode } from '../../wire/codec.js';
+import { invalidSrc, notUnicastDst } from '../../wire/address.js';
 import { ACK, type Endpoint, RST, SYN, type Segment, mssOf } from '../../wire/segment.js';
 import { seq, seqAdd } from '../../wire/seq.js';
 import type { ConnId, StackEvent, TupleRef } from '../adapter.js';
@@ -34,6 +35,11 @@ export interface HostOptions {
   dieOnMalformedOption?: boolean;
   /** A fault: an ICMP error goes to the connection on the quoted local port, whatever remote port it quotes. */
   icmpByLocalPort?: boolean;
+  /** Faults: take segments for any destination (broadcast, multicast), or from any source (0/8, 127/8, …). */
+  anyDst?: boolean;
+  anySrc?: boolean;
+  /** A fault: the TCP header is read 20 octets into the datagram, whatever its IHL says (IP options break it). */
+  fixedIpHeader?: boolean;
 }
 
 interface Conn {
@@ -63,6 +69,7 @@ export class ReferenceHost {
   private dead = false;
   private readonly dieOnMalformedOption: boolean;
   private readonly icmpByLocalPort: boolean;
+  private readonly faults: { anyDst: boolean; anySrc: boolean; ip20: boolean };
   private nextEphemeral = 49152;
   private outPackets: Uint8Array[] = [];
   private outEvents: StackEvent[] = [];
@@ -80,6 +87,7 @@ export class ReferenceHost {
     this.closedReply = opts.closedReply ?? rstReply;
     this.dieOnMalformedOption = opts.dieOnMalformedOption ?? false;
     this.icmpByLocalPort = opts.icmpByLocalPort ?? false;
+    this.faults = { anyDst: opts.anyDst ?? false, anySrc: opts.anySrc ?? false, ip20: opts.fixedIpHeader ?? false };
   }
 
   // ---- network side ----
@@ -99,11 +107,25 @@ export class ReferenceHost {
       this.drop(r.error);
       return;
     }
+    // Read at offset 20, the header of a datagram with IP options is its options: the checksum cannot verify.
+    if (this.faults.ip20 && r.segment.ipOptions?.length) {
+      this.dropped.push({ at: this.now, reason: 'TCP header read at offset 20: bad checksum' });
+      return;
+    }
     this.deliverSegment(r.segment);
   }
 
   deliverSegment(seg: Segment): void {
-    if (seg.dst !== this.addr) {
+    // §3.9.2.3: nothing opened towards a broadcast or multicast address (MUST-57), or from an invalid source (MUST-63)
+    if (!this.faults.anyDst && notUnicastDst(seg.dst)) {
+      this.dropped.push({ at: this.now, reason: `addressed to ${seg.dst}, not a unicast address` });
+      return;
+    }
+    if (!this.faults.anySrc && invalidSrc(seg.src)) {
+      this.dropped.push({ at: this.now, reason: `from ${seg.src}, not a valid source address` });
+      return;
+    }
+    if (seg.dst !== this.addr && !this.faults.anyDst) {
       this.dropped.push({ at: this.now, reason: `addressed to ${seg.dst}, not ${this.addr}` });
       return;
     }
