@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { establish, isnArb, mssArb, netArb, openingArb, scenarioArb } from '../src/gen/arbitraries.js';
 import { PEER_PORT, type Action, type Hostile } from '../src/gen/scenario.js';
 import { ACK, FIN, PSH, RST, SYN, type Segment } from '../src/wire/segment.js';
-import { seqAdd } from '../src/wire/seq.js';
+import { seqAdd, seqDelta } from '../src/wire/seq.js';
+import type { TraceEntry } from '../src/harness/trace.js';
 import {
   isSynAckFor,
   probes,
@@ -424,4 +425,52 @@ const synData: Property = {
   check: () => [],
 };
 
-export const properties: Property[] = [handshake, simultaneous, origin, badAck, synData];
+/** Three incarnations of one 4-tuple, each ended by the peer's RST (no TIME-WAIT), 1 to 60 s apart. */
+const incarnations = fc
+  .tuple(fc.integer({ min: 1000, max: 60_000 }), fc.integer({ min: 1000, max: 60_000 }))
+  .map(([d1, d2]): Action[] => {
+    const again: Action[] = [{ a: 'peerConnect' }, { a: 'settle', ms: 2000 }, { a: 'peerAbort' }];
+    return [{ a: 'stackListen' }, ...again, { a: 'advance', ms: d1 }, ...again, { a: 'advance', ms: d2 }, ...again];
+  });
+
+/** The stack's ISN of each incarnation on the peer's tuple, in order: the seq of its first SYN,ACK of each. */
+function isnsOnTuple(trace: TraceEntry[]): Array<{ i: number; t: number; isn: number }> {
+  const out: Array<{ i: number; t: number; isn: number }> = [];
+  trace.forEach((e, i) => {
+    const s = e.dir === 'out' ? e.seg : undefined;
+    if (!s || (s.flags & (SYN | ACK | RST)) !== (SYN | ACK) || s.dstPort !== PEER_PORT) return;
+    if (out.at(-1)?.isn !== s.seq) out.push({ i, t: e.t, isn: s.seq });
+  });
+  return out;
+}
+
+const isnClock: Property = {
+  name: 'isn-clock',
+  area: 'handshake',
+  title:
+    'the ISNs of successive connections on one 4-tuple move forward with the clock (§3.4.1: M + F(4-tuple), M a ' +
+    "timer; the rate is the stack's)",
+  requirements: ['MUST-8'],
+  section: '§3.4.1',
+  scenario: () => scenarioArb(incarnations),
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    const isns = isnsOnTuple(trace);
+    for (let k = 1; k < isns.length; k++) {
+      const [a, b] = [isns[k - 1]!, isns[k]!];
+      v.hit();
+      // 60 s of a 4 µs clock is 1.5e7 ticks, of Linux's 64 ns one 9.4e8: both well short of half the space.
+      if (seqDelta(b.isn, a.isn) <= 0)
+        v.flag(
+          b.i,
+          `the ISN ${b.t - a.t} ms later on the same 4-tuple is ${-seqDelta(b.isn, a.isn)} below the one before ` +
+            `(${a.isn} then ${b.isn})`,
+          undefined,
+          `an ISN above ${a.isn}: ISNs follow a clock that only moves forward`,
+        );
+    }
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [handshake, simultaneous, origin, badAck, synData, isnClock];

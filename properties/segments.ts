@@ -6,10 +6,10 @@ import { edgeDelta, establish, lenArb, netArb, openingArb, scenarioArb, writeSiz
 import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, PSH, RST, describe, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
-import { type ShadowWalker, keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import type { TraceEntry } from '../src/harness/trace.js';
-import { ackThrottled, type Checker, type Property, violations, within, RIGHT_EDGE } from '../src/oracle/property.js';
+import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
+import { ackThrottled, type Property, violations, RIGHT_EDGE } from '../src/oracle/property.js';
 import { endedBetween } from './checks.js';
+import { fullSized, largeWindow, sentEventually } from './sending.js';
 
 /** §3.4 Table 5, on the stack's receive state as its last ACK shows it. */
 function acceptable(seq: number, len: number, rcvNxt: number, wnd: number): boolean {
@@ -119,37 +119,6 @@ const acceptability: Property = {
   },
 };
 
-const LARGE = 32768;
-
-/**
- * MUST-1: a write while nothing is outstanding and the peer offers ≥ 32768 octets (a Window field with its top bit
- * set, read as unsigned) goes out at once: at least 2 new octets (1 for a 1-octet write) within 900 ms, where a
- * stack reading the field as signed (a negative window) sends nothing or, later, a 1-octet probe. No Nagle or SWS
- * rule holds data back when nothing is in flight and the window is that wide.
- */
-function largeWindow(trace: TraceEntry[], i: number, e: TraceEntry, w: ShadowWalker, v: Checker): void {
-  const call = e.call;
-  if (e.dir !== 'call' || call?.name !== 'write' || call.refused || !call.data?.length) return;
-  const c = call.conn === undefined ? undefined : w.forConn(call.conn);
-  if (!c?.established || c.stackIss === undefined || c.peerEdge === undefined || c.closeCalled) return;
-  if (c.stackFinOff !== undefined || c.stackMax !== c.peerAckMax || c.peerEdge - c.stackMax < LARGE) return;
-  if (trace.some((x) => x.seg && x.seg.flags & RST)) return;
-  const iss = c.stackIss;
-  const sent = within(trace, i, 900)
-    .filter((x) => w.conns.get(keyOfOut(x.seg)) === c && x.seg.payload.length > 0)
-    .reduce((m, x) => Math.max(m, seqDelta(seqAdd(x.seg.seq, x.seg.payload.length), iss) - c.stackMax), 0);
-  v.hit('large-window');
-  if (sent < Math.min(2, call.data.length))
-    v.flag(
-      i,
-      `a write of ${call.data.length} octets with nothing in flight and a window of ${c.peerEdge - c.stackMax} ` +
-        `offered sent ${sent} new octets within 900 ms`,
-      undefined,
-      'the data sent at once: a Window field of 32768 or more is an unsigned count of octets',
-      'large-window',
-    );
-}
-
 const transfer: Property = {
   name: 'data-transfer',
   area: 'segments',
@@ -157,7 +126,7 @@ const transfer: Property = {
     'data both ways over a lossy, duplicating, reordering network: everything that reached the stack in order is ' +
     "delivered once, and the stack's segments respect the peer's window and MSS",
   requirements: [],
-  checks: { 'large-window': ['MUST-1'] },
+  checks: { 'large-window': ['MUST-1'], 'full-sized': ['SHLD-28'], 'sent-eventually': ['MUST-60'] },
   section: '§3.1, §3.7.1, §3.8.6, §3.10.7.4 step 7',
   scenario: () =>
     scenarioArb(
@@ -179,6 +148,8 @@ const transfer: Property = {
   check(trace, _profile, tally) {
     const v = violations(this, tally);
     const w = scan(trace, (i, e, sw) => largeWindow(trace, i, e, sw, v));
+    fullSized(trace, v);
+    sentEventually(trace, w, v);
     for (const [, c] of w.conns) {
       if (c.conn === undefined || c.peerIss === undefined || !c.established) continue;
       if (trace.some((e) => (e.seg && e.seg.flags & RST) || e.event?.type === 'reset' || e.event?.type === 'error'))

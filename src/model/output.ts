@@ -114,8 +114,9 @@ export function output(c: Ctx): void {
         }
         break;
       }
-      const payload = t.sndBuf.slice(off, off + n);
       const last = off + n === t.sndBuf.length;
+      if (t.cfg.holdTail && last && n < t.sndMss && !fin) break;
+      const payload = t.sndBuf.slice(off, off + n);
       emit(
         c,
         makeSegment(t, {

@@ -54,6 +54,8 @@ export interface ModelConfig {
    * follows), or after three NOPs and ended by an explicit EOL.
    */
   synLayout: 'plain' | 'odd' | 'eol';
+  /** A fault (mutants only): a segment shorter than the MSS that would empty the queue waits for more data. */
+  holdTail?: boolean;
   /** Delayed ACKs (SHLD-18) within ackDelay < 500 ms (MUST-40), and every 2nd full segment (SHLD-19). */
   delayedAck: boolean;
   ackDelay: number;

@@ -1,7 +1,7 @@
 // Seeded-fault variants of the reference stack: each is a realistic implementation bug, made by
 // wrapping the model's step (or the host's closed-port reply, or its checksum check). The suite
 // must catch every one of them: `tcp-conform mutants`.
-import { makeConfig } from '../model/config.js';
+import { makeConfig, tupleHash } from '../model/config.js';
 import { acceptableSeq } from '../model/arrive.js';
 import { makeSegment } from '../model/output.js';
 import { step } from '../model/step.js';
@@ -83,6 +83,9 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'mss-only-first-option': ['mss-layout'],
   'syn-without-mss': ['mss-on-syn'],
   'window-read-signed': ['data-transfer/large-window'],
+  'isn-random': ['isn-clock'],
+  'tail-held-for-more-data': ['data-transfer/sent-eventually'],
+  'short-segments-split': ['data-transfer/full-sized'],
   'ip-header-assumed-20': ['ip-options-ignored'],
   'syn-to-broadcast-answered': ['bad-address-syn/to-broadcast'],
   'syn-from-invalid-source-answered': ['bad-address-syn/from-invalid'],
@@ -230,6 +233,32 @@ export const MUTANTS: Mutant[] = [
     bug: 'the source address is never checked: a SYN from 0.0.0.0, 127.0.0.1 or a multicast address is answered',
     breaks: 'MUST-63 (§3.9.2.3)',
     options: { anySrc: true },
+  },
+  {
+    name: 'tail-held-for-more-data',
+    bug: 'the last part of a write shorter than the MSS waits for more data to fill a segment, however long it takes',
+    breaks: 'MUST-60 (§3.9.1.2)',
+    options: { model: { holdTail: true } },
+  },
+  {
+    name: 'short-segments-split',
+    bug: 'a segment of new data shorter than 1000 octets goes out as two halves, back to back',
+    breaks: 'SHLD-28 (§3.9.1.2)',
+    options: {
+      egress: (x) => {
+        const n = x.payload.length;
+        if (n < 2 || n >= 1000 || x.flags & (SYN | RST)) return x;
+        const h = n >> 1;
+        const first = { ...x, payload: x.payload.slice(0, h), flags: x.flags & ~(PSH | FIN) };
+        return [first, { ...x, seq: seqAdd(x.seq, h), payload: x.payload.slice(h) }];
+      },
+    },
+  },
+  {
+    name: 'isn-random',
+    bug: 'ISNs are drawn at random for every connection, with no clock behind them',
+    breaks: 'MUST-8 (§3.4.1)',
+    options: { model: { isn: ({ now, local, remote }) => tupleHash(local, remote, Math.imul(now | 0, 0x2545f491)) } },
   },
   {
     name: 'window-read-signed',

@@ -106,6 +106,11 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
     });
     return hit && w.conns.size > 0;
   },
+  'two segments of new data back to back, nothing between them': (t) =>
+    t.some((e, i) => {
+      const n = t[i + 1];
+      return e.dir === 'out' && !!e.seg?.payload.length && n?.dir === 'out' && !!n.seg?.payload.length && n.t === e.t;
+    }),
   'a SYN in a datagram with IP options': (t) => ins(t).some((e) => e.seg!.flags & SYN && !!e.seg!.ipOptions?.length),
   'data in a datagram with IP options': (t) =>
     ins(t).some((e) => e.seg!.payload.length > 0 && !!e.seg!.ipOptions?.length),

@@ -3,7 +3,7 @@
  * Single-threaded: lwip_init() and the raw TCP API, no tcpip thread. The suite owns the clock:
  * sys_now() below overrides the library's and returns virtual milliseconds, and timers run from
  * sys_check_timeouts() as `advance` moves the clock from one deadline to the next. tcp_next_iss()
- * overrides the library's too, so ISNs come from the seed given with `reset`.
+ * overrides the library's too, so ISNs come from the seed given with `reset` and the clock.
  *
  * Build: cc -O2 -o lwip-driver driver.c $(pkg-config --cflags --libs lwip)
  */
@@ -28,12 +28,12 @@ u32_t sys_now(void) { return now_ms; }
 
 static u32_t iss_state = 1;
 u32_t tcp_next_iss(struct tcp_pcb *pcb) {
-  (void)pcb;
-  /* splitmix-style scramble of a seeded counter: ISNs differ per connection and per seed */
-  u32_t z = (iss_state += 0x9e3779b9u);
+  /* §3.4.1 (RFC 6528): a clock M of 4 us ticks (250 per ms of the suite's clock) plus F, a scramble of the seed
+   * and the 4-tuple, so ISNs differ per seed and per tuple and move forward with time, as lwIP's own do. */
+  u32_t z = iss_state ^ ((u32_t)pcb->local_port << 16 | pcb->remote_port) ^ ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
   z = (z ^ (z >> 16)) * 0x85ebca6bu;
   z = (z ^ (z >> 13)) * 0xc2b2ae35u;
-  return z ^ (z >> 16);
+  return (z ^ (z >> 16)) + now_ms * 250u;
 }
 
 /* No tcpip thread: there is no core lock to check. */

@@ -26,7 +26,7 @@ export interface HostOptions {
   /** Replace the model's step (mutants wrap it). */
   step?: StepFn;
   /** Hook that may rewrite or drop each outgoing segment before encoding (mutants, perturbation). */
-  egress?: (seg: Segment) => Segment | undefined;
+  egress?: (seg: Segment) => Segment | Segment[] | undefined;
   /** Verify checksums of arriving segments (MUST-3); off only for mutants. */
   verifyChecksum?: boolean;
   /** Replace the reply to segments for closed ports (mutants). */
@@ -59,7 +59,7 @@ export class ReferenceHost {
   readonly synCookies: boolean;
   now = 0;
   private readonly stepFn: StepFn;
-  private readonly egress: ((seg: Segment) => Segment | undefined) | undefined;
+  private readonly egress: HostOptions['egress'];
   private readonly verifyChecksum: boolean;
   private readonly closedReply: (seg: Segment) => Segment | undefined;
   private readonly conns = new Map<string, Conn>();
@@ -427,7 +427,7 @@ export class ReferenceHost {
   private emitRaw(seg: Segment | undefined): void {
     if (!seg) return;
     const out = this.egress ? this.egress(seg) : seg;
-    if (out) this.outPackets.push(encode(out));
+    for (const o of out === undefined ? [] : Array.isArray(out) ? out : [out]) this.outPackets.push(encode(o));
   }
 }
 

@@ -1,0 +1,116 @@
+// Sending-side checks judged on the data-transfer scenario: windows of 32 KiB and more used (MUST-1), segments as
+// large as the stack's own largest when data waits (SHLD-28), and no written octet held back for good (MUST-60).
+import type { TraceEntry } from '../src/harness/trace.js';
+import { type Checker, within } from '../src/oracle/property.js';
+import { type ShadowWalker, keyOfOut, scan } from '../src/oracle/shadow.js';
+import { FIN, RST, SYN, type Segment } from '../src/wire/segment.js';
+import { seqAdd, seqDelta } from '../src/wire/seq.js';
+
+const LARGE = 32768;
+
+/**
+ * MUST-1: a write while nothing is outstanding and the peer offers ≥ 32768 octets (a Window field with its top bit
+ * set, read as unsigned) goes out at once: at least 2 new octets (1 for a 1-octet write) within 900 ms, where a
+ * stack reading the field as signed (a negative window) sends nothing or, later, a 1-octet probe. No Nagle or SWS
+ * rule holds data back when nothing is in flight and the window is that wide.
+ */
+export function largeWindow(trace: TraceEntry[], i: number, e: TraceEntry, w: ShadowWalker, v: Checker): void {
+  const call = e.call;
+  if (e.dir !== 'call' || call?.name !== 'write' || call.refused || !call.data?.length) return;
+  const c = call.conn === undefined ? undefined : w.forConn(call.conn);
+  if (!c?.established || c.stackIss === undefined || c.peerEdge === undefined || c.closeCalled) return;
+  if (c.stackFinOff !== undefined || c.stackMax !== c.peerAckMax || c.peerEdge - c.stackMax < LARGE) return;
+  if (trace.some((x) => x.seg && x.seg.flags & RST)) return;
+  const iss = c.stackIss;
+  const sent = within(trace, i, 900)
+    .filter((x) => w.conns.get(keyOfOut(x.seg)) === c && x.seg.payload.length > 0)
+    .reduce((m, x) => Math.max(m, seqDelta(seqAdd(x.seg.seq, x.seg.payload.length), iss) - c.stackMax), 0);
+  v.hit('large-window');
+  if (sent < Math.min(2, call.data.length))
+    v.flag(
+      i,
+      `a write of ${call.data.length} octets with nothing in flight and a window of ${c.peerEdge - c.stackMax} ` +
+        `offered sent ${sent} new octets within 900 ms`,
+      undefined,
+      'the data sent at once: a Window field of 32768 or more is an unsigned count of octets',
+      'large-window',
+    );
+}
+
+/** The largest data segment the stack sent on each connection: what it has shown its path and peer take. */
+function largestSent(trace: TraceEntry[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const e of trace)
+    if (e.dir === 'out' && e.seg) m.set(keyOfOut(e.seg), Math.max(m.get(keyOfOut(e.seg)) ?? 0, e.seg.payload.length));
+  return m;
+}
+
+interface NewData {
+  i: number;
+  seg: Segment;
+}
+
+/**
+ * SHLD-28: two segments of new data sent back to back — nothing reached the stack, no call and no time passed
+ * between them — whose data would have fitted one segment of the size the stack itself sent on that connection: it
+ * sent a short segment where a full one was possible. Segment boundaries are otherwise the stack's choice (§3.7).
+ */
+export function fullSized(trace: TraceEntry[], v: Checker): void {
+  const largest = largestSent(trace);
+  const last = new Map<string, NewData>();
+  scan(trace, (i, e, w) => {
+    if (e.dir === 'in' || e.dir === 'call' || e.dir === 'time') last.clear();
+    const s = e.dir === 'out' ? e.seg : undefined;
+    if (!s) return;
+    const k = keyOfOut(s);
+    const c = w.conns.get(k);
+    const prev = last.get(k);
+    last.delete(k);
+    if (!c || c.stackIss === undefined || s.flags & (SYN | RST) || s.payload.length === 0) return;
+    const off = seqDelta(s.seq, c.stackIss);
+    if (off < c.stackMax) return; // a retransmission
+    last.set(k, { i, seg: s });
+    if (!prev || seqAdd(prev.seg.seq, prev.seg.payload.length) !== s.seq || prev.seg.flags & FIN) return;
+    const full = largest.get(k) ?? 0;
+    v.hit('full-sized');
+    const both = prev.seg.payload.length + s.payload.length;
+    if (prev.seg.payload.length < full && both <= full)
+      v.flag(
+        prev.i,
+        `${prev.seg.payload.length} and then ${s.payload.length} octets of new data sent back to back, where one ` +
+          `segment of ${both} (the stack sent ${full} on this connection) would do`,
+        undefined,
+        'maximum-sized segments whenever the data and the window allow',
+        'full-sized',
+      );
+  });
+}
+
+/**
+ * MUST-60: a connection that ends quiet, open, with no reset anywhere and a peer window of a full segment or more,
+ * has sent every octet written more than a second before the end.
+ */
+export function sentEventually(trace: TraceEntry[], w: ShadowWalker, v: Checker): void {
+  const end = trace.at(-1);
+  if (!end || trace.some((e) => (e.seg && e.seg.flags & RST) || e.event?.type === 'reset' || e.event?.type === 'error'))
+    return;
+  const endT = end.t + (end.ms ?? 0);
+  for (const [k, c] of w.conns) {
+    if (!c.established || c.stackIss === undefined || c.peerEdge === undefined || c.stackFinOff !== undefined) continue;
+    const writes = trace.filter((e) => e.call?.name === 'write' && !e.call.refused && w.forConn(e.call.conn!) === c);
+    if (!writes.length || endT - writes.at(-1)!.t < 1000) continue;
+    const full = Math.max(536, largestSent(trace).get(k) ?? 0);
+    if (c.peerEdge - c.stackMax < full) continue;
+    v.hit('sent-eventually');
+    const unsent = c.written.length - (c.stackMax - 1);
+    if (unsent > 0)
+      v.flag(
+        trace.length - 1,
+        `${unsent} of the ${c.written.length} octets written were never sent, ${endT - writes.at(-1)!.t} ms after ` +
+          `the last write, with a window of ${c.peerEdge - c.stackMax} open`,
+        undefined,
+        'every octet written is sent in the end',
+        'sent-eventually',
+      );
+  }
+}
