@@ -50,14 +50,7 @@ const ROWS: Row[] = [
   ['MUST-5', 'MUST', '3.1', 'options', 'wire', 'Options may appear on any segment'],
   ['MUST-6', 'MUST', '3.1', 'options', 'wire', 'Unknown options with a length are skipped'],
   ['MUST-7', 'MUST', '3.1', 'options', 'wire', 'A bad option length must not crash the stack'],
-  [
-    'MUST-8',
-    'MUST',
-    '3.4.1',
-    'isn',
-    'wire',
-    'ISNs follow a clock',
-  ],
+  ['MUST-8', 'MUST', '3.4.1', 'isn', 'wire', 'ISNs follow a clock'],
   [
     'MUST-9',
     'MUST',
