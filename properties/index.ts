@@ -1,5 +1,6 @@
 // Every property, by area (one file each).
 import type { Property } from '../src/oracle/property.js';
+import { properties as ack } from './ack.js';
 import { properties as close } from './close.js';
 import { properties as handshake } from './handshake.js';
 import { properties as icmp } from './icmp.js';
@@ -24,4 +25,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...window,
   ...icmp,
   ...ip,
+  ...ack,
 ];

@@ -20,6 +20,8 @@ const KILLS: Record<string, string | string[]> = {
   'syn-sent-ack-check': ['syn-sent-bad-ack-accepted', 'synsent-acceptable-rst-ignored'],
   'syn-with-data': 'syn-data-early',
   'isn-clock': 'isn-random',
+  'ack-every-second': 'ack-only-on-timer',
+  'out-of-order-kept': 'out-of-order-dropped',
   'four-way-close': 'fin-no-seq',
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],
   'simultaneous-close': 'no-closing-state',

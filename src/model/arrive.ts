@@ -393,7 +393,7 @@ function drainText(c: Ctx, fresh = true): void {
   if (t.ooo.length > 0 && fresh) c.ackNow = true; // out of order: ACK at once (MAY-13, duplicate ACK)
   if (delivered > 0) {
     t.ackPending += delivered;
-    if (!t.cfg.delayedAck || t.ackPending >= 2 * t.cfg.mss)
+    if (!t.cfg.delayedAck || (t.ackPending >= 2 * t.cfg.mss && !t.cfg.noSecondSegmentAck))
       c.ackNow = true; // SHLD-19
     else if (t.timers.delack === undefined) t.timers.delack = c.now + t.cfg.ackDelay; // MUST-40
   }

@@ -56,6 +56,8 @@ export interface ModelConfig {
   synLayout: 'plain' | 'odd' | 'eol';
   /** A fault (mutants only): a segment shorter than the MSS that would empty the queue waits for more data. */
   holdTail?: boolean;
+  /** A fault (mutants only): only the delayed-ACK timer acknowledges, however many full segments wait. */
+  noSecondSegmentAck?: boolean;
   /** Delayed ACKs (SHLD-18) within ackDelay < 500 ms (MUST-40), and every 2nd full segment (SHLD-19). */
   delayedAck: boolean;
   ackDelay: number;

@@ -84,6 +84,8 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'syn-without-mss': ['mss-on-syn'],
   'window-read-signed': ['data-transfer/large-window'],
   'isn-random': ['isn-clock'],
+  'ack-only-on-timer': ['ack-every-second'],
+  'out-of-order-dropped': ['out-of-order-kept'],
   'tail-held-for-more-data': ['data-transfer/sent-eventually'],
   'short-segments-split': ['data-transfer/full-sized'],
   'ip-header-assumed-20': ['ip-options-ignored'],
@@ -117,6 +119,13 @@ function wrap(pre?: Pre, post?: Post): StepFn {
 }
 
 const withSeg = (_ev: ModelEvent, s: Segment): ModelEvent => ({ type: 'segment', seg: s });
+
+/** The model sees arriving segments that match `when` as `as` makes them (a parser or input-path fault). */
+const rewriteArriving = (when: (t: Tcb, s: Segment) => boolean, as: (s: Segment) => Segment): StepFn =>
+  wrap((t, ev) => {
+    const s = seg(ev);
+    return s && when(t, s) ? { ev: withSeg(ev, as(s)) } : undefined;
+  });
 
 /** A mutant that silently drops the segments `when` picks. */
 const dropWhen = (when: (t: Tcb, s: Segment) => boolean) =>
@@ -255,6 +264,23 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
+    name: 'ack-only-on-timer',
+    bug: 'in-order data is acknowledged only when the 200 ms delayed-ACK timer fires, however much arrives',
+    breaks: 'SHLD-19 (§3.8.6.3)',
+    options: { model: { noSecondSegmentAck: true } },
+  },
+  {
+    name: 'out-of-order-dropped',
+    bug: 'the data of a segment beyond RCV.NXT is thrown away: the peer has to send it again',
+    breaks: 'SHLD-31 (§3.10.7.4)',
+    options: {
+      step: rewriteArriving(
+        (t, s) => SYNCED.has(t.state) && s.payload.length > 0 && seqGt(s.seq, t.rcvNxt),
+        (s) => ({ ...s, payload: new Uint8Array(0), flags: s.flags & ~PSH }),
+      ),
+    },
+  },
+  {
     name: 'isn-random',
     bug: 'ISNs are drawn at random for every connection, with no clock behind them',
     breaks: 'MUST-8 (§3.4.1)',
@@ -283,11 +309,10 @@ export const MUTANTS: Mutant[] = [
     bug: 'the option parser looks for the MSS only in the first option: after a NOP it assumes 536',
     breaks: 'MUST-4, MUST-14 (§3.1, §3.7.1)',
     options: {
-      step: wrap((_t, ev) => {
-        const s = seg(ev);
-        if (!s || !(s.flags & SYN) || !((mssOffset(s) ?? 0) > 0)) return undefined;
-        return { ev: withSeg(ev, { ...s, options: s.options.filter((o) => o.kind !== 'mss') }) };
-      }),
+      step: rewriteArriving(
+        (_t, s) => (s.flags & SYN) !== 0 && (mssOffset(s) ?? 0) > 0,
+        (s) => ({ ...s, options: s.options.filter((o) => o.kind !== 'mss') }),
+      ),
     },
   },
   {
