@@ -119,6 +119,18 @@ const acceptability: Property = {
   },
 };
 
+/** The connection opened, and sometimes (an active open) written to before the peer answers its SYN. */
+function opening(kind: 'stack-passive' | 'stack-active', early: number[] | null): Action[] {
+  if (!early || kind === 'stack-passive') return establish(kind);
+  return [
+    { a: 'peerListen' },
+    { a: 'stackConnect' },
+    { a: 'lose', dir: 'toPeer' },
+    ...early.map((n): Action => ({ a: 'stackWrite', n })),
+    { a: 'settle', ms: 5000 },
+  ];
+}
+
 const transfer: Property = {
   name: 'data-transfer',
   area: 'segments',
@@ -126,7 +138,12 @@ const transfer: Property = {
     'data both ways over a lossy, duplicating, reordering network: everything that reached the stack in order is ' +
     "delivered once, and the stack's segments respect the peer's window and MSS",
   requirements: [],
-  checks: { 'large-window': ['MUST-1'], 'full-sized': ['SHLD-28'], 'sent-eventually': ['MUST-60'] },
+  checks: {
+    'large-window': ['MUST-1'],
+    'full-sized': ['SHLD-28'],
+    'psh-collapsed': ['SHLD-27', 'SHLD-28'],
+    'sent-eventually': ['MUST-60'],
+  },
   section: '§3.1, §3.7.1, §3.8.6, §3.10.7.4 step 7',
   scenario: () =>
     scenarioArb(
@@ -143,7 +160,11 @@ const transfer: Property = {
             { minLength: 1, maxLength: 16 },
           ),
         )
-        .map(([kind, rest]): Action[] => [...establish(kind), ...rest, { a: 'settle', ms: 120_000 }]),
+        .chain(([kind, rest]) =>
+          fc
+            .option(fc.array(writeSize, { minLength: 2, maxLength: 3 }), { freq: 4 })
+            .map((early): Action[] => [...opening(kind, early), ...rest, { a: 'settle', ms: 120_000 }]),
+        ),
     ),
   check(trace, _profile, tally) {
     const v = violations(this, tally);

@@ -45,6 +45,16 @@ function largestSent(trace: TraceEntry[]): Map<string, number> {
   return m;
 }
 
+/** Data offsets (1 = the first octet after the SYN) at which a write of the connection ended. */
+function writeEnds(trace: TraceEntry[], conn: string | undefined): Set<number> {
+  const ends = new Set<number>();
+  let off = 1;
+  for (const e of trace)
+    if (e.call?.name === 'write' && e.call.conn === conn && !e.call.refused && e.call.data)
+      ends.add((off += e.call.data.length));
+  return ends;
+}
+
 interface NewData {
   i: number;
   seg: Segment;
@@ -70,25 +80,31 @@ export function fullSized(trace: TraceEntry[], v: Checker): void {
     const off = seqDelta(s.seq, c.stackIss);
     if (off < c.stackMax) return; // a retransmission
     last.set(k, { i, seg: s });
+    const ends = writeEnds(trace, c.conn);
+    // One segment across a write's end: two pushes collapsed, as SHLD-27 asks.
+    for (let x = off + 1; x < off + s.payload.length; x++) if (ends.has(x)) v.hit('psh-collapsed');
     if (!prev || seqAdd(prev.seg.seq, prev.seg.payload.length) !== s.seq || prev.seg.flags & FIN) return;
     const full = largest.get(k) ?? 0;
-    v.hit('full-sized');
+    // The first ends where a write ended: a PSH boundary, which SHLD-27 says to collapse all the same.
+    const sub = ends.has(off) ? 'psh-collapsed' : 'full-sized';
+    v.hit(sub);
     const both = prev.seg.payload.length + s.payload.length;
     if (prev.seg.payload.length < full && both <= full)
       v.flag(
         prev.i,
         `${prev.seg.payload.length} and then ${s.payload.length} octets of new data sent back to back, where one ` +
-          `segment of ${both} (the stack sent ${full} on this connection) would do`,
+          `segment of ${both} (the stack sent ${full} on this connection) would do` +
+          (sub === 'psh-collapsed' ? ' (the first ends a write: successive pushes are collapsed)' : ''),
         undefined,
         'maximum-sized segments whenever the data and the window allow',
-        'full-sized',
+        sub,
       );
   });
 }
 
 /**
- * MUST-60: a connection that ends quiet, open, with no reset anywhere and a peer window of a full segment or more,
- * has sent every octet written more than a second before the end.
+ * MUST-60: a connection that ends open, with no reset anywhere, everything it sent acknowledged and a peer window of a
+ * full segment or more, has sent every octet written more than a second before the end.
  */
 export function sentEventually(trace: TraceEntry[], w: ShadowWalker, v: Checker): void {
   const end = trace.at(-1);
@@ -100,7 +116,8 @@ export function sentEventually(trace: TraceEntry[], w: ShadowWalker, v: Checker)
     const writes = trace.filter((e) => e.call?.name === 'write' && !e.call.refused && w.forConn(e.call.conn!) === c);
     if (!writes.length || endT - writes.at(-1)!.t < 1000) continue;
     const full = Math.max(536, largestSent(trace).get(k) ?? 0);
-    if (c.peerEdge - c.stackMax < full) continue;
+    // Everything sent is acknowledged (nothing keeps it waiting for an ACK) and the window holds a full segment.
+    if (c.peerAckMax < c.stackMax || c.peerEdge - c.stackMax < full) continue;
     v.hit('sent-eventually');
     const unsent = c.written.length - (c.stackMax - 1);
     if (unsent > 0)

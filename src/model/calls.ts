@@ -73,6 +73,7 @@ function send(c: Ctx, data: Uint8Array): void {
   const t = c.t;
   const queue = (): void => {
     t.sndBuf = concat(t.sndBuf, data.slice());
+    if (t.cfg.segmentPerWrite) t.writeEnds = [...(t.writeEnds ?? []), seqAdd(t.sndBufSeq, t.sndBuf.length)];
   };
   match(t.state)
     .with('CLOSED', () => error(c, 'connection-not-open'))

@@ -85,6 +85,12 @@ const synAcked = (t: Tcb): boolean => seqGt(t.sndUna, t.iss);
 const sentData = (t: Tcb): number =>
   synAcked(t) ? Math.min(seqDiff(t.finSeq ?? t.sndNxt, t.sndBufSeq), t.sndBuf.length) : 0;
 
+/** Octets up to the end of the current write (the segmentPerWrite fault), else no limit. */
+function toWriteEnd(t: Tcb): number {
+  const end = t.writeEnds?.find((e) => seqGt(e, t.sndNxt));
+  return end === undefined ? Number.POSITIVE_INFINITY : seqDelta(end, t.sndNxt);
+}
+
 /**
  * Send what the window allows (§3.10.2 SEND, §3.7 segmentation), then the FIN once the queued
  * data is out (§3.10.4), then any ACK still owed. PSH marks the segment that empties the queue (MUST-61).
@@ -105,7 +111,7 @@ export function output(c: Ctx): void {
       const off = sentData(t);
       const avail = t.sndBuf.length - off;
       const room = Math.max(0, seqDelta(seqAdd(t.sndUna, t.sndWnd), t.sndNxt));
-      const n = Math.min(avail, t.sndMss, room);
+      const n = Math.min(avail, t.sndMss, room, toWriteEnd(t));
       const fin =
         t.finQueued && avail - n === 0 && (t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK' || t.state === 'CLOSING');
       if (n <= 0 && !fin) {

@@ -58,6 +58,8 @@ export interface ModelConfig {
   holdTail?: boolean;
   /** A fault (mutants only): only the delayed-ACK timer acknowledges, however many full segments wait. */
   noSecondSegmentAck?: boolean;
+  /** A fault (mutants only): each write goes out in segments of its own, never sharing one with the next. */
+  segmentPerWrite?: boolean;
   /** Delayed ACKs (SHLD-18) within ackDelay < 500 ms (MUST-40), and every 2nd full segment (SHLD-19). */
   delayedAck: boolean;
   ackDelay: number;
@@ -104,6 +106,8 @@ export interface Tcb {
   /** Unacknowledged and unsent data; sndBuf[0] has sequence number sndBufSeq. */
   sndBuf: Uint8Array;
   sndBufSeq: Seq;
+  /** With the segmentPerWrite fault: where each write ended. */
+  writeEnds?: Seq[];
   /** CLOSE was called: a FIN follows the queued data. */
   finQueued: boolean;
   /** Sequence number of our FIN once sent. */

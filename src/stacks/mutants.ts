@@ -86,8 +86,9 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'isn-random': ['isn-clock'],
   'ack-only-on-timer': ['ack-every-second'],
   'out-of-order-dropped': ['out-of-order-kept'],
-  'tail-held-for-more-data': ['data-transfer/sent-eventually'],
+  'tail-held-for-more-data': ['data-transfer/sent-eventually', 'data-transfer/large-window'],
   'short-segments-split': ['data-transfer/full-sized'],
+  'segment-per-write': ['data-transfer/psh-collapsed'],
   'ip-header-assumed-20': ['ip-options-ignored'],
   'syn-to-broadcast-answered': ['bad-address-syn/to-broadcast'],
   'syn-from-invalid-source-answered': ['bad-address-syn/from-invalid'],
@@ -248,6 +249,12 @@ export const MUTANTS: Mutant[] = [
     bug: 'the last part of a write shorter than the MSS waits for more data to fill a segment, however long it takes',
     breaks: 'MUST-60 (§3.9.1.2)',
     options: { model: { holdTail: true } },
+  },
+  {
+    name: 'segment-per-write',
+    bug: 'writes queued together are still sent one segment (or more) each: a segment never spans two writes',
+    breaks: 'SHLD-27, SHLD-28 (§3.9.1.2)',
+    options: { model: { segmentPerWrite: true } },
   },
   {
     name: 'short-segments-split',

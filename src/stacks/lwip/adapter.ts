@@ -95,6 +95,11 @@ export const LWIP_PROFILE: StackProfile = {
       vectors: ['lwip-f11-segment-above-peer-mss'],
     },
     {
+      id: 'F11',
+      summary: "the same, when the peer's MSS option follows a NOP or comes before an EOL",
+      check: 'mss-layout',
+    },
+    {
       id: 'F12',
       summary:
         'data queued in SYN-SENT, a smaller peer MSS and a small window trip an assertion (split <= mss) and ' +
@@ -179,6 +184,27 @@ export const LWIP_PROFILE: StackProfile = {
       summary: 'ICMP errors are ignored: after a hard error (protocol or port unreachable) the stack sends again',
       check: 'icmp',
       vectors: ['linux-l3-hard-icmp-ignored-established'],
+    },
+    {
+      id: 'F25',
+      summary:
+        'data written before the handshake completes is cut into 536-octet segments (the MSS assumed before the ' +
+        "peer's SYN) and sent so after the peer announced a larger one (SHLD-28)",
+      check: 'data-transfer/full-sized',
+    },
+    {
+      id: 'F25',
+      summary:
+        'the same 536-octet segments cut at the end of a write before the handshake completed (SHLD-27, SHLD-28)',
+      check: 'data-transfer/psh-collapsed',
+    },
+    {
+      id: 'F26',
+      summary:
+        'data queued in SYN-SENT is never sent when the SYN,ACK then announces an MSS smaller than the queued ' +
+        'segment (MUST-60)',
+      check: 'data-transfer/sent-eventually',
+      vectors: ['lwip-f26-queued-data-never-sent'],
     },
     {
       id: 'F24',
