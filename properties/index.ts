@@ -6,6 +6,7 @@ import { properties as handshake } from './handshake.js';
 import { properties as icmp } from './icmp.js';
 import { properties as invariants } from './invariants.js';
 import { properties as ip } from './ip.js';
+import { properties as listen } from './listen.js';
 import { properties as retransmission } from './retransmission.js';
 import { properties as rst } from './rst.js';
 import { properties as segments } from './segments.js';
@@ -26,4 +27,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...icmp,
   ...ip,
   ...ack,
+  ...listen,
 ];

@@ -16,6 +16,8 @@ export type {
 export type { Endpoint, Segment, TcpOption } from './wire/segment.js';
 export { ACK, FIN, PSH, RST, SYN, URG, describe as describeSegment } from './wire/segment.js';
 export { decode, encode } from './wire/codec.js';
+/** Throw it from listen() (or any call) to refuse it: the trace records the refusal, the run goes on. */
+export { RefusedCall } from './harness/bounded.js';
 export { referenceAdapter } from './stacks/reference/adapter.js';
 export { type ProcessStackSpec, processAdapter } from './stacks/process/adapter.js';
 export { resolveStack } from './stacks/registry.js';

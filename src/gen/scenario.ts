@@ -41,7 +41,8 @@ export interface Hostile {
 }
 
 export type Action =
-  | { a: 'stackListen' }
+  /** LISTEN on the stack's port, or on another one. */
+  | { a: 'stackListen'; port?: number }
   | { a: 'stackConnect' }
   | { a: 'peerListen' }
   | { a: 'peerConnect' }
@@ -93,6 +94,8 @@ export function describeAction(x: Action): string {
       return `advance ${x.ms} ms`;
     case 'icmp':
       return `ICMP type ${x.type} code ${x.code} for the next segment to the peer${x.misdirect ? ' (misquoted)' : ''}`;
+    case 'stackListen':
+      return x.port ? `stackListen ${x.port}` : 'stackListen';
     case 'stackWrite':
     case 'peerWrite':
     case 'peerRead':

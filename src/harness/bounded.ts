@@ -4,6 +4,20 @@ import { Interrupted, interruptSignal } from './interrupt.js';
 /** A stack adapter that threw, hung, or answered nonsense. */
 export class AdapterError extends Error {}
 
+/**
+ * The stack turned the call away and is healthy (a driver's `err` answer; an adapter may throw it too): a LISTEN
+ * refused is an outcome the properties judge, not a broken adapter.
+ */
+export class RefusedCall extends AdapterError {
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly busy = false,
+  ) {
+    super(message);
+  }
+}
+
 /** The stack under test died (its process exited or was killed): a failure of the stack, not of the suite. */
 export class StackCrashed extends AdapterError {}
 

@@ -5,7 +5,7 @@ import type { ConnId, StackAdapter, StackEvent, StackInstance, TupleRef } from '
 import { encode } from '../wire/codec.js';
 import { type IcmpError, describeIcmp } from '../wire/icmp.js';
 import { type Endpoint, type Segment, describe } from '../wire/segment.js';
-import { AdapterError, guard } from './bounded.js';
+import { AdapterError, RefusedCall, guard } from './bounded.js';
 import { type Drained, drainChecked } from './drain.js';
 import { checkpoint, sleep, yieldToLoop } from './interrupt.js';
 import { type CallRecord, type TraceEntry, eventText, pushTime } from './trace.js';
@@ -143,7 +143,14 @@ export class Harness {
     let conn: ConnId | undefined;
     if (c.name === 'listen') {
       rec.port = c.port;
-      await guard(() => inst.listen(c.port), this.callMs, what);
+      try {
+        await guard(() => inst.listen(c.port), this.callMs, what);
+      } catch (e) {
+        if (!(e instanceof RefusedCall)) throw e;
+        rec.refused = true;
+        rec.reason = e.reason;
+        entry.text += ` (refused: ${e.reason})`;
+      }
     } else if (c.name === 'connect') {
       Object.assign(rec, { port: c.port, remote: c.remote });
       const id = await guard(() => inst.connect(c.port, c.remote), this.callMs, what);

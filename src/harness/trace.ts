@@ -10,8 +10,10 @@ export interface CallRecord {
   port?: number;
   remote?: { addr: string; port: number };
   data?: Uint8Array;
-  /** A write the stack turned away on the spot: no data went in flight. */
+  /** A write (or LISTEN) the stack turned away on the spot: no data went in flight, no listener was made. */
   refused?: boolean;
+  /** Why a call was refused, in the stack's words. */
+  reason?: string;
 }
 
 export interface TraceEntry {

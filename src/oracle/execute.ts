@@ -301,7 +301,7 @@ class World {
   async stackCall(name: 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort', n = 0): Promise<void> {
     const h = this.h;
     if (name === 'listen') {
-      await h.call({ name, port: STACK_PORT });
+      await h.call({ name, port: n || STACK_PORT });
       return;
     }
     if (name === 'connect') {
@@ -330,7 +330,7 @@ class World {
   async act(x: Action): Promise<void> {
     switch (x.a) {
       case 'stackListen':
-        return this.stackCall('listen');
+        return this.stackCall('listen', x.port ?? STACK_PORT);
       case 'stackConnect':
         return this.stackCall('connect');
       case 'stackWrite':

@@ -297,7 +297,7 @@ class Walks {
 
   private call(e: TraceEntry, i: number): void {
     const c = e.call!;
-    if (c.name === 'listen' && c.port !== undefined) this.listening.add(c.port);
+    if (c.name === 'listen' && c.port !== undefined && !c.refused) this.listening.add(c.port);
     if (c.name === 'connect' && c.port !== undefined && c.remote && c.conn) {
       const k = tupleKey(c.port, c.remote.addr, c.remote.port);
       this.walks.set(k, activeWalk(this.j.profile, c.port, c.remote, e.t));

@@ -84,6 +84,8 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'syn-without-mss': ['mss-on-syn'],
   'window-read-signed': ['data-transfer/large-window'],
   'isn-random': ['isn-clock'],
+  'listen-needs-free-port': ['listen-beside-connections/beside-opening'],
+  'listen-resets-connections': ['listen-beside-connections/undisturbed'],
   'ack-only-on-timer': ['ack-every-second'],
   'out-of-order-dropped': ['out-of-order-kept'],
   'tail-held-for-more-data': ['data-transfer/sent-eventually', 'data-transfer/large-window'],
@@ -286,6 +288,18 @@ export const MUTANTS: Mutant[] = [
         (s) => ({ ...s, payload: new Uint8Array(0), flags: s.flags & ~PSH }),
       ),
     },
+  },
+  {
+    name: 'listen-needs-free-port',
+    bug: 'LISTEN is refused on a port any connection uses, also one still in SYN-SENT',
+    breaks: 'MUST-42 (§3.10.1)',
+    options: { listenNeedsFreePort: true },
+  },
+  {
+    name: 'listen-resets-connections',
+    bug: 'a passive OPEN starts from an empty connection table: every connection is reset',
+    breaks: 'MUST-41 (§3.10.1)',
+    options: { listenResets: true },
   },
   {
     name: 'isn-random',

@@ -207,6 +207,13 @@ export const LWIP_PROFILE: StackProfile = {
       vectors: ['lwip-f26-queued-data-never-sent'],
     },
     {
+      id: 'F27',
+      summary:
+        'LISTEN is refused (tcp_bind: ERR_USE) on a port whose connection is in SYN-SENT, unless the application ' +
+        'sets SOF_REUSEADDR (MUST-42)',
+      check: 'listen-beside-connections/beside-opening',
+    },
+    {
       id: 'F24',
       summary:
         'a SYN from a 0.x.y.z source (other than 0.0.0.0) is answered: ip4_input rejects only broadcast and ' +

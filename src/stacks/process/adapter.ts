@@ -4,7 +4,9 @@
 // child is reaped: on dispose(), on error, and when this process exits.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { ConnId, StackAdapter, StackEvent, StackInstance, StackProfile, TupleRef } from '../adapter.js';
-import { AdapterError, StackCrashed } from '../../harness/bounded.js';
+import { AdapterError, RefusedCall, StackCrashed } from '../../harness/bounded.js';
+
+export { RefusedCall };
 import type { State } from '../../model/types.js';
 import {
   type Command,
@@ -62,17 +64,6 @@ const MAX_STARTS = 2;
 
 /** After the driver exits, how long its pipes may stay open (a forked child holding them is then killed). */
 const PIPE_GRACE_MS = 100;
-
-/** An `err` answer: the driver refused the command but is healthy. */
-export class RefusedCall extends AdapterError {
-  constructor(
-    readonly reason: string,
-    message: string,
-    readonly busy = false,
-  ) {
-    super(message);
-  }
-}
 
 interface Pending {
   what: string;

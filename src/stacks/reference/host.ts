@@ -10,6 +10,7 @@ import { createTcb } from '../../model/tcb.js';
 import type { AppEvent, ModelConfig, ModelEvent, State, StepResult, Tcb } from '../../model/types.js';
 import { type DecodeError, decode, encode } from '../../wire/codec.js';
 import { invalidSrc, notUnicastDst } from '../../wire/address.js';
+import { RefusedCall } from '../../harness/bounded.js';
 import { ACK, type Endpoint, RST, SYN, type Segment, mssOf } from '../../wire/segment.js';
 import { seq, seqAdd } from '../../wire/seq.js';
 import type { ConnId, StackEvent, TupleRef } from '../adapter.js';
@@ -40,6 +41,9 @@ export interface HostOptions {
   anySrc?: boolean;
   /** A fault: the TCP header is read 20 octets into the datagram, whatever its IHL says (IP options break it). */
   fixedIpHeader?: boolean;
+  /** Faults: LISTEN refused on a port a connection uses (MUST-42); LISTEN resets every connection (MUST-41). */
+  listenNeedsFreePort?: boolean;
+  listenResets?: boolean;
 }
 
 interface Conn {
@@ -69,7 +73,7 @@ export class ReferenceHost {
   private dead = false;
   private readonly dieOnMalformedOption: boolean;
   private readonly icmpByLocalPort: boolean;
-  private readonly faults: { anyDst: boolean; anySrc: boolean; ip20: boolean };
+  private readonly faults: Record<'anyDst' | 'anySrc' | 'ip20' | 'listenNeedsFreePort' | 'listenResets', boolean>;
   private nextEphemeral = 49152;
   private outPackets: Uint8Array[] = [];
   private outEvents: StackEvent[] = [];
@@ -87,7 +91,13 @@ export class ReferenceHost {
     this.closedReply = opts.closedReply ?? rstReply;
     this.dieOnMalformedOption = opts.dieOnMalformedOption ?? false;
     this.icmpByLocalPort = opts.icmpByLocalPort ?? false;
-    this.faults = { anyDst: opts.anyDst ?? false, anySrc: opts.anySrc ?? false, ip20: opts.fixedIpHeader ?? false };
+    this.faults = {
+      anyDst: opts.anyDst ?? false,
+      anySrc: opts.anySrc ?? false,
+      ip20: opts.fixedIpHeader ?? false,
+      listenNeedsFreePort: opts.listenNeedsFreePort ?? false,
+      listenResets: opts.listenResets ?? false,
+    };
   }
 
   // ---- network side ----
@@ -258,6 +268,10 @@ export class ReferenceHost {
 
   listen(port: number): void {
     if (this.listeners.has(port)) throw new Error(`port ${port} is already listening`);
+    if (this.faults.listenNeedsFreePort && [...this.conns.values()].some((c) => c.tcb.local.port === port))
+      throw new RefusedCall('port in use', `listen ${port}: a connection uses the port`);
+    // A fault: a passive OPEN starts from an empty connection table (RSTs every connection first).
+    if (this.faults.listenResets) for (const c of [...this.conns.values()]) this.abort(c.id);
     const r = this.stepFn(createTcb(this.cfg, { addr: this.addr, port }), { type: 'open', passive: true }, this.now);
     this.listeners.set(port, r.tcb);
   }
