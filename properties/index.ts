@@ -6,6 +6,7 @@ import { properties as handshake } from './handshake.js';
 import { properties as icmp } from './icmp.js';
 import { properties as invariants } from './invariants.js';
 import { properties as ip } from './ip.js';
+import { properties as keepalive } from './keepalive.js';
 import { properties as listen } from './listen.js';
 import { properties as retransmission } from './retransmission.js';
 import { properties as rst } from './rst.js';
@@ -28,4 +29,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...ip,
   ...ack,
   ...listen,
+  ...keepalive,
 ];

@@ -22,6 +22,7 @@ const KILLS: Record<string, string | string[]> = {
   'isn-clock': 'isn-random',
   'ack-every-second': 'ack-only-on-timer',
   'out-of-order-kept': 'out-of-order-dropped',
+  'keep-alive-off-by-default': 'keep-alive-on-by-default',
   'listen-beside-connections': ['listen-needs-free-port', 'listen-resets-connections'],
   'four-way-close': 'fin-no-seq',
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],

@@ -3,7 +3,9 @@ import { match } from 'ts-pattern';
 import { closeTcb, returnToListen, segmentArrives } from './arrive.js';
 import { userCall } from './calls.js';
 import { icmpArrives } from './icmp.js';
-import { output, retransmit, sendAck, sendWindowProbe } from './output.js';
+import { emit, makeSegment, output, retransmit, sendAck, sendWindowProbe } from './output.js';
+import { ACK } from '../wire/segment.js';
+import { seqAdd } from '../wire/seq.js';
 import { stackSent } from './sent.js';
 import { type Ctx, cloneTcb } from './tcb.js';
 import { type ModelEvent, type StepResult, TIMER_NAMES, type Tcb, type TimerChange, type TimerName } from './types.js';
@@ -21,6 +23,7 @@ export function step(tcb: Tcb, event: ModelEvent, now: number): StepResult {
     .exhaustive();
   const s = c.t.state;
   if (s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && event.type !== 'sent') output(c);
+  armKeepAlive(c, event);
   if (!c.t.cfg.track) c.t.rcvWnd = Math.max(0, c.t.cfg.rcvBuf - c.t.rcvUnread.length);
   const timers = diffTimers(tcb.timers, c.t.timers);
   return {
@@ -47,6 +50,38 @@ export function nextDeadline(t: Tcb): { timer: TimerName; at: number } | undefin
     if (at !== undefined && (best === undefined || at < best.at)) best = { timer: name, at };
   }
   return best;
+}
+
+/** §3.8.4: with keep-alives on, an established connection's idle timer restarts whenever anything happens on it. */
+function armKeepAlive(c: Ctx, event: ModelEvent): void {
+  const t = c.t;
+  const ka = t.cfg.keepAlive;
+  if (!ka || t.cfg.track) return;
+  if (t.state !== 'ESTABLISHED' && t.state !== 'CLOSE-WAIT') {
+    delete t.timers.keepalive;
+    return;
+  }
+  const activity = event.type === 'segment' || event.type === 'send' || c.segs.some((x) => x.payload.length > 0);
+  if (activity) t.keepAliveSent = 0;
+  if (activity || t.timers.keepalive === undefined) t.timers.keepalive = c.now + ka.idle;
+}
+
+/** §3.8.4: <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK>, no data (SHLD-12), only with nothing outstanding (MUST-26). */
+function keepAliveProbe(c: Ctx): void {
+  const t = c.t;
+  const ka = t.cfg.keepAlive!;
+  if (t.sndUna !== t.sndNxt) {
+    t.timers.keepalive = c.now + ka.idle;
+    return;
+  }
+  if ((t.keepAliveSent ?? 0) >= ka.probes) {
+    c.app.push({ type: 'error', code: 'keep-alive-timeout' });
+    closeTcb(c);
+    return;
+  }
+  emit(c, makeSegment(t, { seq: seqAdd(t.sndNxt, -1), ack: t.rcvNxt, flags: ACK }));
+  t.keepAliveSent = (t.keepAliveSent ?? 0) + 1;
+  t.timers.keepalive = c.now + ka.interval;
 }
 
 /** §3.10.8 timeouts. A timer that is not armed, or not yet due, does nothing. */
@@ -80,6 +115,7 @@ function timeout(c: Ctx, timer: TimerName): void {
       if (t.ackPending > 0) sendAck(c);
     })
     .with('timeWait', () => closeTcb(c))
+    .with('keepalive', () => keepAliveProbe(c))
     .with('user', () => {
       if (t.state === 'SYN-RECEIVED' && t.origin === 'passive') return returnToListen(c);
       c.app.push({ type: 'error', code: 'user-timeout' });

@@ -18,8 +18,8 @@ export const STATES = [
 ] as const;
 export type State = (typeof STATES)[number];
 
-export type TimerName = 'rexmt' | 'persist' | 'delack' | 'timeWait' | 'user';
-export const TIMER_NAMES: readonly TimerName[] = ['rexmt', 'persist', 'delack', 'timeWait', 'user'];
+export type TimerName = 'rexmt' | 'persist' | 'delack' | 'timeWait' | 'user' | 'keepalive';
+export const TIMER_NAMES: readonly TimerName[] = ['rexmt', 'persist', 'delack', 'timeWait', 'user', 'keepalive'];
 
 export interface IsnContext {
   now: number;
@@ -41,6 +41,12 @@ export interface ModelConfig {
   dataRetries: number;
   /** §3.9.1.1 user timeout: abort when sent data stays unacknowledged this long. */
   userTimeout: number;
+  /**
+   * §3.8.4 keep-alives, only when the application turns them on (MUST-24, MUST-25: off by default): a probe after
+   * `idle` ms with nothing heard or outstanding (MUST-26, at least 2 h by default, MUST-28), then every `interval`
+   * ms; `probes` unanswered in a row end the connection (one alone never does, MUST-29).
+   */
+  keepAlive?: { idle: number; interval: number; probes: number };
   /** Receive buffer = the largest window offered (no window scaling, so at most 65535). */
   rcvBuf: number;
   /** MSS we advertise (MUST-14, MUST-67). */
@@ -106,6 +112,8 @@ export interface Tcb {
   /** Unacknowledged and unsent data; sndBuf[0] has sequence number sndBufSeq. */
   sndBuf: Uint8Array;
   sndBufSeq: Seq;
+  /** Keep-alive probes sent since the peer was last heard from. */
+  keepAliveSent?: number;
   /** With the segmentPerWrite fault: where each write ended. */
   writeEnds?: Seq[];
   /** CLOSE was called: a FIN follows the queued data. */
@@ -161,6 +169,7 @@ export type ErrorCode =
   | 'foreign-socket-unspecified'
   | 'retransmission-timeout'
   | 'user-timeout'
+  | 'keep-alive-timeout'
   | 'destination-unreachable';
 
 export type AppEvent =

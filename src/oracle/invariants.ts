@@ -125,6 +125,8 @@ interface OutCtx {
   synSeq: number | undefined;
   /** The input that came last before it (what a RST may be answering). */
   cause: TraceEntry | undefined;
+  /** When the stack sent it. */
+  t: number;
 }
 
 /** no-rst-for-rst (§3.5.2). */
@@ -165,6 +167,14 @@ function synKeepsIsn({ s, c, flag, hit }: OutCtx): void {
   flag('seq-space', msg, `SEQ=${c.stackIss} (a retransmitted SYN keeps its ISN)`);
 }
 
+/** SEQ=SND.NXT-1, nothing outstanding, empty or one octet, no FIN sent or carried: the keep-alive form (§3.8.4). */
+const isKeepAlive = ({ s, c }: OutCtx, off: number): boolean =>
+  s.payload.length <= 1 &&
+  !(s.flags & FIN) &&
+  c.stackFinOff === undefined &&
+  off === c.peerAckMax - 1 &&
+  c.stackMax === c.peerAckMax;
+
 /** seq-space (§3.4) after the SYN: offsets from the ISN, the byte stream, the FIN. */
 function seqSpace(ctx: OutCtx): void {
   const { s, c, flag, hit, synSeq } = ctx;
@@ -173,7 +183,9 @@ function seqSpace(ctx: OutCtx): void {
   const off = seqDelta(s.seq, synSeq);
   const len = s.payload.length;
   const abs = (o: number): number => (synSeq + o) >>> 0;
-  if (off < 1) {
+  // The keep-alive form (below) on a connection that never sent data sits at the ISN: allowed when nothing prompted it.
+  const unprompted = ctx.t - (ctx.cause?.t ?? 0) > 1000;
+  if (off < 1 && !(off === 0 && unprompted && isKeepAlive(ctx, off))) {
     const msg = `segment at sequence offset ${off} from the ISN: the SYN did not consume its sequence number`;
     flag('seq-space', msg, `SEQ >= ISN+1 = ${abs(1)}`);
   } else if (off > c.stackMax) {
@@ -182,13 +194,7 @@ function seqSpace(ctx: OutCtx): void {
   }
   // SEQ=SND.NXT-1 with nothing outstanding, empty or one garbage octet, before any FIN: the keep-alive form (§3.8.4,
   // MAY-6), which some stacks also use to probe a zero window. After a FIN that octet is the FIN's own number.
-  const keepAlive =
-    len <= 1 &&
-    !(s.flags & FIN) &&
-    c.stackFinOff === undefined &&
-    off === c.peerAckMax - 1 &&
-    c.stackMax === c.peerAckMax;
-  if (keepAlive) return;
+  if (isKeepAlive(ctx, off)) return;
   if (len === 0 && !(s.flags & FIN) && off >= 1 && off < c.peerAckMax) {
     const msg =
       `pure ACK at SEQ=${s.seq}, below SND.UNA=${abs(c.peerAckMax)} that the peer already acknowledged ` +
@@ -386,7 +392,7 @@ export function checkInvariants(trace: TraceEntry[], _profile?: StackProfile, ta
       const s = e.seg;
       const c = w.get(keyOfOut(s));
       const synSeq = s.flags & SYN ? s.seq : c.stackIss;
-      const ctx: OutCtx = { s, c, flag, hit, synSeq, cause: trace[lastInput] };
+      const ctx: OutCtx = { s, c, flag, hit, synSeq, cause: trace[lastInput], t: e.t };
       noRstForRst(ctx);
       if (!(s.flags & RST)) for (const judge of OUT_JUDGES) judge(ctx);
     }

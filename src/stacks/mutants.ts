@@ -84,6 +84,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'syn-without-mss': ['mss-on-syn'],
   'window-read-signed': ['data-transfer/large-window'],
   'isn-random': ['isn-clock'],
+  'keep-alive-on-by-default': ['keep-alive-off-by-default'],
   'listen-needs-free-port': ['listen-beside-connections/beside-opening'],
   'listen-resets-connections': ['listen-beside-connections/undisturbed'],
   'ack-only-on-timer': ['ack-every-second'],
@@ -300,6 +301,12 @@ export const MUTANTS: Mutant[] = [
     bug: 'a passive OPEN starts from an empty connection table: every connection is reset',
     breaks: 'MUST-41 (§3.10.1)',
     options: { listenResets: true },
+  },
+  {
+    name: 'keep-alive-on-by-default',
+    bug: 'every connection sends keep-alive probes after an hour of idle, without the application asking',
+    breaks: 'MUST-25, MUST-28 (§3.8.4)',
+    options: { model: { keepAlive: { idle: 3_600_000, interval: 75_000, probes: 9 } } },
   },
   {
     name: 'isn-random',
