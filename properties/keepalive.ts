@@ -23,7 +23,7 @@ const idleActions = fc
     { a: 'settle', ms: 2000 },
   ]);
 
-/** The longest stretch with no call and no input but pure ACKs, and the empty segments the stack sent unprompted in it. */
+/** The longest stretch with no call and no input but pure ACKs, and the empty segments the stack sent unprompted. */
 function idleSpans(trace: TraceEntry[]): { longest: number; unprompted: number[] } {
   let last = 0;
   let longest = 0;
