@@ -25,8 +25,11 @@ import {
   arrive,
   call as walkCall,
   dedupe,
+  defer,
+  deferredDone,
   dropped,
   explain,
+  maybeDeferred,
   passiveCand,
   sendViolationText,
   timeWaitMayEnd,
@@ -317,11 +320,19 @@ class Walks {
             : undefined;
     if (!ev) return;
     w.beforeCall = { cands: w.cands, t: e.t };
-    const branches = walkCall(w.cands, ev, e.t, this.j.step);
+    // Calls behind a deferred one wait behind it.
+    const held = w.cands.filter((c) => c.deferred?.length);
+    const branches = walkCall(
+      w.cands.filter((c) => !c.deferred?.length),
+      ev,
+      e.t,
+      this.j.step,
+    );
+    branches.push(...held.map((c) => unchanged(defer(c, ev))));
     // An interface may defer CLOSE or ABORT on a connection it is still opening until the handshake ends (Node's
     // socket does): in SYN-SENT, or in SYN-RECEIVED after crossing SYNs, the connection may still be opening.
-    const opening = (c: Cand) => c.tcb.state === 'SYN-SENT' || c.tcb.state === 'SYN-RECEIVED';
-    if (ev.type !== 'send') branches.push(...w.cands.filter(opening).map(unchanged));
+    const opening = (c: Cand) => !c.deferred?.length && (c.tcb.state === 'SYN-SENT' || c.tcb.state === 'SYN-RECEIVED');
+    if (ev.type !== 'send') branches.push(...w.cands.filter(opening).map((c) => unchanged(defer(c, ev))));
     // After CLOSE a socket interface has let go of the connection: a later ABORT may reach nothing.
     if (ev.type === 'abort') branches.push(...w.cands.filter((c) => c.tcb.finQueued).map(unchanged));
     this.settle(w, this.judge(w, branches, i, k!, undefined), i);
@@ -334,6 +345,7 @@ class Walks {
     }
     const w = this.live(this.connKey.get(ev.conn));
     if (!w) return;
+    if (ev.type === 'connected') w.cands = deferredDone(w.cands, t, this.j.step);
     // The TCB is gone; one still opening may outlive what the interface reports (a socket API may defer an abort
     // until the handshake ends).
     const opening = w.cands.filter((c) => c.tcb.state === 'SYN-SENT' || c.tcb.state === 'SYN-RECEIVED');
@@ -367,6 +379,7 @@ class Walks {
     // A tuple whose connection is gone belongs to the listener again, if the port has one (§3.10.7.2).
     if (this.listening.has(seg.dstPort))
       w.cands = dedupe(w.cands.map((c) => (c.tcb.state === 'CLOSED' ? passiveCand(this.j.profile, seg, t) : c)));
+    w.cands = maybeDeferred(w.cands, t, this.j.step);
     w.before = { cands: w.cands, t };
     const branches = arrive(w.cands, seg, t, this.j.step);
     this.settle(w, judged ? branches : this.judge(w, branches, i, k, seg), i);
@@ -376,7 +389,7 @@ class Walks {
     const w = this.live(keyOfOut(seg));
     if (!w) return;
     const t = this.j.trace[i]!.t;
-    const ex = explain(w.cands, seg, t, this.j.step);
+    const ex = explain(maybeDeferred(w.cands, t, this.j.step), seg, t, this.j.step);
     const deviant = ex.cands.length > 0 && ex.cands.every((c) => c.deviant) && w.cands.some((c) => !c.deviant);
     if (deviant) {
       this.deviated(w, ex.cands[0]!.deviant!.rule, ex.cands[0]!.deviant!.state, seg, i);

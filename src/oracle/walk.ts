@@ -9,6 +9,7 @@
 // - TIME-WAIT may have ended (its length is the TIME-WAIT checks' to judge, MUST-13); a SYN in TIME-WAIT may reopen
 //   (MAY-2) or draw the old connection's reply;
 // - an application call the stack answered with an error may not have taken effect;
+// - CLOSE or ABORT on a connection still opening may be held by the interface until the handshake is over;
 // - text on a segment that a rule drops may be taken in anyway: a deviant branch, so that the rule is named when
 //   only it explains what the stack does next.
 // A segment the stack sent that no candidate explains is a violation of the sending rule the first candidate
@@ -38,6 +39,12 @@ export interface Cand {
    * that dropped a segment this candidate takes in anyway.
    */
   deviant?: { rule: RuleId; state: string };
+  /**
+   * CLOSE or ABORT taken while the connection was opening, which the interface may hand to the stack only once the
+   * handshake is over (Node's socket does); applied at any later point, at the latest when the interface reports the
+   * connection open.
+   */
+  deferred?: ModelEvent[];
 }
 
 /** A stepped candidate and the reply rule that decided the step, if any. */
@@ -72,6 +79,7 @@ const key = (c: Cand): string => {
     c.pending.length,
     c.edge,
     c.deviant?.rule,
+    c.deferred?.map((e) => e.type).join(','),
   ].join('|');
 };
 
@@ -225,6 +233,32 @@ export function call(cands: Cand[], ev: ModelEvent, now: number, step: Step): Br
     const rule = (result.rules ?? []).find((x): x is RuleId => x in RULES);
     return { from: c.tcb.state, cand: { ...c, tcb: { ...result.tcb, rcvWnd: c.tcb.rcvWnd } }, rule, result };
   });
+}
+
+const opening = (c: Cand): boolean => c.tcb.state === 'SYN-SENT' || c.tcb.state === 'SYN-RECEIVED';
+
+/** A call the interface may hold while the connection opens: the candidate goes on with the call deferred. */
+export function defer(c: Cand, ev: ModelEvent): Cand {
+  return { ...c, deferred: [...(c.deferred ?? []), ev] };
+}
+
+/** The deferred calls handed to the stack now, in order; undefined while the connection is still opening. */
+export function applyDeferred(c: Cand, now: number, step: Step): Cand | undefined {
+  if (!c.deferred?.length || opening(c)) return undefined;
+  let tcb = c.tcb;
+  for (const ev of c.deferred) tcb = { ...step(tcb, ev, now).tcb, rcvWnd: c.tcb.rcvWnd };
+  return { ...c, tcb, deferred: undefined };
+}
+
+/** Each candidate, and beside it the one whose deferred calls reached the stack just now. */
+export function maybeDeferred(cands: Cand[], now: number, step: Step): Cand[] {
+  const applied = cands.map((c) => applyDeferred(c, now, step)).filter((c): c is Cand => c !== undefined);
+  return applied.length ? dedupe([...cands, ...applied]) : cands;
+}
+
+/** The interface reported the connection open: whatever it held has reached the stack. */
+export function deferredDone(cands: Cand[], now: number, step: Step): Cand[] {
+  return dedupe(cands.map((c) => applyDeferred(c, now, step) ?? c));
 }
 
 /** The stack told its application the connection is gone: every candidate is CLOSED. */

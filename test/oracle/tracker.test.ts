@@ -131,6 +131,18 @@ describe('forks the RFC leaves open are not judged', () => {
     expect(judge(later).v).toEqual([]);
     expect(judge([...crossing, 'call abort c1', 'out R 101']).v).toEqual([]);
   });
+  it('a CLOSE in SYN-SENT may reach the stack once the handshake is over (Node holds end() until connect)', () => {
+    const open = ['call connect c1', 'out S 100 mss=1460', 'call shutdown c1', 'in SA 300 ack=101 mss=536'];
+    const fin = [...open, 'out A 101 ack=301', 'out FA 101 ack=301', 'event connected c1'];
+    expect(judge(fin).v).toEqual([]);
+    expect(judge([...open, 'out A 101 ack=301', 'event connected c1', 'out FA 101 ack=301']).v).toEqual([]);
+    // the FIN still has its one place, and without the CLOSE there is none
+    expect(judge([...open, 'out A 101 ack=301', 'out FA 102 ack=301']).v.map((x) => x.check)).toEqual([
+      'tracker/send-seq',
+    ]);
+    const noClose = ['call connect c1', 'out S 100 mss=1460', 'in SA 300 ack=101 mss=536', 'out A 101 ack=301'];
+    expect(judge([...noClose, 'out FA 101 ack=301']).v.map((x) => x.check)).toEqual(['tracker/send-fin']);
+  });
   it('a RST that trimming would move (SYN+RST at the IRS, with data) may be ignored or taken', () => {
     // lwIP ignores <SEQ=IRS><CTL=SYN,RST><DATA 1>; a model that trims first would reset: either is allowed
     expect(judge([...OPEN, 'in SR 300 data=x', 'time 600']).v).toEqual([]);
