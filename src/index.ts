@@ -2,7 +2,9 @@
 // interface a stack implements, the wire codec to build and read its packets, the embedded stacks, and
 // the engine that runs one property or vector against an adapter. `tcp-conform/vitest` builds on it.
 export type {
+  AppControl,
   ConnId,
+  ControlName,
   Deviation,
   Drain,
   KnownFinding,
@@ -13,6 +15,7 @@ export type {
   StackProfile,
   TupleRef,
 } from './stacks/adapter.js';
+export { CONTROL_NAMES } from './stacks/adapter.js';
 export type { Endpoint, Segment, TcpOption } from './wire/segment.js';
 export { ACK, FIN, PSH, RST, SYN, URG, describe as describeSegment } from './wire/segment.js';
 export { decode, encode } from './wire/codec.js';

@@ -1,6 +1,7 @@
 // Scenarios: what the suite does to a stack. The peer is a reference TCP host; between the two
 // sits a network the scenario controls (deliver, drop, duplicate, reorder), and the scenario may
 // inject hostile segments computed relative to the peer's view of the connection.
+import { type AppControl, controlText } from '../stacks/adapter.js';
 import type { TcpOption } from '../wire/segment.js';
 
 export const STACK_PORT = 80;
@@ -51,6 +52,8 @@ export type Action =
   | { a: 'stackShutdown' }
   | { a: 'stackClose' }
   | { a: 'stackAbort' }
+  /** An application control on the stack's connection (keep-alives, reading). */
+  | { a: 'stackControl'; control: AppControl }
   | { a: 'peerClose' }
   | { a: 'peerAbort' }
   /** The peer's application stops reading (its window closes as data arrives), resumes, or reads n octets once. */
@@ -96,6 +99,8 @@ export function describeAction(x: Action): string {
       return `ICMP type ${x.type} code ${x.code} for the next segment to the peer${x.misdirect ? ' (misquoted)' : ''}`;
     case 'stackListen':
       return x.port ? `stackListen ${x.port}` : 'stackListen';
+    case 'stackControl':
+      return `stackControl ${controlText(x.control)}`;
     case 'stackWrite':
     case 'peerWrite':
     case 'peerRead':

@@ -1,7 +1,15 @@
 // One place where a stack, a clock and a trace meet. Scenario actions (src/oracle/execute.ts) and vector
 // steps (src/trace/runner.ts) are translations into these verbs: deliver, drain, advance, call, state.
 import type { State } from '../model/types.js';
-import type { ConnId, StackAdapter, StackEvent, StackInstance, TupleRef } from '../stacks/adapter.js';
+import {
+  type AppControl,
+  type ConnId,
+  type StackAdapter,
+  type StackEvent,
+  type StackInstance,
+  type TupleRef,
+  controlText,
+} from '../stacks/adapter.js';
 import { encode } from '../wire/codec.js';
 import { type IcmpError, describeIcmp } from '../wire/icmp.js';
 import { type Endpoint, type Segment, describe } from '../wire/segment.js';
@@ -30,7 +38,8 @@ export type UserCall =
   | { name: 'listen'; port: number }
   | { name: 'connect'; port: number; remote: Endpoint }
   | { name: 'write'; conn: ConnId; data: Uint8Array }
-  | { name: 'shutdown' | 'close' | 'abort'; conn: ConnId };
+  | { name: 'shutdown' | 'close' | 'abort'; conn: ConnId }
+  | { name: 'control'; conn: ConnId; control: AppControl };
 
 /** How many run() calls in a row may advance 0 ms (each one stops at something the stack did at that instant). */
 const MAX_STALLS = 1000;
@@ -162,6 +171,9 @@ export class Harness {
       if (c.name === 'write') {
         rec.data = c.data;
         await guard(() => inst.write(c.conn, c.data), this.callMs, what);
+      } else if (c.name === 'control') {
+        rec.control = c.control;
+        await this.control(c.conn, c.control);
       } else {
         const name = c.name;
         await guard(() => inst[name](c.conn), this.callMs, what);
@@ -171,6 +183,22 @@ export class Harness {
     if (c.name === 'write' && out.events.some(({ ev }) => ev.type === 'error' && ev.conn === c.conn))
       rec.refused = true;
     return { entry, ...(conn !== undefined ? { conn } : {}), out };
+  }
+
+  /** Whether the stack offers an application control (properties needing an absent one are not run). */
+  offers(name: AppControl['name']): boolean {
+    return typeof this.inst.control === 'function' && (this.inst.controls ?? []).includes(name);
+  }
+
+  private async control(conn: ConnId, c: AppControl): Promise<void> {
+    const f = this.inst.control?.bind(this.inst);
+    if (!f || !this.offers(c.name)) {
+      const has = this.inst.controls?.length ? this.inst.controls.join(', ') : 'none';
+      throw new AdapterError(
+        `the profile says the stack offers the ${c.name} control, but the instance does not (its controls: ${has})`,
+      );
+    }
+    await guard(() => f(conn, c), this.callMs, 'control()');
   }
 
   /** The stack's next timer, when it can tell. */
@@ -274,5 +302,6 @@ export class Harness {
 }
 
 function callText(c: UserCall): string {
+  if (c.name === 'control') return `call control ${controlText(c.control)}`;
   return `call ${c.name}${c.name === 'write' ? ` (${c.data.length} octets)` : ''}`;
 }

@@ -1,6 +1,6 @@
 // The trace: what happened between the suite and the stack, in order, each entry stamped when it happened.
 import type { State } from '../model/types.js';
-import type { ConnId, StackEvent } from '../stacks/adapter.js';
+import type { AppControl, ConnId, StackEvent } from '../stacks/adapter.js';
 import type { IcmpError } from '../wire/icmp.js';
 import type { Segment } from '../wire/segment.js';
 
@@ -10,6 +10,8 @@ export interface CallRecord {
   port?: number;
   remote?: { addr: string; port: number };
   data?: Uint8Array;
+  /** name 'control': the setting the application changed. */
+  control?: AppControl;
   /** A write (or LISTEN) the stack turned away on the spot: no data went in flight, no listener was made. */
   refused?: boolean;
   /** Why a call was refused, in the stack's words. */

@@ -31,6 +31,7 @@ export function userCall(c: Ctx, call: UserCall): void {
     .with({ type: 'receive' }, (r) => receive(c, r.max))
     .with({ type: 'close' }, () => close(c))
     .with({ type: 'abort' }, () => abort(c))
+    .with({ type: 'option' }, (o) => setOption(c, o))
     .exhaustive();
 }
 
@@ -89,6 +90,24 @@ function send(c: Ctx, data: Uint8Array): void {
     })
     .with('FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK', 'TIME-WAIT', () => error(c, 'connection-closing'))
     .exhaustive();
+}
+
+/**
+ * Settings the application changes on one connection: keep-alives (§3.8.4, MUST-24, MUST-27), and whether received
+ * data is handed over at once or waits for RECEIVE (§3.10.3; held data closes the window, §3.8.6).
+ */
+function setOption(c: Ctx, o: Extract<UserCall, { type: 'option' }>): void {
+  const t = c.t;
+  if (o.keepAlive !== undefined) {
+    const { keepAlive: _, ...rest } = t.cfg;
+    t.cfg = o.keepAlive === null ? rest : { ...rest, keepAlive: o.keepAlive };
+    delete t.timers.keepalive;
+    t.keepAliveSent = 0;
+  }
+  if (o.autoReceive !== undefined) {
+    t.cfg = { ...t.cfg, autoReceive: o.autoReceive };
+    if (o.autoReceive && t.rcvUnread.length) receive(c, undefined);
+  }
 }
 
 /** §3.10.3 RECEIVE (only meaningful with autoReceive off: data then waits in rcvUnread). */

@@ -1,7 +1,7 @@
 // Model parameters with RFC defaults.
 import type { Endpoint } from '../wire/segment.js';
 import { seq } from '../wire/seq.js';
-import type { IsnContext, ModelConfig } from './types.js';
+import type { IsnContext, KeepAliveConfig, ModelConfig } from './types.js';
 
 /** FNV-1a over the 4-tuple: stands in for the keyed PRF F() of §3.4.1 (SHLD-1); not secret. */
 export function tupleHash(local: Endpoint, remote: Endpoint, key = 0x9e3779b9): number {
@@ -16,6 +16,9 @@ export function tupleHash(local: Endpoint, remote: Endpoint, key = 0x9e3779b9): 
 
 /** §3.4.1 ISN = M + F(4-tuple): M ticks every 4 µs (250 per virtual millisecond). */
 export const clockIsn = (ctx: IsnContext): number => seq(ctx.now * 250 + tupleHash(ctx.local, ctx.remote));
+
+/** Keep-alives once turned on, unless the application says otherwise: 2 h idle (MUST-28), 75 s apart, 9 probes. */
+export const KEEPALIVE_DEFAULT: KeepAliveConfig = Object.freeze({ idle: 7_200_000, interval: 75_000, probes: 9 });
 
 export const DEFAULT_CONFIG: ModelConfig = Object.freeze({
   msl: 120_000,

@@ -17,8 +17,14 @@ export function step(tcb: Tcb, event: ModelEvent, now: number): StepResult {
     .with({ type: 'timeout' }, (e) => timeout(c, e.timer))
     .with({ type: 'sent' }, (e) => stackSent(c, e.seg))
     .with({ type: 'icmp' }, (e) => icmpArrives(c, e.icmpType, e.code))
-    .with({ type: 'open' }, { type: 'send' }, { type: 'receive' }, { type: 'close' }, { type: 'abort' }, (e) =>
-      userCall(c, e),
+    .with(
+      { type: 'open' },
+      { type: 'send' },
+      { type: 'receive' },
+      { type: 'close' },
+      { type: 'abort' },
+      { type: 'option' },
+      (e) => userCall(c, e),
     )
     .exhaustive();
   const s = c.t.state;
@@ -70,7 +76,7 @@ function armKeepAlive(c: Ctx, event: ModelEvent): void {
 function keepAliveProbe(c: Ctx): void {
   const t = c.t;
   const ka = t.cfg.keepAlive!;
-  if (t.sndUna !== t.sndNxt) {
+  if (t.sndUna !== t.sndNxt && !t.cfg.keepAliveBusy) {
     t.timers.keepalive = c.now + ka.idle;
     return;
   }
@@ -79,7 +85,8 @@ function keepAliveProbe(c: Ctx): void {
     closeTcb(c);
     return;
   }
-  emit(c, makeSegment(t, { seq: seqAdd(t.sndNxt, -1), ack: t.rcvNxt, flags: ACK }));
+  const garbage = t.cfg.keepAliveGarbage ? { payload: new Uint8Array(1) } : {};
+  emit(c, makeSegment(t, { seq: seqAdd(t.sndNxt, -1), ack: t.rcvNxt, flags: ACK, ...garbage }));
   t.keepAliveSent = (t.keepAliveSent ?? 0) + 1;
   t.timers.keepalive = c.now + ka.interval;
 }

@@ -27,6 +27,13 @@ export interface IsnContext {
   remote: Endpoint;
 }
 
+/** §3.8.4 keep-alive timing: idle before the first probe, between probes, unanswered probes before giving up. */
+export interface KeepAliveConfig {
+  idle: number;
+  interval: number;
+  probes: number;
+}
+
 /** Every tunable of the model, with RFC defaults in DEFAULT_CONFIG. Times in virtual milliseconds. */
 export interface ModelConfig {
   /** Maximum segment lifetime; TIME-WAIT lasts 2*MSL (§3.4.2, MUST-13). */
@@ -46,7 +53,7 @@ export interface ModelConfig {
    * `idle` ms with nothing heard or outstanding (MUST-26, at least 2 h by default, MUST-28), then every `interval`
    * ms; `probes` unanswered in a row end the connection (one alone never does, MUST-29).
    */
-  keepAlive?: { idle: number; interval: number; probes: number };
+  keepAlive?: KeepAliveConfig;
   /** Receive buffer = the largest window offered (no window scaling, so at most 65535). */
   rcvBuf: number;
   /** MSS we advertise (MUST-14, MUST-67). */
@@ -60,6 +67,9 @@ export interface ModelConfig {
    * follows), or after three NOPs and ended by an explicit EOL.
    */
   synLayout: 'plain' | 'odd' | 'eol';
+  /** Faults (mutants only): a keep-alive probe with data outstanding (MUST-26), or with a garbage octet (SHLD-12). */
+  keepAliveBusy?: boolean;
+  keepAliveGarbage?: boolean;
   /** A fault (mutants only): a segment shorter than the MSS that would empty the queue waits for more data. */
   holdTail?: boolean;
   /** A fault (mutants only): only the delayed-ACK timer acknowledges, however many full segments wait. */
@@ -89,7 +99,8 @@ interface OooSegment {
 }
 
 export interface Tcb {
-  readonly cfg: ModelConfig;
+  /** Set at OPEN; an `option` call replaces it with the application's per-connection settings. */
+  cfg: ModelConfig;
   state: State;
   local: Endpoint;
   /** Foreign socket; undefined while LISTEN has it unspecified. */
@@ -151,7 +162,9 @@ export type UserCall =
   | { type: 'send'; data: Uint8Array }
   | { type: 'receive'; max?: number }
   | { type: 'close' }
-  | { type: 'abort' };
+  | { type: 'abort' }
+  /** Per-connection settings of the application: keep-alives on (with their timing) or off, reading on or held. */
+  | { type: 'option'; keepAlive?: KeepAliveConfig | null; autoReceive?: boolean };
 
 export type ModelEvent =
   | UserCall

@@ -10,7 +10,7 @@ import type { Scenario } from '../gen/scenario.js';
 import { execute } from './execute.js';
 import { checkInvariants } from './invariants.js';
 import { trackReplies } from './tracker.js';
-import type { Property } from './property.js';
+import { type Property, missingControls } from './property.js';
 import { Tally, type Violation } from './types.js';
 
 /** Per check id: in how many runs it judged something, and how many judgments in all. */
@@ -176,7 +176,7 @@ export async function runProperty(
     known: [] as Array<Violation & { finding: string }>,
     exercised: {} as Exercised,
   };
-  const skip = p.skip?.(adapter.profile);
+  const skip = missingControls(p, adapter.profile) ?? p.skip?.(adapter.profile);
   if (skip) return { ...base, status: 'skip', skipReason: skip, runs: 0, elapsedMs: 0 };
   const profile = adapter.profile;
   const execOpts = {

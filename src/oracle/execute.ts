@@ -341,6 +341,11 @@ class World {
         return this.stackCall('close');
       case 'stackAbort':
         return this.stackCall('abort');
+      case 'stackControl': {
+        const conn = this.lastConn;
+        if (conn !== undefined) await this.h.call({ name: 'control', conn, control: x.control });
+        return;
+      }
       case 'peerListen':
         try {
           this.peer.listen(PEER_PORT);

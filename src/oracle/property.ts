@@ -3,7 +3,7 @@
 import type fc from 'fast-check';
 import { ACK, FIN, RST, SYN, type Segment, describe } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
-import type { StackProfile } from '../stacks/adapter.js';
+import type { ControlName, StackProfile } from '../stacks/adapter.js';
 import type { TraceEntry } from '../harness/trace.js';
 import type { Scenario } from '../gen/scenario.js';
 import type { Tally, Violation } from './types.js';
@@ -23,6 +23,18 @@ export interface Property {
   check: (trace: TraceEntry[], profile: StackProfile, tally?: Tally) => Violation[];
   /** A reason to skip on this stack, or undefined to run. */
   skip?: (profile: StackProfile) => string | undefined;
+  /** Application controls the scenarios use; a stack whose profile lacks one does not run the property. */
+  needs?: readonly ControlName[];
+}
+
+/** Why a property cannot run on a stack for want of an application control, if it cannot. */
+export function missingControls(p: Pick<Property, 'needs'>, profile: StackProfile): string | undefined {
+  const lacking = (p.needs ?? []).filter((n) => !(profile.controls ?? []).includes(n));
+  if (!lacking.length) return undefined;
+  return (
+    `needs the application control${lacking.length > 1 ? 's' : ''} ${lacking.join(', ')}, which the stack's profile ` +
+    'does not list (profile "controls"; a driver offers them in its hello, protocol version 2)'
+  );
 }
 
 /** A property's bound helper, as the shared checks take it. */

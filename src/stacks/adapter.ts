@@ -27,6 +27,62 @@ export type StackEvent =
 
 import type { StackProfile } from './profile.js';
 
+/** The application controls a stack may offer (StackInstance.control; `controls=` in a driver's hello). */
+export const CONTROL_NAMES = ['keepalive', 'reading'] as const;
+export type ControlName = (typeof CONTROL_NAMES)[number];
+
+/**
+ * A setting the application changes on one connection. keepalive: probes on or off (§3.8.4, MUST-24), with the idle
+ * time before the first probe (MUST-27; the stack's default when left out, MUST-28), the time between probes and how
+ * many go unanswered before the connection is given up. reading: the application stops reading (received data stays
+ * in the stack's buffer and its window closes) or reads again.
+ */
+export type AppControl =
+  | { name: 'keepalive'; on: false }
+  | { name: 'keepalive'; on: true; idleMs?: number; intervalMs?: number; probes?: number }
+  | { name: 'reading'; paused: boolean };
+
+/** Read an AppControl from JSON (a vector step); the error names the field. */
+export function parseControl(raw: unknown, at: string): AppControl | string {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return `${at} must be an object { name, … }`;
+  const x = raw as Record<string, unknown>;
+  const only = (keys: string[]): string | undefined => {
+    const bad = Object.keys(x).find((k) => !keys.includes(k));
+    return bad
+      ? `${at}.${bad}: unknown field for the ${String(x.name)} control (known: ${keys.join(', ')})`
+      : undefined;
+  };
+  if (x.name === 'reading') {
+    if (typeof x.paused !== 'boolean') return `${at}.paused must be true or false`;
+    return only(['name', 'paused']) ?? { name: 'reading', paused: x.paused };
+  }
+  if (x.name !== 'keepalive')
+    return `${at}.name must be one of ${CONTROL_NAMES.join(', ')}, got ${JSON.stringify(x.name)}`;
+  if (typeof x.on !== 'boolean') return `${at}.on must be true or false`;
+  const bad = only(['name', 'on', 'idleMs', 'intervalMs', 'probes']);
+  if (bad) return bad;
+  if (!x.on) return { name: 'keepalive', on: false };
+  const out: AppControl = { name: 'keepalive', on: true };
+  for (const k of ['idleMs', 'intervalMs', 'probes'] as const) {
+    const v = x[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return `${at}.${k} must be a positive integer`;
+    out[k] = v;
+  }
+  return out;
+}
+
+export function controlText(c: AppControl): string {
+  if (c.name === 'reading') return `reading ${c.paused ? 'pause' : 'resume'}`;
+  if (!c.on) return 'keepalive off';
+  const kv = [
+    c.idleMs !== undefined ? `idle=${c.idleMs}` : '',
+    c.intervalMs !== undefined ? `interval=${c.intervalMs}` : '',
+    c.probes !== undefined ? `probes=${c.probes}` : '',
+  ];
+  return ['keepalive on', ...kv.filter(Boolean)].join(' ');
+}
+
 export type { Deviation, KnownFinding, StackProfile } from './profile.js';
 
 export interface TupleRef {
@@ -63,6 +119,10 @@ export interface StackInstance {
   close(conn: ConnId): MaybePromise<void>;
   /** Reset the connection (RFC 9293 ABORT). */
   abort(conn: ConnId): MaybePromise<void>;
+  /** The application controls this instance offers; properties that need another one are not run. */
+  readonly controls?: readonly ControlName[];
+  /** Change a setting of one connection (see AppControl); only for the names in `controls`. */
+  control?(conn: ConnId, c: AppControl): MaybePromise<void>;
   /** Virtual clock only: advance the stack's clock by ms. */
   advance?(ms: number): MaybePromise<void>;
   /**

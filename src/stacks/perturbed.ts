@@ -78,6 +78,7 @@ const PERTURBED_PROFILE: StackProfile = {
   rfc5961: true,
   synCookies: false,
   options: { mss: true, wscale: false, sackPermitted: false, timestamps: false },
+  controls: ['keepalive', 'reading'],
   deviations: [
     {
       requirement: 'SHLD-5',

@@ -3,6 +3,7 @@
 import { STATES } from '../model/types.js';
 import { REQUIREMENTS } from '../oracle/requirements.js';
 import { UsageError } from './usage.js';
+import { CONTROL_NAMES, type ControlName } from './adapter.js';
 
 /** A declared difference from RFC 9293 (a choice the stack made), reported as such rather than as a violation. */
 export interface Deviation {
@@ -50,7 +51,8 @@ type Kind =
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'options' }
   | { kind: 'deviations' }
-  | { kind: 'findings' };
+  | { kind: 'findings' }
+  | { kind: 'controls' };
 
 type Field = Kind & { required: boolean; doc: string; default: string };
 
@@ -132,6 +134,14 @@ export const PROFILE_FIELDS = {
     doc: 'declared deviations: { requirement, reason, check? }',
     default: '[]',
   },
+  controls: {
+    kind: 'controls',
+    required: false,
+    doc:
+      `application controls the stack offers (${CONTROL_NAMES.join(', ')}); properties that need another one are ` +
+      'not run',
+    default: '[]',
+  },
   findings: {
     kind: 'findings',
     required: false,
@@ -153,7 +163,9 @@ type TypeOf<F> = F extends { kind: 'string' }
           ? OptionSet
           : F extends { kind: 'deviations' }
             ? Deviation[]
-            : KnownFinding[];
+            : F extends { kind: 'controls' }
+              ? ControlName[]
+              : KnownFinding[];
 type RequiredKeys = { [K in keyof Fields]: Fields[K]['required'] extends true ? K : never }[keyof Fields];
 type OptionalKeys = Exclude<keyof Fields, RequiredKeys>;
 
@@ -287,6 +299,10 @@ function value(k: string, f: Field, v: unknown, at: string): unknown {
     case 'deviations':
       if (!Array.isArray(v)) throw new UsageError(`${at} must be an array of { requirement, reason }`);
       return v.map((d, i) => deviation(d, `${at}[${i}]`));
+    case 'controls':
+      if (!Array.isArray(v) || !v.every((x) => (CONTROL_NAMES as readonly unknown[]).includes(x)))
+        throw new UsageError(`${at} must be an array of control names (${CONTROL_NAMES.join(', ')}), got ${show(v)}`);
+      return [...new Set(v)];
     case 'findings':
       if (!Array.isArray(v)) throw new UsageError(`${at} must be an array of { id, summary, … }`);
       return v.map((x, i) => finding(x, `${at}[${i}]`));

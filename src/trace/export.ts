@@ -55,6 +55,7 @@ export function traceToVector(trace: TraceEntry[], o: ExportOptions): Record<str
       const c = e.call;
       const step: Record<string, unknown> = { call: c.name };
       if (c.name === 'write' && c.data) step.hex = hex(c.data);
+      if (c.name === 'control' && c.control) step.control = c.control;
       if ((c.name === 'listen' || c.name === 'connect') && c.port !== undefined && c.port !== stack.port)
         step.port = c.port;
       if (c.name === 'connect' && c.remote && c.remote.port !== peer.port) step.peerPort = c.remote.port;

@@ -94,6 +94,10 @@ function isnsOf(trace: TraceEntry[]): { stack?: number; peer?: number } {
     throw new NotExportable(
       `the trace delivers a segment from ${odd.src} to ${odd.dst}; a script speaks for one remote unicast address`,
     );
+  if (trace.some((e) => e.call?.name === 'control'))
+    throw new NotExportable(
+      'the trace uses an application control (keep-alives, reading); the exporter has no syscalls for them',
+    );
   if (trace.some((e) => e.dir === 'in' && e.seg?.ipOptions?.length))
     throw new NotExportable('the trace delivers a datagram with IP options; packetdrill writes a 20-octet IPv4 header');
   const syns = (dir: 'in' | 'out'): Set<number> =>

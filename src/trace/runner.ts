@@ -4,7 +4,7 @@ import { type Collected, Harness } from '../harness/harness.js';
 import { Interrupted, checkpoint } from '../harness/interrupt.js';
 import type { TraceEntry } from '../harness/trace.js';
 import type { State } from '../model/types.js';
-import type { ConnId, StackAdapter, StackEvent } from '../stacks/adapter.js';
+import { type ConnId, type StackAdapter, type StackEvent, controlText } from '../stacks/adapter.js';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type Segment, URG, describe, flagString, mssOf } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import { icmpPacket } from '../wire/icmp.js';
@@ -74,6 +74,7 @@ export function stepText(s: Step): string {
   };
   switch (s.kind) {
     case 'call':
+      if (s.control) return `call control ${controlText(s.control)}`;
       return `call ${s.call}${s.data ? ` (${s.data.length} octets)` : ''}`;
     case 'inject':
       return `inject ${seg(s.seg)}`;
@@ -306,6 +307,7 @@ class VectorRun {
     } else {
       const conn = this.connFor(s.conn);
       if (s.call === 'write') await h.call({ name: 'write', conn, data: s.data! }, text);
+      else if (s.call === 'control') await h.call({ name: 'control', conn, control: s.control! }, text);
       else await h.call({ name: s.call, conn }, text);
     }
   }

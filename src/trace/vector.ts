@@ -1,6 +1,7 @@
 // The vector format: a concrete trace replayed against a stack. Documented in vectors/README.md.
 // parseVector validates everything and names the file and the bad field on error.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { type AppControl, parseControl } from '../stacks/adapter.js';
 import { PROFILE_FIELDS } from '../stacks/profile.js';
 import { optionOctets, parseFlags, type TcpOption } from '../wire/segment.js';
 import { STATES, type State } from '../model/types.js';
@@ -35,8 +36,8 @@ interface Timing {
   max: Expr;
 }
 
-type CallName = 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort';
-const CALLS: readonly CallName[] = ['listen', 'connect', 'write', 'shutdown', 'close', 'abort'];
+type CallName = 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort' | 'control';
+const CALLS: readonly CallName[] = ['listen', 'connect', 'write', 'shutdown', 'close', 'abort', 'control'];
 type EventName = 'accepted' | 'connected' | 'data' | 'end' | 'reset' | 'error' | 'closed';
 const EVENTS: readonly EventName[] = ['accepted', 'connected', 'data', 'end', 'reset', 'error', 'closed'];
 
@@ -45,6 +46,8 @@ export type Step =
       kind: 'call';
       call: CallName;
       data?: Uint8Array;
+      /** call control: the setting the application changes. */
+      control?: AppControl;
       port?: number;
       peerPort?: number;
       conn?: string;
@@ -417,17 +420,21 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     const base = note === undefined ? {} : { note };
     switch (kinds[0]) {
       case 'call': {
-        extra(['call', 'data', 'hex', 'port', 'peerPort', 'conn', 'as']);
+        extra(['call', 'data', 'hex', 'port', 'peerPort', 'conn', 'as', 'control']);
         const call = str(raw.call, `${p}.call`) as CallName;
         if (!CALLS.includes(call))
           err(`${p}.call`, `unknown call ${JSON.stringify(call)} (expected ${CALLS.join(', ')})`);
         const data = bytes(raw, p);
         if (call === 'write' && !data) err(`${p}.data`, 'write needs data or hex');
+        const control = call === 'control' ? parseControl(raw.control, 'control') : undefined;
+        if (typeof control === 'string') err(`${p}.control`, control);
+        if (call !== 'control' && raw.control !== undefined) err(`${p}.control`, 'only a control call takes a control');
         return {
           kind: 'call',
           call,
           ...base,
           ...(data ? { data } : {}),
+          ...(control && typeof control !== 'string' ? { control } : {}),
           ...(raw.port !== undefined ? { port: int(raw.port, `${p}.port`, 1, 65535) } : {}),
           ...(raw.peerPort !== undefined ? { peerPort: int(raw.peerPort, `${p}.peerPort`, 1, 65535) } : {}),
           ...(raw.conn !== undefined ? { conn: str(raw.conn, `${p}.conn`) } : {}),

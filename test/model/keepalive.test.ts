@@ -38,3 +38,25 @@ describe('keep-alives (§3.8.4)', () => {
     expect(sent.every((s) => s.payload.length > 0)).toBe(true);
   });
 });
+
+describe('the application turns keep-alives on and off, and stops reading (option call)', () => {
+  it('on with its own idle time (MUST-24, MUST-27), then off: no more probes', () => {
+    const d = established();
+    d.do({ type: 'option', keepAlive: { idle: 30_000, interval: 5000, probes: 4 } });
+    expect(d.wait(29_999)).toEqual([]);
+    expect(d.wait(1).map(show)).toEqual([`A ${ISS}/${IRS + 1}`]);
+    d.do({ type: 'option', keepAlive: null });
+    expect(d.wait(3_600_000)).toEqual([]);
+    expect(d.tcb.timers.keepalive).toBeUndefined();
+  });
+  it('reading held: data waits and the window closes; reading again hands it over and reopens it', () => {
+    const d = established(cfg({ rcvBuf: 100 }));
+    d.do({ type: 'option', autoReceive: false });
+    d.in(seg('PA', IRS + 1, ISS + 1, { payload: new Uint8Array(100) }));
+    expect(d.app.filter((e) => e.type === 'data')).toEqual([]);
+    expect(d.tcb.rcvWnd).toBe(0);
+    d.do({ type: 'option', autoReceive: true });
+    expect(d.app.filter((e) => e.type === 'data')).toHaveLength(1);
+    expect(d.tcb.rcvWnd).toBe(100);
+  });
+});

@@ -80,9 +80,19 @@ describe('protocol frames', () => {
       state: true,
       stderr: 'fail',
     });
-    expect(() => parseHello(['hello', '2', 'clock=virtual'])).toThrow(
-      /speaks protocol version 2, tcp-conform speaks 1/,
+    expect(() => parseHello(['hello', '3', 'clock=virtual'])).toThrow(
+      /speaks protocol version 3, tcp-conform speaks 1 and 2/,
     );
+    // version 2 adds the application controls; a version 1 driver has none and cannot claim any
+    expect(parseHello(['hello', '1', 'clock=virtual']).controls).toEqual([]);
+    expect(parseHello(['hello', '2', 'clock=virtual', 'controls=keepalive,reading']).controls).toEqual([
+      'keepalive',
+      'reading',
+    ]);
+    expect(() => parseHello(['hello', '1', 'clock=virtual', 'controls=keepalive'])).toThrow(
+      /unknown capability controls/,
+    );
+    expect(() => parseHello(['hello', '2', 'clock=virtual', 'controls=nagle'])).toThrow(/unknown control "nagle"/);
     expect(() => parseHello(['hello', '1'])).toThrow(/clock must be virtual or real/);
     expect(() => parseHello(['hello', '1', 'clock=virtual', 'colour=blue'])).toThrow(/unknown capability colour/);
     expect(() => parseHello(['hello', '1', 'clock=virtual', 'ipv4=0'])).toThrow(/IPv4/);
@@ -94,6 +104,16 @@ describe('protocol frames', () => {
     );
     expect(formatCommand({ c: 'write', conn: 'c1', data: Uint8Array.of(0xab, 1) })).toBe('write c1 ab01');
     expect(formatCommand({ c: 'reset', addr: '10.0.0.1', seed: -1 })).toBe('reset 10.0.0.1 4294967295');
+    const on = { name: 'keepalive', on: true, idleMs: 30_000, intervalMs: 5000, probes: 4 } as const;
+    expect(formatCommand({ c: 'control', conn: 'c1', control: on })).toBe(
+      'control c1 keepalive on idle=30000 interval=5000 probes=4',
+    );
+    expect(formatCommand({ c: 'control', conn: 'c1', control: { name: 'keepalive', on: false } })).toBe(
+      'control c1 keepalive off',
+    );
+    expect(formatCommand({ c: 'control', conn: 'c1', control: { name: 'reading', paused: true } })).toBe(
+      'control c1 reading pause',
+    );
   });
 });
 
@@ -105,7 +125,7 @@ describe('a misbehaving driver gives a clear adapter error and is reaped', () =>
     ['die', /exited with status 3/],
     ['stderr', /driver wrote to stderr .*"debug: listening"/],
     ['twice', /unexpected frame "ok": no command was waiting/],
-    ['badhello', /bad hello: .*protocol version 2/],
+    ['badhello', /bad hello: .*protocol version 3/],
     ['noclock', /bad hello: .*clock must be virtual or real/],
     ['nohello', /exited with status 1[\s\S]*boom: cannot open device/],
   ];

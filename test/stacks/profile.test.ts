@@ -21,6 +21,7 @@ describe('profile schema', () => {
       ackRateLimitMs: 1000,
       realTime: true,
       options: { mss: true, wscale: false, sackPermitted: true, timestamps: false },
+      controls: ['keepalive'],
       deviations: [{ requirement: 'MUST-13', reason: 'fixed 60 s', check: 'shorter-msl' }],
       findings: [
         { id: 'F1', summary: 's', check: 'stack-crashed', crash: 'assert', requirement: 'MUST-10', vectors: ['v'] },

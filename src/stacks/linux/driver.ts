@@ -32,10 +32,11 @@ if (!ADDON) {
   log('usage: driver.js ADDON_PATH (the TUN addon tun.node)');
   process.exit(2);
 }
-const { openTun, waitReadable, tcpDiag } = createRequire(import.meta.url)(ADDON) as {
+const { openTun, waitReadable, tcpDiag, setTcpInt } = createRequire(import.meta.url)(ADDON) as {
   openTun(name: string): number;
   waitReadable(fd: number, ms: number, cb: (readable: boolean) => void): void;
   tcpDiag(src: string, sport: number, dst: string, dport: number): number[] | null;
+  setTcpInt(fd: number, option: number, value: number): void;
 };
 const tunFd = openTun(TUN);
 const sysctl = (path: string, value: string): void => writeFileSync(`/proc/sys/${path}`, value);
@@ -292,6 +293,35 @@ function nextKernelTimer(): number | undefined {
   return best;
 }
 
+// ---- application controls ----
+const TCP_KEEPIDLE = 4;
+const TCP_KEEPINTVL = 5;
+const TCP_KEEPCNT = 6;
+
+/** `control CONN keepalive on [idle=MS] [interval=MS] [probes=N]` | `keepalive off` | `reading pause|resume`. */
+function control(c: Conn, a: string[]): string {
+  const [what, how, ...kv] = a;
+  if (what === 'reading' && (how === 'pause' || how === 'resume')) {
+    if (how === 'pause') c.sock.pause();
+    else c.sock.resume();
+    return 'ok';
+  }
+  if (what !== 'keepalive' || (how !== 'on' && how !== 'off')) throw new Error(`unknown control ${a.join(' ')}`);
+  c.sock.setKeepAlive(how === 'on');
+  if (how === 'off') return 'ok';
+  const fd = (c.sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (fd === undefined || fd < 0) throw new Error('the socket has no file descriptor yet');
+  const opts: Record<string, number> = { idle: TCP_KEEPIDLE, interval: TCP_KEEPINTVL, probes: TCP_KEEPCNT };
+  for (const x of kv) {
+    const [k, v] = x.split('=');
+    const opt = opts[k ?? ''];
+    if (opt === undefined || !/^\d+$/.test(v ?? '')) throw new Error(`bad keepalive setting ${x}`);
+    // The kernel counts the two times in whole seconds (at least 1).
+    setTcpInt(fd, opt, k === 'probes' ? Number(v) : Math.max(1, Math.round(Number(v) / 1000)));
+  }
+  return 'ok';
+}
+
 // ---- commands ----
 // The kernel answers a segment inside write() (drained at once); this only catches late stragglers.
 const QUIET_MS = Number(process.env.TCPC_QUIET_MS ?? 0.5);
@@ -308,7 +338,12 @@ async function handle(line: string): Promise<string> {
   };
   switch (cmd) {
     case 'hello':
-      return `ok hello 1 name=linux-${release()} clock=real state=1 ipv4=1 ipv6=0 stderr=log next=1`;
+      return (
+        `ok hello 2 name=linux-${release()} clock=real state=1 ipv4=1 ipv6=0 stderr=log next=1 ` +
+        'controls=keepalive,reading'
+      );
+    case 'control':
+      return control(conn(), a.slice(1));
     case 'reset': {
       for (const c of conns.values()) {
         c.released = true;

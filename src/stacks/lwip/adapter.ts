@@ -22,6 +22,7 @@ export const LWIP_PROFILE: StackProfile = {
   timeWaitSyn: 'legacy',
   synCookies: false,
   options: { mss: true, wscale: true, sackPermitted: false, timestamps: false },
+  controls: ['keepalive'],
   deviations: [
     {
       requirement: 'MUST-13',
@@ -205,6 +206,14 @@ export const LWIP_PROFILE: StackProfile = {
         'segment (MUST-60)',
       check: 'data-transfer/sent-eventually',
       vectors: ['lwip-f26-queued-data-never-sent'],
+    },
+    {
+      id: 'F28',
+      summary:
+        'keep-alive probes go out while sent data is unacknowledged: tcp_slowtmr counts idle time from the last ' +
+        'segment received only (MUST-26)',
+      check: 'keep-alive-enabled/only-idle',
+      vectors: ['lwip-f28-keepalive-probe-with-data-outstanding'],
     },
     {
       id: 'F27',

@@ -334,7 +334,8 @@ int main(int pargc, char **pargv) {
     const char *cmd = argc ? argv[0] : "";
 
     if (!strcmp(cmd, "hello")) {
-      REPLY("ok hello 1 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1", LWIP_VERSION_STRING);
+      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive",
+            LWIP_VERSION_STRING);
     } else if (!strcmp(cmd, "quit")) {
       fputs("ok\n", out);
       fflush(out);
@@ -425,6 +426,31 @@ int main(int pargc, char **pargv) {
         conns[id].app_closed = 1;
         tcp_abort(pcb); /* on_err reports closed */
         OK();
+      }
+    } else if (!strcmp(cmd, "control") && argc >= 4 && !strcmp(argv[2], "keepalive")) {
+      /* control CONN keepalive on [idle=MS] [interval=MS] [probes=N] | keepalive off (SOF_KEEPALIVE, pcb timers) */
+      struct tcp_pcb *pcb = conn_pcb(argv[1]);
+      int bad = 0;
+      if (!pcb) ERR("connection %s is closed", argv[1]);
+      else if (!strcmp(argv[3], "off")) {
+        ip_reset_option(pcb, SOF_KEEPALIVE);
+        OK();
+      } else if (strcmp(argv[3], "on")) ERR("keepalive: on or off, got %s", argv[3]);
+      else {
+        for (int k = 4; k < argc; k++) {
+          char *eq = strchr(argv[k], '=');
+          unsigned long v = eq ? strtoul(eq + 1, NULL, 10) : 0;
+          if (!eq || v == 0) bad = 1;
+          else if (!strncmp(argv[k], "idle=", 5)) pcb->keep_idle = (u32_t)v;
+          else if (!strncmp(argv[k], "interval=", 9)) pcb->keep_intvl = (u32_t)v;
+          else if (!strncmp(argv[k], "probes=", 7)) pcb->keep_cnt = (u32_t)v;
+          else bad = 1;
+        }
+        if (bad) ERR("keepalive: settings are idle=MS interval=MS probes=N");
+        else {
+          ip_set_option(pcb, SOF_KEEPALIVE);
+          OK();
+        }
       }
     } else if (!strcmp(cmd, "advance") && argc == 2) {
       advance((u32_t)strtoul(argv[1], NULL, 10));

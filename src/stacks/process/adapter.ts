@@ -402,6 +402,8 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
         shutdown: (conn) => onConn(conn, { c: 'shutdown', conn }),
         close: (conn) => onConn(conn, { c: 'close', conn }),
         abort: (conn) => onConn(conn, { c: 'abort', conn }),
+        controls: h.controls,
+        control: (conn, control) => onConn(conn, { c: 'control', conn, control }),
         destroy: () => {
           if (done) return;
           done = true;

@@ -1,9 +1,12 @@
-// The child-process adapter protocol, version 1 (docs/adapter-protocol.md): one frame per line,
-// space-separated tokens, binary as hex. Pure parsing and formatting; the I/O is in process/adapter.ts.
-import type { StackEvent } from '../adapter.js';
+// The child-process adapter protocol, version 2 (docs/adapter-protocol.md; version 1 lacks the application
+// controls): one frame per line, space-separated tokens, binary as hex. Pure parsing and formatting; the I/O is in
+// process/adapter.ts.
+import { type AppControl, CONTROL_NAMES, type ControlName, type StackEvent, controlText } from '../adapter.js';
 import { STATES, type State } from '../../model/types.js';
 
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
+/** Versions a driver may answer hello with: 1 has no application controls. */
+const VERSIONS = [1, 2];
 /** Longest frame accepted from a child (a 64 KiB packet in hex plus its keyword). */
 export const MAX_FRAME = 140_000;
 
@@ -23,6 +26,8 @@ export interface Hello {
   next: boolean;
   /** A virtual-clock driver that answers `run MS`: advance until the stack sends, raises an event or changes state. */
   run: boolean;
+  /** Version 2: the application controls the driver implements (`controls=keepalive,reading`). */
+  controls: ControlName[];
 }
 
 export type Frame =
@@ -138,9 +143,9 @@ export function parseHello(args: string[]): Hello {
   const version = Number(args[1]);
   if (!Number.isInteger(version))
     throw new FrameError(`hello: protocol version ${JSON.stringify(args[1])} is not an integer`);
-  if (version !== PROTOCOL_VERSION)
+  if (!VERSIONS.includes(version))
     throw new FrameError(
-      `hello: the driver speaks protocol version ${version}, tcp-conform speaks ${PROTOCOL_VERSION}`,
+      `hello: the driver speaks protocol version ${version}, tcp-conform speaks ${VERSIONS.join(' and ')}`,
     );
   const kv = new Map<string, string>();
   for (const a of args.slice(2)) {
@@ -148,7 +153,17 @@ export function parseHello(args: string[]): Hello {
     if (eq <= 0) throw new FrameError(`hello: capability ${JSON.stringify(a)} is not key=value`);
     kv.set(a.slice(0, eq), a.slice(eq + 1));
   }
-  const known = ['name', 'clock', 'state', 'ipv4', 'ipv6', 'stderr', 'next', 'run'];
+  const known = [
+    'name',
+    'clock',
+    'state',
+    'ipv4',
+    'ipv6',
+    'stderr',
+    'next',
+    'run',
+    ...(version >= 2 ? ['controls'] : []),
+  ];
   const unknown = [...kv.keys()].filter((k) => !known.includes(k));
   if (unknown.length)
     throw new FrameError(
@@ -176,10 +191,22 @@ export function parseHello(args: string[]): Hello {
     stderr,
     next: bool('next', clock === 'virtual'),
     run: bool('run', false),
+    controls: parseControls(kv.get('controls')),
   };
   if (h.run && clock !== 'virtual') throw new FrameError('hello: run=1 needs clock=virtual (run advances the clock)');
   if (!h.ipv4) throw new FrameError('hello: the driver does not support IPv4, which every tcp-conform scenario uses');
   return h;
+}
+
+function parseControls(v: string | undefined): ControlName[] {
+  if (v === undefined || v === '') return [];
+  const names = v.split(',');
+  const bad = names.filter((n) => !(CONTROL_NAMES as readonly string[]).includes(n));
+  if (bad.length)
+    throw new FrameError(
+      `hello: unknown control ${JSON.stringify(bad[0])} in controls= (known: ${CONTROL_NAMES.join(', ')})`,
+    );
+  return [...new Set(names)] as ControlName[];
 }
 
 export function parseState(tok: string | undefined): State {
@@ -196,6 +223,7 @@ export type Command =
   | { c: 'connect'; localPort: number; addr: string; port: number }
   | { c: 'write'; conn: string; data: Uint8Array }
   | { c: 'shutdown' | 'close' | 'abort'; conn: string }
+  | { c: 'control'; conn: string; control: AppControl }
   | { c: 'advance'; ms: number }
   | { c: 'next' }
   | { c: 'run'; ms: number }
@@ -222,6 +250,8 @@ export function formatCommand(x: Command): string {
     case 'close':
     case 'abort':
       return `${x.c} ${x.conn}`;
+    case 'control':
+      return `control ${x.conn} ${controlText(x.control)}`;
     case 'advance':
       return `advance ${Math.round(x.ms)}`;
     case 'next':

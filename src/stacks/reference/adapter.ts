@@ -16,6 +16,7 @@ export function profileFor(name: string, cfg: ModelConfig, synCookies: boolean):
     synCookies,
     options: { mss: cfg.offerMss, wscale: false, sackPermitted: false, timestamps: false },
     deviations: [],
+    controls: ['keepalive', 'reading'],
   };
 }
 
@@ -32,6 +33,8 @@ export function referenceInstance(host: ReferenceHost): StackInstance & { host: 
     shutdown: (conn) => host.shutdown(conn),
     close: (conn) => host.close(conn),
     abort: (conn) => host.abort(conn),
+    controls: ['keepalive', 'reading'],
+    control: (conn, c) => host.control(conn, c),
     advance: (ms) => host.advance(ms),
     nextTimer: () => host.nextTimer(),
     state: (ref) => host.state(ref),

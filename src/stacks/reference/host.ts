@@ -3,17 +3,17 @@
 // closed ports with a RST (§3.10.7.1), bounds half-open connections per listener and can answer
 // with SYN cookies when the backlog is full.
 import { type IcmpError, decodeIcmpError, describeIcmp } from '../../wire/icmp.js';
-import { DEFAULT_CONFIG, makeConfig, tupleHash } from '../../model/config.js';
+import { DEFAULT_CONFIG, KEEPALIVE_DEFAULT, makeConfig, tupleHash } from '../../model/config.js';
 import { rstReply } from '../../model/output.js';
 import { nextDeadline, step as modelStep } from '../../model/step.js';
 import { createTcb } from '../../model/tcb.js';
-import type { AppEvent, ModelConfig, ModelEvent, State, StepResult, Tcb } from '../../model/types.js';
+import type { AppEvent, KeepAliveConfig, ModelConfig, ModelEvent, State, StepResult, Tcb } from '../../model/types.js';
 import { type DecodeError, decode, encode } from '../../wire/codec.js';
 import { invalidSrc, notUnicastDst } from '../../wire/address.js';
 import { RefusedCall } from '../../harness/bounded.js';
 import { ACK, type Endpoint, RST, SYN, type Segment, mssOf } from '../../wire/segment.js';
 import { seq, seqAdd } from '../../wire/seq.js';
-import type { ConnId, StackEvent, TupleRef } from '../adapter.js';
+import type { AppControl, ConnId, StackEvent, TupleRef } from '../adapter.js';
 
 export type StepFn = (tcb: Tcb, event: ModelEvent, now: number) => StepResult;
 
@@ -44,6 +44,12 @@ export interface HostOptions {
   /** Faults: LISTEN refused on a port a connection uses (MUST-42); LISTEN resets every connection (MUST-41). */
   listenNeedsFreePort?: boolean;
   listenResets?: boolean;
+  /**
+   * Keep-alive faults: the idle time and the interval the application asks for swapped (MUST-27), one unanswered
+   * probe ends the connection (MUST-29), the keep-alive control does nothing (MUST-24), or turning them off does
+   * nothing (MUST-24).
+   */
+  keepAliveFault?: 'swapped' | 'one-probe' | 'ignored' | 'sticky';
 }
 
 interface Conn {
@@ -74,6 +80,7 @@ export class ReferenceHost {
   private readonly dieOnMalformedOption: boolean;
   private readonly icmpByLocalPort: boolean;
   private readonly faults: Record<'anyDst' | 'anySrc' | 'ip20' | 'listenNeedsFreePort' | 'listenResets', boolean>;
+  private readonly keepAliveFault: HostOptions['keepAliveFault'];
   private nextEphemeral = 49152;
   private outPackets: Uint8Array[] = [];
   private outEvents: StackEvent[] = [];
@@ -91,6 +98,7 @@ export class ReferenceHost {
     this.closedReply = opts.closedReply ?? rstReply;
     this.dieOnMalformedOption = opts.dieOnMalformedOption ?? false;
     this.icmpByLocalPort = opts.icmpByLocalPort ?? false;
+    this.keepAliveFault = opts.keepAliveFault;
     this.faults = {
       anyDst: opts.anyDst ?? false,
       anySrc: opts.anySrc ?? false,
@@ -324,6 +332,25 @@ export class ReferenceHost {
   }
   abort(id: ConnId): void {
     this.call(id, { type: 'abort' });
+  }
+  /** An application control, as the model's per-connection option call. */
+  control(id: ConnId, x: AppControl): void {
+    if (x.name === 'reading') this.call(id, { type: 'option', autoReceive: !x.paused });
+    else if (x.on) this.call(id, { type: 'option', keepAlive: this.keepAliveAsked(x) });
+    else if (this.keepAliveFault !== 'sticky') this.call(id, { type: 'option', keepAlive: null });
+  }
+
+  private keepAliveAsked(x: Extract<AppControl, { on: true }>): KeepAliveConfig | null {
+    if (this.keepAliveFault === 'ignored') return null;
+    const idle = x.idleMs ?? KEEPALIVE_DEFAULT.idle;
+    const interval = x.intervalMs ?? KEEPALIVE_DEFAULT.interval;
+    const swapped = this.keepAliveFault === 'swapped';
+    const keepAlive = {
+      idle: swapped ? interval : idle,
+      interval: swapped ? idle : interval,
+      probes: this.keepAliveFault === 'one-probe' ? 1 : (x.probes ?? KEEPALIVE_DEFAULT.probes),
+    };
+    return keepAlive;
   }
 
   // ---- clock ----

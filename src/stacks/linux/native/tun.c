@@ -3,6 +3,8 @@
 // a worker thread with a bounded wait, so no thread is ever stuck in read() when the process exits.
 // tcpDiag(src, sport, dst, dport): one socket-diag query (NETLINK_SOCK_DIAG, exact 4-tuple, no table walk) for
 // a TCP socket's state and pending timer.
+// setTcpInt(fd, option, value): setsockopt(fd, IPPROTO_TCP, option, int) for the keep-alive timing Node has no
+// call for (TCP_KEEPINTVL, TCP_KEEPCNT).
 // Everything else (addresses, routes, reading and writing packets) is done from JavaScript.
 #include <arpa/inet.h>
 #include <errno.h>
@@ -184,6 +186,23 @@ static napi_value tcp_diag(napi_env env, napi_callback_info info) {
   }
 }
 
+static napi_value set_tcp_int(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1, opt = 0, val = 0;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &opt) != napi_ok || napi_get_value_int32(env, argv[2], &val) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setTcpInt(fd, option, value): three integers");
+    return NULL;
+  }
+  if (setsockopt(fd, IPPROTO_TCP, opt, &val, sizeof val) < 0) {
+    throw_errno(env, "setsockopt(IPPROTO_TCP)");
+    return NULL;
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn, wait;
   napi_create_function(env, "openTun", NAPI_AUTO_LENGTH, open_tun, NULL, &fn);
@@ -193,6 +212,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value diag;
   napi_create_function(env, "tcpDiag", NAPI_AUTO_LENGTH, tcp_diag, NULL, &diag);
   napi_set_named_property(env, exports, "tcpDiag", diag);
+  napi_value tcpint;
+  napi_create_function(env, "setTcpInt", NAPI_AUTO_LENGTH, set_tcp_int, NULL, &tcpint);
+  napi_set_named_property(env, exports, "setTcpInt", tcpint);
   return exports;
 }
 
