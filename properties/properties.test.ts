@@ -23,6 +23,7 @@ const KILLS: Record<string, string | string[]> = {
   'ack-every-second': 'ack-only-on-timer',
   'out-of-order-kept': 'out-of-order-dropped',
   'keep-alive-off-by-default': 'keep-alive-on-by-default',
+  'rst-in-zero-window': 'zero-window-drops-rst',
   'keep-alive-enabled': [
     'keep-alive-control-ignored',
     'keep-alive-not-stopped',

@@ -5,9 +5,9 @@ import { establish, openingArb, scenarioArb } from '../src/gen/arbitraries.js';
 import { type Action, PEER_ADDR, PEER_PORT } from '../src/gen/scenario.js';
 import type { TraceEntry } from '../src/harness/trace.js';
 import { RFC } from '../src/oracle/limits.js';
-import { type Property, traceEnd, violations } from '../src/oracle/property.js';
+import { type Property, probes, traceEnd, violations } from '../src/oracle/property.js';
 import type { StackProfile } from '../src/stacks/adapter.js';
-import { ACK, RST, SYN, type Segment, describe } from '../src/wire/segment.js';
+import { ACK, PSH, RST, SYN, type Segment, describe } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 
 export interface Probe {
@@ -440,4 +440,79 @@ function survives(trace: TraceEntry[], profile: StackProfile, at: number, v: V):
     );
 }
 
-export const properties: Property[] = [zeroWindow, windowShrink];
+// ---- the stack's own window shut (its application stopped reading) ----
+
+const ZW_RST = 'zw-rst';
+const ZW_AFTER = 'zw-after';
+
+/**
+ * Established; the stack's application stops reading; the peer sends more than any window holds; a RST at the
+ * sequence number the stack last acknowledged; then data, which a stack that took the RST answers with a RST.
+ */
+const shutWindowActions = fc
+  .tuple(openingArb, fc.integer({ min: 2, max: 5 }), fc.boolean())
+  .map(([kind, chunks, withAck]): Action[] => [
+    ...establish(kind),
+    { a: 'stackControl', control: { name: 'reading', paused: true } },
+    ...Array.from({ length: chunks }, (): Action => ({ a: 'peerWrite', n: 65_535 })),
+    { a: 'settle', ms: 3000 },
+    { a: 'settle', ms: 3000 },
+    {
+      a: 'inject',
+      probe: ZW_RST,
+      h: {
+        flags: RST | (withAck ? ACK : 0),
+        seq: { ref: 'peerUna', d: 0 },
+        ack: { ref: 'sndNxt', d: 0 },
+        len: 0,
+        to: 'conn',
+      },
+    },
+    { a: 'settle', ms: 500 },
+    {
+      a: 'inject',
+      probe: ZW_AFTER,
+      h: { flags: PSH | ACK, seq: { ref: 'peerUna', d: 0 }, ack: { ref: 'sndNxt', d: 0 }, len: 1, to: 'conn' },
+    },
+    { a: 'settle', ms: 1000 },
+  ]);
+
+const rstInShutWindow: Property = {
+  name: 'rst-in-zero-window',
+  area: 'window',
+  title:
+    'with its receive window shut (the application stopped reading), the stack still takes a RST at RCV.NXT: ' +
+    'the connection is gone',
+  requirements: ['MUST-66'],
+  section: '§3.4, §3.10.7.4',
+  needs: ['reading'],
+  scenario: () => scenarioArb(shutWindowActions),
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    const [r] = probes(trace, ZW_RST);
+    const [after] = probes(trace, ZW_AFTER);
+    if (r === undefined || after === undefined) return v.out;
+    const last = lastOut(trace, r);
+    const rst = trace[r]!.seg!;
+    // Applies when the stack's last word shut its window and the RST sits at what it acknowledged.
+    if (last?.window !== 0 || last.flags & RST || !(last.flags & ACK) || rst.seq !== last.ack) return v.out;
+    v.hit();
+    const went = trace.slice(r + 1).findIndex((e) => e.dir === 'out' && e.seg && !(e.seg.flags & RST));
+    if (went >= 0)
+      v.flag(
+        r + 1 + went,
+        'the stack offered a zero window and a RST at RCV.NXT arrived; the connection went on as if it had not',
+        describe(trace[r + 1 + went]!.seg!),
+        'nothing but RSTs: the RST is acted on even with the window shut',
+      );
+    return v.out;
+  },
+};
+
+/** The last segment the stack sent before entry i. */
+function lastOut(trace: TraceEntry[], i: number): Segment | undefined {
+  for (let j = i - 1; j >= 0; j--) if (trace[j]!.dir === 'out' && trace[j]!.seg) return trace[j]!.seg;
+  return undefined;
+}
+
+export const properties: Property[] = [zeroWindow, windowShrink, rstInShutWindow];

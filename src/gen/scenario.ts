@@ -19,8 +19,11 @@ export const MISDIRECTED = 'icmp-misdirected';
 
 export interface Hostile {
   flags: number;
-  /** rcvNxt: what the stack expects next from the peer; peerIss: the peer's ISN; abs: a literal. */
-  seq: { ref: 'rcvNxt' | 'peerIss' | 'abs'; d: number };
+  /**
+   * rcvNxt: the peer's next sequence number (what the stack expects once all the peer sent arrived); peerUna: what
+   * the stack last acknowledged; peerIss: the peer's ISN; abs: a literal.
+   */
+  seq: { ref: 'rcvNxt' | 'peerUna' | 'peerIss' | 'abs'; d: number };
   /** sndNxt / sndUna: the stack's send point as the peer has seen / acknowledged it; iss: the stack's ISN. */
   ack: { ref: 'sndNxt' | 'sndUna' | 'iss' | 'abs'; d: number };
   len: number;

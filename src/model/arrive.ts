@@ -159,6 +159,8 @@ function otherArrives(c: Ctx, seg: Segment): void {
 
   // first: check the sequence number
   const len = segLen(w);
+  // A fault (mutants only): with the window shut, everything is dropped but ACKs, RSTs included (MUST-66).
+  if (t.cfg.zeroWindowDropsRst && t.rcvWnd === 0 && has(w, RST)) return;
   if (!acceptableSeq(w.seq, len, t.rcvNxt, t.rcvWnd)) {
     if (has(w, RST)) {
       c.rules.push('rst-outside-window');

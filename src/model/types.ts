@@ -69,6 +69,8 @@ export interface ModelConfig {
   synLayout: 'plain' | 'odd' | 'eol';
   /** Faults (mutants only): a keep-alive probe with data outstanding (MUST-26), or with a garbage octet (SHLD-12). */
   keepAliveBusy?: boolean;
+  /** A fault (mutants only): a RST that arrives while the receive window is zero is dropped (MUST-66). */
+  zeroWindowDropsRst?: boolean;
   keepAliveGarbage?: boolean;
   /** A fault (mutants only): a segment shorter than the MSS that would empty the queue waits for more data. */
   holdTail?: boolean;

@@ -284,6 +284,8 @@ class World {
     switch (r) {
       case 'rcvNxt':
         return t && t.state !== 'SYN-SENT' ? t.sndNxt : this.sc.peerIsn;
+      case 'peerUna':
+        return t && t.state !== 'SYN-SENT' ? t.sndUna : this.sc.peerIsn;
       case 'peerIss':
         return this.sc.peerIsn;
       case 'sndNxt':

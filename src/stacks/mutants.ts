@@ -91,6 +91,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'keep-alive-one-probe': ['keep-alive-enabled/one-lost'],
   'keep-alive-while-busy': ['keep-alive-enabled/only-idle'],
   'keep-alive-garbage-octet': ['keep-alive-enabled/no-data'],
+  'zero-window-drops-rst': ['rst-in-zero-window'],
   'listen-needs-free-port': ['listen-beside-connections/beside-opening'],
   'listen-resets-connections': ['listen-beside-connections/undisturbed'],
   'ack-only-on-timer': ['ack-every-second'],
@@ -349,6 +350,12 @@ export const MUTANTS: Mutant[] = [
     bug: 'every keep-alive probe carries a garbage octet (the MAY-6 setting, always on)',
     breaks: 'SHLD-12 (§3.8.4)',
     options: { model: { keepAliveGarbage: true } },
+  },
+  {
+    name: 'zero-window-drops-rst',
+    bug: 'with its receive window shut, the stack drops every segment but ACKs, RSTs included',
+    breaks: 'MUST-66 (§3.4)',
+    options: { model: { zeroWindowDropsRst: true } },
   },
   {
     name: 'isn-random',

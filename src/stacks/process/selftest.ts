@@ -46,9 +46,13 @@ export async function checkDriver(command: string[], opts: { timeoutMs?: number 
   };
   try {
     if (
-      !(await check('hello: version 1 and valid capabilities', async () => {
+      !(await check('hello: version 1 or 2 and valid capabilities', async () => {
         const h = await child.start();
-        return `name=${h.name} clock=${h.clock} state=${h.state ? 1 : 0} stderr=${h.stderr}`;
+        const controls = h.controls.length ? h.controls.join(',') : 'none (profile "controls": [])';
+        return (
+          `version ${h.version} name=${h.name} clock=${h.clock} state=${h.state ? 1 : 0} stderr=${h.stderr} ` +
+          `controls=${controls}`
+        );
       }))
     )
       return out;
