@@ -97,7 +97,7 @@ const askedArb = (real: boolean): fc.Arbitrary<Asked> =>
         probes: fc.integer({ min: 3, max: 6 }),
       })
     : fc.record({
-        idle: fc.option(fc.integer({ min: 20_000, max: 10 * MIN }), { nil: undefined, freq: 5 }),
+        idle: fc.option(fc.integer({ min: 20_000, max: 3 * MIN }), { nil: undefined, freq: 9 }),
         interval: fc.integer({ min: 5_000, max: 2 * MIN }),
         probes: fc.integer({ min: 3, max: 9 }),
       });

@@ -89,6 +89,10 @@ struct conn {
   int used;
   int established;
   int app_closed; /* the application let go: no more events but `closed` */
+  int paused;     /* the application stopped reading: data waits in held, the window is not reopened */
+  u8_t *held;
+  size_t held_len;
+  int end_held;
   u16_t lport, rport;
   ip_addr_t raddr;
 };
@@ -138,8 +142,21 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
   int id = (int)(intptr_t)arg;
   (void)err;
   emitted++;
+  if (!p && conns[id].paused) {
+    conns[id].end_held = 1; /* the end of the stream comes after the data that waits */
+    return ERR_OK;
+  }
   if (!p) {
     fprintf(out, "end c%d\n", id);
+    return ERR_OK;
+  }
+  if (conns[id].paused) {
+    u8_t *h = realloc(conns[id].held, conns[id].held_len + p->tot_len);
+    if (!h) return ERR_MEM; /* lwIP keeps the pbuf and offers it again */
+    pbuf_copy_partial(p, h + conns[id].held_len, p->tot_len, 0);
+    conns[id].held = h;
+    conns[id].held_len += p->tot_len;
+    pbuf_free(p);
     return ERR_OK;
   }
   static u8_t buf[65536];
@@ -150,6 +167,28 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
   tcp_recved(pcb, p->tot_len);
   pbuf_free(p);
   return ERR_OK;
+}
+
+/* The application reads again: what waited is delivered and the window reopens by as much. */
+static void resume_reading(int id) {
+  struct conn *c = &conns[id];
+  c->paused = 0;
+  if (c->held_len) {
+    fprintf(out, "data c%d ", id);
+    hex_out(c->held, c->held_len);
+    fputc_out('\n');
+    emitted++;
+    for (size_t left = c->held_len; c->pcb && left;) {
+      u16_t k = left > 0xffff ? 0xffff : (u16_t)left;
+      tcp_recved(c->pcb, k);
+      left -= k;
+    }
+  }
+  free(c->held);
+  c->held = NULL;
+  c->held_len = 0;
+  if (c->end_held) fprintf(out, "end c%d\n", id);
+  c->end_held = 0;
 }
 
 static void on_err(void *arg, err_t err) {
@@ -201,6 +240,7 @@ static void forget_all(void) {
       tcp_arg(conns[i].pcb, NULL);
       tcp_err(conns[i].pcb, NULL);
     }
+  for (int i = 0; i < MAXCONN; i++) free(conns[i].held);
   memset(conns, 0, sizeof conns);
   while (tcp_active_pcbs) {
     tcp_arg(tcp_active_pcbs, NULL);
@@ -334,7 +374,7 @@ int main(int pargc, char **pargv) {
     const char *cmd = argc ? argv[0] : "";
 
     if (!strcmp(cmd, "hello")) {
-      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive",
+      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive,reading",
             LWIP_VERSION_STRING);
     } else if (!strcmp(cmd, "quit")) {
       fputs("ok\n", out);
@@ -427,6 +467,17 @@ int main(int pargc, char **pargv) {
         tcp_abort(pcb); /* on_err reports closed */
         OK();
       }
+    } else if (!strcmp(cmd, "control") && argc == 4 && !strcmp(argv[2], "reading")) {
+      /* control CONN reading pause|resume: hold what arrives (no tcp_recved) or hand it over */
+      int id = conn_id(argv[1]);
+      if (!conn_pcb(argv[1])) ERR("connection %s is closed", argv[1]);
+      else if (!strcmp(argv[3], "pause")) {
+        conns[id].paused = 1;
+        OK();
+      } else if (!strcmp(argv[3], "resume")) {
+        resume_reading(id);
+        OK();
+      } else ERR("reading: pause or resume, got %s", argv[3]);
     } else if (!strcmp(cmd, "control") && argc >= 4 && !strcmp(argv[2], "keepalive")) {
       /* control CONN keepalive on [idle=MS] [interval=MS] [probes=N] | keepalive off (SOF_KEEPALIVE, pcb timers) */
       struct tcp_pcb *pcb = conn_pcb(argv[1]);
