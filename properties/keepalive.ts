@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { establish, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
 import type { TraceEntry } from '../src/harness/trace.js';
-import { type Property, violations } from '../src/oracle/property.js';
+import { type Property, traceEnd, violations } from '../src/oracle/property.js';
 import { ACK, FIN, RST, SYN, describe, segLen } from '../src/wire/segment.js';
 import { seqAdd, seqGt } from '../src/wire/seq.js';
 
@@ -238,7 +238,7 @@ const keepAliveOn: Property = {
     const idle = asked.idleMs ?? TWO_HOURS;
     const ended = trace.findIndex((e, i) => i > on.i && endsConnection(e));
     const last = ended < 0 ? trace.length : ended;
-    const until = ended < 0 ? endOf(trace) : trace[ended]!.t;
+    const until = ended < 0 ? traceEnd(trace) : trace[ended]!.t;
     const probes = probesOf(trace, on.i, last);
     const during = probes.filter((p) => off === undefined || p.i < off.i);
     // MUST-24: turned on, a connection idle (nothing outstanding) for longer than the idle time is probed.
@@ -372,10 +372,6 @@ function judgeLost(v: ReturnType<typeof violations>, trace: TraceEntry[], probes
     );
   }
 }
-
-/** When the trace ends: its last entry, or the end of its last time advance. */
-const endOf = (trace: TraceEntry[]): number =>
-  Math.max(0, ...trace.map((e) => e.t + (e.dir === 'time' ? (e.ms ?? 0) : 0)));
 
 const fmt = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 
