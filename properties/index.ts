@@ -8,6 +8,7 @@ import { properties as invariants } from './invariants.js';
 import { properties as ip } from './ip.js';
 import { properties as keepalive } from './keepalive.js';
 import { properties as listen } from './listen.js';
+import { properties as nagle } from './nagle.js';
 import { properties as retransmission } from './retransmission.js';
 import { properties as rst } from './rst.js';
 import { properties as segments } from './segments.js';
@@ -30,4 +31,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...ack,
   ...listen,
   ...keepalive,
+  ...nagle,
 ];

@@ -33,6 +33,8 @@ const KILLS: Record<string, string | string[]> = {
     'keep-alive-garbage-octet',
   ],
   'listen-beside-connections': ['listen-needs-free-port', 'listen-resets-connections'],
+  nagle: ['nagle-off', 'nodelay-ignored'],
+  'user-timeout': 'user-timeout-ignored',
   'four-way-close': 'fin-no-seq',
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],
   'simultaneous-close': 'no-closing-state',

@@ -93,8 +93,9 @@ function send(c: Ctx, data: Uint8Array): void {
 }
 
 /**
- * Settings the application changes on one connection: keep-alives (§3.8.4, MUST-24, MUST-27), and whether received
- * data is handed over at once or waits for RECEIVE (§3.10.3; held data closes the window, §3.8.6).
+ * Settings the application changes on one connection: keep-alives (§3.8.4, MUST-24, MUST-27), whether received
+ * data is handed over at once or waits for RECEIVE (§3.10.3; held data closes the window, §3.8.6), Nagle off
+ * (§3.7.4, MUST-17) and the user timeout (§3.9.1.1, MUST-21).
  */
 function setOption(c: Ctx, o: Extract<UserCall, { type: 'option' }>): void {
   const t = c.t;
@@ -103,6 +104,12 @@ function setOption(c: Ctx, o: Extract<UserCall, { type: 'option' }>): void {
     t.cfg = o.keepAlive === null ? rest : { ...rest, keepAlive: o.keepAlive };
     delete t.timers.keepalive;
     t.keepAliveSent = 0;
+  }
+  if (o.noDelay !== undefined) t.cfg = { ...t.cfg, noDelay: o.noDelay }; // §3.7.4 MUST-17
+  if (o.userTimeout !== undefined) {
+    // §3.9.1.1 (MUST-21): the timeout counts from the same start, now with the new length.
+    if (t.timers.user !== undefined) t.timers.user += o.userTimeout - t.cfg.userTimeout;
+    t.cfg = { ...t.cfg, userTimeout: o.userTimeout };
   }
   if (o.autoReceive !== undefined) {
     t.cfg = { ...t.cfg, autoReceive: o.autoReceive };

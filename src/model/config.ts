@@ -29,6 +29,8 @@ export const DEFAULT_CONFIG: ModelConfig = Object.freeze({
   synAckRetries: 5,
   dataRetries: 12,
   userTimeout: 300_000,
+  nagle: 'classic',
+  noDelay: false,
   rcvBuf: 65_535,
   mss: 1460,
   sendMssCap: 1460,

@@ -122,6 +122,7 @@ export function output(c: Ctx): void {
       }
       const last = off + n === t.sndBuf.length;
       if (t.cfg.holdTail && last && n < t.sndMss && !fin) break;
+      if (nagleHolds(t, n, fin)) break;
       const payload = t.sndBuf.slice(off, off + n);
       emit(
         c,
@@ -133,12 +134,24 @@ export function output(c: Ctx): void {
         }),
       );
       if (t.rttTiming === undefined) t.rttTiming = { seq: t.sndNxt, at: c.now };
+      if (n > 0 && n < t.sndMss) t.sndSml = seqAdd(t.sndNxt, n);
       if (fin) t.finSeq = seqAdd(t.sndNxt, n);
       t.sndNxt = seqAdd(t.sndNxt, n + (fin ? 1 : 0));
       armRexmt(c);
     }
   }
   if (c.ackNow) sendAck(c);
+}
+
+/**
+ * §3.7.4 Nagle (SHLD-7): a segment shorter than the MSS waits while data is outstanding (classic), or while an
+ * earlier short segment is (Minshall's variant), unless the application turned Nagle off (MUST-17). A FIN, and the
+ * data sent with it once the application has closed, never waits.
+ */
+function nagleHolds(t: Tcb, n: number, fin: boolean): boolean {
+  if (fin || t.finQueued || n >= t.sndMss || t.cfg.noDelay || t.cfg.nagle === 'off') return false;
+  if (t.cfg.nagle === 'minshall') return t.sndSml !== undefined && seqGt(t.sndSml, t.sndUna);
+  return t.sndNxt !== t.sndUna;
 }
 
 /** Retransmit the earliest unacknowledged segment (§3.8.1; RFC 6298 §5.4). */

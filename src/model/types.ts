@@ -46,8 +46,15 @@ export interface ModelConfig {
   synRetries: number;
   synAckRetries: number;
   dataRetries: number;
-  /** §3.9.1.1 user timeout: abort when sent data stays unacknowledged this long. */
+  /** §3.9.1.1 user timeout: abort when sent data stays unacknowledged this long; set by the application (MUST-21). */
   userTimeout: number;
+  /**
+   * §3.7.4 Nagle (SHLD-7): with data outstanding, a segment shorter than the MSS waits for the ACK (classic), or waits
+   * only while an earlier short segment is unacknowledged (Minshall's variant); 'off' for mutants only.
+   */
+  nagle: 'classic' | 'minshall' | 'off';
+  /** The application turned Nagle off on this connection (MUST-17). */
+  noDelay: boolean;
   /**
    * §3.8.4 keep-alives, only when the application turns them on (MUST-24, MUST-25: off by default): a probe after
    * `idle` ms with nothing heard or outstanding (MUST-26, at least 2 h by default, MUST-28), then every `interval`
@@ -127,6 +134,8 @@ export interface Tcb {
   sndBufSeq: Seq;
   /** Keep-alive probes sent since the peer was last heard from. */
   keepAliveSent?: number;
+  /** §3.7.4: the end of the last segment shorter than the MSS sent (Minshall's variant of Nagle). */
+  sndSml?: Seq;
   /** With the segmentPerWrite fault: where each write ended. */
   writeEnds?: Seq[];
   /** CLOSE was called: a FIN follows the queued data. */
@@ -165,8 +174,17 @@ export type UserCall =
   | { type: 'receive'; max?: number }
   | { type: 'close' }
   | { type: 'abort' }
-  /** Per-connection settings of the application: keep-alives on (with their timing) or off, reading on or held. */
-  | { type: 'option'; keepAlive?: KeepAliveConfig | null; autoReceive?: boolean };
+  /**
+   * Per-connection settings of the application: keep-alives on (with their timing) or off, reading on or held, Nagle
+   * off (noDelay), the user timeout (§3.9.1.1, ms).
+   */
+  | {
+      type: 'option';
+      keepAlive?: KeepAliveConfig | null;
+      autoReceive?: boolean;
+      noDelay?: boolean;
+      userTimeout?: number;
+    };
 
 export type ModelEvent =
   | UserCall

@@ -78,7 +78,14 @@ class World {
     };
     this.peer = new ReferenceHost({
       addr: PEER_ADDR,
-      model: { ...model, offerMss: sc.peerMss !== undefined, delayedAck: false, autoReceive: !sc.peerReadsOnDemand },
+      // The peer sends what the scenario says when it says it: no Nagle.
+      model: {
+        ...model,
+        offerMss: sc.peerMss !== undefined,
+        delayedAck: false,
+        autoReceive: !sc.peerReadsOnDemand,
+        nagle: 'off',
+      },
     });
     h.observe((c) => this.onStackOutput(c));
   }

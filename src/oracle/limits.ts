@@ -10,4 +10,9 @@ export const RFC = {
   dataR2: 100_000,
   /** §3.8.6.3: an ACK is never delayed 0.5 s or more (MUST-40). */
   ackDelay: 500,
+  /**
+   * RFC 6298 §2.5 (which §3.8.1 follows): an RTO ceiling, where a stack has one, is at least 60 s. A stack that acts
+   * on a deadline only when its retransmission timer fires may be this late with it.
+   */
+  rtoMax: 60_000,
 } as const;

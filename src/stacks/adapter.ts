@@ -28,19 +28,23 @@ export type StackEvent =
 import type { StackProfile } from './profile.js';
 
 /** The application controls a stack may offer (StackInstance.control; `controls=` in a driver's hello). */
-export const CONTROL_NAMES = ['keepalive', 'reading'] as const;
+export const CONTROL_NAMES = ['keepalive', 'reading', 'nodelay', 'timeout'] as const;
 export type ControlName = (typeof CONTROL_NAMES)[number];
 
 /**
  * A setting the application changes on one connection. keepalive: probes on or off (§3.8.4, MUST-24), with the idle
  * time before the first probe (MUST-27; the stack's default when left out, MUST-28), the time between probes and how
  * many go unanswered before the connection is given up. reading: the application stops reading (received data stays
- * in the stack's buffer and its window closes) or reads again.
+ * in the stack's buffer and its window closes) or reads again. nodelay: Nagle's algorithm off (on: true) or back on
+ * (§3.7.4, MUST-17; TCP_NODELAY). timeout: the user timeout in ms, after which unacknowledged data ends the
+ * connection (§3.9.1.1, MUST-21; TCP_USER_TIMEOUT).
  */
 export type AppControl =
   | { name: 'keepalive'; on: false }
   | { name: 'keepalive'; on: true; idleMs?: number; intervalMs?: number; probes?: number }
-  | { name: 'reading'; paused: boolean };
+  | { name: 'reading'; paused: boolean }
+  | { name: 'nodelay'; on: boolean }
+  | { name: 'timeout'; ms: number };
 
 /** Read an AppControl from JSON (a vector step); the error names the field. */
 export function parseControl(raw: unknown, at: string): AppControl | string {
@@ -55,6 +59,14 @@ export function parseControl(raw: unknown, at: string): AppControl | string {
   if (x.name === 'reading') {
     if (typeof x.paused !== 'boolean') return `${at}.paused must be true or false`;
     return only(['name', 'paused']) ?? { name: 'reading', paused: x.paused };
+  }
+  if (x.name === 'nodelay') {
+    if (typeof x.on !== 'boolean') return `${at}.on must be true or false`;
+    return only(['name', 'on']) ?? { name: 'nodelay', on: x.on };
+  }
+  if (x.name === 'timeout') {
+    if (typeof x.ms !== 'number' || !Number.isInteger(x.ms) || x.ms < 1) return `${at}.ms must be a positive integer`;
+    return only(['name', 'ms']) ?? { name: 'timeout', ms: x.ms };
   }
   if (x.name !== 'keepalive')
     return `${at}.name must be one of ${CONTROL_NAMES.join(', ')}, got ${JSON.stringify(x.name)}`;
@@ -74,6 +86,8 @@ export function parseControl(raw: unknown, at: string): AppControl | string {
 
 export function controlText(c: AppControl): string {
   if (c.name === 'reading') return `reading ${c.paused ? 'pause' : 'resume'}`;
+  if (c.name === 'nodelay') return `nodelay ${c.on ? 'on' : 'off'}`;
+  if (c.name === 'timeout') return `timeout ${c.ms}`;
   if (!c.on) return 'keepalive off';
   const kv = [
     c.idleMs !== undefined ? `idle=${c.idleMs}` : '',

@@ -107,6 +107,9 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'icmp-quench-aborts': ['icmp/quench-ignored'],
   'icmp-hard-ignored': ['icmp'],
   'icmp-ignores-quoted-port': ['icmp/demux'],
+  'nagle-off': ['nagle'],
+  'nodelay-ignored': ['nagle/nodelay'],
+  'user-timeout-ignored': ['user-timeout'],
 };
 
 /** Does check id `check` belong to the named cause `name` (itself, its family, or its last part)? */
@@ -262,9 +265,11 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: 'segment-per-write',
-    bug: 'writes queued together are still sent one segment (or more) each: a segment never spans two writes',
+    bug:
+      'writes queued together are still sent one segment (or more) each, back to back: a segment never spans two ' +
+      'writes (no Nagle either, which would space them out one per ACK)',
     breaks: 'SHLD-27, SHLD-28 (§3.9.1.2)',
-    options: { model: { segmentPerWrite: true } },
+    options: { model: { segmentPerWrite: true, nagle: 'off' } },
   },
   {
     name: 'short-segments-split',
@@ -308,6 +313,24 @@ export const MUTANTS: Mutant[] = [
     bug: 'a passive OPEN starts from an empty connection table: every connection is reset',
     breaks: 'MUST-41 (§3.10.1)',
     options: { listenResets: true },
+  },
+  {
+    name: 'nagle-off',
+    bug: 'no Nagle algorithm: every write goes out at once, however many short segments are unacknowledged',
+    breaks: 'SHLD-7 (§3.7.4)',
+    options: { model: { nagle: 'off' } },
+  },
+  {
+    name: 'nodelay-ignored',
+    bug: 'the no-delay control does nothing: short writes still wait for the ACK of outstanding data',
+    breaks: 'MUST-17 (§3.7.4)',
+    options: { noDelayIgnored: true },
+  },
+  {
+    name: 'user-timeout-ignored',
+    bug: 'the user-timeout control does nothing: unacknowledged data is retransmitted until the default R2',
+    breaks: 'MUST-21 (§3.8.3, §3.9.1.1)',
+    options: { userTimeoutIgnored: true },
   },
   {
     name: 'keep-alive-on-by-default',

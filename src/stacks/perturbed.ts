@@ -4,7 +4,7 @@
 import { tupleHash } from '../model/config.js';
 import type { ModelConfig } from '../model/types.js';
 import type { StackAdapter, StackProfile } from './adapter.js';
-import { referenceInstance } from './reference/adapter.js';
+import { REFERENCE_CONTROLS, referenceInstance } from './reference/adapter.js';
 import { UsageError } from './usage.js';
 import { ReferenceHost } from './reference/host.js';
 
@@ -18,6 +18,8 @@ export interface Perturbation {
   ackDelay: number;
   rtoInitial: number;
   rfc5961: boolean;
+  /** §3.7.4: classic Nagle or Minshall's variant (absent in perturbations stored before it was drawn: classic). */
+  nagle?: 'classic' | 'minshall';
 }
 
 /** mulberry32: a small seeded PRNG. */
@@ -50,6 +52,7 @@ function drawPerturbation(seed: number): Perturbation {
       ackDelay: int(1, 499),
       rtoInitial: int(1000, 3000),
       rfc5961: true,
+      nagle: r() < 0.5 ? 'classic' : 'minshall',
     };
   }
 }
@@ -65,6 +68,7 @@ function perturbedModel(p: Perturbation): Partial<ModelConfig> {
     ackDelay: p.ackDelay,
     rtoInitial: p.rtoInitial,
     rfc5961: p.rfc5961,
+    nagle: p.nagle ?? 'classic',
   };
 }
 
@@ -78,7 +82,7 @@ const PERTURBED_PROFILE: StackProfile = {
   rfc5961: true,
   synCookies: false,
   options: { mss: true, wscale: false, sackPermitted: false, timestamps: false },
-  controls: ['keepalive', 'reading'],
+  controls: REFERENCE_CONTROLS,
   deviations: [
     {
       requirement: 'SHLD-5',
@@ -108,7 +112,9 @@ export function perturbedAdapter(baseSeed = 1, fixed?: Perturbation): PerturbedA
   };
 }
 
-const PERTURBATION_RANGES: Record<keyof Perturbation, [number, number] | 'bool'> = {
+type Range = [number, number] | 'bool' | readonly string[];
+
+const PERTURBATION_RANGES: Record<keyof Perturbation, Range> = {
   isnKey: [0, 0xffffffff],
   rcvBuf: [1, 65535],
   mss: [1, 65535],
@@ -118,7 +124,24 @@ const PERTURBATION_RANGES: Record<keyof Perturbation, [number, number] | 'bool'>
   ackDelay: [1, 499],
   rtoInitial: [1000, 3000],
   rfc5961: 'bool',
+  nagle: ['classic', 'minshall'],
 };
+
+/** Fields a counterexample recorded before they were drawn may lack. */
+const OPTIONAL: ReadonlySet<string> = new Set(['nagle']);
+
+function inRange(v: unknown, range: Range): boolean {
+  if (range === 'bool') return typeof v === 'boolean';
+  if (typeof range[0] === 'string') return (range as readonly string[]).includes(v as string);
+  const [lo, hi] = range as [number, number];
+  return Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+}
+
+function rangeText(range: Range): string {
+  if (range === 'bool') return 'true or false';
+  if (typeof range[0] === 'string') return `one of ${range.join(', ')}`;
+  return `an integer from ${range[0]} to ${range[1]}`;
+}
 
 /** A perturbation recorded in a counterexample (origin.stackDetail), checked field by field. */
 export function parsePerturbation(raw: unknown, where: string): Perturbation {
@@ -129,12 +152,9 @@ export function parsePerturbation(raw: unknown, where: string): Perturbation {
   }
   for (const [k, range] of Object.entries(PERTURBATION_RANGES)) {
     const v = r[k];
-    const ok =
-      range === 'bool'
-        ? typeof v === 'boolean'
-        : Number.isInteger(v) && (v as number) >= range[0] && (v as number) <= range[1];
-    const want = range === 'bool' ? 'true or false' : `an integer from ${range[0]} to ${range[1]}`;
-    if (!ok) throw new UsageError(`${where}.${k} must be ${want}, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    if (v === undefined && OPTIONAL.has(k)) continue;
+    if (!inRange(v, range))
+      throw new UsageError(`${where}.${k} must be ${rangeText(range)}, got ${JSON.stringify(v)?.slice(0, 40)}`);
   }
   return r as unknown as Perturbation;
 }

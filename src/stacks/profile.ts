@@ -164,7 +164,7 @@ type TypeOf<F> = F extends { kind: 'string' }
           : F extends { kind: 'deviations' }
             ? Deviation[]
             : F extends { kind: 'controls' }
-              ? ControlName[]
+              ? readonly ControlName[]
               : KnownFinding[];
 type RequiredKeys = { [K in keyof Fields]: Fields[K]['required'] extends true ? K : never }[keyof Fields];
 type OptionalKeys = Exclude<keyof Fields, RequiredKeys>;

@@ -6,6 +6,7 @@ import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG } from '../w
 import { seqDelta } from '../wire/seq.js';
 import type { TraceEntry } from '../harness/trace.js';
 import { invalidSrc, notUnicastDst } from '../wire/address.js';
+import { type AppControl, controlText } from '../stacks/adapter.js';
 
 /** The trace cannot be written as a packetdrill script; the message says why. */
 export class NotExportable extends Error {}
@@ -94,9 +95,9 @@ function isnsOf(trace: TraceEntry[]): { stack?: number; peer?: number } {
     throw new NotExportable(
       `the trace delivers a segment from ${odd.src} to ${odd.dst}; a script speaks for one remote unicast address`,
     );
-  if (trace.some((e) => e.call?.name === 'control'))
+  if (trace.some((e) => e.call?.control?.name === 'reading'))
     throw new NotExportable(
-      'the trace uses an application control (keep-alives, reading); the exporter has no syscalls for them',
+      'the trace pauses or resumes reading; packetdrill has no syscall that stops a socket from being read',
     );
   if (trace.some((e) => e.dir === 'in' && e.seg?.ipOptions?.length))
     throw new NotExportable('the trace delivers a datagram with IP options; packetdrill writes a 20-octet IPv4 header');
@@ -190,12 +191,40 @@ class Sockets {
     if (name === 'close') return [`${text} = 0`];
     return [`setsockopt(${fd}, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0`, `+0 ${text} = 0`];
   }
+  /** An application control as the setsockopt calls that make it on Linux (reading has none: refused earlier). */
+  control(c: AppControl): string[] {
+    const fd = this.conn;
+    if (fd === undefined) return [`// control ${controlText(c)}: no connection yet — not written`];
+    const opt = (level: string, name: string, v: number): string =>
+      `setsockopt(${fd}, ${level}, ${name}, [${v}], 4) = 0`;
+    const calls =
+      c.name === 'nodelay'
+        ? [opt('IPPROTO_TCP', 'TCP_NODELAY', c.on ? 1 : 0)]
+        : c.name === 'timeout'
+          ? [opt('IPPROTO_TCP', 'TCP_USER_TIMEOUT', c.ms)]
+          : c.name === 'keepalive'
+            ? [
+                opt('SOL_SOCKET', 'SO_KEEPALIVE', c.on ? 1 : 0),
+                // Linux counts the keep-alive times in whole seconds, at least 1.
+                ...(c.on && c.idleMs !== undefined ? [opt('IPPROTO_TCP', 'TCP_KEEPIDLE', secsOf(c.idleMs))] : []),
+                ...(c.on && c.intervalMs !== undefined
+                  ? [opt('IPPROTO_TCP', 'TCP_KEEPINTVL', secsOf(c.intervalMs))]
+                  : []),
+                ...(c.on && c.probes !== undefined ? [opt('IPPROTO_TCP', 'TCP_KEEPCNT', c.probes)] : []),
+              ]
+            : [];
+    if (this.closed)
+      return calls.map((l, i) => `${i ? '+0 ' : ''}${l.replace(/= 0$/, '= -1 EBADF (Bad file descriptor)')}`);
+    return calls.map((l, i) => (i ? `+0 ${l}` : l));
+  }
   private open(): number {
     this.conn = this.next++;
     this.closed = false;
     return this.conn;
   }
 }
+
+const secsOf = (ms: number): number => Math.max(1, Math.round(ms / 1000));
 
 // ---------------------------------------------------------------- the script
 
@@ -221,6 +250,7 @@ export function toPacketdrill(trace: TraceEntry[], opts: { title?: string } = {}
   };
   for (const e of trace) {
     if (e.dir === 'state') clock.stateSeen();
+    else if (e.dir === 'call' && e.call?.control) put(e.t, 'call', fds.control(e.call.control));
     else if (e.dir === 'call' && e.call) put(e.t, 'call', callLines(e.call.name, e.call.data?.length ?? 0, fds));
     else if (e.dir === 'event' && e.event?.type === 'accepted') put(e.t, 'call', fds.accept());
     else if (e.dir === 'event' && e.event?.type === 'connected') put(e.t, 'call', flushQueued(fds));

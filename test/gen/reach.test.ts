@@ -52,6 +52,25 @@ function icmpOn(t: TraceEntry[], cls: string, syn: boolean): boolean {
   });
 }
 
+/** A write while the stack's last short segment of new data is unacknowledged, with Nagle on or turned off. */
+function writeBehindShort(t: TraceEntry[], noDelay: boolean): boolean {
+  let off = false;
+  let shortEnd = 0;
+  let hit = false;
+  scan(t, (_i, e, w) => {
+    if (e.call?.control?.name === 'nodelay') off = e.call.control.on;
+    const c = e.call?.name === 'write' && e.call.conn ? w.forConn(e.call.conn) : undefined;
+    if (c?.established && off === noDelay && shortEnd > c.peerAckMax) hit = true;
+    const s = e.dir === 'out' ? e.seg : undefined;
+    const sc = s && w.conns.get(keyOfOut(s));
+    if (s?.payload.length && sc?.stackIss !== undefined && s.payload.length < 536) {
+      const o = seqDelta(s.seq, sc.stackIss);
+      if (o >= sc.stackMax) shortEnd = o + s.payload.length;
+    }
+  });
+  return hit;
+}
+
 /** What a claim depends on, as a predicate over one trace. */
 const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
   'a zero window from the peer': (t) => ins(t).some((e) => (e.seg!.flags & (ACK | RST)) === ACK && e.seg!.window === 0),
@@ -122,6 +141,16 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
     if (!first) return false;
     const answered = ins(t).some((e) => e.seg!.flags & (SYN | RST) && keyOfIn(e.seg!) === keyOfOut(first.seg!));
     return !answered && t.at(-1)!.t + (t.at(-1)!.ms ?? 0) - first.t >= 180_000;
+  },
+  // nagle: a write while a short segment of new data is unacknowledged, with Nagle on and with it off
+  'a write while a short segment is unacknowledged (Nagle on)': (t) => writeBehindShort(t, false),
+  'a write while a short segment is unacknowledged (Nagle turned off)': (t) => writeBehindShort(t, true),
+  // user-timeout: data that goes unacknowledged past the user timeout the application set
+  'unacknowledged data past the user timeout the application set': (t) => {
+    const c = t.find((e) => e.call?.control?.name === 'timeout')?.call?.control;
+    const w = t.find((e) => e.call?.name === 'write');
+    const end = t.at(-1)!.t + (t.at(-1)!.ms ?? 0);
+    return c?.name === 'timeout' && !!w && end - w.t > c.ms && !ins(t).some((e) => e.t > w.t);
   },
   'a second connection on the same ports': (t) =>
     // a bare SYN from the peer on a 4-tuple the stack had already acknowledged a SYN on, after a RST ended it

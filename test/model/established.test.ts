@@ -128,13 +128,52 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       expect(d.tcb.sndWnd).toBe(300);
     });
     it("the peer's window and MSS bound what is sent (MUST-16)", () => {
-      const d = established();
+      // Nagle off: the short tail would otherwise wait for the ACK (§3.7.4; see the Nagle tests below).
+      const d = established(cfg({ noDelay: true }));
       d.in(seg('A', R1, A1, { window: 1000 }));
       d.do({ type: 'send', data: new Uint8Array(2500) });
       // PSH waits for the segment that empties the queue (MUST-61)
       expect(d.out()).toEqual([`A ${A1}/${R1} +536`, `A ${A1 + 536}/${R1} +464`]);
       d.in(seg('A', R1, A1 + 1000, { window: 3000 }));
       expect(d.out()).toEqual([`A ${A1 + 1000}/${R1} +536`, `A ${A1 + 1536}/${R1} +536`, `PA ${A1 + 2072}/${R1} +428`]);
+    });
+  });
+  describe('Nagle (§3.7.4)', () => {
+    const nagle = (over: Parameters<typeof cfg>[0]) => {
+      const d = established(cfg(over));
+      d.in(seg('A', R1, A1, { window: 10_000 }));
+      d.do({ type: 'send', data: new Uint8Array(600) });
+      const first = d.out();
+      d.do({ type: 'send', data: new Uint8Array(10) });
+      return { d, first, second: d.out() };
+    };
+    it('classic: with data outstanding a short segment waits for the ACK (SHLD-7)', () => {
+      const { d, first, second } = nagle({});
+      expect(first).toEqual([`A ${A1}/${R1} +536`]);
+      expect(second).toEqual([]);
+      d.in(seg('A', R1, A1 + 536, { window: 10_000 }));
+      expect(d.out()).toEqual([`PA ${A1 + 536}/${R1} +74`]);
+    });
+    it("Minshall's variant: a short segment waits only while another short one is unacknowledged", () => {
+      const { d, first, second } = nagle({ nagle: 'minshall' });
+      expect(first).toEqual([`A ${A1}/${R1} +536`, `PA ${A1 + 536}/${R1} +64`]);
+      expect(second).toEqual([]);
+      d.in(seg('A', R1, A1 + 600, { window: 10_000 }));
+      expect(d.out()).toEqual([`PA ${A1 + 600}/${R1} +10`]);
+    });
+    it('turned off by the application, short segments go at once (MUST-17)', () => {
+      const d = established();
+      d.do({ type: 'option', noDelay: true });
+      d.in(seg('A', R1, A1, { window: 10_000 }));
+      d.do({ type: 'send', data: new Uint8Array(600) });
+      expect(d.out()).toEqual([`A ${A1}/${R1} +536`, `PA ${A1 + 536}/${R1} +64`]);
+      d.do({ type: 'send', data: new Uint8Array(10) });
+      expect(d.out()).toEqual([`PA ${A1 + 600}/${R1} +10`]);
+    });
+    it('a FIN goes with the held data once the application closes', () => {
+      const { d } = nagle({});
+      d.do({ type: 'close' });
+      expect(d.out()).toEqual([`FPA ${A1 + 536}/${R1} +74`]);
     });
   });
   describe('step 7: text', () => {

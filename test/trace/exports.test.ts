@@ -24,6 +24,9 @@ import { runVector } from '../../src/trace/runner.js';
 import { loadVector } from '../../src/trace/vector.js';
 import { ACK, FIN, PSH, RST, SYN } from '../../src/wire/segment.js';
 import type { TraceEntry } from '../../src/harness/trace.js';
+import type { Scenario } from '../../src/gen/scenario.js';
+import { execute } from '../../src/oracle/execute.js';
+import type { AppControl } from '../../src/stacks/adapter.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcpc-export-'));
 const hasTshark = spawnSync('tshark', ['--version']).status === 0;
@@ -113,7 +116,6 @@ const NOT_PKT: Record<string, RegExp> = {
   'linux-l3-hard-icmp-ignored-established': /delivers an ICMP error/,
   'unknown-option-skipped': /TCP option kind 99 has no packetdrill syntax/,
   'lwip-f24-syn-from-this-network-answered': /from 0\.1\.2\.3 to 10\.0\.0\.1; a script speaks for one remote/,
-  'lwip-f28-keepalive-probe-with-data-outstanding': /uses an application control/,
 };
 const tryPkt = (trace: TraceEntry[]): string | Error => {
   try {
@@ -125,6 +127,30 @@ const tryPkt = (trace: TraceEntry[]): string | Error => {
 };
 
 describe('packetdrill export', () => {
+  it('application controls become the setsockopt calls that make them on Linux; reading is refused', async () => {
+    const f28 = tryPkt(traces.find((x) => x.v.name === 'lwip-f28-keepalive-probe-with-data-outstanding')!.trace);
+    expect(f28).toMatch(
+      /setsockopt\(\d+, SOL_SOCKET, SO_KEEPALIVE, \[1\], 4\) = 0\n\+0 setsockopt\(\d+, IPPROTO_TCP, TCP_KEEPIDLE, \[20\], 4\)/,
+    );
+    expect(f28).toMatch(/TCP_KEEPINTVL, \[5\], 4\) = 0\n\+0 setsockopt\(\d+, IPPROTO_TCP, TCP_KEEPCNT, \[3\], 4\) = 0/);
+    expect(f28).toMatch(/SO_KEEPALIVE, \[0\], 4\) = 0/);
+    const sc = (control: AppControl): Scenario => ({
+      peerIsn: 1,
+      peerWindow: 65535,
+      peerMss: 1460,
+      actions: [{ a: 'stackListen' }, { a: 'peerConnect' }, { a: 'settle' }, { a: 'stackControl', control }],
+    });
+    const script = async (c: AppControl) => tryPkt((await execute(sc(c), referenceAdapter())).trace);
+    expect(await script({ name: 'nodelay', on: true })).toMatch(
+      /^\+\S+ setsockopt\(4, IPPROTO_TCP, TCP_NODELAY, \[1\], 4\) = 0$/m,
+    );
+    expect(await script({ name: 'timeout', ms: 2500 })).toMatch(
+      /setsockopt\(4, IPPROTO_TCP, TCP_USER_TIMEOUT, \[2500\], 4\) = 0/,
+    );
+    const reading = await script({ name: 'reading', paused: true });
+    expect(reading instanceof Error ? reading.message : reading).toMatch(/pauses or resumes reading/);
+  });
+
   it.each(traces.map((x) => [x.v.name, x] as const))(
     '%s: the script passes the grammar, or the exporter says what packetdrill cannot express',
     (n, { trace }) => {

@@ -235,7 +235,8 @@ describe('assume: a vector states what it needs of the stack’s choices', () =>
 
 describe('split: segment boundaries are the stack’s choice (§3.7)', () => {
   const v = loadVector(join(VECTORS_DIR, 'fig06-basic-3whs-active.json'));
-  const small = () => referenceAdapter('mss2', { model: { sendMssCap: 2 } });
+  // Nagle off: with a 2-octet MSS it would hold the last octet for the ACK, which this vector does not send.
+  const small = () => referenceAdapter('mss2', { model: { sendMssCap: 2, noDelay: true } });
   it('"hello" sent as he + ll + o passes the split expectation; the same vector without split would not', async () => {
     const r = await runVector(v, small());
     expect(r.status).toBe('pass');

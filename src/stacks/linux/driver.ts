@@ -297,8 +297,18 @@ function nextKernelTimer(): number | undefined {
 const TCP_KEEPIDLE = 4;
 const TCP_KEEPINTVL = 5;
 const TCP_KEEPCNT = 6;
+const TCP_USER_TIMEOUT = 18;
 
-/** `control CONN keepalive on [idle=MS] [interval=MS] [probes=N]` | `keepalive off` | `reading pause|resume`. */
+function sockFd(c: Conn): number {
+  const fd = (c.sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (fd === undefined || fd < 0) throw new Error('the socket has no file descriptor yet');
+  return fd;
+}
+
+/**
+ * `control CONN keepalive on [idle=MS] [interval=MS] [probes=N]` | `keepalive off` | `reading pause|resume` |
+ * `nodelay on|off` (TCP_NODELAY) | `timeout MS` (TCP_USER_TIMEOUT, in ms).
+ */
 function control(c: Conn, a: string[]): string {
   const [what, how, ...kv] = a;
   if (what === 'reading' && (how === 'pause' || how === 'resume')) {
@@ -306,11 +316,18 @@ function control(c: Conn, a: string[]): string {
     else c.sock.resume();
     return 'ok';
   }
+  if (what === 'nodelay' && (how === 'on' || how === 'off')) {
+    c.sock.setNoDelay(how === 'on');
+    return 'ok';
+  }
+  if (what === 'timeout' && /^\d+$/.test(how ?? '') && kv.length === 0) {
+    setTcpInt(sockFd(c), TCP_USER_TIMEOUT, Number(how));
+    return 'ok';
+  }
   if (what !== 'keepalive' || (how !== 'on' && how !== 'off')) throw new Error(`unknown control ${a.join(' ')}`);
   c.sock.setKeepAlive(how === 'on');
   if (how === 'off') return 'ok';
-  const fd = (c.sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (fd === undefined || fd < 0) throw new Error('the socket has no file descriptor yet');
+  const fd = sockFd(c);
   const opts: Record<string, number> = { idle: TCP_KEEPIDLE, interval: TCP_KEEPINTVL, probes: TCP_KEEPCNT };
   for (const x of kv) {
     const [k, v] = x.split('=');
@@ -340,7 +357,7 @@ async function handle(line: string): Promise<string> {
     case 'hello':
       return (
         `ok hello 2 name=linux-${release()} clock=real state=1 ipv4=1 ipv6=0 stderr=log next=1 ` +
-        'controls=keepalive,reading'
+        'controls=keepalive,reading,nodelay,timeout'
       );
     case 'control':
       return control(conn(), a.slice(1));

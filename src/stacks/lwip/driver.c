@@ -374,7 +374,7 @@ int main(int pargc, char **pargv) {
     const char *cmd = argc ? argv[0] : "";
 
     if (!strcmp(cmd, "hello")) {
-      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive,reading",
+      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive,reading,nodelay",
             LWIP_VERSION_STRING);
     } else if (!strcmp(cmd, "quit")) {
       fputs("ok\n", out);
@@ -478,6 +478,18 @@ int main(int pargc, char **pargv) {
         resume_reading(id);
         OK();
       } else ERR("reading: pause or resume, got %s", argv[3]);
+    } else if (!strcmp(cmd, "control") && argc == 4 && !strcmp(argv[2], "nodelay")) {
+      /* control CONN nodelay on|off: Nagle off (TF_NODELAY) or back on; turned off, what Nagle held goes out now */
+      struct tcp_pcb *pcb = conn_pcb(argv[1]);
+      if (!pcb) ERR("connection %s is closed", argv[1]);
+      else if (!strcmp(argv[3], "on")) {
+        tcp_nagle_disable(pcb);
+        tcp_output(pcb);
+        OK();
+      } else if (!strcmp(argv[3], "off")) {
+        tcp_nagle_enable(pcb);
+        OK();
+      } else ERR("nodelay: on or off, got %s", argv[3]);
     } else if (!strcmp(cmd, "control") && argc >= 4 && !strcmp(argv[2], "keepalive")) {
       /* control CONN keepalive on [idle=MS] [interval=MS] [probes=N] | keepalive off (SOF_KEEPALIVE, pcb timers) */
       struct tcp_pcb *pcb = conn_pcb(argv[1]);

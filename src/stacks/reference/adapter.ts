@@ -1,8 +1,17 @@
 // The reference stack as a StackAdapter: the embedded default that needs nothing installed.
 import type { ModelConfig } from '../../model/types.js';
-import type { StackAdapter, StackInstance, StackProfile } from '../adapter.js';
+import {
+  CONTROL_NAMES,
+  type ControlName,
+  type StackAdapter,
+  type StackInstance,
+  type StackProfile,
+} from '../adapter.js';
 import { DEFAULT_CONFIG } from '../../model/config.js';
 import { type HostOptions, ReferenceHost } from './host.js';
+
+/** The application controls the reference offers: every one the adapter API knows. */
+export const REFERENCE_CONTROLS: readonly ControlName[] = CONTROL_NAMES;
 
 export function profileFor(name: string, cfg: ModelConfig, synCookies: boolean): StackProfile {
   return {
@@ -16,7 +25,7 @@ export function profileFor(name: string, cfg: ModelConfig, synCookies: boolean):
     synCookies,
     options: { mss: cfg.offerMss, wscale: false, sackPermitted: false, timestamps: false },
     deviations: [],
-    controls: ['keepalive', 'reading'],
+    controls: REFERENCE_CONTROLS,
   };
 }
 
@@ -33,7 +42,7 @@ export function referenceInstance(host: ReferenceHost): StackInstance & { host: 
     shutdown: (conn) => host.shutdown(conn),
     close: (conn) => host.close(conn),
     abort: (conn) => host.abort(conn),
-    controls: ['keepalive', 'reading'],
+    controls: REFERENCE_CONTROLS,
     control: (conn, c) => host.control(conn, c),
     advance: (ms) => host.advance(ms),
     nextTimer: () => host.nextTimer(),

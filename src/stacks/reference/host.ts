@@ -50,6 +50,9 @@ export interface HostOptions {
    * nothing (MUST-24).
    */
   keepAliveFault?: 'swapped' | 'one-probe' | 'ignored' | 'sticky';
+  /** Faults: the no-delay control does nothing (MUST-17); the user-timeout control does nothing (MUST-21). */
+  noDelayIgnored?: boolean;
+  userTimeoutIgnored?: boolean;
 }
 
 interface Conn {
@@ -81,6 +84,7 @@ export class ReferenceHost {
   private readonly icmpByLocalPort: boolean;
   private readonly faults: Record<'anyDst' | 'anySrc' | 'ip20' | 'listenNeedsFreePort' | 'listenResets', boolean>;
   private readonly keepAliveFault: HostOptions['keepAliveFault'];
+  private readonly controlFaults: Pick<HostOptions, 'noDelayIgnored' | 'userTimeoutIgnored'>;
   private nextEphemeral = 49152;
   private outPackets: Uint8Array[] = [];
   private outEvents: StackEvent[] = [];
@@ -99,6 +103,7 @@ export class ReferenceHost {
     this.dieOnMalformedOption = opts.dieOnMalformedOption ?? false;
     this.icmpByLocalPort = opts.icmpByLocalPort ?? false;
     this.keepAliveFault = opts.keepAliveFault;
+    this.controlFaults = { noDelayIgnored: opts.noDelayIgnored, userTimeoutIgnored: opts.userTimeoutIgnored };
     this.faults = {
       anyDst: opts.anyDst ?? false,
       anySrc: opts.anySrc ?? false,
@@ -336,7 +341,11 @@ export class ReferenceHost {
   /** An application control, as the model's per-connection option call. */
   control(id: ConnId, x: AppControl): void {
     if (x.name === 'reading') this.call(id, { type: 'option', autoReceive: !x.paused });
-    else if (x.on) this.call(id, { type: 'option', keepAlive: this.keepAliveAsked(x) });
+    else if (x.name === 'nodelay') {
+      if (!this.controlFaults.noDelayIgnored) this.call(id, { type: 'option', noDelay: x.on });
+    } else if (x.name === 'timeout') {
+      if (!this.controlFaults.userTimeoutIgnored) this.call(id, { type: 'option', userTimeout: x.ms });
+    } else if (x.on) this.call(id, { type: 'option', keepAlive: this.keepAliveAsked(x) });
     else if (this.keepAliveFault !== 'sticky') this.call(id, { type: 'option', keepAlive: null });
   }
 
