@@ -12,6 +12,7 @@ import { properties as nagle } from './nagle.js';
 import { properties as retransmission } from './retransmission.js';
 import { properties as rst } from './rst.js';
 import { properties as segments } from './segments.js';
+import { properties as sws } from './sws.js';
 import { properties as synflood } from './synflood.js';
 import { properties as window } from './window.js';
 import { properties as wire } from './wire.js';
@@ -32,4 +33,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...listen,
   ...keepalive,
   ...nagle,
+  ...sws,
 ];

@@ -35,6 +35,7 @@ const KILLS: Record<string, string | string[]> = {
   'listen-beside-connections': ['listen-needs-free-port', 'listen-resets-connections'],
   nagle: ['nagle-off', 'nodelay-ignored'],
   'user-timeout': 'user-timeout-ignored',
+  'sender-sws': 'sender-sws-off',
   'four-way-close': 'fin-no-seq',
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],
   'simultaneous-close': 'no-closing-state',

@@ -125,7 +125,7 @@ export function userTimeoutCheck(trace: TraceEntry[], v: Checker): void {
     (e) => e.call?.name === 'control' && e.call.control?.name === 'timeout' && !e.call.refused,
   );
   const control = trace[ci]?.call?.control;
-  if (!control || control.name !== 'timeout') return;
+  if (control?.name !== 'timeout') return;
   const T = control.ms;
   const tol = Math.max(500, T / 10);
   let first: { i: number; t: number } | undefined;

@@ -31,6 +31,7 @@ export const DEFAULT_CONFIG: ModelConfig = Object.freeze({
   userTimeout: 300_000,
   nagle: 'classic',
   noDelay: false,
+  swsOverride: 200,
   rcvBuf: 65_535,
   mss: 1460,
   sendMssCap: 1460,

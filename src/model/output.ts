@@ -110,7 +110,7 @@ export function output(c: Ctx): void {
       if (!synAcked(t) && t.sndBuf.length > 0) break;
       const off = sentData(t);
       const avail = t.sndBuf.length - off;
-      const room = Math.max(0, seqDelta(seqAdd(t.sndUna, t.sndWnd), t.sndNxt));
+      const room = usableWindow(t);
       const n = Math.min(avail, t.sndMss, room, toWriteEnd(t));
       const fin =
         t.finQueued && avail - n === 0 && (t.state === 'FIN-WAIT-1' || t.state === 'LAST-ACK' || t.state === 'CLOSING');
@@ -123,6 +123,10 @@ export function output(c: Ctx): void {
       const last = off + n === t.sndBuf.length;
       if (t.cfg.holdTail && last && n < t.sndMss && !fin) break;
       if (nagleHolds(t, n, fin)) break;
+      if (!c.swsOverride && swsHolds(t, n, avail, room, fin)) {
+        t.timers.persist ??= c.now + t.cfg.swsOverride;
+        break;
+      }
       const payload = t.sndBuf.slice(off, off + n);
       emit(
         c,
@@ -153,6 +157,18 @@ function nagleHolds(t: Tcb, n: number, fin: boolean): boolean {
   if (t.cfg.nagle === 'minshall') return t.sndSml !== undefined && seqGt(t.sndSml, t.sndUna);
   return t.sndNxt !== t.sndUna;
 }
+
+/**
+ * §3.8.6.2.1 sender SWS avoidance (MUST-38): the window allows only a sliver — less than a full segment and less than
+ * half the largest window the peer offered — and more data waits than fits: wait for more window or the override.
+ */
+function swsHolds(t: Tcb, n: number, avail: number, room: number, fin: boolean): boolean {
+  if (t.cfg.noSenderSws || fin) return false;
+  return n === room && n < avail && n < t.sndMss && n < Math.floor(t.maxSndWnd / 2);
+}
+
+/** Octets the peer's window has room for beyond SND.NXT. */
+export const usableWindow = (t: Tcb): number => Math.max(0, seqDelta(seqAdd(t.sndUna, t.sndWnd), t.sndNxt));
 
 /** Retransmit the earliest unacknowledged segment (§3.8.1; RFC 6298 §5.4). */
 export function retransmit(c: Ctx): void {

@@ -3,7 +3,7 @@ import { match } from 'ts-pattern';
 import { closeTcb, returnToListen, segmentArrives } from './arrive.js';
 import { userCall } from './calls.js';
 import { icmpArrives } from './icmp.js';
-import { emit, makeSegment, output, retransmit, sendAck, sendWindowProbe } from './output.js';
+import { emit, makeSegment, output, retransmit, sendAck, sendWindowProbe, usableWindow } from './output.js';
 import { ACK } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import { stackSent } from './sent.js';
@@ -117,7 +117,12 @@ function timeout(c: Ctx, timer: TimerName): void {
       retransmit(c);
       t.timers.rexmt = c.now + t.rto;
     })
-    .with('persist', () => sendWindowProbe(c))
+    .with('persist', () => {
+      // With some window open this was the SWS override timeout: output() below sends what fits (§3.8.6.2.1).
+      // A probe goes only with nothing in flight (the retransmission timer has what is).
+      if (usableWindow(t) > 0) c.swsOverride = true;
+      else if (t.sndNxt === t.sndUna) sendWindowProbe(c);
+    })
     .with('delack', () => {
       if (t.ackPending > 0) sendAck(c);
     })

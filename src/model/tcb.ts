@@ -52,6 +52,8 @@ export interface Ctx {
   ackNow: boolean;
   /** The rules of RULES and SEND_RULES (rules.ts) that decided this step, in order. */
   rules: (RuleId | SendRuleId)[];
+  /** The persist timer fired with some window open: the SWS override lets a short segment go (§3.8.6.2.1). */
+  swsOverride?: boolean;
   /** A segment the stack sent that no sending rule allows (sent.ts). */
   refused?: { rule: SendRuleId; why: string };
 }

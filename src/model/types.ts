@@ -56,6 +56,13 @@ export interface ModelConfig {
   /** The application turned Nagle off on this connection (MUST-17). */
   noDelay: boolean;
   /**
+   * §3.8.6.2.1 sender SWS avoidance (MUST-38): a window too small for a full segment or half the largest window is
+   * not filled while more data waits, until more window comes or this override timeout (0.1 to 1 s) passes.
+   */
+  swsOverride: number;
+  /** A fault (mutants only): no sender SWS avoidance, every sliver of window is filled at once. */
+  noSenderSws?: boolean;
+  /**
    * §3.8.4 keep-alives, only when the application turns them on (MUST-24, MUST-25: off by default): a probe after
    * `idle` ms with nothing heard or outstanding (MUST-26, at least 2 h by default, MUST-28), then every `interval`
    * ms; `probes` unanswered in a row end the connection (one alone never does, MUST-29).

@@ -78,13 +78,15 @@ class World {
     };
     this.peer = new ReferenceHost({
       addr: PEER_ADDR,
-      // The peer sends what the scenario says when it says it: no Nagle.
+      // The peer sends what the scenario says when it says it: no Nagle, no sender SWS avoidance (a sliver of the
+      // stack's window is filled at once, which is what the hostile and window scenarios want of it).
       model: {
         ...model,
         offerMss: sc.peerMss !== undefined,
         delayedAck: false,
         autoReceive: !sc.peerReadsOnDemand,
         nagle: 'off',
+        noSenderSws: true,
       },
     });
     h.observe((c) => this.onStackOutput(c));

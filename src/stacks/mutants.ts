@@ -110,6 +110,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'nagle-off': ['nagle'],
   'nodelay-ignored': ['nagle/nodelay'],
   'user-timeout-ignored': ['user-timeout'],
+  'sender-sws-off': ['sender-sws'],
 };
 
 /** Does check id `check` belong to the named cause `name` (itself, its family, or its last part)? */
@@ -319,6 +320,12 @@ export const MUTANTS: Mutant[] = [
     bug: 'no Nagle algorithm: every write goes out at once, however many short segments are unacknowledged',
     breaks: 'SHLD-7 (§3.7.4)',
     options: { model: { nagle: 'off' } },
+  },
+  {
+    name: 'sender-sws-off',
+    bug: 'no sender silly-window avoidance: every sliver of window the peer opens is filled at once',
+    breaks: 'MUST-38 (§3.8.6.2.1)',
+    options: { model: { noSenderSws: true } },
   },
   {
     name: 'nodelay-ignored',

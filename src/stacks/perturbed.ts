@@ -20,6 +20,8 @@ export interface Perturbation {
   rfc5961: boolean;
   /** §3.7.4: classic Nagle or Minshall's variant (absent in perturbations stored before it was drawn: classic). */
   nagle?: 'classic' | 'minshall';
+  /** §3.8.6.2.1: the sender SWS override timeout, 0.1 to 1 s (absent in older recorded perturbations: 200 ms). */
+  swsOverride?: number;
 }
 
 /** mulberry32: a small seeded PRNG. */
@@ -53,6 +55,7 @@ function drawPerturbation(seed: number): Perturbation {
       rtoInitial: int(1000, 3000),
       rfc5961: true,
       nagle: r() < 0.5 ? 'classic' : 'minshall',
+      swsOverride: int(100, 1000),
     };
   }
 }
@@ -69,6 +72,7 @@ function perturbedModel(p: Perturbation): Partial<ModelConfig> {
     rtoInitial: p.rtoInitial,
     rfc5961: p.rfc5961,
     nagle: p.nagle ?? 'classic',
+    swsOverride: p.swsOverride ?? 200,
   };
 }
 
@@ -125,10 +129,11 @@ const PERTURBATION_RANGES: Record<keyof Perturbation, Range> = {
   rtoInitial: [1000, 3000],
   rfc5961: 'bool',
   nagle: ['classic', 'minshall'],
+  swsOverride: [100, 1000],
 };
 
 /** Fields a counterexample recorded before they were drawn may lack. */
-const OPTIONAL: ReadonlySet<string> = new Set(['nagle']);
+const OPTIONAL: ReadonlySet<string> = new Set(['nagle', 'swsOverride']);
 
 function inRange(v: unknown, range: Range): boolean {
   if (range === 'bool') return typeof v === 'boolean';

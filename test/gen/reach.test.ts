@@ -145,6 +145,18 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
   // nagle: a write while a short segment of new data is unacknowledged, with Nagle on and with it off
   'a write while a short segment is unacknowledged (Nagle on)': (t) => writeBehindShort(t, false),
   'a write while a short segment is unacknowledged (Nagle turned off)': (t) => writeBehindShort(t, true),
+  // sender-sws: the peer's window opens by less than a full segment with more than that queued
+  'a window update that opens a sliver while more data waits': (t) => {
+    let hit = false;
+    scan(t, (_i, e, w) => {
+      const s = e.dir === 'in' ? e.seg : undefined;
+      const c = s && w.conns.get(keyOfIn(s));
+      if (!s || !c?.established || c.stackIss === undefined || !(s.flags & ACK) || s.flags & RST) return;
+      const usable = seqDelta(s.ack, c.stackIss) + s.window - c.stackMax;
+      if (usable > 0 && usable < 268 && 1 + c.written.length - c.stackMax > usable) hit = true;
+    });
+    return hit;
+  },
   // user-timeout: data that goes unacknowledged past the user timeout the application set
   'unacknowledged data past the user timeout the application set': (t) => {
     const c = t.find((e) => e.call?.control?.name === 'timeout')?.call?.control;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IRS, ISS, cfg, data, established, seg } from './fixtures.js';
+import { DEFAULT_CONFIG } from '../../src/model/config.js';
+import { IRS, ISS, cfg, data, established, seg, show } from './fixtures.js';
 
 const A1 = ISS + 1;
 const R1 = IRS + 1;
@@ -128,8 +129,8 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       expect(d.tcb.sndWnd).toBe(300);
     });
     it("the peer's window and MSS bound what is sent (MUST-16)", () => {
-      // Nagle off: the short tail would otherwise wait for the ACK (§3.7.4; see the Nagle tests below).
-      const d = established(cfg({ noDelay: true }));
+      // Nagle and sender SWS avoidance off: they would hold the short tail (§3.7.4, §3.8.6.2.1; tests below).
+      const d = established(cfg({ noDelay: true, noSenderSws: true }));
       d.in(seg('A', R1, A1, { window: 1000 }));
       d.do({ type: 'send', data: new Uint8Array(2500) });
       // PSH waits for the segment that empties the queue (MUST-61)
@@ -174,6 +175,40 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       const { d } = nagle({});
       d.do({ type: 'close' });
       expect(d.out()).toEqual([`FPA ${A1 + 536}/${R1} +74`]);
+    });
+  });
+  describe('sender SWS avoidance (§3.8.6.2.1, MUST-38)', () => {
+    /** Two full segments fill a 1072-octet window and are acknowledged with the window shut; `n` octets written. */
+    const shut = (n: number, over: Parameters<typeof cfg>[0] = {}) => {
+      const d = established(cfg({ noDelay: true, ...over }));
+      d.in(seg('A', R1, A1, { window: 1072 }));
+      d.do({ type: 'send', data: new Uint8Array(n) });
+      expect(d.out()).toEqual([`A ${A1}/${R1} +536`, `A ${A1 + 536}/${R1} +536`]);
+      d.in(seg('A', R1, A1 + 1072, { window: 0 }));
+      return d;
+    };
+    it('a sliver of window (below a full segment and half the largest) waits for more', () => {
+      const d = shut(3000);
+      d.in(seg('A', R1, A1 + 1072, { window: 100 }));
+      expect(d.out()).toEqual([]);
+      d.in(seg('A', R1, A1 + 1072, { window: 600 }));
+      expect(d.out()).toEqual([`A ${A1 + 1072}/${R1} +536`]);
+    });
+    it('the override timeout sends what fits', () => {
+      const d = shut(3000, { swsOverride: 300 });
+      d.in(seg('A', R1, A1 + 1072, { window: 100 }));
+      expect(d.wait(299)).toEqual([]);
+      expect(d.wait(1).map(show)).toEqual([`A ${A1 + 1072}/${R1} +100`]);
+    });
+    it('a sliver that takes the rest of the queue goes at once', () => {
+      const d = shut(1172);
+      d.in(seg('A', R1, A1 + 1072, { window: 100 }));
+      expect(d.out()).toEqual([`PA ${A1 + 1072}/${R1} +100`]);
+    });
+    it('without it (the mutant sender-sws-off) the sliver is filled at once', () => {
+      const d = shut(3000, { noSenderSws: true });
+      d.in(seg('A', R1, A1 + 1072, { window: 100 }));
+      expect(d.out()).toEqual([`A ${A1 + 1072}/${R1} +100`]);
     });
   });
   describe('step 7: text', () => {
@@ -264,6 +299,7 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       const d = established();
       d.in(seg('A', R1, A1, { window: 3 }));
       d.do({ type: 'send', data: data('abcdef') });
+      d.wait(DEFAULT_CONFIG.swsOverride); // sender SWS avoidance: the 3-octet window is filled at the override
       d.do({ type: 'close' });
       expect(d.out()).toEqual([]);
       expect(d.state).toBe('FIN-WAIT-1');
