@@ -318,7 +318,15 @@ const ROWS: Row[] = [
   ['MAY-4', 'MAY', '3.8.1', 'retransmission', 'wire', 'Reuse the IP Identification on retransmission', NO_IP],
   ['MAY-5', 'MAY', '3.8.4', 'keepalive', 'wire', 'Keep-alives may exist'],
   ['MAY-6', 'MAY', '3.8.4', 'keepalive', 'wire', 'Keep-alives with a garbage octet', NO_GARBAGE],
-  ['MAY-7', 'MAY', '3.8.6', 'window', 'wire', 'Retransmit past a shrunk window'],
+  [
+    'MAY-7',
+    'MAY',
+    '3.8.6',
+    'window',
+    'wire',
+    'Retransmit past a shrunk window',
+    NC('a permission: window-shrink lets a retransmission past the shrunk edge go, and nothing can fail it'),
+  ],
   [
     'MAY-8',
     'MAY',

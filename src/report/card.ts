@@ -190,6 +190,14 @@ export function buildCard(header: CardHeader, judged: Judged[], cov: Map<string,
         decidedBy: [...new Set(known.map((x) => `${x.j.kind} ${x.j.name}`))],
         reason: known[0]!.k.finding,
       };
+    // Nothing in the suite judges it (no gap was written for it): not covered, never "not exercised".
+    if (!r.gap && checkedBy.checks.length === 0 && checkedBy.vectors.length === 0)
+      return {
+        ...base,
+        verdict: 'not covered',
+        decidedBy: [],
+        reason: 'no rule, check or vector of the suite judges it',
+      };
     const ran = judged.some((j) => j.status !== 'skip');
     return { ...base, ...unfailed(r, exercised, ran) };
   });

@@ -78,6 +78,12 @@ describe('judgedOf', () => {
     const never = verdictOf(card(judgedOf([prop({ exercised: {} })], [], [], undefined, '/')), 'MUST-10');
     expect(never).toMatchObject({ verdict: 'not exercised', reason: /no run reached/ });
   });
+  it('a requirement nothing judges is not covered, never "not exercised"', () => {
+    const j = judgedOf([prop({ exercised: {} })], [], [], undefined, '/');
+    const bare = buildCard(card(j).header, j, new Map());
+    expect(verdictOf(bare, 'MUST-10')).toMatchObject({ verdict: 'not covered', reason: /no rule, check or vector/ });
+    expect(verdictOf(card(j), 'MAY-7')).toMatchObject({ verdict: 'not covered', reason: /a permission/ });
+  });
   it('a check that does not count for a requirement does not earn it', () => {
     const j = judgedOf([prop({ exercised: { 'seq-space': { runs: 100, hits: 900 } } })], [], [], undefined, '/');
     expect(verdictOf(card(j), 'MUST-10').verdict).toBe('not exercised');
