@@ -11,6 +11,7 @@ import { type Checker, type Property, violations } from '../src/oracle/property.
 import { type ConnShadow, keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
 import { FIN, RST, SYN, type Segment, describe, mssOf, optionOctets } from '../src/wire/segment.js';
 import { seqDelta } from '../src/wire/seq.js';
+import { largestSent } from './sending.js';
 
 /**
  * What a write's own segments are: those the stack sends within this long after it, before anything reaches it on
@@ -27,15 +28,6 @@ const octets = (s: Segment): number => s.payload.length + s.options.reduce((n, o
  */
 function short(s: Segment, peerMss: number | undefined, stackMss: number | undefined, largest: number): boolean {
   return octets(s) < Math.min(peerMss ?? 536, stackMss ?? Number.POSITIVE_INFINITY, largest);
-}
-
-/** The largest data segment (options counted in) the stack sent on each 4-tuple. */
-function largestSent(trace: TraceEntry[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const e of trace)
-    if (e.dir === 'out' && e.seg?.payload.length)
-      m.set(keyOfOut(e.seg), Math.max(m.get(keyOfOut(e.seg)) ?? 0, octets(e.seg)));
-  return m;
 }
 
 interface ConnState {
@@ -85,7 +77,7 @@ export function nagleCheck(trace: TraceEntry[], v: Checker): void {
   const st = new Map<ConnId, ConnState>();
   const of = (id: ConnId): ConnState => st.get(id) ?? st.set(id, fresh()).get(id)!;
   const synMss = new Map<string, number | undefined>();
-  const largest = largestSent(trace);
+  const largest = largestSent(trace, octets);
   scan(trace, (i, e, w) => {
     const call = e.dir === 'call' ? e.call : undefined;
     const k = call?.conn !== undefined ? w.byConn.get(call.conn) : undefined;

@@ -37,11 +37,18 @@ export function largeWindow(trace: TraceEntry[], i: number, e: TraceEntry, w: Sh
     );
 }
 
-/** The largest data segment the stack sent on each connection: what it has shown its path and peer take. */
-function largestSent(trace: TraceEntry[]): Map<string, number> {
+/**
+ * The largest data segment the stack sent on each 4-tuple: what it has shown its path and peer take. `size` measures
+ * a segment (its data, by default; Nagle counts the options in too).
+ */
+export function largestSent(
+  trace: TraceEntry[],
+  size: (s: Segment) => number = (s) => s.payload.length,
+): Map<string, number> {
   const m = new Map<string, number>();
   for (const e of trace)
-    if (e.dir === 'out' && e.seg) m.set(keyOfOut(e.seg), Math.max(m.get(keyOfOut(e.seg)) ?? 0, e.seg.payload.length));
+    if (e.dir === 'out' && e.seg?.payload.length)
+      m.set(keyOfOut(e.seg), Math.max(m.get(keyOfOut(e.seg)) ?? 0, size(e.seg)));
   return m;
 }
 

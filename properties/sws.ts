@@ -9,6 +9,7 @@ import { type Checker, type Property, responses, violations } from '../src/oracl
 import { type ConnShadow, keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
 import { ACK, RST, SYN, type Segment, describe, mssOf } from '../src/wire/segment.js';
 import { seqDelta } from '../src/wire/seq.js';
+import { largestSent } from './sending.js';
 
 /** §3.8.6.2.1: the override timeout is at least 0.1 s; a segment sooner after the window update is not one. */
 const OVERRIDE_MS = 100;
@@ -30,14 +31,9 @@ function sillyWindow(c: ConnShadow, s: Segment, smss: number, maxWnd: number) {
  * segment a timer sends later is the override the RFC allows, or a probe.
  */
 export function senderSwsCheck(trace: TraceEntry[], v: Checker): void {
-  const largest = new Map<string, number>();
+  const largest = largestSent(trace);
   const maxWnd = new Map<string, number>();
   const synMss = new Map<string, number | undefined>();
-  for (const e of trace) {
-    const s = e.seg;
-    if (e.dir === 'out' && s?.payload.length)
-      largest.set(keyOfOut(s), Math.max(largest.get(keyOfOut(s)) ?? 0, s.payload.length));
-  }
   scan(trace, (i, e, w) => {
     const s = e.seg;
     if (e.dir === 'out' && s && s.flags & SYN) synMss.set(keyOfOut(s), mssOf(s));
