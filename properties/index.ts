@@ -6,6 +6,7 @@ import { properties as handshake } from './handshake.js';
 import { properties as icmp } from './icmp.js';
 import { properties as invariants } from './invariants.js';
 import { properties as ip } from './ip.js';
+import { properties as ipfields } from './ipfields.js';
 import { properties as keepalive } from './keepalive.js';
 import { properties as listen } from './listen.js';
 import { properties as nagle } from './nagle.js';
@@ -29,6 +30,7 @@ export const ALL_PROPERTIES: Property[] = [
   ...window,
   ...icmp,
   ...ip,
+  ...ipfields,
   ...ack,
   ...listen,
   ...keepalive,

@@ -35,6 +35,8 @@ const KILLS: Record<string, string | string[]> = {
   'listen-beside-connections': ['listen-needs-free-port', 'listen-resets-connections'],
   nagle: ['nagle-off', 'nodelay-ignored'],
   'user-timeout': 'user-timeout-ignored',
+  ttl: 'ttl-ignored',
+  dscp: ['dscp-ignored', 'dscp-first-only'],
   'sender-sws': 'sender-sws-off',
   'four-way-close': 'fin-no-seq',
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],

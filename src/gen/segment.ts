@@ -74,4 +74,5 @@ export const segmentArb: fc.Arbitrary<Segment> = fc.record({
   payload: fc.uint8Array({ maxLength: 64 }),
   ipId: u16,
   ttl: fc.integer({ min: 1, max: 255 }),
+  tos: fc.integer({ min: 0, max: 255 }),
 });

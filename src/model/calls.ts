@@ -95,7 +95,8 @@ function send(c: Ctx, data: Uint8Array): void {
 /**
  * Settings the application changes on one connection: keep-alives (§3.8.4, MUST-24, MUST-27), whether received
  * data is handed over at once or waits for RECEIVE (§3.10.3; held data closes the window, §3.8.6), Nagle off
- * (§3.7.4, MUST-17) and the user timeout (§3.9.1.1, MUST-21).
+ * (§3.7.4, MUST-17), the user timeout (§3.9.1.1, MUST-21), the TTL (§3.9.2, MUST-49) and the Diffserv value
+ * (§3.9.1.9, MUST-48; changeable at any time, SHLD-21).
  */
 function setOption(c: Ctx, o: Extract<UserCall, { type: 'option' }>): void {
   const t = c.t;
@@ -106,6 +107,8 @@ function setOption(c: Ctx, o: Extract<UserCall, { type: 'option' }>): void {
     t.keepAliveSent = 0;
   }
   if (o.noDelay !== undefined) t.cfg = { ...t.cfg, noDelay: o.noDelay }; // §3.7.4 MUST-17
+  if (o.ttl !== undefined) t.cfg = { ...t.cfg, ttl: o.ttl }; // §3.9.2 MUST-49
+  if (o.dscp !== undefined) t.cfg = { ...t.cfg, dscp: o.dscp }; // §3.9.1.9 MUST-48, SHLD-21
   if (o.userTimeout !== undefined) {
     // §3.9.1.1 (MUST-21): the timeout counts from the same start, now with the new length.
     if (t.timers.user !== undefined) t.timers.user += o.userTimeout - t.cfg.userTimeout;

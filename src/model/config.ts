@@ -33,6 +33,8 @@ export const DEFAULT_CONFIG: ModelConfig = Object.freeze({
   noDelay: false,
   swsOverride: 200,
   rcvBuf: 65_535,
+  ttl: 64,
+  dscp: 0,
   mss: 1460,
   sendMssCap: 1460,
   offerMss: true,
@@ -54,6 +56,10 @@ export function makeConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   if (cfg.rtoMin > cfg.rtoMax) problems.push(`rtoMin ${cfg.rtoMin} exceeds rtoMax ${cfg.rtoMax}`);
   if (!(cfg.rcvBuf >= 1 && cfg.rcvBuf <= 65535))
     problems.push(`rcvBuf must be 1..65535 without window scaling (got ${cfg.rcvBuf})`);
+  if (!(Number.isInteger(cfg.ttl) && cfg.ttl >= 1 && cfg.ttl <= 255))
+    problems.push(`ttl must be 1..255 (got ${cfg.ttl})`);
+  if (!(Number.isInteger(cfg.dscp) && cfg.dscp >= 0 && cfg.dscp <= 63))
+    problems.push(`dscp must be 0..63 (got ${cfg.dscp})`);
   if (!(cfg.mss >= 1 && cfg.mss <= 65495)) problems.push(`mss must be 1..65495 (got ${cfg.mss})`);
   if (!(cfg.sendMssCap >= 1)) problems.push(`sendMssCap must be >= 1 (got ${cfg.sendMssCap})`);
   for (const k of ['synRetries', 'synAckRetries', 'dataRetries'] as const) {

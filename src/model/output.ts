@@ -21,6 +21,9 @@ export function makeSegment(
     urgent: 0,
     options: f.options ?? [],
     payload: f.payload ?? new Uint8Array(0),
+    // §3.9.2 (MUST-49) and §3.9.1.9 (MUST-48, SHLD-22): the connection's TTL and Diffserv value, unchanged.
+    ttl: t.cfg.ttl,
+    tos: t.cfg.dscp << 2,
   };
 }
 

@@ -70,6 +70,10 @@ export interface ModelConfig {
   keepAlive?: KeepAliveConfig;
   /** Receive buffer = the largest window offered (no window scaling, so at most 65535). */
   rcvBuf: number;
+  /** IPv4 TTL of every segment of the connection (§3.9.2, MUST-49: the application may change it). */
+  ttl: number;
+  /** Diffserv codepoint (0..63) of every segment, the application's choice (§3.9.1.9, MUST-48). */
+  dscp: number;
   /** MSS we advertise (MUST-14, MUST-67). */
   mss: number;
   /** Largest segment we will ever send, whatever the peer advertises (our MMS_S - 40). */
@@ -183,7 +187,7 @@ export type UserCall =
   | { type: 'abort' }
   /**
    * Per-connection settings of the application: keep-alives on (with their timing) or off, reading on or held, Nagle
-   * off (noDelay), the user timeout (§3.9.1.1, ms).
+   * off (noDelay), the user timeout (§3.9.1.1, ms), the TTL and the Diffserv codepoint (DSCP, 0..63).
    */
   | {
       type: 'option';
@@ -191,6 +195,8 @@ export type UserCall =
       autoReceive?: boolean;
       noDelay?: boolean;
       userTimeout?: number;
+      ttl?: number;
+      dscp?: number;
     };
 
 export type ModelEvent =

@@ -28,7 +28,7 @@ export type StackEvent =
 import type { StackProfile } from './profile.js';
 
 /** The application controls a stack may offer (StackInstance.control; `controls=` in a driver's hello). */
-export const CONTROL_NAMES = ['keepalive', 'reading', 'nodelay', 'timeout'] as const;
+export const CONTROL_NAMES = ['keepalive', 'reading', 'nodelay', 'timeout', 'ttl', 'dscp'] as const;
 export type ControlName = (typeof CONTROL_NAMES)[number];
 
 /**
@@ -37,14 +37,19 @@ export type ControlName = (typeof CONTROL_NAMES)[number];
  * many go unanswered before the connection is given up. reading: the application stops reading (received data stays
  * in the stack's buffer and its window closes) or reads again. nodelay: Nagle's algorithm off (on: true) or back on
  * (§3.7.4, MUST-17; TCP_NODELAY). timeout: the user timeout in ms, after which unacknowledged data ends the
- * connection (§3.9.1.1, MUST-21; TCP_USER_TIMEOUT).
+ * connection (§3.9.1.1, MUST-21; TCP_USER_TIMEOUT). ttl: the IPv4 TTL of the connection's segments (§3.9.2,
+ * MUST-49; IP_TTL). dscp: the Diffserv codepoint, 0..63, of its segments (§3.9.1.9, MUST-48; IP_TOS = dscp << 2).
  */
 export type AppControl =
   | { name: 'keepalive'; on: false }
   | { name: 'keepalive'; on: true; idleMs?: number; intervalMs?: number; probes?: number }
   | { name: 'reading'; paused: boolean }
   | { name: 'nodelay'; on: boolean }
-  | { name: 'timeout'; ms: number };
+  | { name: 'timeout'; ms: number }
+  | { name: 'ttl'; value: number }
+  | { name: 'dscp'; value: number };
+
+const IP_FIELD_RANGE = { ttl: [1, 255], dscp: [0, 63] } as const;
 
 /** Read an AppControl from JSON (a vector step); the error names the field. */
 export function parseControl(raw: unknown, at: string): AppControl | string {
@@ -68,6 +73,13 @@ export function parseControl(raw: unknown, at: string): AppControl | string {
     if (typeof x.ms !== 'number' || !Number.isInteger(x.ms) || x.ms < 1) return `${at}.ms must be a positive integer`;
     return only(['name', 'ms']) ?? { name: 'timeout', ms: x.ms };
   }
+  if (x.name === 'ttl' || x.name === 'dscp') {
+    const [lo, hi] = IP_FIELD_RANGE[x.name];
+    const v = x.value;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+      return `${at}.value must be an integer from ${lo} to ${hi}`;
+    return only(['name', 'value']) ?? { name: x.name, value: v };
+  }
   if (x.name !== 'keepalive')
     return `${at}.name must be one of ${CONTROL_NAMES.join(', ')}, got ${JSON.stringify(x.name)}`;
   if (typeof x.on !== 'boolean') return `${at}.on must be true or false`;
@@ -88,6 +100,7 @@ export function controlText(c: AppControl): string {
   if (c.name === 'reading') return `reading ${c.paused ? 'pause' : 'resume'}`;
   if (c.name === 'nodelay') return `nodelay ${c.on ? 'on' : 'off'}`;
   if (c.name === 'timeout') return `timeout ${c.ms}`;
+  if (c.name === 'ttl' || c.name === 'dscp') return `${c.name} ${c.value}`;
   if (!c.on) return 'keepalive off';
   const kv = [
     c.idleMs !== undefined ? `idle=${c.idleMs}` : '',

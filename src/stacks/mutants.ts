@@ -111,6 +111,9 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'nodelay-ignored': ['nagle/nodelay'],
   'user-timeout-ignored': ['user-timeout'],
   'sender-sws-off': ['sender-sws'],
+  'ttl-ignored': ['ttl'],
+  'dscp-ignored': ['dscp'],
+  'dscp-first-only': ['dscp/change'],
 };
 
 /** Does check id `check` belong to the named cause `name` (itself, its family, or its last part)? */
@@ -332,6 +335,24 @@ export const MUTANTS: Mutant[] = [
     bug: 'the no-delay control does nothing: short writes still wait for the ACK of outstanding data',
     breaks: 'MUST-17 (§3.7.4)',
     options: { noDelayIgnored: true },
+  },
+  {
+    name: 'ttl-ignored',
+    bug: 'the TTL control does nothing: every segment keeps the default TTL',
+    breaks: 'MUST-49 (§3.9.2)',
+    options: { ttlIgnored: true },
+  },
+  {
+    name: 'dscp-ignored',
+    bug: 'the Diffserv control does nothing: every segment carries codepoint 0',
+    breaks: 'MUST-48, SHLD-22 (§3.9.1.9)',
+    options: { dscpFault: 'ignored' },
+  },
+  {
+    name: 'dscp-first-only',
+    bug: 'the Diffserv codepoint is fixed by its first setting: a change mid-connection does nothing',
+    breaks: 'SHLD-21 (§3.9.1.9)',
+    options: { dscpFault: 'first-only' },
   },
   {
     name: 'user-timeout-ignored',

@@ -202,17 +202,21 @@ class Sockets {
         ? [opt('IPPROTO_TCP', 'TCP_NODELAY', c.on ? 1 : 0)]
         : c.name === 'timeout'
           ? [opt('IPPROTO_TCP', 'TCP_USER_TIMEOUT', c.ms)]
-          : c.name === 'keepalive'
-            ? [
-                opt('SOL_SOCKET', 'SO_KEEPALIVE', c.on ? 1 : 0),
-                // Linux counts the keep-alive times in whole seconds, at least 1.
-                ...(c.on && c.idleMs !== undefined ? [opt('IPPROTO_TCP', 'TCP_KEEPIDLE', secsOf(c.idleMs))] : []),
-                ...(c.on && c.intervalMs !== undefined
-                  ? [opt('IPPROTO_TCP', 'TCP_KEEPINTVL', secsOf(c.intervalMs))]
-                  : []),
-                ...(c.on && c.probes !== undefined ? [opt('IPPROTO_TCP', 'TCP_KEEPCNT', c.probes)] : []),
-              ]
-            : [];
+          : c.name === 'ttl'
+            ? [opt('IPPROTO_IP', 'IP_TTL', c.value)]
+            : c.name === 'dscp'
+              ? [opt('IPPROTO_IP', 'IP_TOS', c.value << 2)]
+              : c.name === 'keepalive'
+                ? [
+                    opt('SOL_SOCKET', 'SO_KEEPALIVE', c.on ? 1 : 0),
+                    // Linux counts the keep-alive times in whole seconds, at least 1.
+                    ...(c.on && c.idleMs !== undefined ? [opt('IPPROTO_TCP', 'TCP_KEEPIDLE', secsOf(c.idleMs))] : []),
+                    ...(c.on && c.intervalMs !== undefined
+                      ? [opt('IPPROTO_TCP', 'TCP_KEEPINTVL', secsOf(c.intervalMs))]
+                      : []),
+                    ...(c.on && c.probes !== undefined ? [opt('IPPROTO_TCP', 'TCP_KEEPCNT', c.probes)] : []),
+                  ]
+                : [];
     if (this.closed)
       return calls.map((l, i) => `${i ? '+0 ' : ''}${l.replace(/= 0$/, '= -1 EBADF (Bad file descriptor)')}`);
     return calls.map((l, i) => (i ? `+0 ${l}` : l));

@@ -137,6 +137,7 @@ export function encode(seg: Segment): Uint8Array {
   const b = new Uint8Array(ihl + tcp.length);
   const v = new DataView(b.buffer);
   b[0] = 0x40 | (ihl / 4);
+  b[1] = (seg.tos ?? 0) & 0xff;
   v.setUint16(2, b.length);
   v.setUint16(4, seg.ipId ?? 0);
   v.setUint16(6, 0x4000); // DF
@@ -177,6 +178,7 @@ export function decode(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResul
   if (r.ok) {
     r.segment.ipId = rd16(bytes, 4);
     r.segment.ttl = bytes[8]!;
+    r.segment.tos = bytes[1]!;
     if (ihl > IPV4_HEADER) r.segment.ipOptions = bytes.slice(IPV4_HEADER, ihl);
   }
   return r;

@@ -42,9 +42,10 @@ export interface Segment {
   payload: Uint8Array;
   /** IPv4 options (IHL > 5), as on the wire; the encoder pads them with zeros (EOL) to a multiple of 4 octets. */
   ipOptions?: Uint8Array;
-  /** IPv4 identification and TTL; defaults 0 and 64 when encoding. */
+  /** IPv4 identification, TTL and the Diffserv octet (DSCP << 2 | ECN, §3.9.1.9); defaults 0, 64, 0 when encoding. */
   ipId?: number;
   ttl?: number;
+  tos?: number;
   /** Encode-only: write a checksum that does not verify (MUST-3 tests). */
   badChecksum?: boolean;
 }

@@ -164,6 +164,22 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
     const end = t.at(-1)!.t + (t.at(-1)!.ms ?? 0);
     return c?.name === 'timeout' && !!w && end - w.t > c.ms && !ins(t).some((e) => e.t > w.t);
   },
+  // ttl, dscp: a setting that differs from the default, then segments of the connection; a second codepoint later
+  'a TTL set to other than 64, then segments of the connection': (t) => {
+    const i = t.findIndex((e) => e.call?.control?.name === 'ttl' && e.call.control.value !== 64);
+    return i >= 0 && t.slice(i).some((e) => e.call?.name === 'write') && t.slice(i).some((e) => e.dir === 'out');
+  },
+  'a Diffserv codepoint changed mid-connection, then segments with the new one due': (t) => {
+    const set = t.flatMap((e, i) => (e.call?.control?.name === 'dscp' ? [{ i, c: e.call.control }] : []));
+    const last = set.at(-1);
+    return (
+      set.length > 1 &&
+      set[0]!.c.name === 'dscp' &&
+      last!.c.name === 'dscp' &&
+      set[0]!.c.value !== last!.c.value &&
+      t.slice(last!.i).some((e) => e.dir === 'out' && e.seg?.payload.length)
+    );
+  },
   'a second connection on the same ports': (t) =>
     // a bare SYN from the peer on a 4-tuple the stack had already acknowledged a SYN on, after a RST ended it
     t.some((e, i) => {

@@ -139,6 +139,21 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       expect(d.out()).toEqual([`A ${A1 + 1000}/${R1} +536`, `A ${A1 + 1536}/${R1} +536`, `PA ${A1 + 2072}/${R1} +428`]);
     });
   });
+  describe('IP fields the application sets (§3.9.2, §3.9.1.9)', () => {
+    it('the TTL and the Diffserv codepoint go on every later segment, and a new codepoint replaces the old', () => {
+      const d = established();
+      d.in(seg('A', R1, A1, { window: 10_000 }));
+      d.do({ type: 'send', data: new Uint8Array(10) });
+      expect(d.last.segments.map((s) => [s.ttl, s.tos])).toEqual([[64, 0]]);
+      d.do({ type: 'option', ttl: 7, dscp: 46 });
+      d.in(seg('A', R1, A1 + 10, { window: 10_000 }));
+      d.do({ type: 'send', data: new Uint8Array(10) });
+      expect(d.last.segments.map((s) => [s.ttl, s.tos])).toEqual([[7, 46 << 2]]);
+      d.do({ type: 'option', dscp: 10 });
+      d.in(seg('PA', R1, A1 + 20, { window: 10_000, payload: new Uint8Array(3) }));
+      expect(d.wait(DEFAULT_CONFIG.ackDelay).map((s) => [s.ttl, s.tos])).toEqual([[7, 10 << 2]]);
+    });
+  });
   describe('Nagle (§3.7.4)', () => {
     const nagle = (over: Parameters<typeof cfg>[0]) => {
       const d = established(cfg(over));

@@ -45,5 +45,10 @@ describe('application controls', () => {
     expect(() => parseVector(v({ name: 'keepalive', on: true, idleMs: -1 }))).toThrow(/idleMs must be a positive/);
     expect(() => parseVector(v({ name: 'nagle' }))).toThrow(/name must be one of keepalive, reading/);
     expect(() => parseVector(v({ name: 'reading', paused: true, extra: 1 }))).toThrow(/unknown field/);
+    expect(parseVector(v({ name: 'dscp', value: 46 })).steps[1]).toMatchObject({
+      control: { name: 'dscp', value: 46 },
+    });
+    expect(() => parseVector(v({ name: 'ttl', value: 0 }))).toThrow(/value must be an integer from 1 to 255/);
+    expect(() => parseVector(v({ name: 'dscp', value: 64 }))).toThrow(/value must be an integer from 0 to 63/);
   });
 });

@@ -147,6 +147,8 @@ describe('packetdrill export', () => {
     expect(await script({ name: 'timeout', ms: 2500 })).toMatch(
       /setsockopt\(4, IPPROTO_TCP, TCP_USER_TIMEOUT, \[2500\], 4\) = 0/,
     );
+    expect(await script({ name: 'ttl', value: 9 })).toMatch(/setsockopt\(4, IPPROTO_IP, IP_TTL, \[9\], 4\) = 0/);
+    expect(await script({ name: 'dscp', value: 46 })).toMatch(/setsockopt\(4, IPPROTO_IP, IP_TOS, \[184\], 4\) = 0/);
     const reading = await script({ name: 'reading', paused: true });
     expect(reading instanceof Error ? reading.message : reading).toMatch(/pauses or resumes reading/);
   });

@@ -26,6 +26,7 @@ const base: Segment = {
   payload: new Uint8Array(0),
   ipId: 0,
   ttl: 64,
+  tos: 0,
 };
 
 function corrupt(b: Uint8Array, f: (x: Uint8Array) => void): Uint8Array {

@@ -32,11 +32,12 @@ if (!ADDON) {
   log('usage: driver.js ADDON_PATH (the TUN addon tun.node)');
   process.exit(2);
 }
-const { openTun, waitReadable, tcpDiag, setTcpInt } = createRequire(import.meta.url)(ADDON) as {
+const { openTun, waitReadable, tcpDiag, setTcpInt, setIpInt } = createRequire(import.meta.url)(ADDON) as {
   openTun(name: string): number;
   waitReadable(fd: number, ms: number, cb: (readable: boolean) => void): void;
   tcpDiag(src: string, sport: number, dst: string, dport: number): number[] | null;
   setTcpInt(fd: number, option: number, value: number): void;
+  setIpInt(fd: number, option: number, value: number): void;
 };
 const tunFd = openTun(TUN);
 const sysctl = (path: string, value: string): void => writeFileSync(`/proc/sys/${path}`, value);
@@ -298,6 +299,8 @@ const TCP_KEEPIDLE = 4;
 const TCP_KEEPINTVL = 5;
 const TCP_KEEPCNT = 6;
 const TCP_USER_TIMEOUT = 18;
+const IP_TOS = 1;
+const IP_TTL = 2;
 
 function sockFd(c: Conn): number {
   const fd = (c.sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
@@ -307,7 +310,7 @@ function sockFd(c: Conn): number {
 
 /**
  * `control CONN keepalive on [idle=MS] [interval=MS] [probes=N]` | `keepalive off` | `reading pause|resume` |
- * `nodelay on|off` (TCP_NODELAY) | `timeout MS` (TCP_USER_TIMEOUT, in ms).
+ * `nodelay on|off` (TCP_NODELAY) | `timeout MS` (TCP_USER_TIMEOUT, in ms) | `ttl N` (IP_TTL) | `dscp N` (IP_TOS).
  */
 function control(c: Conn, a: string[]): string {
   const [what, how, ...kv] = a;
@@ -322,6 +325,11 @@ function control(c: Conn, a: string[]): string {
   }
   if (what === 'timeout' && /^\d+$/.test(how ?? '') && kv.length === 0) {
     setTcpInt(sockFd(c), TCP_USER_TIMEOUT, Number(how));
+    return 'ok';
+  }
+  if ((what === 'ttl' || what === 'dscp') && /^\d+$/.test(how ?? '') && kv.length === 0) {
+    // IP_TOS takes the whole octet; the kernel keeps the ECN bits its own.
+    setIpInt(sockFd(c), what === 'ttl' ? IP_TTL : IP_TOS, what === 'ttl' ? Number(how) : Number(how) << 2);
     return 'ok';
   }
   if (what !== 'keepalive' || (how !== 'on' && how !== 'off')) throw new Error(`unknown control ${a.join(' ')}`);
@@ -357,7 +365,7 @@ async function handle(line: string): Promise<string> {
     case 'hello':
       return (
         `ok hello 2 name=linux-${release()} clock=real state=1 ipv4=1 ipv6=0 stderr=log next=1 ` +
-        'controls=keepalive,reading,nodelay,timeout'
+        'controls=keepalive,reading,nodelay,timeout,ttl,dscp'
       );
     case 'control':
       return control(conn(), a.slice(1));

@@ -22,7 +22,7 @@ export const LWIP_PROFILE: StackProfile = {
   timeWaitSyn: 'legacy',
   synCookies: false,
   options: { mss: true, wscale: true, sackPermitted: false, timestamps: false },
-  controls: ['keepalive', 'reading', 'nodelay'],
+  controls: ['keepalive', 'reading', 'nodelay', 'ttl', 'dscp'],
   deviations: [
     {
       requirement: 'MUST-13',

@@ -374,7 +374,7 @@ int main(int pargc, char **pargv) {
     const char *cmd = argc ? argv[0] : "";
 
     if (!strcmp(cmd, "hello")) {
-      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive,reading,nodelay",
+      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive,reading,nodelay,ttl,dscp",
             LWIP_VERSION_STRING);
     } else if (!strcmp(cmd, "quit")) {
       fputs("ok\n", out);
@@ -478,6 +478,20 @@ int main(int pargc, char **pargv) {
         resume_reading(id);
         OK();
       } else ERR("reading: pause or resume, got %s", argv[3]);
+    } else if (!strcmp(cmd, "control") && argc == 4 && (!strcmp(argv[2], "ttl") || !strcmp(argv[2], "dscp"))) {
+      /* control CONN ttl N | dscp N: the pcb's IP TTL or Diffserv codepoint (tos = dscp << 2) for what it sends next */
+      struct tcp_pcb *pcb = conn_pcb(argv[1]);
+      char *end = NULL;
+      long v = strtol(argv[3], &end, 10);
+      int ttl = !strcmp(argv[2], "ttl");
+      if (!pcb) ERR("connection %s is closed", argv[1]);
+      else if (!*argv[3] || *end || v < (ttl ? 1 : 0) || v > (ttl ? 255 : 63))
+        ERR("%s: an integer from %d to %d, got %s", argv[2], ttl ? 1 : 0, ttl ? 255 : 63, argv[3]);
+      else {
+        if (ttl) pcb->ttl = (u8_t)v;
+        else pcb->tos = (u8_t)(v << 2);
+        OK();
+      }
     } else if (!strcmp(cmd, "control") && argc == 4 && !strcmp(argv[2], "nodelay")) {
       /* control CONN nodelay on|off: Nagle off (TF_NODELAY) or back on; turned off, what Nagle held goes out now */
       struct tcp_pcb *pcb = conn_pcb(argv[1]);

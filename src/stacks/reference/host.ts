@@ -53,6 +53,12 @@ export interface HostOptions {
   /** Faults: the no-delay control does nothing (MUST-17); the user-timeout control does nothing (MUST-21). */
   noDelayIgnored?: boolean;
   userTimeoutIgnored?: boolean;
+  /**
+   * Faults: the TTL control does nothing (MUST-49); the Diffserv control does nothing (MUST-48), or only its first
+   * use on a connection counts (SHLD-21).
+   */
+  ttlIgnored?: boolean;
+  dscpFault?: 'ignored' | 'first-only';
 }
 
 interface Conn {
@@ -84,7 +90,11 @@ export class ReferenceHost {
   private readonly icmpByLocalPort: boolean;
   private readonly faults: Record<'anyDst' | 'anySrc' | 'ip20' | 'listenNeedsFreePort' | 'listenResets', boolean>;
   private readonly keepAliveFault: HostOptions['keepAliveFault'];
-  private readonly controlFaults: Pick<HostOptions, 'noDelayIgnored' | 'userTimeoutIgnored'>;
+  private readonly controlFaults: Pick<
+    HostOptions,
+    'noDelayIgnored' | 'userTimeoutIgnored' | 'ttlIgnored' | 'dscpFault'
+  >;
+  private readonly dscpSet = new Set<ConnId>();
   private nextEphemeral = 49152;
   private outPackets: Uint8Array[] = [];
   private outEvents: StackEvent[] = [];
@@ -103,7 +113,12 @@ export class ReferenceHost {
     this.dieOnMalformedOption = opts.dieOnMalformedOption ?? false;
     this.icmpByLocalPort = opts.icmpByLocalPort ?? false;
     this.keepAliveFault = opts.keepAliveFault;
-    this.controlFaults = { noDelayIgnored: opts.noDelayIgnored, userTimeoutIgnored: opts.userTimeoutIgnored };
+    this.controlFaults = {
+      noDelayIgnored: opts.noDelayIgnored,
+      userTimeoutIgnored: opts.userTimeoutIgnored,
+      ttlIgnored: opts.ttlIgnored,
+      dscpFault: opts.dscpFault,
+    };
     this.faults = {
       anyDst: opts.anyDst ?? false,
       anySrc: opts.anySrc ?? false,
@@ -338,6 +353,13 @@ export class ReferenceHost {
   abort(id: ConnId): void {
     this.call(id, { type: 'abort' });
   }
+  private dscp(id: ConnId, value: number): void {
+    const fault = this.controlFaults.dscpFault;
+    if (fault === 'ignored' || (fault === 'first-only' && this.dscpSet.has(id))) return;
+    this.dscpSet.add(id);
+    this.call(id, { type: 'option', dscp: value });
+  }
+
   /** An application control, as the model's per-connection option call. */
   control(id: ConnId, x: AppControl): void {
     if (x.name === 'reading') this.call(id, { type: 'option', autoReceive: !x.paused });
@@ -345,7 +367,10 @@ export class ReferenceHost {
       if (!this.controlFaults.noDelayIgnored) this.call(id, { type: 'option', noDelay: x.on });
     } else if (x.name === 'timeout') {
       if (!this.controlFaults.userTimeoutIgnored) this.call(id, { type: 'option', userTimeout: x.ms });
-    } else if (x.on) this.call(id, { type: 'option', keepAlive: this.keepAliveAsked(x) });
+    } else if (x.name === 'ttl') {
+      if (!this.controlFaults.ttlIgnored) this.call(id, { type: 'option', ttl: x.value });
+    } else if (x.name === 'dscp') this.dscp(id, x.value);
+    else if (x.on) this.call(id, { type: 'option', keepAlive: this.keepAliveAsked(x) });
     else if (this.keepAliveFault !== 'sticky') this.call(id, { type: 'option', keepAlive: null });
   }
 

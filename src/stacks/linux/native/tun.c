@@ -203,6 +203,24 @@ static napi_value set_tcp_int(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// setIpInt(fd, option, value): setsockopt(fd, IPPROTO_IP, option, int) for IP_TTL and IP_TOS.
+static napi_value set_ip_int(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1, opt = 0, val = 0;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &opt) != napi_ok || napi_get_value_int32(env, argv[2], &val) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setIpInt(fd, option, value): three integers");
+    return NULL;
+  }
+  if (setsockopt(fd, IPPROTO_IP, opt, &val, sizeof val) < 0) {
+    throw_errno(env, "setsockopt(IPPROTO_IP)");
+    return NULL;
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn, wait;
   napi_create_function(env, "openTun", NAPI_AUTO_LENGTH, open_tun, NULL, &fn);
@@ -215,6 +233,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value tcpint;
   napi_create_function(env, "setTcpInt", NAPI_AUTO_LENGTH, set_tcp_int, NULL, &tcpint);
   napi_set_named_property(env, exports, "setTcpInt", tcpint);
+  napi_value ipint;
+  napi_create_function(env, "setIpInt", NAPI_AUTO_LENGTH, set_ip_int, NULL, &ipint);
+  napi_set_named_property(env, exports, "setIpInt", ipint);
   return exports;
 }
 
