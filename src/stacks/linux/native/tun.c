@@ -186,39 +186,33 @@ static napi_value tcp_diag(napi_env env, napi_callback_info info) {
   }
 }
 
-static napi_value set_tcp_int(napi_env env, napi_callback_info info) {
+// setsockopt(fd, level, option, int) from three integer arguments; `what` names the call in errors.
+static napi_value set_int(napi_env env, napi_callback_info info, int level, const char *what) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd = -1, opt = 0, val = 0;
   if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
       napi_get_value_int32(env, argv[1], &opt) != napi_ok || napi_get_value_int32(env, argv[2], &val) != napi_ok) {
-    napi_throw_type_error(env, NULL, "setTcpInt(fd, option, value): three integers");
+    char msg[80];
+    snprintf(msg, sizeof msg, "%s(fd, option, value): three integers", what);
+    napi_throw_type_error(env, NULL, msg);
     return NULL;
   }
-  if (setsockopt(fd, IPPROTO_TCP, opt, &val, sizeof val) < 0) {
-    throw_errno(env, "setsockopt(IPPROTO_TCP)");
+  if (setsockopt(fd, level, opt, &val, sizeof val) < 0) {
+    throw_errno(env, level == IPPROTO_TCP ? "setsockopt(IPPROTO_TCP)" : "setsockopt(IPPROTO_IP)");
     return NULL;
   }
   return NULL;
 }
 
+static napi_value set_tcp_int(napi_env env, napi_callback_info info) {
+  return set_int(env, info, IPPROTO_TCP, "setTcpInt");
+}
+
 // setIpInt(fd, option, value): setsockopt(fd, IPPROTO_IP, option, int) for IP_TTL and IP_TOS.
 static napi_value set_ip_int(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd = -1, opt = 0, val = 0;
-  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      napi_get_value_int32(env, argv[1], &opt) != napi_ok || napi_get_value_int32(env, argv[2], &val) != napi_ok) {
-    napi_throw_type_error(env, NULL, "setIpInt(fd, option, value): three integers");
-    return NULL;
-  }
-  if (setsockopt(fd, IPPROTO_IP, opt, &val, sizeof val) < 0) {
-    throw_errno(env, "setsockopt(IPPROTO_IP)");
-    return NULL;
-  }
-  return NULL;
+  return set_int(env, info, IPPROTO_IP, "setIpInt");
 }
 
 static napi_value init(napi_env env, napi_value exports) {
