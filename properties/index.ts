@@ -14,6 +14,7 @@ import { properties as retransmission } from './retransmission.js';
 import { properties as rst } from './rst.js';
 import { properties as segments } from './segments.js';
 import { properties as sws } from './sws.js';
+import { properties as urgent } from './urgent.js';
 import { properties as synflood } from './synflood.js';
 import { properties as window } from './window.js';
 import { properties as wire } from './wire.js';
@@ -36,4 +37,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...keepalive,
   ...nagle,
   ...sws,
+  ...urgent,
 ];

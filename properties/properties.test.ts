@@ -37,6 +37,8 @@ const KILLS: Record<string, string | string[]> = {
   'user-timeout': 'user-timeout-ignored',
   ttl: 'ttl-ignored',
   dscp: ['dscp-ignored', 'dscp-first-only'],
+  'urgent-send': ['urgent-pointer-last-octet', 'urgent-flag-end-segment-only', 'urgent-write-ignored'],
+  'urgent-receive': 'urgent-octet-out-of-line',
   'sender-sws': 'sender-sws-off',
   'four-way-close': 'fin-no-seq',
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],

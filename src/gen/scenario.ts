@@ -50,8 +50,9 @@ export type Action =
   | { a: 'stackConnect' }
   | { a: 'peerListen' }
   | { a: 'peerConnect' }
-  | { a: 'stackWrite'; n: number }
-  | { a: 'peerWrite'; n: number }
+  /** urgent: the data is urgent (the stack must offer 'urgent'). */
+  | { a: 'stackWrite'; n: number; urgent?: boolean }
+  | { a: 'peerWrite'; n: number; urgent?: boolean }
   | { a: 'stackShutdown' }
   | { a: 'stackClose' }
   | { a: 'stackAbort' }
@@ -106,6 +107,7 @@ export function describeAction(x: Action): string {
       return `stackControl ${controlText(x.control)}`;
     case 'stackWrite':
     case 'peerWrite':
+      return `${x.a} ${x.n}${x.urgent ? ' urgent' : ''}`;
     case 'peerRead':
       return `${x.a} ${x.n}`;
     case 'inject':

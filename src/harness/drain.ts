@@ -10,7 +10,7 @@ const MAX_DRAIN = 10_000;
 type DrainedPacket = { seg: Segment } | { error: DecodeError; hex: string };
 export type Drained = { packets: DrainedPacket[]; events: StackEvent[]; at?: { packets: number[]; events: number[] } };
 
-const EVENT_TYPES = new Set(['accepted', 'connected', 'data', 'end', 'reset', 'error', 'closed']);
+const EVENT_TYPES = new Set(['accepted', 'connected', 'data', 'urgent', 'end', 'reset', 'error', 'closed']);
 
 function checkEvent(ev: unknown, i: number): StackEvent {
   const e = ev as Partial<StackEvent> | null;

@@ -4,6 +4,7 @@ import type { State } from '../model/types.js';
 import {
   type AppControl,
   type ConnId,
+  type ControlName,
   type StackAdapter,
   type StackEvent,
   type StackInstance,
@@ -37,7 +38,7 @@ export interface Collected {
 export type UserCall =
   | { name: 'listen'; port: number }
   | { name: 'connect'; port: number; remote: Endpoint }
-  | { name: 'write'; conn: ConnId; data: Uint8Array }
+  | { name: 'write'; conn: ConnId; data: Uint8Array; urgent?: boolean }
   | { name: 'shutdown' | 'close' | 'abort'; conn: ConnId }
   | { name: 'control'; conn: ConnId; control: AppControl };
 
@@ -168,7 +169,13 @@ export class Harness {
       rec.conn = conn = id;
     } else {
       rec.conn = c.conn;
-      if (c.name === 'write') {
+      if (c.name === 'write' && c.urgent) {
+        rec.data = c.data;
+        rec.urgent = true;
+        if (!this.offers('urgent'))
+          throw new AdapterError('the profile says the stack can send urgent data, but the instance does not');
+        await guard(() => inst.write(c.conn, c.data, { urgent: true }), this.callMs, what);
+      } else if (c.name === 'write') {
         rec.data = c.data;
         await guard(() => inst.write(c.conn, c.data), this.callMs, what);
       } else if (c.name === 'control') {
@@ -186,7 +193,7 @@ export class Harness {
   }
 
   /** Whether the stack offers an application control (properties needing an absent one are not run). */
-  offers(name: AppControl['name']): boolean {
+  offers(name: ControlName): boolean {
     return typeof this.inst.control === 'function' && (this.inst.controls ?? []).includes(name);
   }
 
@@ -303,5 +310,5 @@ export class Harness {
 
 function callText(c: UserCall): string {
   if (c.name === 'control') return `call control ${controlText(c.control)}`;
-  return `call ${c.name}${c.name === 'write' ? ` (${c.data.length} octets)` : ''}`;
+  return `call ${c.name}${c.name === 'write' ? ` (${c.data.length} octets${c.urgent ? ', urgent' : ''})` : ''}`;
 }

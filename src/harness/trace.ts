@@ -10,6 +10,8 @@ export interface CallRecord {
   port?: number;
   remote?: { addr: string; port: number };
   data?: Uint8Array;
+  /** name 'write': the data was urgent (§3.9.1.2). */
+  urgent?: boolean;
   /** name 'control': the setting the application changed. */
   control?: AppControl;
   /** A write (or LISTEN) the stack turned away on the spot: no data went in flight, no listener was made. */

@@ -1,6 +1,6 @@
 // SEGMENT ARRIVES (§3.10.7), per state, in the order the RFC gives.
 import { match } from 'ts-pattern';
-import { ACK, FIN, RST, SYN, type Segment, mssOf, segLen } from '../wire/segment.js';
+import { ACK, FIN, RST, SYN, type Segment, URG, mssOf, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqDiff, seqGt, seqInWindow, seqLe, seqLt } from '../wire/seq.js';
 import { emit, makeSegment, rstReply, sendAck, sendSyn } from './output.js';
 import { type Ctx, concat } from './tcb.js';
@@ -281,13 +281,29 @@ function otherArrives(c: Ctx, seg: Segment): void {
     .exhaustive();
   if (stop) return;
 
-  // sixth: the URG bit is not modelled (urgent data is delivered inline).
+  if (textStates(t) && has(seg, URG)) urgentArrives(c, seqAdd(seg.seq, seg.urgent)); // sixth: the URG bit
   // seventh: segment text; eighth: the FIN bit
   // Other states have seen the peer's FIN already: their text is ignored.
-  const textStates = t.state === 'ESTABLISHED' || t.state === 'FIN-WAIT-1' || t.state === 'FIN-WAIT-2';
   const fresh = w.payload.length > 0 || has(w, FIN);
-  if (textStates && fresh) t.ooo.push({ seq: w.seq, data: w.payload, fin: has(w, FIN) });
-  if (textStates && t.ooo.length > 0) drainText(c, fresh); // also text held from a SYN
+  if (textStates(t) && fresh) t.ooo.push({ seq: w.seq, data: w.payload, fin: has(w, FIN) });
+  if (textStates(t) && t.ooo.length > 0) drainText(c, fresh); // also text held from a SYN
+}
+
+/** The states whose URG bit and text count: the peer's FIN is not in yet. */
+const textStates = (t: Tcb): boolean =>
+  t.state === 'ESTABLISHED' || t.state === 'FIN-WAIT-1' || t.state === 'FIN-WAIT-2';
+
+/**
+ * §3.10.7.4 sixth: RCV.UP moves to the furthest pointer seen; when it is ahead of what the application has read,
+ * the application is told (MUST-32). The urgent data itself is delivered in line, in order (MUST-31).
+ */
+function urgentArrives(c: Ctx, up: number): void {
+  const t = c.t;
+  if (t.rcvUp !== undefined && !seqGt(up, t.rcvUp)) return;
+  t.rcvUp = up;
+  if (t.cfg.urgentFault === 'out-of-line') t.oobAt = seqAdd(up, -1);
+  const read = seqAdd(t.rcvNxt, -t.rcvUnread.length);
+  if (seqGt(up, read)) c.app.push({ type: 'urgent' });
 }
 
 /** Trim octets before RCV.NXT (the SYN first) and past the right window edge (the FIN last). */
@@ -325,6 +341,7 @@ function newAck(c: Ctx, ack: number): void {
     t.sndBufSeq = seqAdd(t.sndBufSeq, dataAcked);
   }
   t.sndUna = ack;
+  if (t.sndUp !== undefined && !seqGt(t.sndUp, ack)) delete t.sndUp; // the urgent data is acknowledged
   t.rexmtCount = 0;
   if (t.sndUna === t.sndNxt) {
     delete t.timers.rexmt;
@@ -401,10 +418,16 @@ function drainText(c: Ctx, fresh = true): void {
   }
 }
 
-function deliver(c: Ctx, data: Uint8Array): void {
+function deliver(c: Ctx, got: Uint8Array): void {
   const t = c.t;
+  let data = got;
   if (data.length === 0) return;
+  const oob = t.oobAt === undefined ? -1 : seqDelta(t.oobAt, t.rcvNxt);
   t.rcvNxt = seqAdd(t.rcvNxt, data.length);
+  if (oob >= 0 && oob < data.length) {
+    data = concat(data.subarray(0, oob), data.subarray(oob + 1)); // the out-of-line fault: that octet goes missing
+    delete t.oobAt;
+  }
   if (t.cfg.autoReceive) c.app.push({ type: 'data', data: data.slice() });
   else t.rcvUnread = concat(t.rcvUnread, data.slice());
   if (!t.cfg.track) t.rcvWnd = Math.max(0, t.cfg.rcvBuf - t.rcvUnread.length);

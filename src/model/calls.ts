@@ -27,7 +27,7 @@ function activeOpen(c: Ctx): void {
 export function userCall(c: Ctx, call: UserCall): void {
   match(call)
     .with({ type: 'open' }, (o) => open(c, o))
-    .with({ type: 'send' }, (s) => send(c, s.data))
+    .with({ type: 'send' }, (s) => send(c, s.data, (s.urgent ?? false) && c.t.cfg.urgentFault !== 'ignored'))
     .with({ type: 'receive' }, (r) => receive(c, r.max))
     .with({ type: 'close' }, () => close(c))
     .with({ type: 'abort' }, () => abort(c))
@@ -70,10 +70,11 @@ function open(c: Ctx, o: Extract<UserCall, { type: 'open' }>): void {
 }
 
 /** §3.10.2 SEND. */
-function send(c: Ctx, data: Uint8Array): void {
+function send(c: Ctx, data: Uint8Array, urgent: boolean): void {
   const t = c.t;
   const queue = (): void => {
     t.sndBuf = concat(t.sndBuf, data.slice());
+    if (urgent && data.length) t.sndUp = seqAdd(t.sndBufSeq, t.sndBuf.length); // §3.10.2 SND.UP (MUST-62)
     if (t.cfg.segmentPerWrite) t.writeEnds = [...(t.writeEnds ?? []), seqAdd(t.sndBufSeq, t.sndBuf.length)];
   };
   match(t.state)

@@ -1,5 +1,5 @@
 // Building and sending segments: SYN, ACK, RST, data/FIN segmentation (§3.7), retransmission (§3.8.1).
-import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, segLen } from '../wire/segment.js';
+import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqDiff, seqGt } from '../wire/seq.js';
 import type { Ctx } from './tcb.js';
 import type { Tcb } from './types.js';
@@ -9,6 +9,11 @@ export function makeSegment(
   f: { seq: number; ack?: number; flags: number; payload?: Uint8Array; options?: TcpOption[] },
 ): Segment {
   const remote = t.remote!;
+  // §3.8.5: while SND.UP is ahead of the segment, URG and the pointer to the octet after the urgent data (MUST-62).
+  const ahead = t.sndUp === undefined || f.flags & (RST | SYN) ? 0 : seqDelta(t.sndUp, f.seq);
+  const fault = t.cfg.urgentFault;
+  const shown = fault === 'end-segment-only' && ahead > (f.payload?.length ?? 0) ? 0 : ahead;
+  const up = Math.min(0xffff, Math.max(0, shown - (fault === 'last-octet' && shown > 1 ? 1 : 0)));
   return {
     src: t.local.addr,
     dst: remote.addr,
@@ -16,9 +21,9 @@ export function makeSegment(
     dstPort: remote.port,
     seq: f.seq,
     ack: f.flags & ACK ? (f.ack ?? 0) : 0,
-    flags: f.flags,
+    flags: f.flags | (up > 0 ? URG : 0),
     window: f.flags & RST ? 0 : Math.max(0, Math.min(0xffff, t.rcvWnd)),
-    urgent: 0,
+    urgent: up,
     options: f.options ?? [],
     payload: f.payload ?? new Uint8Array(0),
     // §3.9.2 (MUST-49) and §3.9.1.9 (MUST-48, SHLD-22): the connection's TTL and Diffserv value, unchanged.
@@ -156,7 +161,7 @@ export function output(c: Ctx): void {
  * data sent with it once the application has closed, never waits.
  */
 function nagleHolds(t: Tcb, n: number, fin: boolean): boolean {
-  if (fin || t.finQueued || n >= t.sndMss || t.cfg.noDelay || t.cfg.nagle === 'off') return false;
+  if (urgentPending(t) || fin || t.finQueued || n >= t.sndMss || t.cfg.noDelay || t.cfg.nagle === 'off') return false;
   if (t.cfg.nagle === 'minshall') return t.sndSml !== undefined && seqGt(t.sndSml, t.sndUna);
   return t.sndNxt !== t.sndUna;
 }
@@ -166,9 +171,12 @@ function nagleHolds(t: Tcb, n: number, fin: boolean): boolean {
  * half the largest window the peer offered — and more data waits than fits: wait for more window or the override.
  */
 function swsHolds(t: Tcb, n: number, avail: number, room: number, fin: boolean): boolean {
-  if (t.cfg.noSenderSws || fin) return false;
+  if (t.cfg.noSenderSws || fin || urgentPending(t)) return false;
   return n === room && n < avail && n < t.sndMss && n < Math.floor(t.maxSndWnd / 2);
 }
+
+/** Urgent data waits to be sent: it goes at once, neither Nagle nor SWS avoidance holds it (§3.8.5). */
+const urgentPending = (t: Tcb): boolean => t.sndUp !== undefined && seqGt(t.sndUp, t.sndNxt);
 
 /** Octets the peer's window has room for beyond SND.NXT. */
 export const usableWindow = (t: Tcb): number => Math.max(0, seqDelta(seqAdd(t.sndUna, t.sndWnd), t.sndNxt));

@@ -90,6 +90,12 @@ export interface ModelConfig {
   /** A fault (mutants only): a RST that arrives while the receive window is zero is dropped (MUST-66). */
   zeroWindowDropsRst?: boolean;
   keepAliveGarbage?: boolean;
+  /**
+   * Faults (mutants only) in urgent data (§3.8.5): the pointer names the last urgent octet (RFC 793's reading, not
+   * MUST-62); URG only on the segment where the urgent data ends (MUST-31); an urgent write sent as ordinary data
+   * (MUST-30); the last urgent octet taken out of the received stream (the BSD out-of-band octet, MUST-31).
+   */
+  urgentFault?: 'last-octet' | 'end-segment-only' | 'ignored' | 'out-of-line';
   /** A fault (mutants only): a segment shorter than the MSS that would empty the queue waits for more data. */
   holdTail?: boolean;
   /** A fault (mutants only): only the delayed-ACK timer acknowledges, however many full segments wait. */
@@ -145,6 +151,8 @@ export interface Tcb {
   sndBufSeq: Seq;
   /** Keep-alive probes sent since the peer was last heard from. */
   keepAliveSent?: number;
+  /** SND.UP (§3.8.5): the octet after the last urgent one the application sent, while not yet acknowledged. */
+  sndUp?: Seq;
   /** §3.7.4: the end of the last segment shorter than the MSS sent (Minshall's variant of Nagle). */
   sndSml?: Seq;
   /** With the segmentPerWrite fault: where each write ended. */
@@ -160,6 +168,10 @@ export interface Tcb {
   rcvWnd: number;
   /** Received in order but not yet read by the application (autoReceive off). */
   rcvUnread: Uint8Array;
+  /** RCV.UP (§3.8.5): the octet after the peer's urgent data, the furthest any URG segment pointed. */
+  rcvUp?: Seq;
+  /** The urgentFault 'out-of-line' mutant: the octet it keeps from the application. */
+  oobAt?: Seq;
   /** In-window segments beyond RCV.NXT held for later (SHLD-31). */
   ooo: OooSegment[];
   /** The peer's FIN has been processed. */
@@ -181,7 +193,8 @@ export interface Tcb {
 export type UserCall =
   | { type: 'open'; passive: true; remote?: Endpoint }
   | { type: 'open'; passive: false; remote: Endpoint }
-  | { type: 'send'; data: Uint8Array }
+  /** urgent: the data is urgent (§3.9.1.2): SND.UP moves past it (MUST-30, MUST-62). */
+  | { type: 'send'; data: Uint8Array; urgent?: boolean }
   | { type: 'receive'; max?: number }
   | { type: 'close' }
   | { type: 'abort' }
@@ -222,6 +235,8 @@ export type AppEvent =
   | { type: 'established' }
   | { type: 'data'; data: Uint8Array }
   | { type: 'eof' }
+  /** §3.10.7.4 sixth: the peer's urgent pointer is ahead of what the application has read (MUST-32). */
+  | { type: 'urgent' }
   | { type: 'reset' }
   | { type: 'refused' }
   | { type: 'error'; code: ErrorCode }

@@ -309,7 +309,11 @@ class World {
   }
 
   /** A user call on the stack; calls on a connection are no-ops until there is one. */
-  async stackCall(name: 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort', n = 0): Promise<void> {
+  async stackCall(
+    name: 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort',
+    n = 0,
+    urgent = false,
+  ): Promise<void> {
     const h = this.h;
     if (name === 'listen') {
       await h.call({ name, port: n || STACK_PORT });
@@ -322,9 +326,10 @@ class World {
     }
     const conn = this.lastConn;
     if (conn === undefined) return;
-    if (name === 'write')
-      await h.call({ name, conn, data: Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff) });
-    else await h.call({ name, conn });
+    if (name === 'write') {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);
+      await h.call({ name, conn, data, ...(urgent ? { urgent } : {}) });
+    } else await h.call({ name, conn });
   }
 
   private peerCall(f: (c: ConnId) => void): void {
@@ -345,7 +350,7 @@ class World {
       case 'stackConnect':
         return this.stackCall('connect');
       case 'stackWrite':
-        return this.stackCall('write', x.n);
+        return this.stackCall('write', x.n, x.urgent);
       case 'stackShutdown':
         return this.stackCall('shutdown');
       case 'stackClose':
@@ -372,7 +377,7 @@ class World {
         }
         return this.collectPeer();
       case 'peerWrite':
-        return this.peerWrite(x.n);
+        return this.peerWrite(x.n, x.urgent ?? false);
       case 'peerClose':
         return this.peerCall((c) => this.peer.close(c));
       case 'peerAbort':
@@ -413,12 +418,12 @@ class World {
     await this.h.deliverIcmp(m, encodeIcmpError(PEER_ADDR, type, code, s), misdirect ? MISDIRECTED : undefined);
   }
 
-  private peerWrite(n: number): void {
+  private peerWrite(n: number, urgent: boolean): void {
     const t = this.peerTcb();
     if (!t || this.peerConn === undefined) return;
     const start = seqAdd(t.sndBufSeq, t.sndBuf.length);
     try {
-      this.peer.write(this.peerConn, bytesAt(start, n));
+      this.peer.write(this.peerConn, bytesAt(start, n), urgent);
     } catch {
       return;
     }

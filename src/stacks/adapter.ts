@@ -13,6 +13,8 @@ export type StackEvent =
   | { type: 'accepted'; conn: ConnId; localPort: number; remote: Endpoint }
   | { type: 'connected'; conn: ConnId }
   | { type: 'data'; conn: ConnId; data: Uint8Array }
+  /** The peer sent urgent data the application has not read yet (§3.8.5, MUST-32); the data comes in line. */
+  | { type: 'urgent'; conn: ConnId }
   /** The peer's FIN: no more data will arrive (end of stream). */
   | { type: 'end'; conn: ConnId }
   /** Connection reset by the peer; refused = the reset arrived before the connection was established. */
@@ -27,8 +29,11 @@ export type StackEvent =
 
 import type { StackProfile } from './profile.js';
 
-/** The application controls a stack may offer (StackInstance.control; `controls=` in a driver's hello). */
-export const CONTROL_NAMES = ['keepalive', 'reading', 'nodelay', 'timeout', 'ttl', 'dscp'] as const;
+/**
+ * The application controls a stack may offer (StackInstance.control; `controls=` in a driver's hello). `urgent` is
+ * not a setting but a kind of write: the application can send urgent data (`write(conn, data, { urgent: true })`).
+ */
+export const CONTROL_NAMES = ['keepalive', 'reading', 'nodelay', 'timeout', 'ttl', 'dscp', 'urgent'] as const;
 export type ControlName = (typeof CONTROL_NAMES)[number];
 
 /**
@@ -73,6 +78,8 @@ export function parseControl(raw: unknown, at: string): AppControl | string {
     if (typeof x.ms !== 'number' || !Number.isInteger(x.ms) || x.ms < 1) return `${at}.ms must be a positive integer`;
     return only(['name', 'ms']) ?? { name: 'timeout', ms: x.ms };
   }
+  if (x.name === 'urgent')
+    return `${at}.name: urgent is not a setting but a kind of write (a write step with "urgent": true)`;
   if (x.name === 'ttl' || x.name === 'dscp') {
     const [lo, hi] = IP_FIELD_RANGE[x.name];
     const v = x.value;
@@ -139,7 +146,11 @@ export interface StackInstance {
   drain(): MaybePromise<Drain>;
   listen(port: number): MaybePromise<void>;
   connect(localPort: number, remote: Endpoint): MaybePromise<ConnId>;
-  write(conn: ConnId, data: Uint8Array): MaybePromise<void>;
+  /**
+   * Queue data to send. urgent (only with 'urgent' in `controls`): the data is urgent, SEND with the URGENT flag
+   * (§3.9.1.2): the urgent pointer of what goes out points after its last octet (MUST-62).
+   */
+  write(conn: ConnId, data: Uint8Array, opts?: { urgent?: boolean }): MaybePromise<void>;
   /** Half-close: send a FIN, keep receiving (RFC 9293 CLOSE). */
   shutdown(conn: ConnId): MaybePromise<void>;
   /** Full close of the application's handle. */

@@ -114,6 +114,10 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'ttl-ignored': ['ttl'],
   'dscp-ignored': ['dscp'],
   'dscp-first-only': ['dscp/change'],
+  'urgent-pointer-last-octet': ['urgent-send'],
+  'urgent-flag-end-segment-only': ['urgent-send/long'],
+  'urgent-write-ignored': ['urgent-send'],
+  'urgent-octet-out-of-line': ['urgent-receive', 'in-order-delivery'],
 };
 
 /** Does check id `check` belong to the named cause `name` (itself, its family, or its last part)? */
@@ -353,6 +357,30 @@ export const MUTANTS: Mutant[] = [
     bug: 'the Diffserv codepoint is fixed by its first setting: a change mid-connection does nothing',
     breaks: 'SHLD-21 (§3.9.1.9)',
     options: { dscpFault: 'first-only' },
+  },
+  {
+    name: 'urgent-pointer-last-octet',
+    bug: 'the urgent pointer names the last urgent octet instead of the one after it (the old reading of RFC 793)',
+    breaks: 'MUST-62 (§3.8.5)',
+    options: { model: { urgentFault: 'last-octet' } },
+  },
+  {
+    name: 'urgent-flag-end-segment-only',
+    bug: 'only the segment where the urgent data ends carries URG: the earlier segments of long urgent data do not',
+    breaks: 'MUST-31 (§3.8.5)',
+    options: { model: { urgentFault: 'end-segment-only' } },
+  },
+  {
+    name: 'urgent-write-ignored',
+    bug: 'an urgent write goes out as ordinary data: no URG, no urgent pointer',
+    breaks: 'MUST-30 (§3.8.5)',
+    options: { model: { urgentFault: 'ignored' } },
+  },
+  {
+    name: 'urgent-octet-out-of-line',
+    bug: 'the last urgent octet received is kept out of the stream (the BSD out-of-band octet)',
+    breaks: 'MUST-30, MUST-31 (§3.8.5)',
+    options: { model: { urgentFault: 'out-of-line' } },
   },
   {
     name: 'user-timeout-ignored',

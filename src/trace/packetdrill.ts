@@ -126,13 +126,14 @@ function packetLine(s: Segment, inbound: boolean, isns: { stack?: number; peer?:
   const len = s.payload.length;
   let text = `${inbound ? '<' : '>'} ${pdFlags(s.flags)} ${start}:${(start + len) >>> 0}(${len})`;
   if (s.flags & ACK) text += ` ack ${rel(s.ack, inbound ? isns.stack : isns.peer)}`;
-  if (!inbound) return s.options.length ? `${text} <...>` : text; // window and options: the stack's choice (§3.8.6)
+  const urg = s.flags & URG ? ` urg ${s.urgent}` : ''; // the pointer is not the stack's choice (MUST-62)
+  if (!inbound) return `${text}${urg}${s.options.length ? ' <...>' : ''}`; // window, options: the stack's choice
   if (s.badChecksum) {
     throw new NotExportable(
       'the trace injects a segment with a deliberately bad checksum; packetdrill computes every checksum itself',
     );
   }
-  text += ` win ${s.window}`;
+  text += ` win ${s.window}${urg}`;
   const o = s.options.map(pdOption);
   return o.length ? `${text} <${o.join(',')}>` : text;
 }
@@ -175,12 +176,14 @@ class Sockets {
     return [`accept(${this.listener}, ..., ...) = ${this.open()}`];
   }
   /** A call on the connection; a call after close gets EBADF, as the C program would. */
-  call(name: string, len: number): string[] {
+  call(name: string, len: number, urgent = false): string[] {
     const fd = this.conn;
     if (fd === undefined) return [`// ${name}(): no connection yet — not written`];
     const text =
       name === 'write'
-        ? `write(${fd}, ..., ${len})`
+        ? urgent
+          ? `send(${fd}, ..., ${len}, MSG_OOB)`
+          : `write(${fd}, ..., ${len})`
         : name === 'shutdown'
           ? `shutdown(${fd}, SHUT_WR)`
           : `close(${fd})`;
@@ -255,7 +258,8 @@ export function toPacketdrill(trace: TraceEntry[], opts: { title?: string } = {}
   for (const e of trace) {
     if (e.dir === 'state') clock.stateSeen();
     else if (e.dir === 'call' && e.call?.control) put(e.t, 'call', fds.control(e.call.control));
-    else if (e.dir === 'call' && e.call) put(e.t, 'call', callLines(e.call.name, e.call.data?.length ?? 0, fds));
+    else if (e.dir === 'call' && e.call)
+      put(e.t, 'call', callLines(e.call.name, e.call.data?.length ?? 0, fds, e.call.urgent));
     else if (e.dir === 'event' && e.event?.type === 'accepted') put(e.t, 'call', fds.accept());
     else if (e.dir === 'event' && e.event?.type === 'connected') put(e.t, 'call', flushQueued(fds));
     else if ((e.dir === 'in' || e.dir === 'out') && e.seg) put(e.t, e.dir, [packetLine(e.seg, e.dir === 'in', isns)]);
@@ -264,7 +268,7 @@ export function toPacketdrill(trace: TraceEntry[], opts: { title?: string } = {}
   return `${lines.join('\n')}\n`;
 }
 
-function callLines(name: string, len: number, fds: Sockets): string[] {
+function callLines(name: string, len: number, fds: Sockets, urgent = false): string[] {
   if (name === 'listen') return fds.listen();
   if (name === 'connect') return fds.connect();
   // Linux returns EAGAIN for a write on a non-blocking socket still connecting; Node (and the driver) queue it
@@ -273,7 +277,7 @@ function callLines(name: string, len: number, fds: Sockets): string[] {
     fds.queued.push(len);
     return [`// write(${len}) while connecting: queued until the connection opens`];
   }
-  return fds.call(name, len);
+  return fds.call(name, len, urgent);
 }
 
 function flushQueued(fds: Sockets): string[] {
@@ -290,7 +294,7 @@ const PD_SYSCALL = new RegExp(String.raw`^${PD_TIME}\s+[a-z_]+\(.*\)\s+=\s+-?\d+
 const PD_OPT = String.raw`(?:mss \d+|nop|eol|wscale \d+|sackOK|TS val \d+ ecr \d+|sack(?: \d+:\d+)+)`;
 const PD_PACKET = new RegExp(
   String.raw`^${PD_TIME}\s+[<>]\s+[SFRPUEW.]+\s+\d+:\d+\(\d+\)(?:\s+ack \d+)?(?:\s+win ` +
-    String.raw`\d+)?(?:\s+<(?:\.\.\.|${PD_OPT}(?:,${PD_OPT})*)>)?$`,
+    String.raw`\d+)?(?:\s+urg \d+)?(?:\s+<(?:\.\.\.|${PD_OPT}(?:,${PD_OPT})*)>)?$`,
 );
 
 /** A small grammar of packetdrill lines (the subset this exporter writes): returns one message per bad line. */

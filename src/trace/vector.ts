@@ -38,14 +38,16 @@ interface Timing {
 
 type CallName = 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort' | 'control';
 const CALLS: readonly CallName[] = ['listen', 'connect', 'write', 'shutdown', 'close', 'abort', 'control'];
-type EventName = 'accepted' | 'connected' | 'data' | 'end' | 'reset' | 'error' | 'closed';
-const EVENTS: readonly EventName[] = ['accepted', 'connected', 'data', 'end', 'reset', 'error', 'closed'];
+type EventName = 'accepted' | 'connected' | 'data' | 'urgent' | 'end' | 'reset' | 'error' | 'closed';
+const EVENTS: readonly EventName[] = ['accepted', 'connected', 'data', 'urgent', 'end', 'reset', 'error', 'closed'];
 
 export type Step =
   | {
       kind: 'call';
       call: CallName;
       data?: Uint8Array;
+      /** write: the data is urgent (needs the 'urgent' capability). */
+      urgent?: true;
       /** call control: the setting the application changes. */
       control?: AppControl;
       port?: number;
@@ -420,7 +422,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     const base = note === undefined ? {} : { note };
     switch (kinds[0]) {
       case 'call': {
-        extra(['call', 'data', 'hex', 'port', 'peerPort', 'conn', 'as', 'control']);
+        extra(['call', 'data', 'hex', 'port', 'peerPort', 'conn', 'as', 'control', 'urgent']);
         const call = str(raw.call, `${p}.call`) as CallName;
         if (!CALLS.includes(call))
           err(`${p}.call`, `unknown call ${JSON.stringify(call)} (expected ${CALLS.join(', ')})`);
@@ -429,11 +431,14 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
         const control = call === 'control' ? parseControl(raw.control, 'control') : undefined;
         if (typeof control === 'string') err(`${p}.control`, control);
         if (call !== 'control' && raw.control !== undefined) err(`${p}.control`, 'only a control call takes a control');
+        if (raw.urgent !== undefined && (call !== 'write' || raw.urgent !== true))
+          err(`${p}.urgent`, 'only a write takes urgent, and only as true');
         return {
           kind: 'call',
           call,
           ...base,
           ...(data ? { data } : {}),
+          ...(raw.urgent === true ? { urgent: true } : {}),
           ...(control && typeof control !== 'string' ? { control } : {}),
           ...(raw.port !== undefined ? { port: int(raw.port, `${p}.port`, 1, 65535) } : {}),
           ...(raw.peerPort !== undefined ? { peerPort: int(raw.peerPort, `${p}.peerPort`, 1, 65535) } : {}),

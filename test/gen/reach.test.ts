@@ -15,7 +15,7 @@ import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
 import { MISDIRECTED } from '../../src/gen/scenario.js';
 import { icmpClass } from '../../src/wire/icmp.js';
 import { invalidSrc, notUnicastDst } from '../../src/wire/address.js';
-import { ACK, FIN, RST, SYN, mssOffset } from '../../src/wire/segment.js';
+import { ACK, FIN, RST, SYN, URG, mssOffset } from '../../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../../src/wire/seq.js';
 
 const PER_PROPERTY = 40;
@@ -180,6 +180,13 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
       t.slice(last!.i).some((e) => e.dir === 'out' && e.seg?.payload.length)
     );
   },
+  // urgent-send, urgent-receive: urgent data longer than one segment from the stack; a URG segment from the peer
+  'an urgent write the stack sends in more than one segment': (t) => {
+    const i = t.findIndex((e) => e.call?.urgent);
+    return i >= 0 && t.slice(i).filter((e) => e.dir === 'out' && e.seg && e.seg.flags & URG).length > 1;
+  },
+  'urgent data from the peer reaching the stack': (t) =>
+    ins(t).some((e) => e.seg!.flags & URG && e.seg!.payload.length),
   'a second connection on the same ports': (t) =>
     // a bare SYN from the peer on a 4-tuple the stack had already acknowledged a SYN on, after a RST ended it
     t.some((e, i) => {

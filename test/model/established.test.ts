@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/model/config.js';
+import { URG } from '../../src/wire/segment.js';
 import { IRS, ISS, cfg, data, established, seg, show } from './fixtures.js';
 
 const A1 = ISS + 1;
@@ -137,6 +138,31 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       expect(d.out()).toEqual([`A ${A1}/${R1} +536`, `A ${A1 + 536}/${R1} +464`]);
       d.in(seg('A', R1, A1 + 1000, { window: 3000 }));
       expect(d.out()).toEqual([`A ${A1 + 1000}/${R1} +536`, `A ${A1 + 1536}/${R1} +536`, `PA ${A1 + 2072}/${R1} +428`]);
+    });
+  });
+  describe('urgent data (§3.8.5)', () => {
+    it('an urgent write: URG and a pointer to the octet after it on every segment before that octet (MUST-62)', () => {
+      const d = established(cfg({ noDelay: true }));
+      d.in(seg('A', R1, A1, { window: 10_000 }));
+      d.do({ type: 'send', data: new Uint8Array(10) });
+      d.do({ type: 'send', data: new Uint8Array(600), urgent: true });
+      const urg = d.last.segments.map((s) => [s.flags & URG ? 'U' : '-', s.urgent]);
+      // the 10 octets went out with the first write; the 600 urgent ones follow in 536 + 64
+      expect(urg).toEqual([
+        ['U', 600],
+        ['U', 64],
+      ]);
+      d.in(seg('A', R1, A1 + 610, { window: 10_000 }));
+      d.do({ type: 'send', data: new Uint8Array(5) });
+      expect(d.last.segments.map((s) => s.flags & URG)).toEqual([0]);
+    });
+    it('received: RCV.UP moves, the application is told once, and the octets come in line (MUST-30, MUST-31)', () => {
+      const d = established();
+      d.in(seg('PAU', R1, A1, { payload: data('abcd'), urgent: 4 }));
+      expect(d.events()).toEqual(['urgent', 'data']);
+      expect(d.tcb.rcvUp).toBe(R1 + 4);
+      d.in(seg('PAU', R1 + 4, A1, { payload: data('ef'), urgent: 0 }));
+      expect(d.events()).toEqual(['data']);
     });
   });
   describe('IP fields the application sets (§3.9.2, §3.9.1.9)', () => {

@@ -32,12 +32,16 @@ if (!ADDON) {
   log('usage: driver.js ADDON_PATH (the TUN addon tun.node)');
   process.exit(2);
 }
-const { openTun, waitReadable, tcpDiag, setTcpInt, setIpInt } = createRequire(import.meta.url)(ADDON) as {
+const { openTun, waitReadable, tcpDiag, setTcpInt, setIpInt, setSolInt, sendOob } = createRequire(import.meta.url)(
+  ADDON,
+) as {
   openTun(name: string): number;
   waitReadable(fd: number, ms: number, cb: (readable: boolean) => void): void;
   tcpDiag(src: string, sport: number, dst: string, dport: number): number[] | null;
   setTcpInt(fd: number, option: number, value: number): void;
   setIpInt(fd: number, option: number, value: number): void;
+  setSolInt(fd: number, option: number, value: number): void;
+  sendOob(fd: number, data: Buffer): number;
 };
 const tunFd = openTun(TUN);
 const sysctl = (path: string, value: string): void => writeFileSync(`/proc/sys/${path}`, value);
@@ -162,6 +166,42 @@ const conns = new Map<string, Conn>();
 const servers: net.Server[] = [];
 let nextConn = 1;
 
+const SO_OOBINLINE = 10;
+
+/**
+ * The application keeps urgent data in line (SO_OOBINLINE), as RFC 6093 §6 advises: without it Linux takes the
+ * last urgent octet out of the stream (the BSD reading of the pointer), and the in-order delivery check would see
+ * the stream short of it.
+ */
+function urgentInline(c: Conn): void {
+  try {
+    setSolInt(sockFd(c), SO_OOBINLINE, 1);
+  } catch (e) {
+    log(`SO_OOBINLINE: ${(e as Error).message}`);
+  }
+}
+
+const SO_SNDBUF = 7;
+
+/**
+ * An urgent write: what Node still buffers goes first, then one send(MSG_OOB). The send buffer is made room for it
+ * first (a non-blocking send takes only what fits, and the urgent pointer would end there); a short send is
+ * finished in line, and logged.
+ */
+async function writeUrgent(c: Conn, data: Buffer): Promise<void> {
+  setSolInt(sockFd(c), SO_SNDBUF, Math.max(212_992, 64 * data.length));
+  if (c.sock.writableLength > 0)
+    await new Promise<void>((res) => {
+      c.sock.once('drain', res);
+      c.sock.once('close', res);
+    });
+  const n = sendOob(sockFd(c), data);
+  if (n < data.length) {
+    log(`urgent write: the kernel took ${n} of ${data.length} octets; the rest goes as ordinary data`);
+    c.sock.write(data.subarray(n));
+  }
+}
+
 function watch(id: string, c: Conn): void {
   const ev = (s: string): void => {
     if (!c.released) {
@@ -175,6 +215,7 @@ function watch(id: string, c: Conn): void {
     ev(`end ${id}`);
   });
   c.sock.on('connect', () => {
+    urgentInline(c);
     c.connected = true;
     c.tuple = { lport: c.sock.localPort!, raddr: c.sock.remoteAddress!, rport: c.sock.remotePort! };
     ev(`connected ${id}`);
@@ -365,7 +406,7 @@ async function handle(line: string): Promise<string> {
     case 'hello':
       return (
         `ok hello 2 name=linux-${release()} clock=real state=1 ipv4=1 ipv6=0 stderr=log next=1 ` +
-        'controls=keepalive,reading,nodelay,timeout,ttl,dscp'
+        'controls=keepalive,reading,nodelay,timeout,ttl,dscp,urgent'
       );
     case 'control':
       return control(conn(), a.slice(1));
@@ -397,6 +438,7 @@ async function handle(line: string): Promise<string> {
         };
         conns.set(id, c);
         watch(id, c);
+        urgentInline(c);
         out(`accepted ${id} ${sock.localPort} ${sock.remoteAddress} ${sock.remotePort}`);
         touch();
       });
@@ -431,7 +473,9 @@ async function handle(line: string): Promise<string> {
     case 'write': {
       const c = conn();
       if (c.sock.destroyed || c.sock.writableEnded) throw new Error(`connection ${a[0]} is closed for writing`);
-      c.sock.write(Buffer.from(a[1] ?? '', 'hex'));
+      if (a[2] !== undefined && a[2] !== 'urgent') throw new Error(`write: third argument must be "urgent"`);
+      if (a[2] === 'urgent') await writeUrgent(c, Buffer.from(a[1] ?? '', 'hex'));
+      else c.sock.write(Buffer.from(a[1] ?? '', 'hex'));
       return 'ok';
     }
     case 'shutdown': {

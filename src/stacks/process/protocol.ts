@@ -113,8 +113,9 @@ export function parseFrame(line: string): Frame {
       arity(2);
       return { kind: 'event', event: { type: 'data', conn: conn(t[0], kw), data: hexToBytes(t[1]!, 'data') } };
     case 'end':
+    case 'urgent':
       arity(1);
-      return { kind: 'event', event: { type: 'end', conn: conn(t[0], kw) } };
+      return { kind: 'event', event: { type: kw, conn: conn(t[0], kw) } };
     case 'closed':
       arity(1);
       return { kind: 'event', event: { type: 'closed', conn: conn(t[0], kw) } };
@@ -221,7 +222,7 @@ export type Command =
   | { c: 'reset'; addr: string; seed: number }
   | { c: 'listen'; port: number }
   | { c: 'connect'; localPort: number; addr: string; port: number }
-  | { c: 'write'; conn: string; data: Uint8Array }
+  | { c: 'write'; conn: string; data: Uint8Array; urgent?: boolean }
   | { c: 'shutdown' | 'close' | 'abort'; conn: string }
   | { c: 'control'; conn: string; control: AppControl }
   | { c: 'advance'; ms: number }
@@ -245,7 +246,7 @@ export function formatCommand(x: Command): string {
     case 'connect':
       return `connect ${x.localPort} ${x.addr} ${x.port}`;
     case 'write':
-      return `write ${x.conn} ${bytesToHex(x.data)}`;
+      return `write ${x.conn} ${bytesToHex(x.data)}${x.urgent ? ' urgent' : ''}`;
     case 'shutdown':
     case 'close':
     case 'abort':

@@ -38,7 +38,7 @@ export function referenceInstance(host: ReferenceHost): StackInstance & { host: 
     drain: () => host.drain(),
     listen: (port) => host.listen(port),
     connect: (localPort, remote) => host.connect(localPort, remote),
-    write: (conn, data) => host.write(conn, data),
+    write: (conn, data, o) => host.write(conn, data, o?.urgent ?? false),
     shutdown: (conn) => host.shutdown(conn),
     close: (conn) => host.close(conn),
     abort: (conn) => host.abort(conn),

@@ -337,8 +337,8 @@ export class ReferenceHost {
     this.run(c, ev);
   }
 
-  write(id: ConnId, data: Uint8Array): void {
-    this.call(id, { type: 'send', data });
+  write(id: ConnId, data: Uint8Array, urgent = false): void {
+    this.call(id, urgent ? { type: 'send', data, urgent } : { type: 'send', data });
   }
   receive(id: ConnId, max?: number): void {
     this.call(id, max === undefined ? { type: 'receive' } : { type: 'receive', max });
@@ -477,6 +477,9 @@ export class ReferenceHost {
         break;
       case 'eof':
         this.outEvents.push({ type: 'end', conn });
+        break;
+      case 'urgent':
+        this.outEvents.push({ type: 'urgent', conn });
         break;
       case 'reset':
         this.outEvents.push({ type: 'reset', conn });

@@ -200,7 +200,8 @@ static napi_value set_int(napi_env env, napi_callback_info info, int level, cons
     return NULL;
   }
   if (setsockopt(fd, level, opt, &val, sizeof val) < 0) {
-    throw_errno(env, level == IPPROTO_TCP ? "setsockopt(IPPROTO_TCP)" : "setsockopt(IPPROTO_IP)");
+    throw_errno(env, level == IPPROTO_TCP ? "setsockopt(IPPROTO_TCP)"
+                     : level == IPPROTO_IP ? "setsockopt(IPPROTO_IP)" : "setsockopt(SOL_SOCKET)");
     return NULL;
   }
   return NULL;
@@ -213,6 +214,34 @@ static napi_value set_tcp_int(napi_env env, napi_callback_info info) {
 // setIpInt(fd, option, value): setsockopt(fd, IPPROTO_IP, option, int) for IP_TTL and IP_TOS.
 static napi_value set_ip_int(napi_env env, napi_callback_info info) {
   return set_int(env, info, IPPROTO_IP, "setIpInt");
+}
+
+// setSolInt(fd, option, value): setsockopt(fd, SOL_SOCKET, option, int) for SO_OOBINLINE.
+static napi_value set_sol_int(napi_env env, napi_callback_info info) {
+  return set_int(env, info, SOL_SOCKET, "setSolInt");
+}
+
+// sendOob(fd, buffer): send(fd, buffer, MSG_OOB | MSG_DONTWAIT), the urgent write (§3.9.1.2); returns the octets sent.
+static napi_value send_oob(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  void *data = NULL;
+  size_t len = 0;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "sendOob(fd, buffer): an integer and a Buffer");
+    return NULL;
+  }
+  ssize_t n = send(fd, data, len, MSG_OOB | MSG_DONTWAIT);
+  if (n < 0) {
+    throw_errno(env, "send(MSG_OOB)");
+    return NULL;
+  }
+  napi_value out;
+  napi_create_int64(env, (int64_t)n, &out);
+  return out;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -230,6 +259,11 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value ipint;
   napi_create_function(env, "setIpInt", NAPI_AUTO_LENGTH, set_ip_int, NULL, &ipint);
   napi_set_named_property(env, exports, "setIpInt", ipint);
+  napi_value solint, oob;
+  napi_create_function(env, "setSolInt", NAPI_AUTO_LENGTH, set_sol_int, NULL, &solint);
+  napi_set_named_property(env, exports, "setSolInt", solint);
+  napi_create_function(env, "sendOob", NAPI_AUTO_LENGTH, send_oob, NULL, &oob);
+  napi_set_named_property(env, exports, "sendOob", oob);
   return exports;
 }
 

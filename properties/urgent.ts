@@ -1,0 +1,151 @@
+// Area: urgent data (§3.8.5). Sending: every segment that carries urgent octets has URG set and a pointer to the
+// octet just after the urgent data (SEG.SEQ + SEG.UP, MUST-62), however many segments the urgent data spans
+// (MUST-31); no URG once a segment starts past it. Receiving: urgent data is data — it reaches the application in
+// line and in order, nothing taken out of the stream (MUST-30, MUST-31); the always-on in-order check judges the
+// octets, this one that none are missing.
+import fc from 'fast-check';
+import { establish, openingArb, scenarioArb } from '../src/gen/arbitraries.js';
+import type { Action } from '../src/gen/scenario.js';
+import type { TraceEntry } from '../src/harness/trace.js';
+import { type Checker, type Property, violations } from '../src/oracle/property.js';
+import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
+import { RST, SYN, URG, describe } from '../src/wire/segment.js';
+import { seqDelta } from '../src/wire/seq.js';
+
+/** Urgent data of one octet (the BSD habit), a little, and more than one segment. */
+const urgentLen = fc.oneof(
+  fc.constant(1),
+  fc.integer({ min: 2, max: 100 }),
+  fc.constantFrom(535, 536, 537, 1460, 1461, 3000, 5000),
+);
+const plainLen = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100 }), fc.constantFrom(536, 1460, 2000));
+
+const around = (before: number, urgent: Action, after: number, write: (n: number) => Action): Action[] => [
+  ...(before ? [write(before)] : []),
+  urgent,
+  ...(after ? [write(after)] : []),
+  { a: 'settle', ms: 5000 },
+];
+
+const sendActions = fc
+  .tuple(openingArb, plainLen, urgentLen, plainLen)
+  .map(([kind, a, u, b]): Action[] => [
+    ...establish(kind),
+    ...around(a, { a: 'stackWrite', n: u, urgent: true }, b, (n) => ({ a: 'stackWrite', n })),
+  ]);
+
+const receiveActions = fc
+  .tuple(openingArb, plainLen, urgentLen, plainLen)
+  .map(([kind, a, u, b]): Action[] => [
+    ...establish(kind),
+    ...around(a, { a: 'peerWrite', n: u, urgent: true }, b, (n) => ({ a: 'peerWrite', n })),
+  ]);
+
+/** The stack's urgent write: its connection's 4-tuple and the data offsets [from, to) of the urgent octets. */
+interface UrgentWrite {
+  i: number;
+  key: string;
+  iss: number;
+  from: number;
+  to: number;
+}
+
+function urgentWrite(trace: TraceEntry[]): UrgentWrite | undefined {
+  let found: UrgentWrite | undefined;
+  scan(trace, (i, e, w) => {
+    const call = e.call;
+    if (found || !call?.urgent || call.refused || !call.data?.length || call.conn === undefined) return;
+    const c = w.forConn(call.conn);
+    const key = c && [...w.conns].find(([, x]) => x === c)?.[0];
+    if (!c || !key || c.stackIss === undefined) return;
+    found = { i, key, iss: c.stackIss, from: c.written.length, to: c.written.length + call.data.length };
+  });
+  return found;
+}
+
+/** MUST-62 on each segment carrying urgent octets; MUST-31 on those the urgent data goes on past. */
+function judgeSend(trace: TraceEntry[], v: Checker): void {
+  const u = urgentWrite(trace);
+  if (!u) return;
+  for (let i = u.i + 1; i < trace.length; i++) {
+    const s = trace[i]!.dir === 'out' ? trace[i]!.seg : undefined;
+    if (!s || keyOfOut(s) !== u.key || s.flags & (SYN | RST)) continue;
+    const off = seqDelta(s.seq, u.iss) - 1; // data offset of the segment's first octet
+    const up = u.to - off;
+    if (up <= 0) {
+      if (s.flags & URG)
+        return v.flag(i, `${describe(s)} has URG set but starts after the urgent data`, undefined, 'no URG');
+      continue;
+    }
+    if (off + s.payload.length <= u.from || up > 0xffff) continue; // no urgent octets in it, or out of reach
+    const sub = off + s.payload.length < u.to ? 'long' : undefined; // urgent data goes on past this segment
+    if (!(s.flags & URG) || s.urgent !== up)
+      return v.flag(
+        i,
+        `${describe(s)} carries urgent octets ${Math.max(off, u.from)}..${off + s.payload.length - 1} with ` +
+          `${s.flags & URG ? `urgent pointer ${s.urgent}` : 'no URG'}`,
+        undefined,
+        `URG, urgent pointer ${up} (SEG.SEQ + ${up} = the octet after the urgent data, which ends at offset ${u.to})`,
+        sub,
+      );
+    v.hit(sub);
+  }
+}
+
+/** The urgent octets reached the application with the rest: as many octets delivered as the stack acknowledged. */
+function judgeReceive(trace: TraceEntry[], v: Checker): void {
+  let urgentIn: number | undefined;
+  const w = scan(trace, (i, e) => {
+    if (urgentIn === undefined && e.dir === 'in' && e.seg && e.seg.flags & URG && e.seg.payload.length) urgentIn = i;
+  });
+  if (urgentIn === undefined) return;
+  const c = w.conns.get(keyOfIn(trace[urgentIn]!.seg!));
+  if (!c || c.peerIss === undefined || c.lastAck === undefined || c.conn === undefined) return;
+  const s = trace[urgentIn]!.seg!;
+  const urgentEnd = seqDelta(s.seq, c.peerIss) - 1 + s.urgent;
+  const acked = seqDelta(c.lastAck, c.peerIss) - 1;
+  if (acked < urgentEnd) return; // the urgent data was not all taken in
+  if (c.delivered < acked)
+    return v.flag(
+      trace.length - 1,
+      `the application received ${c.delivered} octets, but the stack acknowledged ${acked} (urgent data ending at ` +
+        `offset ${urgentEnd} among them)`,
+      undefined,
+      `all ${acked} octets in line, in order`,
+    );
+  v.hit();
+}
+
+const urgentSend: Property = {
+  name: 'urgent-send',
+  area: 'urgent',
+  title:
+    'urgent data the application writes goes out with URG and a pointer to the octet after it, on every ' +
+    'segment that carries some of it, however long it is',
+  requirements: ['MUST-30', 'MUST-62'],
+  checks: { long: ['MUST-31'] },
+  section: '§3.8.5, §3.9.1.2',
+  needs: ['urgent'],
+  scenario: () => scenarioArb(sendActions),
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    judgeSend(trace, v);
+    return v.out;
+  },
+};
+
+const urgentReceive: Property = {
+  name: 'urgent-receive',
+  area: 'urgent',
+  title: 'urgent data from the peer, of any length, reaches the application in line and in order, none missing',
+  requirements: ['MUST-30', 'MUST-31'],
+  section: '§3.8.5, §3.10.7.4 (sixth)',
+  scenario: () => scenarioArb(receiveActions),
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    judgeReceive(trace, v);
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [urgentSend, urgentReceive];
