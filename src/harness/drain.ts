@@ -1,13 +1,16 @@
 // drain() with its answer checked: garbage from the adapter is an AdapterError, a malformed packet is data.
 import type { StackEvent, StackInstance } from '../stacks/adapter.js';
-import { type DecodeError, decode } from '../wire/codec.js';
+import { type DecodeError, decode, optionPadding } from '../wire/codec.js';
 import type { Segment } from '../wire/segment.js';
 import { AdapterError, guard } from './bounded.js';
 
 /** The most packets plus events one drain may return; more is a flooding adapter. */
 const MAX_DRAIN = 10_000;
 
-type DrainedPacket = { seg: Segment } | { error: DecodeError; hex: string };
+/** A decoded packet, with the padding after an EOL in its options (MUST-69) when there is any. */
+type DrainedPacket =
+  | { seg: Segment; padding?: { octets: number; nonzero: number[] }; hex: string }
+  | { error: DecodeError; hex: string };
 export type Drained = { packets: DrainedPacket[]; events: StackEvent[]; at?: { packets: number[]; events: number[] } };
 
 const EVENT_TYPES = new Set(['accepted', 'connected', 'data', 'urgent', 'end', 'reset', 'error', 'closed']);
@@ -33,7 +36,8 @@ function decodePacket(p: unknown): DrainedPacket {
   const hex = Buffer.from(p).toString('hex');
   try {
     const r = decode(p);
-    return r.ok ? { seg: r.segment } : { error: r.error, hex };
+    const padding = r.ok ? optionPadding(p) : undefined;
+    return r.ok ? { seg: r.segment, hex, ...(padding ? { padding } : {}) } : { error: r.error, hex };
   } catch (e) {
     // The decoder never throws by design; should it, the packet is still the stack's malformed output.
     return { error: { kind: 'truncated', detail: `undecodable: ${(e as Error).message}` }, hex };

@@ -33,6 +33,8 @@ export interface Collected {
   segs: Array<{ seg: Segment; at: number }>;
   malformed: Array<{ hex: string; kind: string; detail: string; at: number; index: number }>;
   events: Array<{ ev: StackEvent; at: number }>;
+  /** Segments whose option area goes on after an EOL: how many octets, which are not zero (MUST-69). */
+  padded: Array<{ index: number; octets: number; nonzero: number[]; hex: string }>;
 }
 
 export type UserCall =
@@ -104,7 +106,7 @@ export class Harness {
     await yieldToLoop();
     const out: Drained = await drainChecked(this.inst, this.callMs);
     this.now = this.clock();
-    const c: Collected = { segs: [], malformed: [], events: [] };
+    const c: Collected = { segs: [], malformed: [], events: [], padded: [] };
     for (const [k, p] of out.packets.entries()) {
       const at = this.stamp(out.at?.packets[k]);
       if ('error' in p) {
@@ -114,6 +116,7 @@ export class Harness {
       }
       this.trace.push({ t: at, dir: 'out', text: describe(p.seg), seg: p.seg });
       c.segs.push({ seg: p.seg, at });
+      if (p.padding) c.padded.push({ index: this.trace.length - 1, ...p.padding, hex: p.hex });
     }
     for (const [k, ev] of out.events.entries()) {
       const at = this.stamp(out.at?.events[k]);

@@ -112,6 +112,20 @@ class World {
     // Every segment the stack emits was decoded with its checksum verified (MUST-2).
     this.tally.hit('wire-checksum', c.segs.length);
     this.tally.hit('wire-format', c.segs.length);
+    // What follows an EOL up to the data offset is zero (MUST-69).
+    this.tally.hit('option-padding', c.padded.length);
+    for (const p of c.padded.filter((x) => x.nonzero.length))
+      this.wire.push({
+        property: 'wire-format',
+        check: 'option-padding',
+        requirements: ['MUST-69'],
+        section: '§3.1',
+        message:
+          `the stack padded its options after an EOL with octets that are not zero (at option offsets ` +
+          `${p.nonzero.join(', ')} of ${p.octets} padding octets)`,
+        at: p.index,
+        offending: p.hex,
+      });
     // Every option with a kind above NOP carried a length that fits (MUST-68): the decoder checked each one.
     this.tally.hit('option-length', c.segs.filter(({ seg }) => seg.options.some((o) => o.kind !== 'nop')).length);
     for (const { seg: s } of c.segs) this.noteStackSegment(s);

@@ -217,7 +217,7 @@ const ROWS: Row[] = [
     NO('reassembly limits of the stack are not visible from outside'),
   ],
   ['MUST-68', 'MUST', '3.1', 'options', 'wire', 'Every option but EOL and NOP has a length'],
-  ['MUST-69', 'MUST', '3.1', 'options', 'wire', 'Zero padding after EOL', NC('not checked on emitted segments yet')],
+  ['MUST-69', 'MUST', '3.1', 'options', 'wire', 'Zero padding after EOL'],
   [
     'SHLD-1',
     'SHOULD',

@@ -29,6 +29,7 @@ const WIRE_CHECKS = [
   { id: 'wire-checksum', requirements: ['MUST-2'] },
   { id: 'wire-format', requirements: [] },
   { id: 'option-length', requirements: ['MUST-68'] },
+  { id: 'option-padding', requirements: ['MUST-69'] },
   { id: 'stack-crashed', requirements: [] },
 ];
 

@@ -80,6 +80,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'no-psh': ['psh-last'],
   'rst-with-data-ignored': ['rst-synchronized/with-data'],
   'mss-option-without-length': ['option-length'],
+  'option-padding-garbage': ['option-padding'],
   'mss-only-first-option': ['mss-layout'],
   'syn-without-mss': ['mss-on-syn'],
   'window-read-signed': ['data-transfer/large-window'],
@@ -216,6 +217,17 @@ export const MUTANTS: Mutant[] = [
           o.kind === 'mss' ? { kind: 'raw' as const, bytes: Uint8Array.of(2, 0, o.value >> 8, o.value & 0xff) } : o,
         ),
       }),
+    },
+  },
+  {
+    name: 'option-padding-garbage',
+    bug: 'the option area of a SYN is padded after its EOL with 0xaa octets instead of zeros',
+    breaks: 'MUST-69 (§3.1)',
+    options: {
+      egress: (x) =>
+        x.flags & SYN
+          ? { ...x, options: [...x.options, { kind: 'raw' as const, bytes: Uint8Array.of(0, 0xaa, 0xaa, 0xaa) }] }
+          : x,
     },
   },
   {

@@ -22,6 +22,8 @@ export interface Perturbation {
   nagle?: 'classic' | 'minshall';
   /** §3.8.6.2.1: the sender SWS override timeout, 0.1 to 1 s (absent in older recorded perturbations: 200 ms). */
   swsOverride?: number;
+  /** Where the MSS option sits in the SYN (MUST-4): alone, after a NOP (zero padding follows), or ended by EOL. */
+  synLayout?: 'plain' | 'odd' | 'eol';
 }
 
 /** mulberry32: a small seeded PRNG. */
@@ -56,6 +58,7 @@ function drawPerturbation(seed: number): Perturbation {
       rfc5961: true,
       nagle: r() < 0.5 ? 'classic' : 'minshall',
       swsOverride: int(100, 1000),
+      synLayout: pick(['plain', 'odd', 'eol'] as const),
     };
   }
 }
@@ -73,6 +76,7 @@ function perturbedModel(p: Perturbation): Partial<ModelConfig> {
     rfc5961: p.rfc5961,
     nagle: p.nagle ?? 'classic',
     swsOverride: p.swsOverride ?? 200,
+    synLayout: p.synLayout ?? 'plain',
   };
 }
 
@@ -130,10 +134,11 @@ const PERTURBATION_RANGES: Record<keyof Perturbation, Range> = {
   rfc5961: 'bool',
   nagle: ['classic', 'minshall'],
   swsOverride: [100, 1000],
+  synLayout: ['plain', 'odd', 'eol'],
 };
 
 /** Fields a counterexample recorded before they were drawn may lack. */
-const OPTIONAL: ReadonlySet<string> = new Set(['nagle', 'swsOverride']);
+const OPTIONAL: ReadonlySet<string> = new Set(['nagle', 'swsOverride', 'synLayout']);
 
 function inRange(v: unknown, range: Range): boolean {
   if (range === 'bool') return typeof v === 'boolean';

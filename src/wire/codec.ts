@@ -184,6 +184,23 @@ export function decode(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResul
   return r;
 }
 
+/**
+ * The padding after an EOL in the TCP option area of a well-formed IPv4 datagram (MUST-69): undefined when no octet
+ * follows an EOL; otherwise how many do and the offsets (from the option area's start) of those that are not zero.
+ */
+export function optionPadding(bytes: Uint8Array): { octets: number; nonzero: number[] } | undefined {
+  const ihl = (bytes[0]! & 0x0f) * 4;
+  const doff = ((bytes[ihl + 12] ?? 0) >> 4) * 4;
+  const start = ihl + TCP_HEADER;
+  const end = Math.min(ihl + doff, bytes.length);
+  let i = start;
+  while (i < end && bytes[i] !== 0) i += bytes[i] === 1 ? 1 : Math.max(2, bytes[i + 1] ?? 2);
+  if (i + 1 >= end) return undefined;
+  const nonzero: number[] = [];
+  for (let j = i + 1; j < end; j++) if (bytes[j] !== 0) nonzero.push(j - start);
+  return { octets: end - i - 1, nonzero };
+}
+
 /** Decode a TCP header + payload whose IPv4 addresses are known. */
 export function decodeTcp(tcp: Uint8Array, src: string, dst: string, opts: DecodeOptions = {}): DecodeResult {
   if (tcp.length < TCP_HEADER)

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, decodeTcp, encode, encodeTcp, tcpChecksum } from '../../src/wire/codec.js';
+import { decode, decodeTcp, encode, encodeTcp, optionPadding, tcpChecksum } from '../../src/wire/codec.js';
 import {
   ACK,
   SYN,
@@ -286,5 +286,20 @@ describe('segment helpers', () => {
     expect(d).toContain('[SA]');
     expect(d).toContain('mss 1460');
     expect(d).toContain('bad checksum');
+  });
+});
+
+describe('optionPadding: what follows an EOL (MUST-69)', () => {
+  it('none after a plain MSS, zeros after MSS + EOL, the octets that are not zero named', () => {
+    expect(optionPadding(encode(base))).toBeUndefined();
+    expect(optionPadding(encode({ ...base, options: [{ kind: 'nop' }, { kind: 'mss', value: 1460 }] }))).toEqual({
+      octets: 2,
+      nonzero: [],
+    });
+    const dirty = { kind: 'raw' as const, bytes: Uint8Array.of(0, 0xaa, 0, 0xbb) };
+    expect(optionPadding(encode({ ...base, options: [{ kind: 'mss', value: 1460 }, dirty] }))).toEqual({
+      octets: 3,
+      nonzero: [5, 7],
+    });
   });
 });
