@@ -73,14 +73,16 @@ function judgeSend(trace: TraceEntry[], v: Checker): void {
     const off = seqDelta(s.seq, u.iss) - 1; // data offset of the segment's first octet
     const up = u.to - off;
     if (up <= 0) {
-      if (s.flags & URG)
-        return v.flag(i, `${describe(s)} has URG set but starts after the urgent data`, undefined, 'no URG');
+      if (s.flags & URG) {
+        v.flag(i, `${describe(s)} has URG set but starts after the urgent data`, undefined, 'no URG');
+        return;
+      }
       continue;
     }
     if (off + s.payload.length <= u.from || up > 0xffff) continue; // no urgent octets in it, or out of reach
     const sub = off + s.payload.length < u.to ? 'long' : undefined; // urgent data goes on past this segment
-    if (!(s.flags & URG) || s.urgent !== up)
-      return v.flag(
+    if (!(s.flags & URG) || s.urgent !== up) {
+      v.flag(
         i,
         `${describe(s)} carries urgent octets ${Math.max(off, u.from)}..${off + s.payload.length - 1} with ` +
           `${s.flags & URG ? `urgent pointer ${s.urgent}` : 'no URG'}`,
@@ -88,6 +90,8 @@ function judgeSend(trace: TraceEntry[], v: Checker): void {
         `URG, urgent pointer ${up} (SEG.SEQ + ${up} = the octet after the urgent data, which ends at offset ${u.to})`,
         sub,
       );
+      return;
+    }
     v.hit(sub);
   }
 }
@@ -105,14 +109,16 @@ function judgeReceive(trace: TraceEntry[], v: Checker): void {
   const urgentEnd = seqDelta(s.seq, c.peerIss) - 1 + s.urgent;
   const acked = seqDelta(c.lastAck, c.peerIss) - 1;
   if (acked < urgentEnd) return; // the urgent data was not all taken in
-  if (c.delivered < acked)
-    return v.flag(
+  if (c.delivered < acked) {
+    v.flag(
       trace.length - 1,
       `the application received ${c.delivered} octets, but the stack acknowledged ${acked} (urgent data ending at ` +
         `offset ${urgentEnd} among them)`,
       undefined,
       `all ${acked} octets in line, in order`,
     );
+    return;
+  }
   v.hit();
 }
 
