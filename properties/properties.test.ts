@@ -50,7 +50,7 @@ const KILLS: Record<string, string | string[]> = {
   'rst-synchronized': ['no-challenge-ack', 'reset-reported-as-end', 'rst-with-data-ignored'],
   'syn-synchronized': 'syn-resets-synchronized',
   'no-rst-for-rst': 'rst-answers-rst',
-  acceptability: 'unacceptable-silently-dropped',
+  acceptability: ['unacceptable-silently-dropped', 'ack-range-check-missing'],
   'data-transfer': [
     'ack-unreceived',
     'window-read-signed',

@@ -234,7 +234,8 @@ function otherArrives(c: Ctx, seg: Segment): void {
     updateWindow(t, w, true);
     c.app.push({ type: 'established' });
   }
-  if (t.cfg.rfc5961 && seqLt(w.ack, seqAdd(t.sndUna, -t.maxSndWnd))) {
+  if (t.cfg.rfc5961 && !t.cfg.noAckRangeCheck && seqLt(w.ack, seqAdd(t.sndUna, -t.maxSndWnd))) {
+    c.rules.push('ack-too-old');
     sendAck(c); // MAY-12: ACK too old to be genuine
     return;
   }

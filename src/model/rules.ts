@@ -41,6 +41,14 @@ export const RULES = {
     owes: 'a segment acknowledging what was never sent draws <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped',
     reply: 'ack',
   },
+  'ack-too-old': {
+    section: '§3.10.7.4 fifth check; RFC 5961 §5.2',
+    requirements: ['MAY-12'],
+    owes:
+      'a segment acknowledging data older than SND.UNA - MAX.SND.WND draws <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and ' +
+      'is dropped (a stack that declares the RFC 5961 ACK range check)',
+    reply: 'ack',
+  },
   'ack-bit-off': {
     section: '§3.10.7.4 fifth check',
     requirements: [],

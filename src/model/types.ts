@@ -87,6 +87,8 @@ export interface ModelConfig {
   synLayout: 'plain' | 'odd' | 'eol';
   /** Faults (mutants only): a keep-alive probe with data outstanding (MUST-26), or with a garbage octet (SHLD-12). */
   keepAliveBusy?: boolean;
+  /** A fault (mutants only): no RFC 5961 §5 ACK range check although the stack claims it (MAY-12). */
+  noAckRangeCheck?: boolean;
   /** A fault (mutants only): a RST that arrives while the receive window is zero is dropped (MUST-66). */
   zeroWindowDropsRst?: boolean;
   keepAliveGarbage?: boolean;

@@ -217,6 +217,14 @@ export function trackReplies(trace: TraceEntry[], profile: StackProfile, tally?:
   return j.out;
 }
 
+/**
+ * MAY-12 binds only a stack that declares the RFC 5961 ACK range check. MAX.SND.WND is the stack's own record, so
+ * only an ACK older than SND.UNA by more than any unscaled window can be told apart from a duplicate ACK.
+ */
+function tooOldJudged(c: ConnShadow & { stackIss: number }, seg: Segment, profile: StackProfile): boolean {
+  return profile.ackRangeCheck === true && !c.scaled && seqDelta(seqAdd(c.stackIss, c.peerAckMax), seg.ack) > 65535;
+}
+
 /** The first slice: judge a segment reaching an exactly known ESTABLISHED connection. True when it was judged. */
 function judgeOne(
   j: Judging,
@@ -231,6 +239,7 @@ function judgeOne(
   const results = candidates(c, seg, profile.rfc5961).map((t) => step(t, { type: 'segment', seg }, trace[i]!.t));
   const rules = results.map((r) => (r.rules ?? []).find((x): x is RuleId => x in RULES));
   if (rules.some((r) => r === undefined)) return false; // a candidate took a rule the tracker does not judge
+  if (rules.includes('ack-too-old') && !tooOldJudged(c, seg, profile)) return false;
   const wants = results.map((r, k) => wantOf(rules[k]!, r));
   if (wants.some((x) => x === undefined)) return false;
   const s = seen(trace, i, keyOfIn(seg), profile.realTime ?? false);
@@ -381,7 +390,7 @@ class Walks {
       w.cands = dedupe(w.cands.map((c) => (c.tcb.state === 'CLOSED' ? passiveCand(this.j.profile, seg, t) : c)));
     w.cands = maybeDeferred(w.cands, t, this.j.step);
     w.before = { cands: w.cands, t };
-    const branches = arrive(w.cands, seg, t, this.j.step);
+    const branches = arrive(w.cands, seg, t, this.j.step, this.j.profile.ackRangeCheck === true);
     this.settle(w, judged ? branches : this.judge(w, branches, i, k, seg), i);
   }
 

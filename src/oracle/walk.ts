@@ -130,13 +130,17 @@ function windows(c: Cand): number[] {
 const carries = (s: Segment): boolean => s.payload.length > 0 || (s.flags & FIN) !== 0;
 
 /** Feed one segment that reached the stack to every candidate. */
-export function arrive(cands: Cand[], seg: Segment, now: number, step: Step): Branch[] {
+export function arrive(cands: Cand[], seg: Segment, now: number, step: Step, ackRange = false): Branch[] {
   const out: Branch[] = [];
   for (const c of cands) {
     for (const w of windows(c)) {
       const result = step({ ...c.tcb, rcvWnd: w }, { type: 'segment', seg }, now);
       const rule = (result.rules ?? []).find((x): x is RuleId => x in RULES);
       const tcb = { ...result.tcb, rcvWnd: c.tcb.rcvWnd };
+      if (rule === 'ack-too-old' && !(ackRange && seqDelta(c.tcb.sndUna, seg.ack) > 65535)) {
+        out.push(...ackRangeFork(c, w, seg, now, step, result));
+        continue;
+      }
       // A RST that trimming would move is checked at its own SEQ or at the trimmed one: a fork RFC 9293 leaves open
       // (§3.10.7.4 first and second checks). Both outcomes go on, unjudged.
       if (seg.flags & RST && (seg.flags & SYN || seqDelta(seg.seq, c.tcb.rcvNxt) < 0)) {
@@ -149,7 +153,7 @@ export function arrive(cands: Cand[], seg: Segment, now: number, step: Step): Br
       out.push({ from: c.tcb.state, cand: { ...c, tcb }, rule, result });
       // Text on a segment acknowledging what was never sent, or without the ACK bit, must be dropped (§3.10.7.4 fifth
       // check); a stack that takes it in anyway is followed by a deviant branch, so the rule it broke is the one named.
-      if ((rule === 'ack-unsent' || rule === 'ack-bit-off') && carries(seg) && !c.deviant) {
+      if ((rule === 'ack-unsent' || rule === 'ack-bit-off' || rule === 'ack-too-old') && carries(seg) && !c.deviant) {
         const taken = { ...seg, flags: seg.flags | ACK, ack: c.tcb.sndUna };
         const deviant = { rule, state: c.tcb.state };
         out.push({ from: c.tcb.state, cand: { ...c, pending: [...c.pending, taken], deviant }, rule, result });
@@ -164,6 +168,24 @@ export function arrive(cands: Cand[], seg: Segment, now: number, step: Step): Br
     }
   }
   return out;
+}
+
+/**
+ * RFC 5961 §5 (MAY-12) is the stack's choice unless its profile declares it; and MAX.SND.WND is the stack's own
+ * record, so an ACK less than any unscaled window old may be taken either way. Both outcomes go on, unjudged: the
+ * segment dropped with an ACK, or the ACK ignored as a duplicate and the rest of the segment processed.
+ */
+function ackRangeFork(c: Cand, w: number, seg: Segment, now: number, step: Step, checked: StepResult): Branch[] {
+  const legacy = step(
+    { ...c.tcb, rcvWnd: w, cfg: { ...c.tcb.cfg, noAckRangeCheck: true } },
+    { type: 'segment', seg },
+    now,
+  );
+  const back = (r: StepResult): Cand => ({ ...c, tcb: { ...r.tcb, cfg: c.tcb.cfg, rcvWnd: c.tcb.rcvWnd } });
+  return [
+    { from: c.tcb.state, cand: back(checked), rule: undefined, result: checked },
+    { from: c.tcb.state, cand: back(legacy), rule: undefined, result: legacy },
+  ];
 }
 
 /** Take the stack's ISN from its SYN: re-base the placeholder send sequence space on it. */

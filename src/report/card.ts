@@ -148,10 +148,15 @@ function unfailed(
   const why = missing.length
     ? `never exercised: ${missing.join(', ')}${missing.map((c) => NEEDS_WHY[c] ?? '').join('')}`
     : runs === 0
-      ? 'its checks ran but no run reached what they judge'
+      ? `its checks ran but no run reached what they judge${UNREACHED_WHY[r.id] ?? ''}`
       : `exercised in ${runs} run${runs === 1 ? '' : 's'}, fewer than the ${MIN_EXERCISED_RUNS} a pass needs`;
   return { verdict: 'not exercised', decidedBy: by, reason: why };
 }
+
+/** Why a requirement may be out of reach on a stack: a permission judged only where the profile claims it. */
+const UNREACHED_WHY: Record<string, string> = {
+  'MAY-12': ' (judged only for a stack whose profile declares ackRangeCheck)',
+};
 
 const NEEDS_WHY: Record<string, string> = {
   'mss-sent': ' (the stack sent no MSS option on any SYN)',

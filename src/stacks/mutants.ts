@@ -81,6 +81,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'rst-with-data-ignored': ['rst-synchronized/with-data'],
   'mss-option-without-length': ['option-length'],
   'option-padding-garbage': ['option-padding'],
+  'ack-range-check-missing': ['tracker/ack-too-old'],
   'mss-only-first-option': ['mss-layout'],
   'syn-without-mss': ['mss-on-syn'],
   'window-read-signed': ['data-transfer/large-window'],
@@ -218,6 +219,12 @@ export const MUTANTS: Mutant[] = [
         ),
       }),
     },
+  },
+  {
+    name: 'ack-range-check-missing',
+    bug: 'a stack that claims the RFC 5961 ACK range check takes in data whose ACK is older than any window',
+    breaks: 'MAY-12 (§3.10.7.4 fifth check, RFC 5961 §5.2)',
+    options: { model: { noAckRangeCheck: true } },
   },
   {
     name: 'option-padding-garbage',

@@ -88,6 +88,7 @@ const PERTURBED_PROFILE: StackProfile = {
   rtoMax: 60_000,
   ackDelayMax: 499,
   rfc5961: true,
+  ackRangeCheck: true,
   synCookies: false,
   options: { mss: true, wscale: false, sackPermitted: false, timestamps: false },
   controls: REFERENCE_CONTROLS,

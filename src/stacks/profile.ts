@@ -96,6 +96,14 @@ export const PROFILE_FIELDS = {
     doc: 'RFC 5961 checks: challenge ACKs for in-window RST and SYN (§3.10.7.4)',
     default: 'true',
   },
+  ackRangeCheck: {
+    kind: 'bool',
+    required: false,
+    doc:
+      'RFC 5961 §5 ACK range check (MAY-12): a segment whose ACK is older than SND.UNA minus the largest window ' +
+      'the peer offered draws an ACK and is dropped; judged only when declared',
+    default: 'false',
+  },
   synCookies: {
     kind: 'bool',
     required: true,

@@ -16,6 +16,7 @@ describe('profile schema', () => {
       rtoMax: 120_000,
       ackDelayMax: 40,
       rfc5961: false,
+      ackRangeCheck: true,
       synCookies: true,
       timeWaitSyn: 'legacy',
       ackRateLimitMs: 1000,

@@ -42,6 +42,7 @@ export const LINUX_PROFILE: StackProfile = {
   rtoMax: 120_000, // TCP_RTO_MAX
   ackDelayMax: 200, // TCP_DELACK_MAX
   rfc5961: true, // challenge ACKs
+  ackRangeCheck: true, // tcp_ack(): an ACK before SND.UNA - max_window draws a challenge ACK and is dropped
   // net.ipv4.tcp_invalid_ratelimit: challenge and out-of-window ACKs at most every 500 ms per socket (RFC 5961 §7)
   ackRateLimitMs: 500,
   timeWaitSyn: 'challenge-ack',

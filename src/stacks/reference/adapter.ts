@@ -22,6 +22,7 @@ export function profileFor(name: string, cfg: ModelConfig, synCookies: boolean):
     rtoMax: cfg.rtoMax,
     ackDelayMax: cfg.delayedAck ? cfg.ackDelay : 0,
     rfc5961: cfg.rfc5961,
+    ackRangeCheck: cfg.rfc5961,
     synCookies,
     options: { mss: cfg.offerMss, wscale: false, sackPermitted: false, timestamps: false },
     deviations: [],
