@@ -15,6 +15,7 @@ import { properties as rst } from './rst.js';
 import { properties as segments } from './segments.js';
 import { properties as sws } from './sws.js';
 import { properties as urgent } from './urgent.js';
+import { properties as wscale } from './wscale.js';
 import { properties as synflood } from './synflood.js';
 import { properties as window } from './window.js';
 import { properties as wire } from './wire.js';
@@ -38,4 +39,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...nagle,
   ...sws,
   ...urgent,
+  ...wscale,
 ];

@@ -39,6 +39,7 @@ const KILLS: Record<string, string | string[]> = {
   dscp: ['dscp-ignored', 'dscp-first-only'],
   'urgent-send': ['urgent-pointer-last-octet', 'urgent-flag-end-segment-only', 'urgent-write-ignored'],
   'urgent-receive': 'urgent-octet-out-of-line',
+  'window-scale': ['wscale-on-data', 'wscale-unasked', 'wscale-unshifted'],
   'sender-sws': 'sender-sws-off',
   'four-way-close': 'fin-no-seq',
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],

@@ -139,13 +139,21 @@ export const writeSize = fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constantF
 /** Any scenario: peer parameters and a list of actions. */
 export function scenarioArb(
   actions: fc.Arbitrary<Action[]>,
-  peer: { window?: fc.Arbitrary<number>; mss?: fc.Arbitrary<number | undefined> } = {},
+  peer: {
+    window?: fc.Arbitrary<number>;
+    mss?: fc.Arbitrary<number | undefined>;
+    /** The peer's Window Scale offer (RFC 7323); left out, it offers none. */
+    wscale?: fc.Arbitrary<number | undefined>;
+  } = {},
 ): fc.Arbitrary<Scenario> {
-  return fc.record({
+  const base = fc.record({
     peerIsn: isnArb,
     peerWindow: peer.window ?? windowArb,
     peerMss: peer.mss ?? mssArb,
     peerSynLayout: layoutArb,
     actions,
   });
+  const ws = peer.wscale;
+  if (!ws) return base;
+  return fc.tuple(base, ws).map(([sc, w]): Scenario => (w === undefined ? sc : { ...sc, peerWscale: w }));
 }

@@ -83,6 +83,8 @@ export interface Scenario {
   peerMss: number | undefined;
   /** Where the MSS option sits among the options of the peer's SYN (MUST-4); first when absent. */
   peerSynLayout?: 'plain' | 'odd' | 'eol';
+  /** The Window Scale shift (0..14) the peer offers on its SYN (RFC 7323 §2); left out, none. */
+  peerWscale?: number;
   /**
    * The peer's application reads only when told (peerRead/peerResume): its window closes as data waits. Otherwise
    * it takes every octet as it arrives.

@@ -2,7 +2,7 @@
 import { match } from 'ts-pattern';
 import { ACK, FIN, RST, SYN, type Segment, URG, mssOf, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqDiff, seqGt, seqInWindow, seqLe, seqLt } from '../wire/seq.js';
-import { emit, makeSegment, rstReply, sendAck, sendSyn } from './output.js';
+import { emit, makeSegment, ownWindow, rstReply, sendAck, sendSyn, sndShift } from './output.js';
 import { type Ctx, concat } from './tcb.js';
 import type { State, Tcb } from './types.js';
 
@@ -45,6 +45,8 @@ function closedArrives(c: Ctx, seg: Segment): void {
 /** Effective send MSS: the peer's option, else 536 for IPv4 (MUST-15), never above our cap (MUST-16). */
 function learnMss(t: Tcb, seg: Segment): void {
   t.sndMss = Math.max(1, Math.min(mssOf(seg) ?? 536, t.cfg.sendMssCap));
+  const ws = seg.options.find((o) => o.kind === 'wscale');
+  t.wsPeer = ws?.kind === 'wscale' ? ws.shift : undefined; // RFC 7323 §2.2: only a SYN's option counts
 }
 
 /** Text or FIN riding on a SYN waits for ESTABLISHED (§3.10.7.2 step 3, §3.10.7.3 step 4). */
@@ -376,13 +378,14 @@ function rttSample(t: Tcb, r: number): void {
 }
 
 /** §3.10.7.4 step 5 window update (force: first window of the connection). */
-function updateWindow(t: Tcb, w: { seq: number; ack: number; window: number }, force: boolean): void {
+function updateWindow(t: Tcb, w: { seq: number; ack: number; window: number; flags: number }, force: boolean): void {
   if (force || seqLt(t.sndWl1, w.seq) || (t.sndWl1 === w.seq && seqLe(t.sndWl2, w.ack))) {
-    t.sndWnd = w.window;
+    const wnd = w.window * 2 ** (has(w, SYN) ? 0 : sndShift(t)); // RFC 7323 §2.3: a SYN's window is never scaled
+    t.sndWnd = wnd;
     t.sndWl1 = w.seq;
     t.sndWl2 = w.ack;
-    t.maxSndWnd = Math.max(t.maxSndWnd, w.window);
-    if (w.window > 0) delete t.timers.persist;
+    t.maxSndWnd = Math.max(t.maxSndWnd, wnd);
+    if (wnd > 0) delete t.timers.persist;
   }
 }
 
@@ -431,7 +434,7 @@ function deliver(c: Ctx, got: Uint8Array): void {
   }
   if (t.cfg.autoReceive) c.app.push({ type: 'data', data: data.slice() });
   else t.rcvUnread = concat(t.rcvUnread, data.slice());
-  if (!t.cfg.track) t.rcvWnd = Math.max(0, t.cfg.rcvBuf - t.rcvUnread.length);
+  if (!t.cfg.track) t.rcvWnd = ownWindow(t);
 }
 
 /** Eighth step: the FIN bit. */

@@ -54,8 +54,13 @@ export function makeConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   for (const k of positive)
     if (!(Number.isFinite(cfg[k]) && cfg[k] > 0)) problems.push(`${k} must be a positive number (got ${cfg[k]})`);
   if (cfg.rtoMin > cfg.rtoMax) problems.push(`rtoMin ${cfg.rtoMin} exceeds rtoMax ${cfg.rtoMax}`);
-  if (!(cfg.rcvBuf >= 1 && cfg.rcvBuf <= 65535))
-    problems.push(`rcvBuf must be 1..65535 without window scaling (got ${cfg.rcvBuf})`);
+  if (cfg.wscale !== undefined && !(Number.isInteger(cfg.wscale) && cfg.wscale >= 0 && cfg.wscale <= 14))
+    problems.push(`wscale must be 0..14 (got ${cfg.wscale})`);
+  const maxBuf = 65535 * 2 ** (cfg.wscale ?? 0);
+  if (!(cfg.rcvBuf >= 1 && cfg.rcvBuf <= maxBuf))
+    problems.push(
+      `rcvBuf must be 1..${maxBuf}${cfg.wscale === undefined ? ' without window scaling' : ''} (got ${cfg.rcvBuf})`,
+    );
   if (!(Number.isInteger(cfg.ttl) && cfg.ttl >= 1 && cfg.ttl <= 255))
     problems.push(`ttl must be 1..255 (got ${cfg.ttl})`);
   if (!(Number.isInteger(cfg.dscp) && cfg.dscp >= 0 && cfg.dscp <= 63))

@@ -22,7 +22,7 @@ export function makeSegment(
     seq: f.seq,
     ack: f.flags & ACK ? (f.ack ?? 0) : 0,
     flags: f.flags | (up > 0 ? URG : 0),
-    window: f.flags & RST ? 0 : Math.max(0, Math.min(0xffff, t.rcvWnd)),
+    window: f.flags & RST ? 0 : Math.max(0, Math.min(0xffff, Math.floor(t.rcvWnd / 2 ** fieldShift(t, f.flags)))),
     urgent: up,
     options: f.options ?? [],
     payload: f.payload ?? new Uint8Array(0),
@@ -47,10 +47,36 @@ export function sendAck(c: Ctx): void {
   emit(c, makeSegment(c.t, { seq: c.t.sndNxt, ack: c.t.rcvNxt, flags: ACK }));
 }
 
-/** <SEQ=ISS><CTL=SYN> or <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, with MSS when offered (MUST-14). */
+/**
+ * RCV.WND: the free receive buffer, at most what the window field can carry (65535 << the shift in effect; a
+ * larger buffer without scaling is not offered, RFC 7323 §2.3).
+ */
+export const ownWindow = (t: Tcb): number =>
+  Math.max(0, Math.min(t.cfg.rcvBuf - t.rcvUnread.length, 65535 * 2 ** rcvShift(t)));
+
+/** The shift of our window field: none on a SYN (RFC 7323 §2.3), and none with the 'unshifted' fault. */
+const fieldShift = (t: Tcb, flags: number): number =>
+  flags & SYN || t.cfg.wscaleFault === 'unshifted' ? 0 : rcvShift(t);
+
+/** RFC 7323 §2.2: the shifts in effect, 0 unless both SYNs carried a Window Scale option. */
+export const rcvShift = (t: Tcb): number => (t.wsOffer !== undefined && t.wsPeer !== undefined ? t.wsOffer : 0);
+export const sndShift = (t: Tcb): number =>
+  t.wsOffer !== undefined && t.wsPeer !== undefined ? Math.min(t.wsPeer, 14) : 0;
+
+/**
+ * <SEQ=ISS><CTL=SYN> or <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, with MSS when offered (MUST-14), and a Window Scale
+ * option when configured: on a SYN,ACK only if the peer's SYN had one (RFC 7323 §2.2).
+ */
 export function sendSyn(c: Ctx, withAck: boolean): void {
   const t = c.t;
-  const options = t.cfg.offerMss ? synOptions(t.cfg.mss, t.cfg.synLayout) : [];
+  const mss = t.cfg.offerMss ? synOptions(t.cfg.mss, t.cfg.synLayout) : [];
+  const asked = !withAck || t.wsPeer !== undefined || t.cfg.wscaleFault === 'unasked';
+  const scale = t.cfg.wscale !== undefined && !t.cfg.track && asked;
+  if (scale) t.wsOffer = t.cfg.wscale;
+  // The Window Scale option goes before an EOL: nothing but zeros may follow one (MUST-69).
+  const ws: TcpOption[] = scale ? [{ kind: 'wscale', shift: t.cfg.wscale! }] : [];
+  const eol = mss.at(-1)?.kind === 'eol' ? mss.length - 1 : mss.length;
+  const options: TcpOption[] = [...mss.slice(0, eol), ...ws, ...mss.slice(eol)];
   emit(c, makeSegment(t, { seq: t.iss, ack: t.rcvNxt, flags: SYN | (withAck ? ACK : 0), options }));
   armRexmt(c);
 }

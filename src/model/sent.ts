@@ -6,6 +6,7 @@ import { ACK, FIN, RST, SYN, type Segment } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqGt, seqLe } from '../wire/seq.js';
 import type { SendRuleId } from './rules.js';
 import type { Ctx } from './tcb.js';
+import { rcvShift } from './output.js';
 import type { Tcb } from './types.js';
 
 const has = (seg: { flags: number }, f: number): boolean => (seg.flags & f) !== 0;
@@ -30,7 +31,11 @@ function apply(c: Ctx, seg: Segment): Refusal | undefined {
   }
   const why = synProblem(t, seg) ?? ackProblem(t, seg);
   if (why) return why;
-  if (has(seg, SYN)) c.rules.push('send-syn');
+  if (has(seg, SYN)) {
+    c.rules.push('send-syn');
+    const ws = seg.options.find((o) => o.kind === 'wscale');
+    t.wsOffer = ws?.kind === 'wscale' ? ws.shift : undefined; // RFC 7323 §2.2: the stack's own offer
+  }
   if (t.state !== 'SYN-SENT') c.rules.push('send-ack');
   const start = has(seg, SYN) ? seqAdd(seg.seq, 1) : seg.seq;
   if (seqGt(seg.seq, t.sndNxt)) return ['send-seq', `SEQ=${seg.seq} leaves a gap after SND.NXT=${t.sndNxt}`];
@@ -50,7 +55,8 @@ function apply(c: Ctx, seg: Segment): Refusal | undefined {
   }
   const end = seqAdd(start, seg.payload.length + (has(seg, FIN) ? 1 : 0));
   if (seqGt(end, t.sndNxt)) t.sndNxt = end;
-  t.rcvWnd = seg.window; // the window the stack offers is its choice (§3.8.6)
+  // The window the stack offers is its choice (§3.8.6), shifted when scaling is in effect (never on a SYN).
+  t.rcvWnd = seg.window * 2 ** (has(seg, SYN) ? 0 : rcvShift(t));
   return undefined;
 }
 

@@ -68,8 +68,13 @@ export interface ModelConfig {
    * ms; `probes` unanswered in a row end the connection (one alone never does, MUST-29).
    */
   keepAlive?: KeepAliveConfig;
-  /** Receive buffer = the largest window offered (no window scaling, so at most 65535). */
+  /** Receive buffer = the largest window offered (at most 65535, or 65535 << wscale with window scaling). */
   rcvBuf: number;
+  /**
+   * RFC 7323 §2 (RFC 9293 §3.1 Window): the shift offered in a Window Scale option on our SYN (0..14); undefined:
+   * no option, no scaling.
+   */
+  wscale?: number;
   /** IPv4 TTL of every segment of the connection (§3.9.2, MUST-49: the application may change it). */
   ttl: number;
   /** Diffserv codepoint (0..63) of every segment, the application's choice (§3.9.1.9, MUST-48). */
@@ -87,6 +92,11 @@ export interface ModelConfig {
   synLayout: 'plain' | 'odd' | 'eol';
   /** Faults (mutants only): a keep-alive probe with data outstanding (MUST-26), or with a garbage octet (SHLD-12). */
   keepAliveBusy?: boolean;
+  /**
+   * Faults (mutants only) in window scaling (RFC 7323 §2): the option on a SYN,ACK although the peer offered none;
+   * the window field not shifted although scaling is in effect.
+   */
+  wscaleFault?: 'unasked' | 'unshifted';
   /** A fault (mutants only): no RFC 5961 §5 ACK range check although the stack claims it (MAY-12). */
   noAckRangeCheck?: boolean;
   /** A fault (mutants only): a RST that arrives while the receive window is zero is dropped (MUST-66). */
@@ -153,6 +163,12 @@ export interface Tcb {
   sndBufSeq: Seq;
   /** Keep-alive probes sent since the peer was last heard from. */
   keepAliveSent?: number;
+  /**
+   * RFC 7323 §2.2: the Window Scale shift in our SYN and in the peer's. Scaling is in effect only with both: our
+   * window fields are then RCV.WND >> wsOffer, the peer's read as SEG.WND << min(wsPeer, 14); never on a SYN.
+   */
+  wsOffer?: number;
+  wsPeer?: number;
   /** SND.UP (§3.8.5): the octet after the last urgent one the application sent, while not yet acknowledged. */
   sndUp?: Seq;
   /** §3.7.4: the end of the last segment shorter than the MSS sent (Minshall's variant of Nagle). */

@@ -75,6 +75,7 @@ class World {
       rcvBuf: sc.peerWindow,
       mss: sc.peerMss ?? 536,
       synLayout: sc.peerSynLayout ?? 'plain',
+      ...(sc.peerWscale !== undefined ? { wscale: sc.peerWscale } : {}),
     };
     this.peer = new ReferenceHost({
       addr: PEER_ADDR,

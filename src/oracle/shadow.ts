@@ -71,6 +71,19 @@ export class ConnShadow {
     return this.stackWscale !== undefined && this.inLog.some((x) => x.flags & SYN && offers(x));
   }
 
+  /** RFC 7323 §2.3: the shift of the stack's window fields, 0 unless scaling is in effect. */
+  get stackShift(): number {
+    return this.scaled ? (this.stackWscale ?? 0) : 0;
+  }
+
+  /** The shift of the peer's window fields: its SYN's offer (at most 14), 0 unless scaling is in effect. */
+  get peerShift(): number {
+    if (!this.scaled) return 0;
+    const syn = [...this.inLog].reverse().find((x) => x.flags & SYN && x.options.some((o) => o.kind === 'wscale'));
+    const ws = syn?.options.find((o) => o.kind === 'wscale');
+    return ws?.kind === 'wscale' ? Math.min(ws.shift, 14) : 0;
+  }
+
   /**
    * The largest RCV.WND the stack may have. Its receive buffer may be larger than any window it advertised (an
    * unscaled window field carries at most 65535, and a stack may round or hold back what it offers), so for every
@@ -183,12 +196,13 @@ export class ConnShadow {
       this.stackWscale = w?.kind === 'wscale' ? w.shift : undefined;
     }
     // A SYN starts the edge afresh (a new incarnation may reuse the ports and even the ISNs).
+    const wnd = s.window * 2 ** (s.flags & SYN ? 0 : this.stackShift); // never scaled on a SYN (RFC 7323 §2.3)
     if (!(s.flags & RST) && (s.flags & SYN || s.flags & ACK))
-      this.offeredEdge = s.flags & ACK ? (s.ack + s.window) >>> 0 : undefined;
+      this.offeredEdge = s.flags & ACK ? (s.ack + wnd) >>> 0 : undefined;
     if (s.flags & ACK) {
       this.lastAck = s.ack;
-      this.lastWin = s.window;
-      this.maxWin = Math.max(this.maxWin, s.window);
+      this.lastWin = wnd;
+      this.maxWin = Math.max(this.maxWin, wnd);
       if (
         this.peerFinEnd !== undefined &&
         this.peerIss !== undefined &&
@@ -282,7 +296,7 @@ export class ShadowWalker {
       if (a >= 1 && a <= c.stackMax) {
         if (a > c.peerAckMax) c.peerAckMax = a;
         c.synAcked = true;
-        const edge = a + s.window;
+        const edge = a + s.window * 2 ** (s.flags & SYN ? 0 : c.peerShift);
         if (c.peerEdge === undefined || edge > c.peerEdge) c.peerEdge = edge;
       }
     }

@@ -18,6 +18,7 @@ import { DEFAULT_CONFIG } from '../model/config.js';
 import { RULES, type RuleId, SEND_RULES, type SendRuleId } from '../model/rules.js';
 import { step as modelStep } from '../model/step.js';
 import { createTcb } from '../model/tcb.js';
+import { rcvShift, sndShift } from '../model/output.js';
 import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
 import type { StackProfile } from '../stacks/adapter.js';
 import { ACK, FIN, RST, SYN, type Segment, describe } from '../wire/segment.js';
@@ -137,7 +138,8 @@ export function arrive(cands: Cand[], seg: Segment, now: number, step: Step, ack
       const result = step({ ...c.tcb, rcvWnd: w }, { type: 'segment', seg }, now);
       const rule = (result.rules ?? []).find((x): x is RuleId => x in RULES);
       const tcb = { ...result.tcb, rcvWnd: c.tcb.rcvWnd };
-      if (rule === 'ack-too-old' && !(ackRange && seqDelta(c.tcb.sndUna, seg.ack) > 65535)) {
+      const unscaled = sndShift(c.tcb) === 0 && rcvShift(c.tcb) === 0;
+      if (rule === 'ack-too-old' && !(ackRange && unscaled && seqDelta(c.tcb.sndUna, seg.ack) > 65535)) {
         out.push(...ackRangeFork(c, w, seg, now, step, result));
         continue;
       }
@@ -231,8 +233,9 @@ export function explain(cands: Cand[], seg: Segment, now: number, step: Step): E
         const r = step(b.tcb, { type: 'sent', seg }, now);
         if (!r.refused) {
           for (const x of r.rules ?? []) if (x in SEND_RULES) rules.add(x as SendRuleId);
-          const edge = r.tcb.state === 'CLOSED' || seg.flags & RST ? b.edge : seqAdd(seg.ack, seg.window);
-          ok.push({ ...b, tcb: r.tcb, edge, maxWin: Math.max(b.maxWin, seg.window) });
+          const wnd = seg.window * 2 ** (seg.flags & SYN ? 0 : rcvShift(r.tcb)); // RFC 7323 §2.3
+          const edge = r.tcb.state === 'CLOSED' || seg.flags & RST ? b.edge : seqAdd(seg.ack, wnd);
+          ok.push({ ...b, tcb: r.tcb, edge, maxWin: Math.max(b.maxWin, wnd) });
         } else refused ??= r.refused as Explained['refused'];
       }
       c = k < c0.pending.length ? takeIn(c, now, step) : undefined;

@@ -82,6 +82,9 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'mss-option-without-length': ['option-length'],
   'option-padding-garbage': ['option-padding'],
   'ack-range-check-missing': ['tracker/ack-too-old'],
+  'wscale-on-data': ['window-scale/syn-only'],
+  'wscale-unasked': ['window-scale/unasked'],
+  'wscale-unshifted': ['tracker', 'peer-window', 'in-order-delivery', 'seq-space'],
   'mss-only-first-option': ['mss-layout'],
   'syn-without-mss': ['mss-on-syn'],
   'window-read-signed': ['data-transfer/large-window'],
@@ -219,6 +222,27 @@ export const MUTANTS: Mutant[] = [
         ),
       }),
     },
+  },
+  {
+    name: 'wscale-on-data',
+    bug: 'the Window Scale option goes on every segment, not only on the SYN',
+    breaks: 'RFC 7323 §2.2',
+    options: {
+      model: { wscale: 2 },
+      egress: (x) => (x.flags & SYN ? x : { ...x, options: [...x.options, { kind: 'wscale' as const, shift: 2 }] }),
+    },
+  },
+  {
+    name: 'wscale-unasked',
+    bug: 'a SYN,ACK offers a Window Scale option although the peer’s SYN had none',
+    breaks: 'RFC 7323 §2.2',
+    options: { model: { wscale: 3, wscaleFault: 'unasked' } },
+  },
+  {
+    name: 'wscale-unshifted',
+    bug: 'with window scaling in effect the window field goes out unshifted: the peer reads a window 8 times too large',
+    breaks: 'RFC 7323 §2.3 (RFC 9293 §3.1 Window)',
+    options: { model: { wscale: 3, wscaleFault: 'unshifted' } },
   },
   {
     name: 'ack-range-check-missing',

@@ -24,6 +24,9 @@ export interface Perturbation {
   swsOverride?: number;
   /** Where the MSS option sits in the SYN (MUST-4): alone, after a NOP (zero padding follows), or ended by EOL. */
   synLayout?: 'plain' | 'odd' | 'eol';
+  /** RFC 7323: the Window Scale shift offered (-1: none), and a receive buffer past 65535 used with it. */
+  wscale?: number;
+  bigBuf?: number;
 }
 
 /** mulberry32: a small seeded PRNG. */
@@ -59,6 +62,8 @@ function drawPerturbation(seed: number): Perturbation {
       nagle: r() < 0.5 ? 'classic' : 'minshall',
       swsOverride: int(100, 1000),
       synLayout: pick(['plain', 'odd', 'eol'] as const),
+      wscale: r() < 0.5 ? -1 : int(0, 14),
+      bigBuf: int(65_536, 1 << 22),
     };
   }
 }
@@ -77,6 +82,10 @@ function perturbedModel(p: Perturbation): Partial<ModelConfig> {
     nagle: p.nagle ?? 'classic',
     swsOverride: p.swsOverride ?? 200,
     synLayout: p.synLayout ?? 'plain',
+    // RFC 7323: a shift offered, or none (-1); with one, half the time a buffer past 65535.
+    ...(p.wscale !== undefined && p.wscale >= 0
+      ? { wscale: p.wscale, rcvBuf: p.bigBuf && p.isnKey % 2 ? Math.min(p.bigBuf, 65535 * 2 ** p.wscale) : p.rcvBuf }
+      : {}),
   };
 }
 
@@ -90,7 +99,7 @@ const PERTURBED_PROFILE: StackProfile = {
   rfc5961: true,
   ackRangeCheck: true,
   synCookies: false,
-  options: { mss: true, wscale: false, sackPermitted: false, timestamps: false },
+  options: { mss: true, wscale: true, sackPermitted: false, timestamps: false },
   controls: REFERENCE_CONTROLS,
   deviations: [
     {
@@ -136,10 +145,12 @@ const PERTURBATION_RANGES: Record<keyof Perturbation, Range> = {
   nagle: ['classic', 'minshall'],
   swsOverride: [100, 1000],
   synLayout: ['plain', 'odd', 'eol'],
+  wscale: [-1, 14],
+  bigBuf: [65_536, 1 << 22],
 };
 
 /** Fields a counterexample recorded before they were drawn may lack. */
-const OPTIONAL: ReadonlySet<string> = new Set(['nagle', 'swsOverride', 'synLayout']);
+const OPTIONAL: ReadonlySet<string> = new Set(['nagle', 'swsOverride', 'synLayout', 'wscale', 'bigBuf']);
 
 function inRange(v: unknown, range: Range): boolean {
   if (range === 'bool') return typeof v === 'boolean';

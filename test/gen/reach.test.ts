@@ -187,6 +187,15 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
   },
   'urgent data from the peer reaching the stack': (t) =>
     ins(t).some((e) => e.seg!.flags & URG && e.seg!.payload.length),
+  // window-scale: scaling in effect (both SYNs offer a shift) with a peer window field that, shifted, passes 65535
+  'window scaling in effect, the peer offering more than 65535 octets': (t) => {
+    const ws = (s: { options: Array<{ kind: string }> }) => s.options.some((o) => o.kind === 'wscale');
+    const peer = ins(t).find((e) => e.seg!.flags & SYN && ws(e.seg!));
+    const mine = t.some((e) => e.dir === 'out' && e.seg && e.seg.flags & SYN && ws(e.seg));
+    const o = peer?.seg?.options.find((x) => x.kind === 'wscale');
+    const shift = o?.kind === 'wscale' ? Math.min(o.shift, 14) : 0;
+    return mine && ins(t).some((e) => !(e.seg!.flags & SYN) && e.seg!.window * 2 ** shift > 65535);
+  },
   'a second connection on the same ports': (t) =>
     // a bare SYN from the peer on a 4-tuple the stack had already acknowledged a SYN on, after a RST ended it
     t.some((e, i) => {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ACK } from '../../src/wire/segment.js';
-import { IRS, ISS, REMOTE, cfg, data, seg, synReceivedActive, synReceivedPassive, synSent } from './fixtures.js';
+import {
+  IRS,
+  ISS,
+  REMOTE,
+  cfg,
+  data,
+  listen,
+  seg,
+  synReceivedActive,
+  synReceivedPassive,
+  synSent,
+} from './fixtures.js';
 
 describe('SYN-SENT (§3.10.7.3)', () => {
   describe('ACK check', () => {
@@ -212,5 +223,30 @@ describe('SYN-RECEIVED (§3.10.7.4)', () => {
     d.in(seg('S', IRS + 10));
     expect(d.out()).toEqual([`R ${ISS + 1}`]);
     expect(d.state).toBe('CLOSED');
+  });
+});
+
+describe('window scaling (RFC 7323 §2)', () => {
+  const scaled = cfg({ wscale: 3, rcvBuf: 200_000 });
+  it('offered on a SYN; on a SYN,ACK only when the peer offered; the window field shifted once in effect', () => {
+    const a = synSent(scaled);
+    expect(a.segs[0]!.options).toContainEqual({ kind: 'wscale', shift: 3 });
+    expect(a.segs[0]!.window).toBe(65535); // a SYN's window is never scaled
+    const p = listen(scaled);
+    p.in(seg('S', IRS));
+    expect(p.last.segments[0]!.options.some((o) => o.kind === 'wscale')).toBe(false);
+    const q = listen(scaled);
+    q.in(seg('S', IRS, 0, { options: [{ kind: 'wscale', shift: 20 }] }));
+    expect(q.last.segments[0]!.options).toContainEqual({ kind: 'wscale', shift: 3 });
+    q.in(seg('A', IRS + 1, ISS + 1, { window: 100 }));
+    expect(q.tcb.sndWnd).toBe(100 * 2 ** 14); // the peer's shift counts as at most 14
+    q.do({ type: 'send', data: new Uint8Array(10) });
+    expect(q.last.segments[0]!.window).toBe(Math.floor(200_000 / 8));
+  });
+  it('without the peer’s offer the window is what an unscaled field can carry', () => {
+    const d = listen(scaled);
+    d.in(seg('S', IRS));
+    d.in(seg('A', IRS + 1, ISS + 1));
+    expect(d.tcb.rcvWnd).toBe(65535);
   });
 });

@@ -24,7 +24,7 @@ export function profileFor(name: string, cfg: ModelConfig, synCookies: boolean):
     rfc5961: cfg.rfc5961,
     ackRangeCheck: cfg.rfc5961,
     synCookies,
-    options: { mss: cfg.offerMss, wscale: false, sackPermitted: false, timestamps: false },
+    options: { mss: cfg.offerMss, wscale: cfg.wscale !== undefined, sackPermitted: false, timestamps: false },
     deviations: [],
     controls: REFERENCE_CONTROLS,
   };
@@ -52,11 +52,15 @@ export function referenceInstance(host: ReferenceHost): StackInstance & { host: 
   };
 }
 
+/** The reference offers window scaling, as most stacks do (RFC 7323; in effect only when the peer offers too). */
+export const REFERENCE_WSCALE = 2;
+
 export function referenceAdapter(name = 'reference', opts: Omit<HostOptions, 'addr'> = {}): StackAdapter {
-  const cfg = { ...DEFAULT_CONFIG, ...opts.model };
+  const model = { wscale: REFERENCE_WSCALE, ...opts.model };
+  const cfg = { ...DEFAULT_CONFIG, ...model };
   return {
     name,
     profile: profileFor(name, cfg, opts.synCookies ?? false),
-    create: ({ addr }) => referenceInstance(new ReferenceHost({ ...opts, addr })),
+    create: ({ addr }) => referenceInstance(new ReferenceHost({ ...opts, model, addr })),
   };
 }
