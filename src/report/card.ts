@@ -156,6 +156,7 @@ function unfailed(
 /** Why a requirement may be out of reach on a stack: a permission judged only where the profile claims it. */
 const UNREACHED_WHY: Record<string, string> = {
   'MAY-12': ' (judged only for a stack whose profile declares ackRangeCheck)',
+  'MUST-69': ' (no segment of the stack had octets after an EOL: a stack that never pads there gives none to judge)',
 };
 
 const NEEDS_WHY: Record<string, string> = {
