@@ -65,10 +65,12 @@ export class ConnShadow {
   /** The shift the stack offered on its SYN (RFC 7323 §2): with the peer's offer too, its windows are shifted. */
   stackWscale: number | undefined;
 
+  /** The shift the peer offered on its latest SYN that had the option (kept as inLog grows, never re-scanned). */
+  peerWscale: number | undefined;
+
   /** Window scaling is in effect: both SYNs carried the option (the stack's window fields are then shifted). */
   get scaled(): boolean {
-    const offers = (x: Segment): boolean => x.options.some((o) => o.kind === 'wscale');
-    return this.stackWscale !== undefined && this.inLog.some((x) => x.flags & SYN && offers(x));
+    return this.stackWscale !== undefined && this.peerWscale !== undefined;
   }
 
   /** RFC 7323 §2.3: the shift of the stack's window fields, 0 unless scaling is in effect. */
@@ -78,10 +80,7 @@ export class ConnShadow {
 
   /** The shift of the peer's window fields: its SYN's offer (at most 14), 0 unless scaling is in effect. */
   get peerShift(): number {
-    if (!this.scaled) return 0;
-    const syn = [...this.inLog].reverse().find((x) => x.flags & SYN && x.options.some((o) => o.kind === 'wscale'));
-    const ws = syn?.options.find((o) => o.kind === 'wscale');
-    return ws?.kind === 'wscale' ? Math.min(ws.shift, 14) : 0;
+    return this.scaled ? Math.min(this.peerWscale ?? 0, 14) : 0;
   }
 
   /**
@@ -273,6 +272,8 @@ export class ShadowWalker {
   private applyIn(s: Segment, t: number): void {
     const c = this.get(keyOfIn(s));
     c.inLog.push(s);
+    const ws = s.flags & SYN ? s.options.find((o) => o.kind === 'wscale') : undefined;
+    if (ws?.kind === 'wscale') c.peerWscale = ws.shift;
     // A RST with a SYN may be ignored (whether trimming moves it is a fork, §3.10.7.4): it proves no end.
     if (s.flags & RST) c.mayHaveEnded = true;
     if (s.flags & RST && !(s.flags & SYN) && !outsideWindow(c, s)) c.endSeen = true;
