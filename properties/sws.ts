@@ -1,6 +1,8 @@
-// Area: sender silly-window avoidance (§3.8.6.2.1, MUST-38). When the peer's window opens by less than a full
+// Area: silly-window avoidance. Sender side (§3.8.6.2.1, MUST-38): when the peer's window opens by less than a full
 // segment and less than half the largest window it ever offered, with more data queued than fits, the stack does not
-// fill that sliver at once: it waits for more window, or for an override timeout (0.1 s at the least, §3.8.6.2.1).
+// fill that sliver at once: it waits for more window, or for an override timeout (0.1 s at the least). Receiver side
+// (§3.8.6.2.2, MUST-39): a window the stack shut because its application stopped reading does not reopen by a sliver
+// when the application reads a little.
 import fc from 'fast-check';
 import { establish, openingArb, scenarioArb } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
@@ -106,4 +108,86 @@ const senderSws: Property = {
   },
 };
 
-export const properties: Property[] = [senderSws];
+/**
+ * The least min(Fr × RCV.BUFF, Eff.snd.MSS) the stack can have (§3.8.6.2.2, Fr = 1/2): RCV.BUFF is at least the
+ * largest window it offered, and Eff.snd.MSS at least the largest segment it sent so far (MUST-16 holds it there).
+ */
+const reopenFloor = (maxWin: number, largestSent: number): number => Math.min(Math.floor(maxWin / 2), largestSent);
+
+/**
+ * MUST-39: each time the stack's window goes from zero to open, its right edge moves by at least reopenFloor (rounded
+ * down to what its window shift can express). A smaller step is the silly window its application's small reads make.
+ * Applies once the stack has sent data (what shows its Eff.snd.MSS).
+ */
+export function receiverSwsCheck(trace: TraceEntry[], v: Checker): void {
+  const largest = new Map<string, number>();
+  scan(trace, (i, e, w) => {
+    const s = e.seg;
+    if (e.dir !== 'out' || !s || (s.flags & (ACK | RST | SYN)) !== ACK) return;
+    const k = keyOfOut(s);
+    const sent = Math.max(largest.get(k) ?? 0, s.payload.length);
+    largest.set(k, sent);
+    const c = w.conns.get(k);
+    if (c?.lastWin !== 0 || c.offeredEdge === undefined || sent === 0) return;
+    const granule = 2 ** c.stackShift;
+    const wnd = s.window * granule;
+    if (wnd === 0) return;
+    v.hit();
+    const need = Math.floor(reopenFloor(c.maxWin, sent) / granule) * granule;
+    const grew = seqDelta((s.ack + wnd) >>> 0, c.offeredEdge);
+    if (grew < need)
+      v.flag(
+        i,
+        `the stack's window was shut and reopened by ${grew} octets (its right edge moved from ` +
+          `${c.offeredEdge} to ${(s.ack + wnd) >>> 0})`,
+        describe(s),
+        `a shut window reopens by at least ${need} octets (half the largest window it offered, ${c.maxWin}, or ` +
+          `the largest segment it sent, ${sent})`,
+      );
+  });
+}
+
+/**
+ * Established; the stack sends some data (its segment size shows its Eff.snd.MSS); its application stops reading; the
+ * peer sends more than any window holds, so the stack's window shuts and the peer probes it; then the application
+ * reads a little at a time, and at last, in most runs, everything.
+ */
+const smallReads = fc.array(fc.tuple(fc.integer({ min: 1, max: 700 }), fc.integer({ min: 100, max: 4000 })), {
+  minLength: 1,
+  maxLength: 8,
+});
+const receiverActions = fc
+  .tuple(openingArb, fc.integer({ min: 3000, max: 12_000 }), fc.integer({ min: 2, max: 5 }), smallReads, fc.boolean())
+  .map(([kind, n, chunks, reads, resume]): Action[] => [
+    ...establish(kind),
+    { a: 'stackWrite', n },
+    { a: 'settle', ms: 2000 },
+    { a: 'stackControl', control: { name: 'reading', paused: true } },
+    ...Array.from({ length: chunks }, (): Action => ({ a: 'peerWrite', n: 65_535 })),
+    { a: 'settle', ms: 3000 },
+    ...reads.flatMap(([n, gap]): Action[] => [
+      { a: 'stackControl', control: { name: 'read', octets: n } },
+      { a: 'settle', ms: gap },
+    ]),
+    ...(resume ? [{ a: 'stackControl', control: { name: 'reading', paused: false } } as Action] : []),
+    { a: 'settle', ms: 3000 },
+  ]);
+
+const receiverSws: Property = {
+  name: 'receiver-sws',
+  area: 'window',
+  title:
+    'a receive window shut because the application stopped reading does not reopen by a sliver when the ' +
+    'application reads a little (receiver silly-window avoidance)',
+  requirements: ['MUST-39'],
+  section: '§3.8.6.2.2',
+  needs: ['reading', 'read'],
+  scenario: () => scenarioArb(receiverActions),
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    receiverSwsCheck(trace, v);
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [senderSws, receiverSws];

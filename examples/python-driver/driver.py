@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""A minimal tcp-conform driver (protocol version 1, docs/adapter-protocol.md) in Python.
+"""A minimal tcp-conform driver (protocol version 2, docs/adapter-protocol.md) in Python.
 
 It shows the whole shape of a driver: read a command per line, call into your stack, print what the
 stack sent (`packet HEX`) and what it told the application (`accepted`, `data`, ...), then one answer
 (`ok` or `err`). The "stack" here is a stand-in to replace with yours: it keeps listeners, opens
 connections by sending a SYN, and answers segments for ports nobody listens on with a RST (RFC 9293
 §3.10.7.1). It passes `tcp-conform check-driver`, not the TCP properties.
+
+Version 2 adds application controls. This one offers `ttl` and `dscp` and honours them on what a
+connection sends afterwards (its RST on abort); a real driver would call setsockopt(IP_TTL / IP_TOS)
+here, and offer only the controls its stack really implements (keepalive, reading, read, nodelay,
+timeout, ttl, dscp, urgent: see the protocol document).
 
     tcp-conform check-driver --stack "process:python3 examples/python-driver/driver.py"
 """
@@ -27,11 +32,11 @@ def ip(addr: str) -> bytes:
     return bytes(int(x) for x in addr.split("."))
 
 
-def tcp_packet(src, dst, sport, dport, seq, ack, flags, window=0) -> bytes:
+def tcp_packet(src, dst, sport, dport, seq, ack, flags, window=0, ttl=64, dscp=0) -> bytes:
     tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, window, 0, 0)
     pseudo = ip(src) + ip(dst) + struct.pack("!BBH", 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, ip(src), ip(dst))
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, dscp << 2, 20 + len(tcp), 0, 0, ttl, 6, 0, ip(src), ip(dst))
     hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
     return hdr + tcp
 
@@ -45,12 +50,29 @@ class ToyStack:
     def __init__(self, addr: str, seed: int):
         self.addr, self.rng = addr, random.Random(seed)
         self.listeners, self.conns, self.out = set(), {}, []
+        self.iss, self.ip_fields = {}, {}
 
     def connect(self, lport, raddr, rport) -> str:
         cid = f"c{len(self.conns) + 1}"
+        iss = self.rng.getrandbits(32)
         self.conns[cid] = (lport, raddr, rport)
-        self.out.append(tcp_packet(self.addr, raddr, lport, rport, self.rng.getrandbits(32), 0, SYN, 65535))
+        self.iss[cid], self.ip_fields[cid] = iss, {"ttl": 64, "dscp": 0}
+        self.out.append(tcp_packet(self.addr, raddr, lport, rport, iss, 0, SYN, 65535))
         return cid
+
+    def control(self, cid, name, value) -> None:
+        """`control CONN ttl N` / `dscp N`: the IP fields of what the connection sends from now on."""
+        lo, hi = {"ttl": (1, 255), "dscp": (0, 63)}[name]
+        if not lo <= value <= hi:
+            raise ValueError(f"{name} must be {lo}..{hi}")
+        self.ip_fields[cid][name] = value
+
+    def abort(self, cid) -> None:
+        """ABORT in SYN-SENT: a RST at SND.NXT (the ISN + 1), with the connection's TTL and codepoint."""
+        lport, raddr, rport = self.conns.pop(cid)
+        f = self.ip_fields.pop(cid)
+        seq = (self.iss.pop(cid) + 1) & 0xFFFFFFFF
+        self.out.append(tcp_packet(self.addr, raddr, lport, rport, seq, 0, RST, 0, f["ttl"], f["dscp"]))
 
     def deliver(self, pkt: bytes):
         ihl = (pkt[0] & 15) * 4
@@ -72,7 +94,7 @@ def main():
         cmd, *args = line.split()
         try:
             if cmd == "hello":
-                reply = "ok hello 1 name=python-toy clock=virtual state=1"
+                reply = "ok hello 2 name=python-toy clock=virtual state=1 controls=ttl,dscp"
             elif cmd == "quit":
                 print("ok", file=out, flush=True)
                 return
@@ -86,6 +108,14 @@ def main():
             elif cmd == "deliver":
                 stack.deliver(bytes.fromhex(args[0]))
                 reply = "ok"
+            elif cmd == "control" and args[0] in stack.conns and len(args) == 3 and args[1] in ("ttl", "dscp"):
+                stack.control(args[0], args[1], int(args[2]))
+                reply = "ok"
+            elif cmd == "abort" and args[0] in stack.conns:
+                stack.abort(args[0])
+                reply = "ok"
+            elif cmd == "control":
+                reply = f"err control {' '.join(args[1:])}: not offered, or {args[0]} not connected"
             elif cmd in ("write", "shutdown", "close", "abort"):
                 reply = "ok" if args[0] in stack.conns and cmd != "write" else f"err {args[0]}: not connected"
             elif cmd == "advance":

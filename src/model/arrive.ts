@@ -2,7 +2,7 @@
 import { match } from 'ts-pattern';
 import { ACK, FIN, RST, SYN, type Segment, URG, mssOf, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqDiff, seqGt, seqInWindow, seqLe, seqLt } from '../wire/seq.js';
-import { emit, makeSegment, ownWindow, rstReply, sendAck, sendSyn, sndShift } from './output.js';
+import { emit, makeSegment, openWindow, rstReply, sendAck, sendSyn, sndShift } from './output.js';
 import { type Ctx, concat } from './tcb.js';
 import type { State, Tcb } from './types.js';
 
@@ -434,7 +434,9 @@ function deliver(c: Ctx, got: Uint8Array): void {
   }
   if (t.cfg.autoReceive) c.app.push({ type: 'data', data: data.slice() });
   else t.rcvUnread = concat(t.rcvUnread, data.slice());
-  if (!t.cfg.track) t.rcvWnd = ownWindow(t);
+  if (t.cfg.track) return;
+  t.rcvWnd = Math.max(0, t.rcvWnd - got.length); // the right edge stays where it was
+  openWindow(t);
 }
 
 /** Eighth step: the FIN bit. */

@@ -3,7 +3,7 @@ import { match } from 'ts-pattern';
 import { RST } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import { closeTcb } from './arrive.js';
-import { emit, makeSegment, output, ownWindow, sendAck, sendSyn } from './output.js';
+import { emit, makeSegment, openWindow, output, sendAck, sendSyn } from './output.js';
 import { type Ctx, concat } from './tcb.js';
 import type { ErrorCode, UserCall } from './types.js';
 
@@ -132,10 +132,7 @@ function receive(c: Ctx, max: number | undefined): void {
     }
     c.app.push({ type: 'data', data: t.rcvUnread.slice(0, n) });
     t.rcvUnread = t.rcvUnread.subarray(n);
-    const before = t.rcvWnd;
-    t.rcvWnd = ownWindow(t);
-    // Receiver SWS avoidance (MUST-39): announce the opened window once it grew enough.
-    if (t.rcvWnd - before >= Math.min(Math.floor(t.cfg.rcvBuf / 2), t.cfg.mss) || before === 0) sendAck(c);
+    if (openWindow(t)) sendAck(c); // a window update once the edge moves (MUST-39)
   };
   match(t.state)
     .with('CLOSED', () => error(c, 'connection-not-open'))

@@ -54,6 +54,21 @@ export function sendAck(c: Ctx): void {
 export const ownWindow = (t: Tcb): number =>
   Math.max(0, Math.min(t.cfg.rcvBuf - t.rcvUnread.length, 65535 * 2 ** rcvShift(t)));
 
+/**
+ * Receiver SWS avoidance (§3.8.6.2.2, MUST-39): the right edge RCV.NXT + RCV.WND moves right only once it can move by
+ * min(Fr × RCV.BUFF, Eff.snd.MSS), Fr = 1/2; until then it stays where it is. It never moves left: RCV.WND is at most
+ * the free buffer, which data inside the window cannot make smaller than the window. Returns whether it moved.
+ */
+export function openWindow(t: Tcb): boolean {
+  const free = ownWindow(t);
+  const buf = Math.min(t.cfg.rcvBuf, 65535 * 2 ** rcvShift(t));
+  const before = t.rcvWnd;
+  t.rcvWnd = Math.min(t.rcvWnd, free);
+  if (free - t.rcvWnd >= Math.min(Math.floor(buf / 2), t.sndMss) || (t.cfg.noReceiverSws && free > t.rcvWnd))
+    t.rcvWnd = free;
+  return t.rcvWnd > before;
+}
+
 /** The shift of our window field: none on a SYN (RFC 7323 §2.3), and none with the 'unshifted' fault. */
 const fieldShift = (t: Tcb, flags: number): number =>
   flags & SYN || t.cfg.wscaleFault === 'unshifted' ? 0 : rcvShift(t);

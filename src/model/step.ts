@@ -3,7 +3,7 @@ import { match } from 'ts-pattern';
 import { closeTcb, returnToListen, segmentArrives } from './arrive.js';
 import { userCall } from './calls.js';
 import { icmpArrives } from './icmp.js';
-import { emit, makeSegment, output, ownWindow, retransmit, sendAck, sendWindowProbe, usableWindow } from './output.js';
+import { emit, makeSegment, openWindow, output, retransmit, sendAck, sendWindowProbe, usableWindow } from './output.js';
 import { ACK } from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import { stackSent } from './sent.js';
@@ -30,7 +30,7 @@ export function step(tcb: Tcb, event: ModelEvent, now: number): StepResult {
   const s = c.t.state;
   if (s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && event.type !== 'sent') output(c);
   armKeepAlive(c, event);
-  if (!c.t.cfg.track) c.t.rcvWnd = ownWindow(c.t);
+  if (!c.t.cfg.track) openWindow(c.t);
   const timers = diffTimers(tcb.timers, c.t.timers);
   return {
     tcb: c.t,

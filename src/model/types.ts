@@ -63,6 +63,11 @@ export interface ModelConfig {
   /** A fault (mutants only): no sender SWS avoidance, every sliver of window is filled at once. */
   noSenderSws?: boolean;
   /**
+   * The window opens by whatever the application read, however little (no receiver SWS avoidance, §3.8.6.2.2): the
+   * peer's choice when a scenario wants silly windows; in a mutant, the MUST-39 fault.
+   */
+  noReceiverSws?: boolean;
+  /**
    * §3.8.4 keep-alives, only when the application turns them on (MUST-24, MUST-25: off by default): a probe after
    * `idle` ms with nothing heard or outstanding (MUST-26, at least 2 h by default, MUST-28), then every `interval`
    * ms; `probes` unanswered in a row end the connection (one alone never does, MUST-29).

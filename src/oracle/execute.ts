@@ -80,7 +80,8 @@ class World {
     this.peer = new ReferenceHost({
       addr: PEER_ADDR,
       // The peer sends what the scenario says when it says it: no Nagle, no sender SWS avoidance (a sliver of the
-      // stack's window is filled at once, which is what the hostile and window scenarios want of it).
+      // stack's window is filled at once, which is what the hostile and window scenarios want of it), and its
+      // window opens by whatever its application read (slivers for the stack's sender SWS avoidance to face).
       model: {
         ...model,
         offerMss: sc.peerMss !== undefined,
@@ -88,6 +89,7 @@ class World {
         autoReceive: !sc.peerReadsOnDemand,
         nagle: 'off',
         noSenderSws: true,
+        noReceiverSws: true,
       },
     });
     h.observe((c) => this.onStackOutput(c));
@@ -246,7 +248,11 @@ class World {
         if (idle) await this.advance(left);
         return;
       }
-      await this.advance(Math.max(1, Math.ceil(nt)));
+      if (this.h.canRun) {
+        // A stack that can run to its next output skips its idle ticks in one call; the peer's timer still bounds it.
+        const pt = this.peer.nextTimer();
+        await this.h.runUntil(pt === undefined || pt > left ? left : Math.max(1, Math.ceil(pt)));
+      } else await this.advance(Math.max(1, Math.ceil(nt)));
     }
   }
 

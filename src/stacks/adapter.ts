@@ -33,22 +33,25 @@ import type { StackProfile } from './profile.js';
  * The application controls a stack may offer (StackInstance.control; `controls=` in a driver's hello). `urgent` is
  * not a setting but a kind of write: the application can send urgent data (`write(conn, data, { urgent: true })`).
  */
-export const CONTROL_NAMES = ['keepalive', 'reading', 'nodelay', 'timeout', 'ttl', 'dscp', 'urgent'] as const;
+export const CONTROL_NAMES = ['keepalive', 'reading', 'read', 'nodelay', 'timeout', 'ttl', 'dscp', 'urgent'] as const;
 export type ControlName = (typeof CONTROL_NAMES)[number];
 
 /**
  * A setting the application changes on one connection. keepalive: probes on or off (§3.8.4, MUST-24), with the idle
  * time before the first probe (MUST-27; the stack's default when left out, MUST-28), the time between probes and how
  * many go unanswered before the connection is given up. reading: the application stops reading (received data stays
- * in the stack's buffer and its window closes) or reads again. nodelay: Nagle's algorithm off (on: true) or back on
- * (§3.7.4, MUST-17; TCP_NODELAY). timeout: the user timeout in ms, after which unacknowledged data ends the
- * connection (§3.9.1.1, MUST-21; TCP_USER_TIMEOUT). ttl: the IPv4 TTL of the connection's segments (§3.9.2,
- * MUST-49; IP_TTL). dscp: the Diffserv codepoint, 0..63, of its segments (§3.9.1.9, MUST-48; IP_TOS = dscp << 2).
+ * in the stack's buffer and its window closes) or reads again. read: with reading held, the application takes up to
+ * that many octets of what waits (nothing happens when nothing waits; §3.8.6.2.2, MUST-39). nodelay: Nagle's
+ * algorithm off (on: true) or back on (§3.7.4, MUST-17; TCP_NODELAY). timeout: the user timeout in ms, after which
+ * unacknowledged data ends the connection (§3.9.1.1, MUST-21; TCP_USER_TIMEOUT). ttl: the IPv4 TTL of the
+ * connection's segments (§3.9.2, MUST-49; IP_TTL). dscp: the Diffserv codepoint, 0..63, of its segments
+ * (§3.9.1.9, MUST-48; IP_TOS = dscp << 2).
  */
 export type AppControl =
   | { name: 'keepalive'; on: false }
   | { name: 'keepalive'; on: true; idleMs?: number; intervalMs?: number; probes?: number }
   | { name: 'reading'; paused: boolean }
+  | { name: 'read'; octets: number }
   | { name: 'nodelay'; on: boolean }
   | { name: 'timeout'; ms: number }
   | { name: 'ttl'; value: number }
@@ -69,6 +72,11 @@ export function parseControl(raw: unknown, at: string): AppControl | string {
   if (x.name === 'reading') {
     if (typeof x.paused !== 'boolean') return `${at}.paused must be true or false`;
     return only(['name', 'paused']) ?? { name: 'reading', paused: x.paused };
+  }
+  if (x.name === 'read') {
+    const n = x.octets;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) return `${at}.octets must be a positive integer`;
+    return only(['name', 'octets']) ?? { name: 'read', octets: n };
   }
   if (x.name === 'nodelay') {
     if (typeof x.on !== 'boolean') return `${at}.on must be true or false`;
@@ -105,6 +113,7 @@ export function parseControl(raw: unknown, at: string): AppControl | string {
 
 export function controlText(c: AppControl): string {
   if (c.name === 'reading') return `reading ${c.paused ? 'pause' : 'resume'}`;
+  if (c.name === 'read') return `read ${c.octets}`;
   if (c.name === 'nodelay') return `nodelay ${c.on ? 'on' : 'off'}`;
   if (c.name === 'timeout') return `timeout ${c.ms}`;
   if (c.name === 'ttl' || c.name === 'dscp') return `${c.name} ${c.value}`;

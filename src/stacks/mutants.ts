@@ -116,6 +116,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'nodelay-ignored': ['nagle/nodelay'],
   'user-timeout-ignored': ['user-timeout'],
   'sender-sws-off': ['sender-sws'],
+  'receiver-sws-off': ['receiver-sws'],
   'ttl-ignored': ['ttl'],
   'dscp-ignored': ['dscp'],
   'dscp-first-only': ['dscp/change'],
@@ -376,6 +377,12 @@ export const MUTANTS: Mutant[] = [
     bug: 'no sender silly-window avoidance: every sliver of window the peer opens is filled at once',
     breaks: 'MUST-38 (§3.8.6.2.1)',
     options: { model: { noSenderSws: true } },
+  },
+  {
+    name: 'receiver-sws-off',
+    bug: 'no receiver silly-window avoidance: a shut window reopens by whatever the application read, however little',
+    breaks: 'MUST-39 (§3.8.6.2.2)',
+    options: { model: { noReceiverSws: true } },
   },
   {
     name: 'nodelay-ignored',

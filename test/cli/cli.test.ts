@@ -25,6 +25,7 @@ describe('tcp-conform CLI', () => {
       status: 'pass',
       requirements: expect.any(Array),
       section: expect.any(String),
+      elapsedMs: expect.any(Number),
     });
     expect(doc.vectors.every((v: { status: string }) => v.status === 'pass')).toBe(true);
   });

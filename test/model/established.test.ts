@@ -309,6 +309,28 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       d.do({ type: 'receive' });
       expect(d.events()).toEqual([]);
     });
+    it('MUST-39: a shut window reopens only once min(RCV.BUFF/2, Eff.snd.MSS) is free, never by a sliver', () => {
+      const d = established(cfg({ autoReceive: false, rcvBuf: 4000 }));
+      d.in(seg('PA', R1, A1, { payload: new Uint8Array(4000) }));
+      expect(d.tcb.rcvWnd).toBe(0);
+      d.do({ type: 'receive', max: 300 });
+      expect(d.tcb.rcvWnd).toBe(0); // 300 < min(2000, 536): the edge stays, no update
+      expect(d.out()).toEqual([]);
+      d.do({ type: 'receive', max: 300 });
+      expect(d.tcb.rcvWnd).toBe(600); // 600 free now: the edge moves by all of it
+      expect(d.last.segments[0]!.window).toBe(600);
+      const silly = established(cfg({ autoReceive: false, rcvBuf: 4000, noReceiverSws: true }));
+      silly.in(seg('PA', R1, A1, { payload: new Uint8Array(4000) }));
+      silly.do({ type: 'receive', max: 1 });
+      expect(silly.last.segments[0]!.window).toBe(1); // the fault: a one-octet window
+    });
+    it('MUST-39: with data read at once, small segments leave the right edge where it was until it can move enough', () => {
+      const d = established(cfg({ rcvBuf: 4000 }));
+      d.in(seg('PA', R1, A1, { payload: new Uint8Array(100) }));
+      expect(d.tcb.rcvWnd).toBe(3900);
+      for (let i = 1; i < 6; i++) d.in(seg('PA', R1 + 100 * i, A1, { payload: new Uint8Array(100) }));
+      expect(d.tcb.rcvWnd).toBe(4000); // 600 octets behind: the edge caught up
+    });
     it('MUST-66: with a zero window the ACK of a data segment is still processed', () => {
       const d = established(cfg({ autoReceive: false, rcvBuf: 3 }));
       d.do({ type: 'send', data: data('ping') });

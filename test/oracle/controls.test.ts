@@ -48,6 +48,10 @@ describe('application controls', () => {
     expect(parseVector(v({ name: 'dscp', value: 46 })).steps[1]).toMatchObject({
       control: { name: 'dscp', value: 46 },
     });
+    expect(parseVector(v({ name: 'read', octets: 10 })).steps[1]).toMatchObject({
+      control: { name: 'read', octets: 10 },
+    });
+    expect(() => parseVector(v({ name: 'read', octets: 0 }))).toThrow(/octets must be a positive integer/);
     expect(() => parseVector(v({ name: 'ttl', value: 0 }))).toThrow(/value must be an integer from 1 to 255/);
     expect(() => parseVector(v({ name: 'dscp', value: 64 }))).toThrow(/value must be an integer from 0 to 63/);
   });

@@ -114,6 +114,9 @@ describe('protocol frames', () => {
     expect(formatCommand({ c: 'control', conn: 'c1', control: { name: 'reading', paused: true } })).toBe(
       'control c1 reading pause',
     );
+    expect(formatCommand({ c: 'control', conn: 'c1', control: { name: 'read', octets: 300 } })).toBe(
+      'control c1 read 300',
+    );
   });
 });
 

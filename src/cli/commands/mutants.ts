@@ -2,9 +2,8 @@
 import { resolve } from 'node:path';
 import { ALL_PROPERTIES } from '../../../properties/index.js';
 import { Interrupted } from '../../harness/interrupt.js';
-import { runProperty } from '../../oracle/engine.js';
-import { CAUGHT_BY, MUTANTS, type Mutant, namesCause } from '../../stacks/mutants.js';
-import { checksOf } from '../../oracle/property.js';
+import { type KillRow, killMutant } from '../../oracle/kill.js';
+import { MUTANTS, type Mutant } from '../../stacks/mutants.js';
 import { resolveStack } from '../../stacks/registry.js';
 import { UsageError } from '../../stacks/usage.js';
 import { type OptionSpec, checkOutputs, intOpt, parseCommand, seedOpt, str, writeAtomic } from '../args.js';
@@ -18,43 +17,10 @@ const MUTANTS_OPTIONS: OptionSpec = {
   json: { type: 'string' },
 };
 
-type Row = Record<string, unknown>;
-
-/** Properties whose checks name the mutant's fault run first; the rest after, in case only they catch it. */
-function ordered(m: Mutant): typeof ALL_PROPERTIES {
-  const names = CAUGHT_BY[m.name] ?? [];
-  const owns = (p: (typeof ALL_PROPERTIES)[number]) => checksOf(p).some((c) => names.some((n) => namesCause(n, c.id)));
-  return [...ALL_PROPERTIES.filter(owns), ...ALL_PROPERTIES.filter((p) => !owns(p))];
-}
+type Row = KillRow;
 
 async function killRow(m: Mutant, runs: number, seed: number): Promise<Row> {
-  const adapter = await resolveStack(`mutant:${m.name}`);
-  const t0 = Date.now();
-  const names = CAUGHT_BY[m.name] ?? [];
-  const row: Row = { mutant: m.name, bug: m.bug, breaks: m.breaks, caughtBy: names, killed: false };
-  let other: Row | undefined;
-  for (const p of ordered(m)) {
-    const r = await runProperty(p, adapter, { runs, seed });
-    if (r.status === 'fail' && r.counterexample) {
-      const c = r.counterexample;
-      // Killed by its own cause: a violation of a check that names the fault.
-      const v = c.violations.find((x) => names.some((n) => namesCause(n, x.check)));
-      const hit = {
-        ...row,
-        property: p.name,
-        violated: (v ?? c.violations[0]!).check,
-        requirements: (v ?? c.violations[0]!).requirements,
-        message: (v ?? c.violations[0]!).message,
-        msToFirstFailure: Date.now() - t0 - r.elapsedMs + (r.msToFailure ?? 0),
-        shrunkActions: c.scenario.actions.length,
-        shrunkTraceEntries: c.trace.length,
-      };
-      if (v) return { ...hit, killed: true };
-      other ??= { ...hit, killedByOther: true };
-    }
-    if (r.status === 'error') return { ...row, error: r.error };
-  }
-  return other ?? row;
+  return killMutant(m, await resolveStack(`mutant:${m.name}`), runs, seed);
 }
 
 function rowLine(row: Row): string {

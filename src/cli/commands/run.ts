@@ -243,6 +243,7 @@ function jsonDoc(p: Plan, x: Outcome, card: ReportCard): unknown {
     status: r.status,
     runs: r.runs,
     seed: r.seed,
+    elapsedMs: r.elapsedMs,
     exercised: r.exercised,
     ...(r.skipReason ? { skipReason: r.skipReason } : {}),
     ...(r.error ? { error: r.error } : {}),

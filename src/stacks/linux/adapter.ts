@@ -49,7 +49,7 @@ export const LINUX_PROFILE: StackProfile = {
   synCookies: true, // net.ipv4.tcp_syncookies = 1: cookies once the SYN queue overflows
   options: { mss: true, wscale: true, sackPermitted: true, timestamps: true },
   realTime: true,
-  controls: ['keepalive', 'reading', 'nodelay', 'timeout', 'ttl', 'dscp', 'urgent'],
+  controls: ['keepalive', 'reading', 'read', 'nodelay', 'timeout', 'ttl', 'dscp', 'urgent'],
   deviations: [
     {
       requirement: 'MUST-13',

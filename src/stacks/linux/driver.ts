@@ -351,13 +351,22 @@ function sockFd(c: Conn): number {
 
 /**
  * `control CONN keepalive on [idle=MS] [interval=MS] [probes=N]` | `keepalive off` | `reading pause|resume` |
- * `nodelay on|off` (TCP_NODELAY) | `timeout MS` (TCP_USER_TIMEOUT, in ms) | `ttl N` (IP_TTL) | `dscp N` (IP_TOS).
+ * `read N` | `nodelay on|off` (TCP_NODELAY) | `timeout MS` (TCP_USER_TIMEOUT, in ms) | `ttl N` (IP_TTL) |
+ * `dscp N` (IP_TOS).
  */
 function control(c: Conn, a: string[]): string {
   const [what, how, ...kv] = a;
   if (what === 'reading' && (how === 'pause' || how === 'resume')) {
     if (how === 'pause') c.sock.pause();
     else c.sock.resume();
+    return 'ok';
+  }
+  if (what === 'read' && /^\d+$/.test(how ?? '') && Number(how) > 0 && kv.length === 0) {
+    // A paused stream hands over what Node holds (its 'data' handler reports it); Node then refills from the
+    // kernel's buffer, whose window reopens by what it gave up.
+    const n = Math.min(Number(how), c.sock.readableLength);
+    if (n > 0) c.sock.read(n);
+    else c.sock.read(0);
     return 'ok';
   }
   if (what === 'nodelay' && (how === 'on' || how === 'off')) {
@@ -406,7 +415,7 @@ async function handle(line: string): Promise<string> {
     case 'hello':
       return (
         `ok hello 2 name=linux-${release()} clock=real state=1 ipv4=1 ipv6=0 stderr=log next=1 ` +
-        'controls=keepalive,reading,nodelay,timeout,ttl,dscp,urgent'
+        'controls=keepalive,reading,read,nodelay,timeout,ttl,dscp,urgent'
       );
     case 'control':
       return control(conn(), a.slice(1));

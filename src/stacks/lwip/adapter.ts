@@ -22,7 +22,7 @@ export const LWIP_PROFILE: StackProfile = {
   timeWaitSyn: 'legacy',
   synCookies: false,
   options: { mss: true, wscale: true, sackPermitted: false, timestamps: false },
-  controls: ['keepalive', 'reading', 'nodelay', 'ttl', 'dscp'],
+  controls: ['keepalive', 'reading', 'read', 'nodelay', 'ttl', 'dscp'],
   deviations: [
     {
       requirement: 'MUST-13',

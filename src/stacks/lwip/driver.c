@@ -191,6 +191,24 @@ static void resume_reading(int id) {
   c->end_held = 0;
 }
 
+/* The application, reading held, takes up to n octets of what waits; the window reopens as lwIP decides. */
+static void read_held(int id, size_t n) {
+  struct conn *c = &conns[id];
+  if (n > c->held_len) n = c->held_len;
+  if (!n) return;
+  fprintf(out, "data c%d ", id);
+  hex_out(c->held, n);
+  fputc_out('\n');
+  emitted++;
+  memmove(c->held, c->held + n, c->held_len - n);
+  c->held_len -= n;
+  for (size_t left = n; c->pcb && left;) {
+    u16_t k = left > 0xffff ? 0xffff : (u16_t)left;
+    tcp_recved(c->pcb, k);
+    left -= k;
+  }
+}
+
 static void on_err(void *arg, err_t err) {
   int id = (int)(intptr_t)arg;
   if (id <= 0 || id >= MAXCONN || !conns[id].used) return;
@@ -374,7 +392,7 @@ int main(int pargc, char **pargv) {
     const char *cmd = argc ? argv[0] : "";
 
     if (!strcmp(cmd, "hello")) {
-      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive,reading,nodelay,ttl,dscp",
+      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive,reading,read,nodelay,ttl,dscp",
             LWIP_VERSION_STRING);
     } else if (!strcmp(cmd, "quit")) {
       fputs("ok\n", out);
@@ -478,6 +496,17 @@ int main(int pargc, char **pargv) {
         resume_reading(id);
         OK();
       } else ERR("reading: pause or resume, got %s", argv[3]);
+    } else if (!strcmp(cmd, "control") && argc == 4 && !strcmp(argv[2], "read")) {
+      /* control CONN read N: with reading held, hand over up to N of the octets that wait */
+      int id = conn_id(argv[1]);
+      char *end = NULL;
+      long v = strtol(argv[3], &end, 10);
+      if (!conn_pcb(argv[1])) ERR("connection %s is closed", argv[1]);
+      else if (!*argv[3] || *end || v < 1) ERR("read: a positive number of octets, got %s", argv[3]);
+      else {
+        if (conns[id].paused) read_held(id, (size_t)v);
+        OK();
+      }
     } else if (!strcmp(cmd, "control") && argc == 4 && (!strcmp(argv[2], "ttl") || !strcmp(argv[2], "dscp"))) {
       /* control CONN ttl N | dscp N: the pcb's IP TTL or Diffserv codepoint (tos = dscp << 2) for what it sends next */
       struct tcp_pcb *pcb = conn_pcb(argv[1]);

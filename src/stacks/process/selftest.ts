@@ -7,12 +7,38 @@ import { AdapterError } from '../../harness/bounded.js';
 import { DriverChild, type ProcessStackSpec, RefusedCall } from './adapter.js';
 import { type Command, parseState } from './protocol.js';
 import { GENERIC_PROFILE } from '../registry.js';
+import { type AppControl, type ControlName, controlText } from '../adapter.js';
 
 export interface DriverCheck {
   name: string;
   ok: boolean;
   detail: string;
 }
+
+/** What check-driver sends for each control a driver offers (urgent is a kind of write, not sent here). */
+const CONTROL_SAMPLES: Record<ControlName, AppControl[]> = {
+  keepalive: [
+    { name: 'keepalive', on: true, idleMs: 7_200_000, intervalMs: 75_000, probes: 9 },
+    { name: 'keepalive', on: false },
+  ],
+  reading: [
+    { name: 'reading', paused: true },
+    { name: 'reading', paused: false },
+  ],
+  read: [
+    { name: 'reading', paused: true },
+    { name: 'read', octets: 1 },
+    { name: 'reading', paused: false },
+  ],
+  nodelay: [
+    { name: 'nodelay', on: true },
+    { name: 'nodelay', on: false },
+  ],
+  timeout: [{ name: 'timeout', ms: 300_000 }],
+  ttl: [{ name: 'ttl', value: 64 }],
+  dscp: [{ name: 'dscp', value: 0 }],
+  urgent: [],
+};
 
 const ADDR = '10.0.0.1';
 const PEER = '10.0.0.2';
@@ -89,6 +115,22 @@ export async function checkDriver(command: string[], opts: { timeoutMs?: number 
       );
       return `ok ${conn}, SYN seq=${s.seq}`;
     });
+    if (conn && h.controls.some((n) => n !== 'urgent'))
+      await check('control: every control offered in hello is taken on a connection', async () => {
+        const tried: string[] = [];
+        for (const control of h.controls.flatMap((n) => CONTROL_SAMPLES[n])) {
+          try {
+            await child.send({ c: 'control', conn: conn!, control });
+          } catch (e) {
+            if (!(e instanceof RefusedCall)) throw e;
+            throw new Error(`control ${conn} ${controlText(control)} was refused: ${e.message}`);
+          }
+          tried.push(controlText(control));
+        }
+        await settle();
+        take();
+        return `ok: ${tried.join('; ')}`;
+      });
     await check('deliver: a packet to a closed port is taken (and any answer is a well-formed packet)', async () => {
       take();
       const pkt = encode({

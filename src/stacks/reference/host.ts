@@ -363,7 +363,10 @@ export class ReferenceHost {
   /** An application control, as the model's per-connection option call. */
   control(id: ConnId, x: AppControl): void {
     if (x.name === 'reading') this.call(id, { type: 'option', autoReceive: !x.paused });
-    else if (x.name === 'nodelay') {
+    else if (x.name === 'read') {
+      // Takes what waits, up to octets; with nothing waiting there is nothing to do (no RECEIVE error).
+      if (this.byId.get(id)?.tcb.rcvUnread.length) this.receive(id, x.octets);
+    } else if (x.name === 'nodelay') {
       if (!this.controlFaults.noDelayIgnored) this.call(id, { type: 'option', noDelay: x.on });
     } else if (x.name === 'timeout') {
       if (!this.controlFaults.userTimeoutIgnored) this.call(id, { type: 'option', userTimeout: x.ms });
