@@ -2,6 +2,7 @@
 import type { Property } from '../src/oracle/property.js';
 import { properties as ack } from './ack.js';
 import { properties as close } from './close.js';
+import { properties as ecn } from './ecn.js';
 import { properties as handshake } from './handshake.js';
 import { properties as icmp } from './icmp.js';
 import { properties as invariants } from './invariants.js';
@@ -40,4 +41,5 @@ export const ALL_PROPERTIES: Property[] = [
   ...sws,
   ...urgent,
   ...wscale,
+  ...ecn,
 ];

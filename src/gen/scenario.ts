@@ -72,6 +72,8 @@ export type Action =
   /** The network drops the oldest segment in flight to the peer and answers it with this ICMP error (§3.9.2.2). */
   /** misdirect: the error quotes the segment with another peer port, a connection that does not exist. */
   | { a: 'icmp'; type: number; code: number; misdirect?: boolean }
+  /** The network marks the next ECN-capable data segment to the stack (or to the peer) Congestion Experienced. */
+  | { a: 'ce'; dir?: 'toPeer' }
   /** Deliver everything in flight both ways and let timers run, up to ms of time. */
   | { a: 'settle'; ms?: number; lossy?: 'toStack' | 'toPeer'; idle?: boolean };
 
@@ -85,6 +87,8 @@ export interface Scenario {
   peerSynLayout?: 'plain' | 'odd' | 'eol';
   /** The Window Scale shift (0..14) the peer offers on its SYN (RFC 7323 §2); left out, none. */
   peerWscale?: number;
+  /** The peer uses ECN (RFC 3168): it asks on its SYN and agrees when the stack's SYN asks. */
+  peerEcn?: boolean;
   /**
    * The peer's application reads only when told (peerRead/peerResume): its window closes as data waits. Otherwise
    * it takes every octet as it arrives.
@@ -101,6 +105,8 @@ export function describeAction(x: Action): string {
       return `lose all ${x.dir}`;
     case 'advance':
       return `advance ${x.ms} ms`;
+    case 'ce':
+      return `CE mark on the next ECN-capable segment to the ${x.dir === 'toPeer' ? 'peer' : 'stack'}`;
     case 'icmp':
       return `ICMP type ${x.type} code ${x.code} for the next segment to the peer${x.misdirect ? ' (misquoted)' : ''}`;
     case 'stackListen':

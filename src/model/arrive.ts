@@ -1,6 +1,6 @@
 // SEGMENT ARRIVES (§3.10.7), per state, in the order the RFC gives.
 import { match } from 'ts-pattern';
-import { ACK, FIN, RST, SYN, type Segment, URG, mssOf, segLen } from '../wire/segment.js';
+import { ACK, CWR, ECE, FIN, RST, SYN, type Segment, URG, mssOf, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqDiff, seqGt, seqInWindow, seqLe, seqLt } from '../wire/seq.js';
 import { emit, makeSegment, openWindow, rstReply, sendAck, sendSyn, sndShift } from './output.js';
 import { type Ctx, concat } from './tcb.js';
@@ -47,6 +47,17 @@ function learnMss(t: Tcb, seg: Segment): void {
   t.sndMss = Math.max(1, Math.min(mssOf(seg) ?? 536, t.cfg.sendMssCap));
   const ws = seg.options.find((o) => o.kind === 'wscale');
   t.wsPeer = ws?.kind === 'wscale' ? ws.shift : undefined; // RFC 7323 §2.2: only a SYN's option counts
+  // RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR; an ECN-setup SYN,ACK answering ours has ECE alone.
+  if (!has(seg, ACK)) t.ecnPeerAsked = has(seg, ECE) && has(seg, CWR);
+  else t.ecnOk = !!t.ecnAsked && has(seg, ECE) && !has(seg, CWR);
+}
+
+/** RFC 3168 §6.1.2–3: the peer's CWR ends our echo, a CE mark starts it, the peer's ECE asks for our CWR. */
+function ecnArrives(t: Tcb, seg: Segment): void {
+  if (!t.ecnOk) return;
+  if (has(seg, CWR)) t.ecnEcho = false;
+  if (((seg.tos ?? 0) & 3) === 3 && t.cfg.ecnFault !== 'no-echo') t.ecnEcho = true;
+  if (has(seg, ECE)) t.ecnCwr = true;
 }
 
 /** Text or FIN riding on a SYN waits for ESTABLISHED (§3.10.7.2 step 3, §3.10.7.3 step 4). */
@@ -224,6 +235,7 @@ function otherArrives(c: Ctx, seg: Segment): void {
     c.rules.push('ack-bit-off');
     return;
   }
+  ecnArrives(t, seg);
   // CLOSE in SYN-RECEIVED moved to FIN-WAIT-1 with our SYN still unacknowledged (§3.10.4).
   const synStillPending = t.sndUna === t.iss && t.state !== 'SYN-RECEIVED';
   if (t.state === 'SYN-RECEIVED') {

@@ -1,12 +1,12 @@
 // Building and sending segments: SYN, ACK, RST, data/FIN segmentation (§3.7), retransmission (§3.8.1).
-import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG, segLen } from '../wire/segment.js';
+import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqDiff, seqGt } from '../wire/seq.js';
 import type { Ctx } from './tcb.js';
 import type { Tcb } from './types.js';
 
 export function makeSegment(
   t: Tcb,
-  f: { seq: number; ack?: number; flags: number; payload?: Uint8Array; options?: TcpOption[] },
+  f: { seq: number; ack?: number; flags: number; payload?: Uint8Array; options?: TcpOption[]; ect?: boolean },
 ): Segment {
   const remote = t.remote!;
   // §3.8.5: while SND.UP is ahead of the segment, URG and the pointer to the octet after the urgent data (MUST-62).
@@ -21,16 +21,29 @@ export function makeSegment(
     dstPort: remote.port,
     seq: f.seq,
     ack: f.flags & ACK ? (f.ack ?? 0) : 0,
-    flags: f.flags | (up > 0 ? URG : 0),
+    flags: f.flags | (up > 0 ? URG : 0) | ecnEcho(t, f.flags),
     window: f.flags & RST ? 0 : Math.max(0, Math.min(0xffff, Math.floor(t.rcvWnd / 2 ** fieldShift(t, f.flags)))),
     urgent: up,
     options: f.options ?? [],
     payload: f.payload ?? new Uint8Array(0),
     // §3.9.2 (MUST-49) and §3.9.1.9 (MUST-48, SHLD-22): the connection's TTL and Diffserv value, unchanged.
     ttl: t.cfg.ttl,
-    tos: t.cfg.dscp << 2,
+    tos: (t.cfg.dscp << 2) | (ect(t, f) ? ECT0 : 0),
   };
 }
+
+/** RFC 3168 ECT(0), the low two bits of the TOS octet. */
+export const ECT0 = 0b10;
+
+/** §6.1.3: with ECN in use, ACKs (not SYNs or RSTs) carry ECE while a CE mark waits for the peer's CWR. */
+const ecnEcho = (t: Tcb, flags: number): number =>
+  t.ecnOk && t.ecnEcho && flags & ACK && !(flags & (SYN | RST)) ? ECE : 0;
+
+/** §6.1.1, §6.1.4–6: ECT only on new data of a connection using ECN (no SYNs, pure ACKs, retransmissions, probes). */
+const ect = (t: Tcb, f: { flags: number; payload?: Uint8Array; ect?: boolean }): boolean =>
+  !!t.ecnOk &&
+  !(f.flags & (SYN | RST)) &&
+  (!!(f.ect && f.payload?.length) || (t.cfg.ecnFault === 'ect-on-ack' && !f.payload?.length));
 
 /** Queue a segment for sending; any ACK-bearing segment satisfies a pending ACK. */
 export function emit(c: Ctx, seg: Segment): void {
@@ -92,8 +105,25 @@ export function sendSyn(c: Ctx, withAck: boolean): void {
   const ws: TcpOption[] = scale ? [{ kind: 'wscale', shift: t.cfg.wscale! }] : [];
   const eol = mss.at(-1)?.kind === 'eol' ? mss.length - 1 : mss.length;
   const options: TcpOption[] = [...mss.slice(0, eol), ...ws, ...mss.slice(eol)];
-  emit(c, makeSegment(t, { seq: t.iss, ack: t.rcvNxt, flags: SYN | (withAck ? ACK : 0), options }));
+  const flags = SYN | (withAck ? ACK : 0) | ecnSetup(t, withAck);
+  emit(c, makeSegment(t, { seq: t.iss, ack: t.rcvNxt, flags, options }));
   armRexmt(c);
+}
+
+/**
+ * RFC 3168 §6.1.1: an ECN-setup SYN (ECE and CWR) when we want ECN; an ECN-setup SYN,ACK (ECE alone) only to a SYN
+ * that asked, after which ECN is in use.
+ */
+function ecnSetup(t: Tcb, withAck: boolean): number {
+  const fault = t.cfg.ecnFault;
+  if (!t.cfg.ecn || t.cfg.track || fault === 'refused') return 0;
+  if (!withAck) {
+    t.ecnAsked = true;
+    return ECE | CWR;
+  }
+  if (!t.ecnPeerAsked && fault !== 'unasked') return 0;
+  t.ecnOk = !!t.ecnPeerAsked;
+  return ECE;
 }
 
 /** The MSS option in one of three layouts (MUST-4); the encoder pads the option area with zeros (EOL). */
@@ -177,13 +207,17 @@ export function output(c: Ctx): void {
         break;
       }
       const payload = t.sndBuf.slice(off, off + n);
+      // §6.1.2: the first new data after the peer's ECE carries CWR.
+      const cwr = n > 0 && t.ecnOk && t.ecnCwr && t.cfg.ecnFault !== 'no-cwr' ? CWR : 0;
+      if (cwr) t.ecnCwr = false;
       emit(
         c,
         makeSegment(t, {
           seq: t.sndNxt,
           ack: t.rcvNxt,
-          flags: ACK | (n > 0 && last ? PSH : 0) | (fin ? FIN : 0),
+          flags: ACK | (n > 0 && last ? PSH : 0) | (fin ? FIN : 0) | cwr,
           payload,
+          ect: true,
         }),
       );
       if (t.rttTiming === undefined) t.rttTiming = { seq: t.sndNxt, at: c.now };

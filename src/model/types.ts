@@ -102,6 +102,17 @@ export interface ModelConfig {
    * the window field not shifted although scaling is in effect.
    */
   wscaleFault?: 'unasked' | 'unshifted';
+  /**
+   * ECN (RFC 3168 §6.1, SHLD-8): ask for it on our SYN and agree on a SYN,ACK when the peer's SYN asked; once agreed,
+   * new data goes out ECT(0), ACKs carry ECE from a CE mark until the peer's CWR, and new data carries CWR after an
+   * ECE.
+   */
+  ecn?: boolean;
+  /**
+   * Faults (mutants only) in ECN: an ECN-setup SYN,ACK to a SYN that did not ask; ECT on pure ACKs too (§6.1.4);
+   * a CE mark never echoed (§6.1.3); never agreeing although the stack claims ECN; no CWR after an ECE (§6.1.2).
+   */
+  ecnFault?: 'unasked' | 'ect-on-ack' | 'no-echo' | 'refused' | 'no-cwr';
   /** A fault (mutants only): no RFC 5961 §5 ACK range check although the stack claims it (MAY-12). */
   noAckRangeCheck?: boolean;
   /** A fault (mutants only): a RST that arrives while the receive window is zero is dropped (MUST-66). */
@@ -174,6 +185,15 @@ export interface Tcb {
    */
   wsOffer?: number;
   wsPeer?: number;
+  /**
+   * RFC 3168 §6.1: our SYN asked for ECN; the peer's SYN asked; ECN is in use on the connection; a CE mark arrived and
+   * our ACKs echo ECE until the peer's CWR; the peer's ECE arrived and our next new data carries CWR.
+   */
+  ecnAsked?: boolean;
+  ecnPeerAsked?: boolean;
+  ecnOk?: boolean;
+  ecnEcho?: boolean;
+  ecnCwr?: boolean;
   /** SND.UP (§3.8.5): the octet after the last urgent one the application sent, while not yet acknowledged. */
   sndUp?: Seq;
   /** §3.7.4: the end of the last segment shorter than the MSS sent (Minshall's variant of Nagle). */

@@ -76,6 +76,7 @@ class World {
       mss: sc.peerMss ?? 536,
       synLayout: sc.peerSynLayout ?? 'plain',
       ...(sc.peerWscale !== undefined ? { wscale: sc.peerWscale } : {}),
+      ...(sc.peerEcn ? { ecn: true } : {}),
     };
     this.peer = new ReferenceHost({
       addr: PEER_ADDR,
@@ -190,15 +191,25 @@ class World {
     return t ?? this.lastPeerTcb;
   }
 
-  async deliverToStack(s: Segment, probe?: string): Promise<void> {
+  async deliverToStack(given: Segment, probe?: string): Promise<void> {
+    const s = this.congestionMark(given, 'toStack');
     const owed = this.stackOwed;
     const acks = s.flags & RST || (s.flags & ACK && owed !== undefined && seqDelta(s.ack, owed) >= 0);
     if (owed !== undefined && s.srcPort === PEER_PORT && acks) this.stackOwed = undefined;
     await this.h.deliver(s, probe);
   }
 
+  /** A 'ce' action waits for the next ECN-capable data segment its way and marks it CE (RFC 3168 §5). */
+  private readonly ceNext = { toStack: false, toPeer: false };
+  private congestionMark(s: Segment, dir: Dir): Segment {
+    const ecnField = (s.tos ?? 0) & 3;
+    if (!this.ceNext[dir] || s.payload.length === 0 || (ecnField !== 1 && ecnField !== 2)) return s;
+    this.ceNext[dir] = false;
+    return { ...s, tos: (s.tos ?? 0) | 3 };
+  }
+
   deliverToPeer(s: Segment): void {
-    this.peer.deliverSegment(s);
+    this.peer.deliverSegment(this.congestionMark(s, 'toPeer'));
     this.collectPeer();
   }
 
@@ -426,6 +437,9 @@ class World {
         return this.settle(x.ms ?? this.opts.settleMs, x.lossy, x.idle);
       case 'icmp':
         return this.icmp(x.type, x.code, x.misdirect ?? false);
+      case 'ce':
+        this.ceNext[x.dir ?? 'toStack'] = true;
+        return;
     }
   }
 

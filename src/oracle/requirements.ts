@@ -269,7 +269,7 @@ const ROWS: Row[] = [
     NO('interface MTUs are inside the stack'),
   ],
   ['SHLD-7', 'SHOULD', '3.7.4', 'nagle', 'wire', 'Implement Nagle'],
-  ['SHLD-8', 'SHOULD', '3.8.2', 'congestion', 'wire', 'ECN (RFC 3168)', NO_CC],
+  ['SHLD-8', 'SHOULD', '3.8.2', 'congestion', 'wire', 'ECN (RFC 3168)'],
   ['SHLD-9', 'SHOULD', '3.8.3', 'retransmission', 'api', 'Report delivery trouble at R1', API_ONLY('R1 reports')],
   ['SHLD-10', 'SHOULD', '3.8.3', 'retransmission', 'api', 'R1 ≥ 3 retransmissions', API_ONLY('R1 reports')],
   ['SHLD-11', 'SHOULD', '3.8.3', 'retransmission', 'wire', 'R2 of at least 100 s'],

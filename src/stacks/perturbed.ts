@@ -82,6 +82,7 @@ function perturbedModel(p: Perturbation): Partial<ModelConfig> {
     nagle: p.nagle ?? 'classic',
     swsOverride: p.swsOverride ?? 200,
     synLayout: p.synLayout ?? 'plain',
+    ecn: true, // RFC 3168 (SHLD-8); asking on its SYN, agreeing on its SYN,ACK
     // RFC 7323: a shift offered, or none (-1); with one, half the time a buffer past 65535.
     ...(p.wscale !== undefined && p.wscale >= 0
       ? { wscale: p.wscale, rcvBuf: p.bigBuf && p.isnKey % 2 ? Math.min(p.bigBuf, 65535 * 2 ** p.wscale) : p.rcvBuf }

@@ -2,7 +2,7 @@
 // packetdrill tests one connection per script, models the socket calls of a C program, and checks every field
 // written on an outbound line — so what RFC 9293 leaves to the stack (window, its options, ACK and retransmission
 // timing within bounds) is written loosely or not at all.
-import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG } from '../wire/segment.js';
+import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
 import type { TraceEntry } from '../harness/trace.js';
 import { invalidSrc, notUnicastDst } from '../wire/address.js';
@@ -18,6 +18,8 @@ const pdFlags = (f: number): string => {
   if (f & RST) s += 'R';
   if (f & PSH) s += 'P';
   if (f & URG) s += 'U';
+  if (f & ECE) s += 'E';
+  if (f & CWR) s += 'W';
   if (f & ACK) s += '.';
   return s || '.';
 };
@@ -124,7 +126,8 @@ const rel = (v: number, base: number | undefined): number => (base === undefined
 function packetLine(s: Segment, inbound: boolean, isns: { stack?: number; peer?: number }): string {
   const start = rel(s.seq, inbound ? isns.peer : isns.stack);
   const len = s.payload.length;
-  let text = `${inbound ? '<' : '>'} ${pdFlags(s.flags)} ${start}:${(start + len) >>> 0}(${len})`;
+  const ecn = ['', '[ect1] ', '[ect0] ', '[ce] '][(s.tos ?? 0) & 3]; // RFC 3168 §5 codepoints
+  let text = `${inbound ? '<' : '>'} ${ecn}${pdFlags(s.flags)} ${start}:${(start + len) >>> 0}(${len})`;
   if (s.flags & ACK) text += ` ack ${rel(s.ack, inbound ? isns.stack : isns.peer)}`;
   const urg = s.flags & URG ? ` urg ${s.urgent}` : ''; // the pointer is not the stack's choice (MUST-62)
   if (!inbound) return `${text}${urg}${s.options.length ? ' <...>' : ''}`; // window, options: the stack's choice
@@ -293,7 +296,7 @@ const PD_TIME = String.raw`(?:\+?\d+(?:\.\d+)?(?:~\+?\d+(?:\.\d+)?)?|\*)`;
 const PD_SYSCALL = new RegExp(String.raw`^${PD_TIME}\s+[a-z_]+\(.*\)\s+=\s+-?\d+(?:\s+[A-Z]+(?:\s+\(.*\))?)?$`);
 const PD_OPT = String.raw`(?:mss \d+|nop|eol|wscale \d+|sackOK|TS val \d+ ecr \d+|sack(?: \d+:\d+)+)`;
 const PD_PACKET = new RegExp(
-  String.raw`^${PD_TIME}\s+[<>]\s+[SFRPUEW.]+\s+\d+:\d+\(\d+\)(?:\s+ack \d+)?(?:\s+win ` +
+  String.raw`^${PD_TIME}\s+[<>]\s+(?:\[(?:ect0|ect1|ce)\]\s+)?[SFRPUEW.]+\s+\d+:\d+\(\d+\)(?:\s+ack \d+)?(?:\s+win ` +
     String.raw`\d+)?(?:\s+urg \d+)?(?:\s+<(?:\.\.\.|${PD_OPT}(?:,${PD_OPT})*)>)?$`,
 );
 

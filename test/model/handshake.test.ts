@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ACK } from '../../src/wire/segment.js';
+import { ECT0 } from '../../src/model/output.js';
+import { ACK, CWR, ECE, SYN } from '../../src/wire/segment.js';
 import {
   IRS,
   ISS,
@@ -248,5 +249,34 @@ describe('window scaling (RFC 7323 §2)', () => {
     d.in(seg('S', IRS));
     d.in(seg('A', IRS + 1, ISS + 1));
     expect(d.tcb.rcvWnd).toBe(65535);
+  });
+});
+
+describe('ECN (RFC 3168 §6.1, SHLD-8)', () => {
+  const ecnOn = () => cfg({ ecn: true });
+  it('asks on its SYN and agrees on a SYN,ACK only when the SYN asked', () => {
+    const active = synSent(ecnOn());
+    expect(active.last.segments[0]!.flags & (ECE | CWR)).toBe(ECE | CWR);
+    const asked = listen(ecnOn());
+    asked.in(seg('S', IRS, 0, { flags: SYN | ECE | CWR }));
+    expect(asked.last.segments[0]!.flags & (ECE | CWR)).toBe(ECE);
+    const plain = listen(ecnOn());
+    plain.in(seg('S', IRS));
+    expect(plain.last.segments[0]!.flags & (ECE | CWR)).toBe(0);
+  });
+  it('in use: new data ECT(0), a CE mark echoed with ECE until CWR, an ECE answered with CWR', () => {
+    const d = listen(ecnOn());
+    d.in(seg('S', IRS, 0, { flags: SYN | ECE | CWR }));
+    d.in(seg('A', IRS + 1, ISS + 1));
+    expect(d.state).toBe('ESTABLISHED');
+    d.do({ type: 'send', data: data('abc') });
+    expect(d.last.segments[0]!.tos! & 3).toBe(ECT0);
+    d.in(seg('PA', IRS + 1, ISS + 4, { payload: data('x'), tos: 3 }));
+    d.wait(500);
+    const echo = d.segs.at(-1)!;
+    expect([echo.ack, echo.flags & ECE, echo.tos! & 3]).toEqual([IRS + 2, ECE, 0]); // a pure ACK is never ECT
+    d.in(seg('A', IRS + 2, ISS + 4, { flags: ACK | ECE | CWR }));
+    d.do({ type: 'send', data: data('de') });
+    expect(d.last.segments[0]!.flags & (ECE | CWR)).toBe(CWR);
   });
 });

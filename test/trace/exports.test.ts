@@ -165,6 +165,29 @@ describe('packetdrill export', () => {
     },
   );
 
+  it('ECN: the setup flags as E and W, the IP codepoints as [ect0] and [ce] (RFC 3168)', async () => {
+    const sc: Scenario = {
+      peerIsn: 1,
+      peerWindow: 65535,
+      peerMss: 1460,
+      peerEcn: true,
+      actions: [
+        { a: 'stackListen' },
+        { a: 'peerConnect' },
+        { a: 'settle' },
+        { a: 'ce' },
+        { a: 'peerWrite', n: 100 },
+        { a: 'settle' },
+      ],
+    };
+    const script = toPacketdrill((await execute(sc, referenceAdapter())).trace);
+    expect(script).toMatch(/^\+\S+ < SEW 0:0\(0\) win/m);
+    expect(script).toMatch(/^\+\S+ > SE\. 0:0\(0\) ack 1 <\.\.\.>$/m);
+    expect(script).toMatch(/^\+\S+ < \[ce\] P\. 1:101\(100\) ack 1 win/m);
+    expect(script).toMatch(/^\+\S+ > E\. 1:1\(0\) ack 101$/m); // the echo of the CE mark
+    expect(checkPacketdrill(script)).toEqual([]);
+  });
+
   it("numbers are relative to each ISN; the stack's window and options are left to it; replies are ranges", () => {
     const t = traces.find((x) => x.v.name === 'fig06-basic-3whs')!.trace;
     const lines = toPacketdrill(t).split('\n');

@@ -29,6 +29,11 @@ export const LWIP_PROFILE: StackProfile = {
       check: 'shorter-msl',
       reason: 'TCP_MSL is 60 s: TIME-WAIT lasts 2 minutes where RFC 9293 §3.4.2 takes an MSL of 2 minutes',
     },
+    {
+      requirement: 'SHLD-8',
+      check: 'ecn/agrees',
+      reason: 'lwIP 2.1.3 implements no ECN (RFC 3168): it answers a SYN that asks for it with a plain SYN,ACK',
+    },
   ],
   // Investigated and recorded in docs/findings.md (lwIP section); matched by cause (the check that finds each), so a
   // new fault that trips another check still fails.

@@ -55,8 +55,9 @@ export function referenceInstance(host: ReferenceHost): StackInstance & { host: 
 /** The reference offers window scaling, as most stacks do (RFC 7323; in effect only when the peer offers too). */
 export const REFERENCE_WSCALE = 2;
 
+/** The reference offers window scaling and ECN (RFC 3168, SHLD-8). */
 export function referenceAdapter(name = 'reference', opts: Omit<HostOptions, 'addr'> = {}): StackAdapter {
-  const model = { wscale: REFERENCE_WSCALE, ...opts.model };
+  const model = { wscale: REFERENCE_WSCALE, ecn: true, ...opts.model };
   const cfg = { ...DEFAULT_CONFIG, ...model };
   return {
     name,
