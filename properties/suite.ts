@@ -41,6 +41,7 @@ export const KILLS: Record<string, string | string[]> = {
   'window-scale': ['wscale-on-data', 'wscale-unasked', 'wscale-unshifted'],
   'sender-sws': 'sender-sws-off',
   'receiver-sws': 'receiver-sws-off',
+  'urgent-event': 'urgent-event-missing',
   ecn: ['ecn-refused', 'ecn-unasked', 'ecn-ect-on-ack', 'ecn-no-echo', 'ecn-no-cwr'],
   'four-way-close': 'fin-no-seq',
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],

@@ -9,8 +9,8 @@ import type { Action } from '../src/gen/scenario.js';
 import type { TraceEntry } from '../src/harness/trace.js';
 import { type Checker, type Property, violations } from '../src/oracle/property.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { RST, SYN, URG, describe } from '../src/wire/segment.js';
-import { seqDelta } from '../src/wire/seq.js';
+import { ACK, RST, SYN, URG, describe } from '../src/wire/segment.js';
+import { seqAdd, seqDelta } from '../src/wire/seq.js';
 
 /** Urgent data of one octet (the BSD habit), a little, and more than one segment. */
 const urgentLen = fc.oneof(
@@ -40,6 +40,16 @@ const receiveActions = fc
     ...establish(kind),
     ...around(a, { a: 'peerWrite', n: u, urgent: true }, b, (n) => ({ a: 'peerWrite', n })),
   ]);
+
+/** As receiveActions, and where the stack offers it, its application sometimes not reading meanwhile. */
+const eventActions = (reading: boolean) =>
+  fc
+    .tuple(receiveActions, fc.boolean())
+    .map(([acts, hold]): Action[] =>
+      reading && hold
+        ? [...acts.slice(0, 3), { a: 'stackControl', control: { name: 'reading', paused: true } }, ...acts.slice(3)]
+        : acts,
+    );
 
 /** The stack's urgent write: its connection's 4-tuple and the data offsets [from, to) of the urgent octets. */
 interface UrgentWrite {
@@ -154,4 +164,59 @@ const urgentReceive: Property = {
   },
 };
 
-export const properties: Property[] = [urgentSend, urgentReceive];
+/**
+ * MUST-32: once the stack has taken in urgent data that moved RCV.UP forward (its ACK covers the URG segment), its
+ * application hears of it by the end of the scenario (one `urgent` event may cover several advances). Only for
+ * stacks whose adapter reports urgent events (profile urgentEvents).
+ */
+function judgeEvent(trace: TraceEntry[], v: Checker): void {
+  let rcvUp: number | undefined;
+  let lastIn: number | undefined; // the last URG segment that moved the urgent pointer forward
+  let acked = false;
+  trace.forEach((e, i) => {
+    const s = e.seg;
+    if (!s || s.flags & (SYN | RST)) return;
+    if (e.dir === 'in' && s.flags & URG && s.urgent > 0) {
+      const up = seqAdd(s.seq, s.urgent);
+      if (rcvUp !== undefined && seqDelta(up, rcvUp) <= 0) return; // a repeat: nothing new to tell
+      rcvUp = up;
+      lastIn = i;
+      acked = false;
+    }
+    if (e.dir === 'out' && lastIn !== undefined && s.flags & ACK) {
+      const u = trace[lastIn]!.seg!;
+      if (seqDelta(s.ack, seqAdd(u.seq, Math.max(1, u.payload.length))) >= 0) acked = true;
+    }
+  });
+  if (lastIn === undefined || !acked) return;
+  v.hit('event');
+  if (!trace.slice(lastIn).some((e) => e.event?.type === 'urgent'))
+    v.flag(
+      lastIn,
+      'urgent data arrived and the stack acknowledged it, but its application was never told',
+      trace[lastIn]!.text,
+      'an urgent event to the application once urgent data arrives (§3.8.5)',
+      'event',
+    );
+}
+
+const urgentEvent: Property = {
+  name: 'urgent-event',
+  area: 'urgent',
+  title: 'the application is told when urgent data arrives (an urgent event), even while it is not reading',
+  requirements: [],
+  checks: { event: ['MUST-32'] },
+  section: '§3.8.5',
+  scenario: (profile) => scenarioArb(eventActions((profile.controls ?? []).includes('reading'))),
+  skip: (profile) =>
+    profile.urgentEvents
+      ? undefined
+      : 'the adapter does not report urgent data to the application (profile urgentEvents not set)',
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    judgeEvent(trace, v);
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [urgentSend, urgentReceive, urgentEvent];

@@ -122,6 +122,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'ecn-ect-on-ack': ['ecn/ect'],
   'ecn-no-echo': ['ecn/echo'],
   'ecn-no-cwr': ['ecn/cwr'],
+  'urgent-event-missing': ['urgent-event/event'],
   'ttl-ignored': ['ttl'],
   'dscp-ignored': ['dscp'],
   'dscp-first-only': ['dscp/change'],
@@ -418,6 +419,14 @@ export const MUTANTS: Mutant[] = [
     bug: "the peer's ECE is never answered: no CWR on the new data that follows",
     breaks: 'SHLD-8 (§3.8.2, RFC 3168 §6.1.2)',
     options: { model: { ecn: true, ecnFault: 'no-cwr' } },
+  },
+  {
+    name: 'urgent-event-missing',
+    bug: 'urgent data is delivered in line but the application is never told that it came',
+    breaks: 'MUST-32 (§3.8.5)',
+    options: {
+      step: wrap(undefined, (_t, _ev, r) => ({ ...r, appEvents: r.appEvents.filter((x) => x.type !== 'urgent') })),
+    },
   },
   {
     name: 'nodelay-ignored',

@@ -99,6 +99,7 @@ const PERTURBED_PROFILE: StackProfile = {
   ackDelayMax: 499,
   rfc5961: true,
   ackRangeCheck: true,
+  urgentEvents: true,
   synCookies: false,
   options: { mss: true, wscale: true, sackPermitted: false, timestamps: false },
   controls: REFERENCE_CONTROLS,

@@ -104,6 +104,14 @@ export const PROFILE_FIELDS = {
       'the peer offered draws an ACK and is dropped; judged only when declared',
     default: 'false',
   },
+  urgentEvents: {
+    kind: 'bool',
+    required: false,
+    doc:
+      'the adapter tells the application when urgent data arrives (an `urgent` event, MUST-32); the urgent-event ' +
+      'property runs only when declared',
+    default: 'false',
+  },
   synCookies: {
     kind: 'bool',
     required: true,

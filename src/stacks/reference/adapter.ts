@@ -23,6 +23,7 @@ export function profileFor(name: string, cfg: ModelConfig, synCookies: boolean):
     ackDelayMax: cfg.delayedAck ? cfg.ackDelay : 0,
     rfc5961: cfg.rfc5961,
     ackRangeCheck: cfg.rfc5961,
+    urgentEvents: true,
     synCookies,
     options: { mss: cfg.offerMss, wscale: cfg.wscale !== undefined, sackPermitted: false, timestamps: false },
     deviations: [],
