@@ -86,6 +86,8 @@ export function traceToVector(trace: TraceEntry[], o: ExportOptions): Record<str
       if (s.src !== peer.addr) seg.from = s.src;
       if (s.dst !== stack.addr) seg.to = s.dst;
       if (s.ipOptions?.length) seg.ipOptions = hex(s.ipOptions);
+      const ecn = (['', 'ect1', 'ect0', 'ce'] as const)[(s.tos ?? 0) & 3];
+      if (ecn) seg.ecn = ecn;
       const step: Record<string, unknown> = { inject: seg };
       if (e.probe) step.probe = e.probe;
       steps.push(step);

@@ -9,7 +9,7 @@ import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type Segment, URG, describe, flagStr
 import { seqAdd } from '../wire/seq.js';
 import { icmpPacket } from '../wire/icmp.js';
 import { type Env, type Expr, evalExpr, matchExpr, showExpr } from './expr.js';
-import { MAX_STEP_MS, type SegSpec, type Step, type Vector } from './vector.js';
+import { ECN_CODEPOINTS, MAX_STEP_MS, type SegSpec, type Step, type Vector } from './vector.js';
 
 export interface StepFailure {
   step: number;
@@ -328,6 +328,7 @@ class VectorRun {
       src: sp.from ?? v.peer.addr,
       dst: sp.to ?? v.stack.addr,
       ...(sp.ipOptions ? { ipOptions: sp.ipOptions } : {}),
+      ...(sp.ecn ? { tos: ECN_CODEPOINTS[sp.ecn] } : {}),
       srcPort: sp.peerPort ?? v.peer.port,
       dstPort: sp.port ?? v.stack.port,
       seq: this.value(sp.seq, 'seq', 0),

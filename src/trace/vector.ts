@@ -26,9 +26,14 @@ export interface SegSpec {
   to?: string;
   /** Injected only: IPv4 options of the datagram (IHL > 5), padded with zeros to a multiple of 4 octets. */
   ipOptions?: Uint8Array;
+  /** Injected only: the ECN codepoint of the datagram (RFC 3168 §5): ECT(0), ECT(1) or Congestion Experienced. */
+  ecn?: EcnName;
   /** Expected only: the data may come in several consecutive segments (boundaries are the stack's choice, §3.7). */
   split?: boolean;
 }
+
+export const ECN_CODEPOINTS = { ect1: 1, ect0: 2, ce: 3 } as const;
+export type EcnName = keyof typeof ECN_CODEPOINTS;
 
 /** A time window in ms; bounds are expressions so they can use profile names such as msl. */
 interface Timing {
@@ -323,6 +328,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
       'from',
       'to',
       'ipOptions',
+      'ecn',
       'split',
     ]);
     for (const k of Object.keys(v))
@@ -383,8 +389,13 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
       if (!/^([0-9a-fA-F]{2}){1,40}$/.test(h)) err(`${path}.ipOptions`, 'expected 1 to 40 octets as hex');
       s.ipOptions = Uint8Array.from(Buffer.from(h, 'hex'));
     }
-    if (!forInject && (s.from || s.to || s.ipOptions))
-      err(path, 'from, to and ipOptions are for injected segments only');
+    if (v.ecn !== undefined) {
+      const e = str(v.ecn, `${path}.ecn`);
+      if (!(e in ECN_CODEPOINTS)) err(`${path}.ecn`, `expected one of ect0, ect1, ce (got ${JSON.stringify(e)})`);
+      s.ecn = e as EcnName;
+    }
+    if (!forInject && (s.from || s.to || s.ipOptions || s.ecn))
+      err(path, 'from, to, ipOptions and ecn are for injected segments only');
     return s;
   };
 

@@ -7,6 +7,7 @@ import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
 import { evalExpr, matchExpr, parseExpr, showExpr } from '../../src/trace/expr.js';
 import { formatFailure, runVector } from '../../src/trace/runner.js';
 import { loadVector, parseVector, VectorError } from '../../src/trace/vector.js';
+import { mutantAdapter } from '../../src/stacks/mutants.js';
 
 const files = vectorFiles(VECTORS_DIR);
 
@@ -100,6 +101,25 @@ describe('a deliberately broken vector', () => {
     );
     expect(r.status).toBe('skip');
     expect(r.skipReason).toBe('vector requires rfc5961=false, stack reference declares true');
+  });
+  it('ECN: a SYN that asks, then data marked CE; the echo is ECE (RFC 3168), and a bad codepoint is named', async () => {
+    const steps = [
+      { call: 'listen' },
+      { inject: { flags: 'SEC', seq: 100, options: [{ mss: 1460 }] } },
+      { expect: { flags: 'SAE', seq: '?b', ack: 101 } },
+      { inject: { flags: 'A', seq: 101, ack: 'b+1' } },
+      { event: { type: 'accepted' } },
+      { inject: { flags: 'PA', seq: 101, ack: 'b+1', data: 'x', ecn: 'ce' } },
+      { event: { type: 'data', data: 'x' } },
+      { expect: { flags: 'AE', seq: 'b+1', ack: 102 }, within: 500 },
+    ];
+    const r = await runVector(parseVector({ name: 'ecn', steps }), referenceAdapter());
+    expect(r.failure?.message).toBeUndefined();
+    expect(r.status).toBe('pass');
+    const noEcho = await runVector(parseVector({ name: 'ecn', steps }), mutantAdapter('ecn-no-echo')!);
+    expect(noEcho.failure?.message).toMatch(/flags: expected AE, got A/);
+    const bad = { name: 'x', steps: [{ inject: { flags: 'S', seq: 1, ecn: 'ect2' } }] };
+    expect(() => parseVector(bad, 'x.json')).toThrow(/steps\[0\]\.inject\.ecn: expected one of ect0, ect1, ce/);
   });
 });
 
