@@ -390,6 +390,9 @@ export interface Coverage {
   /** Check ids that count for it (property checks, invariants, wire and whole-run checks). */
   checks: string[];
   vectors: string[];
+  /** The properties whose own checks these are, and whether one of them runs on every trace (invariants, wire). */
+  properties?: string[];
+  alwaysOn?: boolean;
 }
 
 /** Who judges each requirement: the checks and vectors whose catalog entry names it. */

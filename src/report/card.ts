@@ -131,7 +131,7 @@ function exerciseOf(judged: Judged[], checkedBy: Coverage): RequirementVerdict['
 function unfailed(
   r: Requirement,
   ex: RequirementVerdict['exercised'],
-  ran: boolean,
+  ran: boolean | Judged[],
 ): Pick<RequirementVerdict, 'verdict' | 'decidedBy' | 'reason'> {
   const runs = ex.reduce((n, e) => n + e.runs, 0);
   const missing = (r.needs ?? []).filter((c) => !ex.some((e) => e.check === c));
@@ -144,7 +144,11 @@ function unfailed(
       reason: r.gap.reason,
     };
   if (runs >= MIN_EXERCISED_RUNS && missing.length === 0) return { verdict: 'pass', decidedBy: by };
-  if (!ran) return { verdict: 'not run', decidedBy: [], reason: 'no check that judges it ran (--only?)' };
+  if (ran === false) return { verdict: 'not run', decidedBy: [], reason: 'no check that judges it ran (--only?)' };
+  if (Array.isArray(ran)) {
+    const why = [...new Set(ran.map((j) => j.message ?? 'skipped'))].join('; ');
+    return { verdict: 'not run', decidedBy: ran.map((j) => `${j.kind} ${j.name}`), reason: why };
+  }
   const why = missing.length
     ? `never exercised: ${missing.join(', ')}${missing.map((c) => NEEDS_WHY[c] ?? '').join('')}`
     : runs === 0
@@ -162,6 +166,18 @@ const UNREACHED_WHY: Record<string, string> = {
 const NEEDS_WHY: Record<string, string> = {
   'mss-sent': ' (the stack sent no MSS option on any SYN)',
 };
+
+/**
+ * Whether anything that judges a requirement ran: false when nothing ran at all; the skipped properties (with their
+ * reasons) when its checks all belong to properties that were skipped on this stack; true otherwise.
+ */
+function ranFor(judged: Judged[], cov: Coverage): boolean | Judged[] {
+  if (!judged.some((j) => j.status !== 'skip')) return false;
+  if (cov.vectors.length || cov.alwaysOn !== false || cov.properties === undefined) return true;
+  const owners = judged.filter((j) => j.kind === 'property' && cov.properties!.includes(j.name));
+  if (owners.length === 0) return false; // left out of this run (--only)
+  return owners.some((j) => j.status !== 'skip') ? true : owners;
+}
 
 export function buildCard(header: CardHeader, judged: Judged[], cov: Map<string, Coverage>): ReportCard {
   const requirements = REQUIREMENTS.map((r): RequirementVerdict => {
@@ -204,8 +220,7 @@ export function buildCard(header: CardHeader, judged: Judged[], cov: Map<string,
         decidedBy: [],
         reason: 'no rule, check or vector of the suite judges it',
       };
-    const ran = judged.some((j) => j.status !== 'skip');
-    return { ...base, ...unfailed(r, exercised, ran) };
+    return { ...base, ...unfailed(r, exercised, ranFor(judged, checkedBy)) };
   });
   const counts = Object.fromEntries(
     VERDICTS.map((v) => [v, requirements.filter((r) => r.verdict === v).length]),

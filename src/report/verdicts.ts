@@ -47,9 +47,16 @@ export function checkCatalog(vectors: Array<{ name: string; requirements: string
   return m;
 }
 
-/** Which checks and vectors judge each requirement (from the catalog). */
+/** Which checks and vectors judge each requirement (from the catalog), and the properties that own those checks. */
 export function requirementCoverage(vectors: Vector[]): ReturnType<typeof coverage> {
-  return coverage(checkCatalog(vectors));
+  const owner = new Map<string, string>();
+  for (const p of ALL_PROPERTIES) for (const c of checksOf(p)) owner.set(c.id, p.name);
+  const cov = coverage(checkCatalog(vectors));
+  for (const c of cov.values()) {
+    c.properties = uniq(c.checks.flatMap((id) => owner.get(id) ?? []));
+    c.alwaysOn = c.checks.some((id) => !owner.has(id));
+  }
+  return cov;
 }
 
 const uniq = (xs: string[]): string[] => [...new Set(xs)];
@@ -66,7 +73,13 @@ function judgedProperty(r: PropertyResult & { file?: string }, rel: (f?: string)
     known: r.known.map((k) => ({ requirements: k.requirements, finding: k.finding })),
     exercised: r.exercised ?? {},
     ...(r.file ? { link: rel(r.file)! } : {}),
-    ...(vs[0] ? { message: vs[0].message } : r.error ? { message: r.error } : {}),
+    ...(vs[0]
+      ? { message: vs[0].message }
+      : r.error
+        ? { message: r.error }
+        : r.skipReason
+          ? { message: r.skipReason }
+          : {}),
   };
 }
 

@@ -84,6 +84,20 @@ describe('judgedOf', () => {
     expect(verdictOf(bare, 'MUST-10')).toMatchObject({ verdict: 'not covered', reason: /no rule, check or vector/ });
     expect(verdictOf(card(j), 'MAY-7')).toMatchObject({ verdict: 'not covered', reason: /a permission/ });
   });
+  it('a requirement judged only by properties skipped on this stack is "not run", with their reason', () => {
+    const skipped = prop({
+      property: 'urgent-event',
+      requirements: [],
+      status: 'skip',
+      skipReason: 'the adapter does not report urgent data',
+    });
+    const j = judgedOf([skipped, prop({ exercised: { 'seq-space': { runs: 9, hits: 9 } } })], [], [], undefined, '/');
+    expect(verdictOf(card(j), 'MUST-32')).toMatchObject({
+      verdict: 'not run',
+      reason: 'the adapter does not report urgent data',
+      decidedBy: ['property urgent-event'],
+    });
+  });
   it('a check that does not count for a requirement does not earn it', () => {
     const j = judgedOf([prop({ exercised: { 'seq-space': { runs: 100, hits: 900 } } })], [], [], undefined, '/');
     expect(verdictOf(card(j), 'MUST-10').verdict).toBe('not exercised');
