@@ -213,6 +213,30 @@ export const LWIP_PROFILE: StackProfile = {
       vectors: ['lwip-f26-queued-data-never-sent'],
     },
     {
+      id: 'F30',
+      summary:
+        'the challenge ACK owed for a SYN in ESTABLISHED is held while Nagle holds back a segment (the cause of F8)',
+      check: 'tracker/syn-challenge-ack',
+      state: 'ESTABLISHED',
+      vectors: ['lwip-f30-syn-challenge-ack-held-by-nagle'],
+    },
+    {
+      id: 'F30',
+      summary:
+        'the challenge ACK owed for an in-window RST off RCV.NXT is held while Nagle holds back a segment (the ' +
+        'cause of F8)',
+      check: 'tracker/rst-challenge-ack',
+      state: 'ESTABLISHED',
+    },
+    {
+      id: 'F29',
+      summary:
+        'a window that reopens from zero by less than an MSS, with more queued and nothing in flight, is filled at ' +
+        'once (sender silly-window avoidance, MUST-38)',
+      check: 'sender-sws',
+      vectors: ['lwip-f29-sender-sws-sliver-filled'],
+    },
+    {
       id: 'F28',
       summary:
         'keep-alive probes go out while sent data is unacknowledged: tcp_slowtmr counts idle time from the last ' +
