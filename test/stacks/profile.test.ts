@@ -17,6 +17,7 @@ describe('profile schema', () => {
       ackDelayMax: 40,
       rfc5961: false,
       ackRangeCheck: true,
+      urgentEvents: true,
       synCookies: true,
       timeWaitSyn: 'legacy',
       ackRateLimitMs: 1000,
