@@ -10,7 +10,7 @@ import type { Action } from '../src/gen/scenario.js';
 import type { TraceEntry } from '../src/harness/trace.js';
 import { type Property, violations } from '../src/oracle/property.js';
 import { keyOfIn, keyOfOut } from '../src/oracle/shadow.js';
-import { ACK, CWR, ECE, RST, SYN, type Segment, describe } from '../src/wire/segment.js';
+import { ACK, CWR, ECE, ECN, RST, SYN, type Segment, describe, ecnOf } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 
 type V = ReturnType<typeof violations>;
@@ -35,7 +35,6 @@ interface EcnConn {
 
 const asks = (s: Segment): boolean => (s.flags & ECE) !== 0 && (s.flags & CWR) !== 0;
 const agrees = (s: Segment): boolean => (s.flags & ECE) !== 0 && (s.flags & CWR) === 0;
-const ecnField = (s: Segment): number => (s.tos ?? 0) & 3;
 
 function fresh(): EcnConn {
   return { peerAsked: false, stackAsked: false, inUse: false, sentMax: 0 };
@@ -51,7 +50,7 @@ function fromPeer(c: EcnConn, s: Segment, i: number, stackAck: number | undefine
   // A CE mark on in-order new data the stack takes (what it acknowledged so far reaches into it).
   const end = seqAdd(s.seq, s.payload.length);
   const inOrder = stackAck !== undefined && seqDelta(s.seq, stackAck) <= 0 && seqDelta(end, stackAck) > 0;
-  if (ecnField(s) === 3 && s.payload.length > 0 && inOrder) {
+  if (ecnOf(s) === ECN.ce && s.payload.length > 0 && inOrder) {
     c.ceEnd = end;
     c.ceAt = i;
   }
@@ -91,7 +90,7 @@ function judgeEct(c: EcnConn, s: Segment, i: number, v: V): void {
   if (s.payload.length > 0 && !resent) judgeCwr(c, s, i);
   c.sentMax = Math.max(c.sentMax, off + s.payload.length + (s.flags & SYN ? 1 : 0));
   v.hit('ect');
-  if (ecnField(s) === 0) return;
+  if (ecnOf(s) === 0) return;
   const why = !c.inUse
     ? 'on a connection that does not use ECN'
     : s.flags & SYN

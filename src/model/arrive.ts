@@ -1,6 +1,6 @@
 // SEGMENT ARRIVES (§3.10.7), per state, in the order the RFC gives.
 import { match } from 'ts-pattern';
-import { ACK, CWR, ECE, FIN, RST, SYN, type Segment, URG, mssOf, segLen } from '../wire/segment.js';
+import { ACK, CWR, ECE, ECN, FIN, RST, SYN, type Segment, URG, ecnOf, mssOf, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqDiff, seqGt, seqInWindow, seqLe, seqLt } from '../wire/seq.js';
 import { emit, makeSegment, openWindow, rstReply, sendAck, sendSyn, sndShift } from './output.js';
 import { type Ctx, concat } from './tcb.js';
@@ -56,7 +56,7 @@ function learnMss(t: Tcb, seg: Segment): void {
 function ecnArrives(t: Tcb, seg: Segment): void {
   if (!t.ecnOk) return;
   if (has(seg, CWR)) t.ecnEcho = false;
-  if (((seg.tos ?? 0) & 3) === 3 && t.cfg.ecnFault !== 'no-echo') t.ecnEcho = true;
+  if (ecnOf(seg) === ECN.ce && t.cfg.ecnFault !== 'no-echo') t.ecnEcho = true;
   if (has(seg, ECE)) t.ecnCwr = true;
 }
 

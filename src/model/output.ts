@@ -1,5 +1,5 @@
 // Building and sending segments: SYN, ACK, RST, data/FIN segmentation (§3.7), retransmission (§3.8.1).
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG, segLen } from '../wire/segment.js';
+import { ACK, CWR, ECE, ECN, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqDiff, seqGt } from '../wire/seq.js';
 import type { Ctx } from './tcb.js';
 import type { Tcb } from './types.js';
@@ -28,12 +28,9 @@ export function makeSegment(
     payload: f.payload ?? new Uint8Array(0),
     // §3.9.2 (MUST-49) and §3.9.1.9 (MUST-48, SHLD-22): the connection's TTL and Diffserv value, unchanged.
     ttl: t.cfg.ttl,
-    tos: (t.cfg.dscp << 2) | (ect(t, f) ? ECT0 : 0),
+    tos: (t.cfg.dscp << 2) | (ect(t, f) ? ECN.ect0 : 0),
   };
 }
-
-/** RFC 3168 ECT(0), the low two bits of the TOS octet. */
-export const ECT0 = 0b10;
 
 /** §6.1.3: with ECN in use, ACKs (not SYNs or RSTs) carry ECE while a CE mark waits for the peer's CWR. */
 const ecnEcho = (t: Tcb, flags: number): number =>
@@ -64,8 +61,10 @@ export function sendAck(c: Ctx): void {
  * RCV.WND: the free receive buffer, at most what the window field can carry (65535 << the shift in effect; a
  * larger buffer without scaling is not offered, RFC 7323 §2.3).
  */
-export const ownWindow = (t: Tcb): number =>
-  Math.max(0, Math.min(t.cfg.rcvBuf - t.rcvUnread.length, 65535 * 2 ** rcvShift(t)));
+export const ownWindow = (t: Tcb): number => Math.max(0, Math.min(t.cfg.rcvBuf - t.rcvUnread.length, maxWindow(t)));
+
+/** The largest window our field can offer: 65535 << the shift in effect. */
+const maxWindow = (t: Tcb): number => 65535 * 2 ** rcvShift(t);
 
 /**
  * Receiver SWS avoidance (§3.8.6.2.2, MUST-39): the right edge RCV.NXT + RCV.WND moves right only once it can move by
@@ -74,7 +73,7 @@ export const ownWindow = (t: Tcb): number =>
  */
 export function openWindow(t: Tcb): boolean {
   const free = ownWindow(t);
-  const buf = Math.min(t.cfg.rcvBuf, 65535 * 2 ** rcvShift(t));
+  const buf = Math.min(t.cfg.rcvBuf, maxWindow(t));
   const before = t.rcvWnd;
   t.rcvWnd = Math.min(t.rcvWnd, free);
   if (free - t.rcvWnd >= Math.min(Math.floor(buf / 2), t.sndMss) || (t.cfg.noReceiverSws && free > t.rcvWnd))

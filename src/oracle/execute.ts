@@ -22,7 +22,7 @@ import type { TraceEntry } from '../harness/trace.js';
 import type { ConnId, StackAdapter } from '../stacks/adapter.js';
 import { ReferenceHost } from '../stacks/reference/host.js';
 import { decode } from '../wire/codec.js';
-import { ACK, RST, SYN, type Segment, segLen } from '../wire/segment.js';
+import { ACK, ECN, RST, SYN, type Segment, ecnOf, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta } from '../wire/seq.js';
 import { Tally, type Violation } from './types.js';
 
@@ -202,10 +202,10 @@ class World {
   /** A 'ce' action waits for the next ECN-capable data segment its way and marks it CE (RFC 3168 §5). */
   private readonly ceNext = { toStack: false, toPeer: false };
   private congestionMark(s: Segment, dir: Dir): Segment {
-    const ecnField = (s.tos ?? 0) & 3;
-    if (!this.ceNext[dir] || s.payload.length === 0 || (ecnField !== 1 && ecnField !== 2)) return s;
+    const capable = ecnOf(s) === ECN.ect0 || ecnOf(s) === ECN.ect1;
+    if (!this.ceNext[dir] || s.payload.length === 0 || !capable) return s;
     this.ceNext[dir] = false;
-    return { ...s, tos: (s.tos ?? 0) | 3 };
+    return { ...s, tos: (s.tos ?? 0) | ECN.ce };
   }
 
   deliverToPeer(s: Segment): void {

@@ -2,7 +2,7 @@
 // and time advances. Values from the stack's sequence space are written relative to its ISN
 // (sisn_<peer port>, bound by the runner from the stack's SYN), so the vector does not depend on
 // the ISN the stack happens to pick.
-import { ACK, SYN, type TcpOption, flagString } from '../wire/segment.js';
+import { ACK, SYN, type TcpOption, ecnName, flagString } from '../wire/segment.js';
 import { seqDiff } from '../wire/seq.js';
 import type { TraceEntry } from '../harness/trace.js';
 
@@ -86,8 +86,7 @@ export function traceToVector(trace: TraceEntry[], o: ExportOptions): Record<str
       if (s.src !== peer.addr) seg.from = s.src;
       if (s.dst !== stack.addr) seg.to = s.dst;
       if (s.ipOptions?.length) seg.ipOptions = hex(s.ipOptions);
-      const ecn = (['', 'ect1', 'ect0', 'ce'] as const)[(s.tos ?? 0) & 3];
-      if (ecn) seg.ecn = ecn;
+      if (ecnName(s)) seg.ecn = ecnName(s);
       const step: Record<string, unknown> = { inject: seg };
       if (e.probe) step.probe = e.probe;
       steps.push(step);

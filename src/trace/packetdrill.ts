@@ -2,7 +2,7 @@
 // packetdrill tests one connection per script, models the socket calls of a C program, and checks every field
 // written on an outbound line — so what RFC 9293 leaves to the stack (window, its options, ACK and retransmission
 // timing within bounds) is written loosely or not at all.
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type Segment, type TcpOption, URG } from '../wire/segment.js';
+import { ACK, CWR, ECE, FIN, PSH, RST, SYN, ecnName, type Segment, type TcpOption, URG } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
 import type { TraceEntry } from '../harness/trace.js';
 import { invalidSrc, notUnicastDst } from '../wire/address.js';
@@ -126,7 +126,7 @@ const rel = (v: number, base: number | undefined): number => (base === undefined
 function packetLine(s: Segment, inbound: boolean, isns: { stack?: number; peer?: number }): string {
   const start = rel(s.seq, inbound ? isns.peer : isns.stack);
   const len = s.payload.length;
-  const ecn = ['', '[ect1] ', '[ect0] ', '[ce] '][(s.tos ?? 0) & 3]; // RFC 3168 §5 codepoints
+  const ecn = ecnName(s) ? `[${ecnName(s)}] ` : ''; // RFC 3168 §5 codepoints
   let text = `${inbound ? '<' : '>'} ${ecn}${pdFlags(s.flags)} ${start}:${(start + len) >>> 0}(${len})`;
   if (s.flags & ACK) text += ` ack ${rel(s.ack, inbound ? isns.stack : isns.peer)}`;
   const urg = s.flags & URG ? ` urg ${s.urgent}` : ''; // the pointer is not the stack's choice (MUST-62)

@@ -5,11 +5,25 @@ import { Interrupted, checkpoint } from '../harness/interrupt.js';
 import type { TraceEntry } from '../harness/trace.js';
 import type { State } from '../model/types.js';
 import { type ConnId, type StackAdapter, type StackEvent, controlText } from '../stacks/adapter.js';
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN, type Segment, URG, describe, flagString, mssOf } from '../wire/segment.js';
+import {
+  ACK,
+  CWR,
+  ECE,
+  ECN,
+  FIN,
+  PSH,
+  RST,
+  SYN,
+  type Segment,
+  URG,
+  describe,
+  flagString,
+  mssOf,
+} from '../wire/segment.js';
 import { seqAdd } from '../wire/seq.js';
 import { icmpPacket } from '../wire/icmp.js';
 import { type Env, type Expr, evalExpr, matchExpr, showExpr } from './expr.js';
-import { ECN_CODEPOINTS, MAX_STEP_MS, type SegSpec, type Step, type Vector } from './vector.js';
+import { MAX_STEP_MS, type SegSpec, type Step, type Vector } from './vector.js';
 
 export interface StepFailure {
   step: number;
@@ -328,7 +342,7 @@ class VectorRun {
       src: sp.from ?? v.peer.addr,
       dst: sp.to ?? v.stack.addr,
       ...(sp.ipOptions ? { ipOptions: sp.ipOptions } : {}),
-      ...(sp.ecn ? { tos: ECN_CODEPOINTS[sp.ecn] } : {}),
+      ...(sp.ecn ? { tos: ECN[sp.ecn] } : {}),
       srcPort: sp.peerPort ?? v.peer.port,
       dstPort: sp.port ?? v.stack.port,
       seq: this.value(sp.seq, 'seq', 0),

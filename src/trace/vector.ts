@@ -3,7 +3,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type AppControl, parseControl } from '../stacks/adapter.js';
 import { PROFILE_FIELDS } from '../stacks/profile.js';
-import { optionOctets, parseFlags, type TcpOption } from '../wire/segment.js';
+import { ECN, type EcnName, optionOctets, parseFlags, type TcpOption } from '../wire/segment.js';
 import { STATES, type State } from '../model/types.js';
 import { type Expr, parseExpr } from './expr.js';
 
@@ -31,9 +31,6 @@ export interface SegSpec {
   /** Expected only: the data may come in several consecutive segments (boundaries are the stack's choice, §3.7). */
   split?: boolean;
 }
-
-export const ECN_CODEPOINTS = { ect1: 1, ect0: 2, ce: 3 } as const;
-export type EcnName = keyof typeof ECN_CODEPOINTS;
 
 /** A time window in ms; bounds are expressions so they can use profile names such as msl. */
 interface Timing {
@@ -391,7 +388,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     }
     if (v.ecn !== undefined) {
       const e = str(v.ecn, `${path}.ecn`);
-      if (!(e in ECN_CODEPOINTS)) err(`${path}.ecn`, `expected one of ect0, ect1, ce (got ${JSON.stringify(e)})`);
+      if (!(e in ECN)) err(`${path}.ecn`, `expected one of ect0, ect1, ce (got ${JSON.stringify(e)})`);
       s.ecn = e as EcnName;
     }
     if (!forInject && (s.from || s.to || s.ipOptions || s.ecn))

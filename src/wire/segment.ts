@@ -10,6 +10,13 @@ export const URG = 0x20;
 export const ECE = 0x40;
 export const CWR = 0x80;
 
+/** The ECN field of the IP header (RFC 3168 §5): the low two bits of the TOS octet, by codepoint name. */
+export const ECN = { ect1: 1, ect0: 2, ce: 3 } as const;
+export type EcnName = keyof typeof ECN;
+/** A segment's ECN codepoint, and its name (undefined for Not-ECT). */
+export const ecnOf = (s: { tos?: number }): number => (s.tos ?? 0) & 3;
+export const ecnName = (s: { tos?: number }): EcnName | undefined => (['ect1', 'ect0', 'ce'] as const)[ecnOf(s) - 1];
+
 export type TcpOption =
   | { kind: 'eol' }
   | { kind: 'nop' }

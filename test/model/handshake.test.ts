@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ECT0 } from '../../src/model/output.js';
-import { ACK, CWR, ECE, SYN } from '../../src/wire/segment.js';
+import { ACK, CWR, ECE, ECN, SYN, ecnOf } from '../../src/wire/segment.js';
 import {
   IRS,
   ISS,
@@ -270,7 +269,7 @@ describe('ECN (RFC 3168 §6.1, SHLD-8)', () => {
     d.in(seg('A', IRS + 1, ISS + 1));
     expect(d.state).toBe('ESTABLISHED');
     d.do({ type: 'send', data: data('abc') });
-    expect(d.last.segments[0]!.tos! & 3).toBe(ECT0);
+    expect(ecnOf(d.last.segments[0]!)).toBe(ECN.ect0);
     d.in(seg('PA', IRS + 1, ISS + 4, { payload: data('x'), tos: 3 }));
     d.wait(500);
     const echo = d.segs.at(-1)!;

@@ -364,9 +364,7 @@ function control(c: Conn, a: string[]): string {
   if (what === 'read' && /^\d+$/.test(how ?? '') && Number(how) > 0 && kv.length === 0) {
     // A paused stream hands over what Node holds (its 'data' handler reports it); Node then refills from the
     // kernel's buffer, whose window reopens by what it gave up.
-    const n = Math.min(Number(how), c.sock.readableLength);
-    if (n > 0) c.sock.read(n);
-    else c.sock.read(0);
+    c.sock.read(Math.min(Number(how), c.sock.readableLength)); // read(0) when none waits: Node refills only
     return 'ok';
   }
   if (what === 'nodelay' && (how === 'on' || how === 'off')) {
