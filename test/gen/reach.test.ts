@@ -15,7 +15,7 @@ import { referenceAdapter } from '../../src/stacks/reference/adapter.js';
 import { MISDIRECTED } from '../../src/gen/scenario.js';
 import { icmpClass } from '../../src/wire/icmp.js';
 import { invalidSrc, notUnicastDst } from '../../src/wire/address.js';
-import { ACK, FIN, RST, SYN, URG, mssOffset } from '../../src/wire/segment.js';
+import { ACK, CWR, ECE, ECN, FIN, RST, SYN, URG, ecnOf, mssOffset } from '../../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../../src/wire/seq.js';
 
 const PER_PROPERTY = 40;
@@ -195,6 +195,25 @@ const REACH: Record<string, (t: TraceEntry[]) => boolean> = {
     const o = peer?.seg?.options.find((x) => x.kind === 'wscale');
     const shift = o?.kind === 'wscale' ? Math.min(o.shift, 14) : 0;
     return mine && ins(t).some((e) => !(e.seg!.flags & SYN) && e.seg!.window * 2 ** shift > 65535);
+  },
+  // receiver-sws: the stack's window shut (its application not reading), then a small read, after it sent data
+  "the stack's window shut, then its application reading a little": (t) => {
+    const shut = t.findIndex((e) => e.dir === 'out' && e.seg && e.seg.flags & ACK && e.seg.window === 0);
+    const sent = t.some((e, i) => i < shut && e.dir === 'out' && !!e.seg?.payload.length);
+    return shut >= 0 && sent && t.slice(shut).some((e) => e.call?.control?.name === 'read');
+  },
+  // ecn: a SYN that asks, CE-marked data to the stack, an ECE from the peer, a plain SYN the stack answers
+  'a SYN that asks for ECN': (t) => ins(t).some((e) => (e.seg!.flags & (SYN | ACK | ECE | CWR)) === (SYN | ECE | CWR)),
+  'data marked Congestion Experienced reaching the stack': (t) =>
+    ins(t).some((e) => e.seg!.payload.length > 0 && ecnOf(e.seg!) === ECN.ce),
+  "an ECE from the peer on an ACK, then the stack's new data": (t) => {
+    const i = t.findIndex((e) => e.dir === 'in' && e.seg && (e.seg.flags & (SYN | ACK | ECE)) === (ACK | ECE));
+    return i >= 0 && t.slice(i).some((e) => e.dir === 'out' && !!e.seg?.payload.length);
+  },
+  // urgent-event: urgent data reaching the stack while its application is not reading
+  'urgent data reaching the stack while its application is not reading': (t) => {
+    const i = t.findIndex((e) => e.call?.control?.name === 'reading' && e.call.control.paused);
+    return i >= 0 && ins(t.slice(i)).some((e) => e.seg!.flags & URG && e.seg!.payload.length);
   },
   'a second connection on the same ports': (t) =>
     // a bare SYN from the peer on a 4-tuple the stack had already acknowledged a SYN on, after a RST ended it
