@@ -3,7 +3,7 @@ import { ACK, FIN, RST, SYN, type Segment, describe, segLen } from '../src/wire/
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import type { StackProfile } from '../src/stacks/adapter.js';
 import type { TraceEntry } from '../src/harness/trace.js';
-import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
+import { keyOfIn, keyOfOut } from '../src/oracle/shadow.js';
 import { type Checker, traceEnd } from '../src/oracle/property.js';
 import { RFC } from '../src/oracle/limits.js';
 
@@ -183,59 +183,4 @@ function giveUpCheck(
       `retransmit for at least ${r2 / 1000} s (R2, §3.8.3)`,
       'give-up',
     );
-}
-
-/** MUST-40: data that reached the stack in order is acknowledged in under 0.5 s. */
-export function ackDelayCheck(trace: TraceEntry[], v: Checker, sub?: string): void {
-  const pending: Array<{ i: number; t: number; key: string; end: number }> = [];
-  scan(trace, (i, e, w) => {
-    if (e.dir === 'in' && e.seg && !(e.seg.flags & RST) && (e.seg.payload.length > 0 || e.seg.flags & FIN)) {
-      const c = w.conns.get(keyOfIn(e.seg));
-      if (!c || c.peerIss === undefined || !c.synAcked) return;
-      const before = c.covEnd();
-      const from = seqDelta(e.seg.seq, c.peerIss);
-      // Only what fits the stack's advertised window must be acknowledged.
-      const edge =
-        c.lastAck !== undefined && c.lastWin !== undefined ? seqDelta(c.lastAck, c.peerIss) + c.lastWin : Infinity;
-      const end = Math.min(from + e.seg.payload.length + (e.seg.flags & FIN ? 1 : 0), edge);
-      if (from <= before && end > before) pending.push({ i, t: e.t, key: keyOfIn(e.seg), end });
-    }
-  });
-  const w2 = scan(trace, () => undefined);
-  const lastT = traceEnd(trace);
-  for (const p of pending) {
-    const c = w2.conns.get(p.key);
-    if (!c || c.peerIss === undefined) continue;
-    let answered = false;
-    for (let j = p.i + 1; j < trace.length; j++) {
-      const e = trace[j]!;
-      if (e.t - p.t >= 500) break;
-      if (
-        e.dir === 'out' &&
-        e.seg &&
-        keyOfOut(e.seg) === p.key &&
-        (e.seg.flags & RST || (e.seg.flags & ACK && seqDelta(e.seg.ack, c.peerIss) >= p.end))
-      ) {
-        answered = true;
-        break;
-      }
-      if (e.event && (e.event.type === 'reset' || e.event.type === 'closed')) {
-        answered = true;
-        break;
-      }
-      if (e.dir === 'in' && e.seg && e.seg.flags & RST && keyOfIn(e.seg) === p.key) {
-        answered = true;
-        break;
-      }
-    }
-    if (answered || lastT - p.t >= 500) v.hit(sub);
-    if (!answered && lastT - p.t >= 500)
-      v.flag(
-        p.i,
-        'data that arrived in order was not acknowledged within 500 ms',
-        trace[p.i]!.text,
-        'an ACK in under 0.5 s (MUST-40)',
-        sub,
-      );
-  }
 }

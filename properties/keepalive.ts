@@ -9,7 +9,7 @@ import type { Action } from '../src/gen/scenario.js';
 import type { TraceEntry } from '../src/harness/trace.js';
 import { type Property, traceEnd, violations } from '../src/oracle/property.js';
 import { ACK, FIN, RST, SYN, describe, segLen } from '../src/wire/segment.js';
-import { seqAdd, seqGt } from '../src/wire/seq.js';
+import { seqAdd, seqDelta, seqGt } from '../src/wire/seq.js';
 
 const TWO_HOURS = 7_200_000;
 /** Longer than any delayed ACK (MUST-40): a segment later than this after the last input answers nothing. */
@@ -326,12 +326,15 @@ function judgeProbes(v: ReturnType<typeof violations>, trace: TraceEntry[], prob
 }
 
 /**
- * Stretches from one sign of activity (keep-alives turned on, a segment arriving, data sent) to the next, with
- * nothing outstanding at their start; `at` is the trace index where the stretch starts.
+ * Stretches from one sign of activity (keep-alives turned on, a segment arriving, data sent, data written) to the
+ * next, with nothing outstanding and nothing written but unsent at their start (a stack holding queued data, say
+ * behind a small window, has its own probes to send: the connection is not idle); `at` is where the stretch starts.
  */
 function idleGaps(trace: TraceEntry[], from: number, end: number, last: number) {
   let sndNxt: number | undefined;
   let sndUna: number | undefined;
+  let iss: number | undefined;
+  let written = 0;
   const marks: Array<{ t: number; at: number; busy: boolean }> = [];
   for (let i = 0; i < last; i++) {
     const e = trace[i]!;
@@ -339,13 +342,17 @@ function idleGaps(trace: TraceEntry[], from: number, end: number, last: number) 
     if (s && e.dir === 'in' && s.flags & ACK && (sndUna === undefined || seqGt(s.ack, sndUna))) sndUna = s.ack;
     let sent = false;
     if (s && e.dir === 'out' && !(s.flags & RST)) {
+      if (s.flags & SYN) iss ??= s.seq;
       const probe = sndNxt !== undefined && sndUna === sndNxt && s.seq === seqAdd(sndNxt, -1);
       sent = s.payload.length > 0 && !probe;
       const endSeq = seqAdd(s.seq, segLen(s));
       if (sndNxt === undefined || seqGt(endSeq, sndNxt)) sndNxt = endSeq;
     }
-    const active = i === from || sent || (s !== undefined && e.dir === 'in');
-    if (i >= from && active) marks.push({ t: e.t, at: i, busy: sndUna !== sndNxt });
+    const write = e.dir === 'call' && e.call?.name === 'write' && !e.call.refused;
+    if (write) written += e.call!.data?.length ?? 0;
+    const queued = iss !== undefined && sndNxt !== undefined && written > seqDelta(sndNxt, iss) - 1;
+    const active = i === from || sent || write || (s !== undefined && e.dir === 'in');
+    if (i >= from && active) marks.push({ t: e.t, at: i, busy: sndUna !== sndNxt || queued });
   }
   return marks
     .map((m, k) => ({ from: m.t, to: Math.min(marks[k + 1]?.t ?? end, end), at: m.at }))

@@ -228,9 +228,10 @@ export class Harness {
 
   /**
    * Let ms pass, then drain. Virtual clock: one advance, or (stepwise) from timer to timer so output is
-   * stamped when it was sent. Real clock: wait (capped), recording the time that really passed.
+   * stamped when it was sent; `jump` records that one advance may have passed timers the stack set, so what it sent
+   * meanwhile is stamped late. Real clock: wait (capped), recording the time that really passed.
    */
-  async advance(ms: number, opts: { stepwise?: boolean } = {}): Promise<Collected | undefined> {
+  async advance(ms: number, opts: { stepwise?: boolean; jump?: boolean } = {}): Promise<Collected | undefined> {
     if (ms <= 0) return undefined;
     if (this.real) {
       const t0 = this.clock();
@@ -242,7 +243,7 @@ export class Harness {
     const adv = this.inst.advance?.bind(this.inst);
     if (!adv) throw new AdapterError('a virtual-clock stack must implement advance()');
     if (!opts.stepwise) {
-      pushTime(this.trace, this.now, ms);
+      pushTime(this.trace, this.now, ms, opts.jump);
       await guard(() => adv(ms), this.callMs, `advance(${ms})`);
       this.now += ms;
       return this.drain();

@@ -32,6 +32,8 @@ export interface TraceEntry {
   call?: CallRecord;
   /** dir 'time': ms advanced. */
   ms?: number;
+  /** dir 'time': the virtual clock moved in one step, so what the stack sent meanwhile is stamped at its end. */
+  jump?: boolean;
   /** dir 'state': the state observed for the tuple. */
   state?: State;
   /** dir 'in': an ICMP error delivered instead of a segment (then seg is undefined). */
@@ -41,12 +43,13 @@ export interface TraceEntry {
 }
 
 /** Record a time advance; consecutive advances with nothing in between read as one entry. */
-export function pushTime(trace: TraceEntry[], t: number, ms: number): void {
+export function pushTime(trace: TraceEntry[], t: number, ms: number, jump = false): void {
   const last = trace[trace.length - 1];
   if (last?.dir === 'time' && last.t + (last.ms ?? 0) === t) {
     last.ms = (last.ms ?? 0) + ms;
     last.text = `+${last.ms} ms`;
-  } else trace.push({ t, dir: 'time', text: `+${ms} ms`, ms });
+    if (jump) last.jump = true;
+  } else trace.push({ t, dir: 'time', text: `+${ms} ms`, ms, ...(jump ? { jump } : {}) });
 }
 
 export const eventText = (ev: StackEvent): string =>

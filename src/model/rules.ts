@@ -199,3 +199,47 @@ export const SEND_RULES = {
 
 export type SendRuleId = keyof typeof SEND_RULES;
 export const SEND_RULE_IDS = Object.keys(SEND_RULES) as SendRuleId[];
+
+/**
+ * The obligations with a deadline: the model's timers as the wire shows them. The tracker holds a stack to each from
+ * the step that creates it until the deadline passes; how long the deadline is comes from RFC 9293's own limits and
+ * the stack's declared RTO ceiling (src/oracle/due.ts).
+ */
+export interface DueRule {
+  section: string;
+  requirements: readonly string[];
+  /** What the stack owes, and by when. */
+  owes: string;
+}
+
+export const DUE_RULES = {
+  'ack-in-order': {
+    section: '§3.8.6.3; §3.10.7.4 seventh and eighth checks',
+    requirements: ['MUST-40'],
+    owes: 'text or a FIN taken in, in order, is acknowledged (SEG.ACK at or past the new RCV.NXT) in under 0.5 s',
+  },
+  'data-told': {
+    section: '§3.9.1.2; §3.10.7.4 seventh check',
+    requirements: [],
+    owes:
+      'text taken in up to a PSH or a FIN reaches an application that reads, in under 0.5 s (the stack may hold ' +
+      'unpushed text)',
+  },
+  'eof-told': {
+    section: '§3.10.7.4 eighth check; §3.6',
+    requirements: ['MUST-12'],
+    owes:
+      "the peer's FIN taken in tells an application that reads and still holds the connection that the stream " +
+      'ended (an orderly close, not a reset), in under 0.5 s',
+  },
+  retransmit: {
+    section: '§3.8.1; RFC 6298 §5',
+    requirements: ['MUST-18'],
+    owes:
+      'while sequence space it sent is unacknowledged and the connection lives, the stack sends it again (or probes) ' +
+      'before its retransmission timer, at most the RTO ceiling, runs out',
+  },
+} as const satisfies Record<string, DueRule>;
+
+export type DueRuleId = keyof typeof DUE_RULES;
+export const DUE_RULE_IDS = Object.keys(DUE_RULES) as DueRuleId[];

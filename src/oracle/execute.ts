@@ -428,7 +428,7 @@ class World {
         (x.dir === 'toStack' ? this.toStack : this.toPeer).length = 0;
         return;
       case 'advance':
-        await this.advance(x.ms);
+        await this.h.advance(x.ms, { jump: true }); // the clock jumps past whatever timers the stack set
         return;
       case 'inject':
         // Every injected segment is marked (the property's probe name, or "hostile") so a trace shows what was forged.

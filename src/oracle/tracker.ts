@@ -12,9 +12,9 @@ import { createTcb } from '../model/tcb.js';
 import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
 import type { TraceEntry } from '../harness/trace.js';
 import type { StackEvent, StackProfile } from '../stacks/adapter.js';
-import { ACK, RST, SYN, type Segment, describe } from '../wire/segment.js';
-import { seqAdd, seqDelta } from '../wire/seq.js';
-import { ackThrottled } from './property.js';
+import { ACK, FIN, PSH, RST, SYN, type Segment, describe } from '../wire/segment.js';
+import { seqAdd, seqDelta, seqGt, seqLt } from '../wire/seq.js';
+import { ackThrottled, traceEnd } from './property.js';
 import { RFC } from './limits.js';
 import {
   type Branch,
@@ -36,8 +36,9 @@ import {
 } from './walk.js';
 import { type ConnShadow, ShadowWalker, keyOfIn, keyOfOut, tupleKey } from './shadow.js';
 import type { Tally, Violation } from './types.js';
+import { Dues, TRACKER } from './due.js';
 
-export const TRACKER = 'tracker';
+export { TRACKER };
 type Step = (t: Tcb, ev: ModelEvent, now: number) => StepResult;
 
 /** What a rule owes, as the wire and the application interface can show it. */
@@ -207,13 +208,21 @@ export function trackReplies(trace: TraceEntry[], profile: StackProfile, tally?:
   const j: Judging = { trace, profile, step, tally, out: [] };
   const w = new ShadowWalker();
   const walks = new Walks(j);
+  let jumpEnd: number | undefined;
   trace.forEach((e, i) => {
+    // The clock jumped in one step: what the stack sent in the jump is stamped at its end (see Dues.sent).
+    const jumped = e.dir === 'out' && e.t === jumpEnd;
+    if (e.dir === 'time' && e.ms && e.jump) jumpEnd = e.t + e.ms;
+    else if (e.dir !== 'out') jumpEnd = undefined;
+    if (!jumped) walks.dues.expire(e.t);
+    walks.jumped = jumped;
     const c = e.dir === 'in' && e.seg ? w.conns.get(keyOfIn(e.seg)) : undefined;
     const before = j.out.length;
-    const judged = !!e.seg && exact(c) && judgeOne(j, i, e.seg, c);
+    const judged = !!e.seg && !e.seg.badChecksum && exact(c) && judgeOne(j, i, e.seg, c);
     walks.entry(e, i, judged, j.out.length > before);
     w.apply(e, i);
   });
+  walks.dues.end(traceEnd(trace));
   return j.out;
 }
 
@@ -277,9 +286,31 @@ function replyViolation(
   };
 }
 
+/** States in which text and a FIN are taken in (§3.10.7.4 seventh and eighth checks). */
+const TAKING = new Set(['ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2']);
+
+/**
+ * The RCV.NXT every candidate reached by taking the segment in (a candidate that keeps it pending may not have
+ * processed it yet, and one under the smaller window takes in less), when each one moved it on: what the stack owes
+ * an ACK of (MUST-40). Undefined when some candidate is outside the states that take text in, or one moved nothing.
+ */
+function ackDue(branches: Branch[]): { ack: number; state: string } | undefined {
+  if (!branches.length || branches.some((b) => !TAKING.has(b.from))) return undefined;
+  const took = branches.filter((b) => !b.cand.deviant && b.cand.pending.length === 0);
+  let due: number | undefined;
+  for (const b of took) {
+    const nxt = b.cand.tcb.rcvNxt;
+    if (!seqGt(nxt, b.was.rcvNxt)) return undefined;
+    if (due === undefined || seqLt(nxt, due)) due = nxt;
+  }
+  const state = [...new Set(took.map((b) => b.cand.tcb.state))].join(' or ');
+  return due === undefined ? undefined : { ack: due, state };
+}
+
 /** A call that may not have taken effect: the candidate goes on as it was, and the call is not judged. */
 const unchanged = (cand: Cand): Branch => ({
   from: cand.tcb.state,
+  was: cand.tcb,
   cand,
   rule: undefined,
   result: { tcb: cand.tcb, segments: [], appEvents: [], timers: [] },
@@ -290,16 +321,68 @@ class Walks {
   private readonly walks = new Map<string, Walk>();
   private readonly listening = new Set<number>();
   private readonly connKey = new Map<string, string>();
-  constructor(private readonly j: Judging) {}
+  /** Per connection, the end of the text the peer last pushed (PSH or FIN) that every candidate took in. */
+  private readonly pushed = new Map<string, number>();
+  readonly dues: Dues;
+  /** The entry being walked was stamped at the end of a one-step clock jump. */
+  jumped = false;
+  constructor(private readonly j: Judging) {
+    this.dues = new Dues(j.trace, j.profile, j.tally, j.out);
+  }
 
   entry(e: TraceEntry, i: number, judged: boolean, violated: boolean): void {
-    if (e.dir === 'in' && e.seg) this.input(e.seg, i, judged);
-    else if (e.dir === 'out' && e.seg) this.output(e.seg, i);
-    else if (e.dir === 'call' && e.call) this.call(e, i);
-    else if (e.dir === 'event' && e.event) this.event(e.event, e.t);
+    let k: string | undefined;
+    if (e.dir === 'in' && e.seg?.badChecksum) return; // it never reached TCP (§3.1, MUST-3)
+    if (e.dir === 'in' && e.seg) {
+      k = keyOfIn(e.seg);
+      this.input(e.seg, i, judged);
+    } else if (e.dir === 'out' && e.seg) {
+      k = keyOfOut(e.seg);
+      this.output(e.seg, i);
+    } else if (e.dir === 'call' && e.call) {
+      k = e.call.conn === undefined ? undefined : this.connKey.get(e.call.conn);
+      this.call(e, i);
+    } else if (e.dir === 'event' && e.event) {
+      k = 'conn' in e.event ? this.connKey.get(e.event.conn) : undefined;
+      this.event(e.event, e.t);
+    }
     // The ESTABLISHED judge found the stack off the RFC's path: the walk cannot follow it further.
     const w = violated && e.seg ? this.walks.get(keyOfIn(e.seg)) : undefined;
     if (w) w.halted = 'violation';
+    if (k === undefined) return;
+    const live = this.live(k);
+    const ev = e.event;
+    if (live && ev) this.tell(k, ev);
+    if (live && e.call) this.app(k, e.call, i);
+    if (!live || ev?.type === 'reset' || (ev?.type === 'error' && !ev.busy)) this.dues.gone(k);
+    else if (ev?.type === 'closed') this.dues.gone(k, true);
+    else
+      this.dues.outstanding(
+        k,
+        live.cands.map((c) => c.tcb),
+        e.t,
+        i,
+      );
+  }
+
+  /** A new connection on the tuple: nothing of the last one is owed on it. */
+  private fresh(k: string): void {
+    this.pushed.delete(k);
+    this.dues.fresh(k);
+  }
+
+  /** What the application was told, against what it is owed. */
+  private tell(k: string, ev: StackEvent): void {
+    if (ev.type === 'data') this.dues.told(k, { type: 'data', n: ev.data.length });
+    else if (ev.type === 'end') this.dues.told(k, { type: 'end' });
+    else if (ev.type === 'reset') this.dues.resetTold(k);
+  }
+
+  /** The application's calls that change what it is owed: reading paused or resumed, its handle closed. */
+  private app(k: string, c: NonNullable<TraceEntry['call']>, i: number): void {
+    if (c.refused) return;
+    if (c.name === 'control' && c.control?.name === 'reading') this.dues.reading(k, c.control.paused, i);
+    if (c.name === 'close' || c.name === 'abort') this.dues.letGo(k);
   }
 
   private live(k: string | undefined): Walk | undefined {
@@ -313,6 +396,7 @@ class Walks {
     if (c.name === 'connect' && c.port !== undefined && c.remote && c.conn) {
       const k = tupleKey(c.port, c.remote.addr, c.remote.port);
       this.walks.set(k, activeWalk(this.j.profile, c.port, c.remote, e.t));
+      this.fresh(k);
       this.connKey.set(c.conn, k);
       return;
     }
@@ -378,10 +462,12 @@ class Walks {
           ? new Walk([fresh])
           : new Walk(dedupe([...w.cands.filter((c) => c.tcb.state !== 'CLOSED'), fresh]));
       this.walks.set(k, w);
+      this.fresh(k);
     }
     if (!w && this.listening.has(seg.dstPort)) {
       w = new Walk([passiveCand(this.j.profile, seg, t)]); // a segment for no connection, to a listener
       this.walks.set(k, w);
+      this.fresh(k);
     }
     if (!w || w.halted) return;
     w.cands = timeWaitMayEnd(w.cands);
@@ -392,12 +478,29 @@ class Walks {
     w.before = { cands: w.cands, t };
     const branches = arrive(w.cands, seg, t, this.j.step, this.j.profile.ackRangeCheck === true);
     this.settle(w, judged ? branches : this.judge(w, branches, i, k, seg), i);
+    if (w.halted) return;
+    if (seg.flags & RST) this.dues.gone(k);
+    else if (seg.flags & ACK) this.dues.peerAck(k, t);
+    const due = ackDue(branches);
+    if (!due) return;
+    this.dues.oweAck(k, due.ack, i, due.state);
+    const took = branches.filter((b) => !b.cand.deviant && b.cand.pending.length === 0);
+    const fin = took.every((b) => b.cand.tcb.finReceived);
+    const end = fin ? seqAdd(due.ack, -1) : due.ack;
+    // Pushed: up to the end of this segment's text (what reassembly brought in after it may wait for its own PSH).
+    const own = seqAdd(seg.seq, seg.payload.length);
+    const prev = this.pushed.get(k) ?? seqAdd(took[0]!.cand.tcb.irs, 1);
+    const pushed = seg.flags & (PSH | FIN) ? (seqLt(own, end) ? own : end) : prev;
+    this.pushed.set(k, pushed);
+    this.dues.oweTell(k, took[0]!.cand.tcb.irs, { end, pushed, fin, i, state: due.state });
   }
 
   private output(seg: Segment, i: number): void {
     const w = this.live(keyOfOut(seg));
     if (!w) return;
     const t = this.j.trace[i]!.t;
+    const again = w.cands.some((c) => c.issBound && seqLt(seg.seq, c.tcb.sndNxt));
+    this.dues.sent(keyOfOut(seg), seg, t, again, this.jumped);
     const ex = explain(maybeDeferred(w.cands, t, this.j.step), seg, t, this.j.step);
     const deviant = ex.cands.length > 0 && ex.cands.every((c) => c.deviant) && w.cands.some((c) => !c.deviant);
     if (deviant) {

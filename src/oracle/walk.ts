@@ -50,8 +50,9 @@ export interface Cand {
 
 /** A stepped candidate and the reply rule that decided the step, if any. */
 export interface Branch {
-  /** The candidate's state before the step. */
+  /** The candidate's state before the step, and its TCB. */
   from: string;
+  was: Tcb;
   cand: Cand;
   rule: RuleId | undefined;
   result: StepResult;
@@ -147,22 +148,29 @@ export function arrive(cands: Cand[], seg: Segment, now: number, step: Step, ack
       // (§3.10.7.4 first and second checks). Both outcomes go on, unjudged.
       if (seg.flags & RST && (seg.flags & SYN || seqDelta(seg.seq, c.tcb.rcvNxt) < 0)) {
         out.push(
-          { from: c.tcb.state, cand: { ...c, tcb }, rule: undefined, result },
-          { from: c.tcb.state, cand: c, rule: undefined, result },
+          { from: c.tcb.state, was: c.tcb, cand: { ...c, tcb }, rule: undefined, result },
+          { from: c.tcb.state, was: c.tcb, cand: c, rule: undefined, result },
         );
         continue;
       }
-      out.push({ from: c.tcb.state, cand: { ...c, tcb }, rule, result });
+      out.push({ from: c.tcb.state, was: c.tcb, cand: { ...c, tcb }, rule, result });
       // Text on a segment acknowledging what was never sent, or without the ACK bit, must be dropped (§3.10.7.4 fifth
       // check); a stack that takes it in anyway is followed by a deviant branch, so the rule it broke is the one named.
       if ((rule === 'ack-unsent' || rule === 'ack-bit-off' || rule === 'ack-too-old') && carries(seg) && !c.deviant) {
         const taken = { ...seg, flags: seg.flags | ACK, ack: c.tcb.sndUna };
         const deviant = { rule, state: c.tcb.state };
-        out.push({ from: c.tcb.state, cand: { ...c, pending: [...c.pending, taken], deviant }, rule, result });
+        out.push({
+          from: c.tcb.state,
+          was: c.tcb,
+          cand: { ...c, pending: [...c.pending, taken], deviant },
+          rule,
+          result,
+        });
       }
       if (rule === undefined && carries(seg) && c.pending.length < MAX_PENDING)
         out.push({
           from: c.tcb.state,
+          was: c.tcb,
           cand: { ...c, pending: [...c.pending, seg] },
           rule,
           result: { ...result, segments: [] },
@@ -185,8 +193,8 @@ function ackRangeFork(c: Cand, w: number, seg: Segment, now: number, step: Step,
   );
   const back = (r: StepResult): Cand => ({ ...c, tcb: { ...r.tcb, cfg: c.tcb.cfg, rcvWnd: c.tcb.rcvWnd } });
   return [
-    { from: c.tcb.state, cand: back(checked), rule: undefined, result: checked },
-    { from: c.tcb.state, cand: back(legacy), rule: undefined, result: legacy },
+    { from: c.tcb.state, was: c.tcb, cand: back(checked), rule: undefined, result: checked },
+    { from: c.tcb.state, was: c.tcb, cand: back(legacy), rule: undefined, result: legacy },
   ];
 }
 
@@ -256,7 +264,13 @@ export function call(cands: Cand[], ev: ModelEvent, now: number, step: Step): Br
   return cands.map((c) => {
     const result = step(c.tcb, ev, now);
     const rule = (result.rules ?? []).find((x): x is RuleId => x in RULES);
-    return { from: c.tcb.state, cand: { ...c, tcb: { ...result.tcb, rcvWnd: c.tcb.rcvWnd } }, rule, result };
+    return {
+      from: c.tcb.state,
+      was: c.tcb,
+      cand: { ...c, tcb: { ...result.tcb, rcvWnd: c.tcb.rcvWnd } },
+      rule,
+      result,
+    };
   });
 }
 

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { ALL_PROPERTIES } from '../../properties/index.js';
 import { checksOf } from '../oracle/property.js';
 import { TRACKER } from '../oracle/tracker.js';
-import { RULES, RULE_IDS, SEND_RULES, SEND_RULE_IDS } from '../model/rules.js';
+import { DUE_RULES, DUE_RULE_IDS, RULES, RULE_IDS, SEND_RULES, SEND_RULE_IDS } from '../model/rules.js';
 import type { Exercised, PropertyResult } from '../oracle/engine.js';
 import { INVARIANTS } from '../oracle/invariants.js';
 import { coverage } from '../oracle/requirements.js';
@@ -41,6 +41,7 @@ export function checkCatalog(vectors: Array<{ name: string; requirements: string
   for (const w of WIRE_CHECKS) m.set(w.id, w.requirements);
   for (const r of RULE_IDS) m.set(`${TRACKER}/${r}`, [...RULES[r].requirements]);
   for (const r of SEND_RULE_IDS) m.set(`${TRACKER}/${r}`, [...SEND_RULES[r].requirements]);
+  for (const r of DUE_RULE_IDS) m.set(`${TRACKER}/${r}`, [...DUE_RULES[r].requirements]);
   m.set(TIME_WAIT_CHECK, ['MUST-13']);
   m.set(SHORTER_MSL, ['MUST-13']);
   for (const v of vectors) m.set(`vector:${v.name}`, v.requirements);

@@ -5,7 +5,7 @@ import { makeConfig, tupleHash } from '../model/config.js';
 import { acceptableSeq } from '../model/arrive.js';
 import { makeSegment } from '../model/output.js';
 import { step } from '../model/step.js';
-import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
+import type { AppEvent, ModelEvent, StepResult, Tcb } from '../model/types.js';
 import { type IcmpClass, icmpClass } from '../wire/icmp.js';
 import { ACK, FIN, PSH, RST, SYN, type Segment, mssOffset, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqGt, seqInWindow, withNaiveSeqCompare } from '../wire/seq.js';
@@ -53,9 +53,19 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'ack-unreceived': ['ack-received'],
   'checksum-not-verified': ['bad-checksum-dropped'],
   // the fault is in every sequence comparison: any check of sequence space names it
-  'non-modular-compare': ['seq-space', 'ack-received', 'in-order-delivery', 'acceptability', 'four-way-close'],
+  'non-modular-compare': [
+    'seq-space',
+    'ack-received',
+    'in-order-delivery',
+    'acceptability',
+    'four-way-close',
+    'tracker/ack-in-order',
+  ],
   'mss-ignored': ['mss', 'mss-default'],
-  'slow-delayed-ack': ['delayed-ack', 'ack-delay'],
+  'slow-delayed-ack': ['tracker/ack-in-order'],
+  'retransmit-once': ['tracker/retransmit', 'fin-retransmission/give-up'],
+  'eof-never-told': ['tracker/eof-told'],
+  'pushed-data-held': ['tracker/data-told', 'data-transfer'],
   'passive-rst-reported': ['syn-received-origin'],
   'unknown-option-drops-syn': ['unknown-options'],
   'malformed-option-kills-stack': ['illegal-option-length'],
@@ -160,6 +170,14 @@ const rewriteArriving = (when: (t: Tcb, s: Segment) => boolean, as: (s: Segment)
     const s = seg(ev);
     return s && when(t, s) ? { ev: withSeg(ev, as(s)) } : undefined;
   });
+
+/** A mutant that tells the application something else: each event of `type` becomes what `as` gives (or none). */
+const rewriteEvents = (type: AppEvent['type'], as: (e: AppEvent) => AppEvent | undefined): StepFn =>
+  wrap(undefined, (_b, _ev, r) =>
+    r.appEvents.some((e) => e.type === type)
+      ? { ...r, appEvents: r.appEvents.flatMap((e) => (e.type === type ? (as(e) ?? []) : [e])) }
+      : r,
+  );
 
 /** A mutant that silently drops the segments `when` picks. */
 const dropWhen = (when: (t: Tcb, s: Segment) => boolean) =>
@@ -1016,11 +1034,7 @@ export const MUTANTS: Mutant[] = [
     bug: 'a RST that ends a connection is reported to the application as an orderly end of stream',
     breaks: 'MUST-12',
     options: {
-      step: wrap(undefined, (_b, _ev, r) =>
-        r.appEvents.some((e) => e.type === 'reset')
-          ? { ...r, appEvents: r.appEvents.map((e) => (e.type === 'reset' ? { type: 'eof' } : e)) }
-          : r,
-      ),
+      step: rewriteEvents('reset', () => ({ type: 'eof' })),
     },
   },
   {
@@ -1108,6 +1122,40 @@ export const MUTANTS: Mutant[] = [
           ? { ...r, tcb: { ...r.tcb, timers: { ...r.tcb.timers, rexmt: undefined } as Tcb['timers'] } }
           : r,
       ),
+    },
+  },
+  {
+    name: 'retransmit-once',
+    bug: 'unacknowledged data or a FIN is retransmitted once, then the timer is let go: the connection stays silent',
+    breaks: 'MUST-18, §3.8.1',
+    options: {
+      step: wrap((t, ev) =>
+        SYNCED.has(t.state) && ev.type === 'timeout' && ev.timer === 'rexmt' && t.rexmtCount >= 1
+          ? { result: { ...unchanged({ ...t, timers: { ...t.timers, rexmt: undefined } as Tcb['timers'] }) } }
+          : undefined,
+      ),
+    },
+  },
+  {
+    name: 'eof-never-told',
+    bug: "the peer's FIN is acknowledged and the state moves on, but the application never hears the stream ended",
+    breaks: 'MUST-12, §3.10.7.4 eighth check',
+    options: {
+      step: rewriteEvents('eof', () => undefined),
+    },
+  },
+  {
+    name: 'pushed-data-held',
+    bug: 'received text reaches the application only when the next segment arrives, pushed or not',
+    breaks: '§3.9.1.2',
+    options: {
+      step: wrap(undefined, (b, ev, r) => {
+        if (!seg(ev)) return r;
+        const held = (b as Tcb & { held?: StepResult['appEvents'] }).held ?? [];
+        const now = r.appEvents.filter((e) => e.type === 'data');
+        const rest = r.appEvents.filter((e) => e.type !== 'data');
+        return { ...r, tcb: { ...r.tcb, held: now } as Tcb, appEvents: [...held, ...rest] };
+      }),
     },
   },
 ];

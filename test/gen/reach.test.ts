@@ -7,7 +7,7 @@ import { ALL_PROPERTIES } from '../../properties/index.js';
 import { zeroWindowEpisodes } from '../../properties/window.js';
 import type { TraceEntry } from '../../src/harness/trace.js';
 import { execute } from '../../src/oracle/execute.js';
-import { RULE_IDS, SEND_RULE_IDS } from '../../src/model/rules.js';
+import { DUE_RULE_IDS, RULE_IDS, SEND_RULE_IDS } from '../../src/model/rules.js';
 import { keyOfIn, keyOfOut, scan } from '../../src/oracle/shadow.js';
 import { trackReplies } from '../../src/oracle/tracker.js';
 import { Tally } from '../../src/oracle/types.js';
@@ -260,7 +260,7 @@ describe("the generators reach the tracker's rules", () => {
       }
     }
   }, 120_000);
-  it.each([...RULE_IDS, ...SEND_RULE_IDS].filter((r) => !UNREACHED.includes(r)))('%s', (rule) => {
+  it.each([...RULE_IDS, ...SEND_RULE_IDS, ...DUE_RULE_IDS].filter((r) => !UNREACHED.includes(r)))('%s', (rule) => {
     expect(tally.hits.get(`tracker/${rule}`) ?? 0, `tracker/${rule} judged`).toBeGreaterThan(0);
   });
 });

@@ -53,6 +53,29 @@ describe('oracle defects, each with its regression', () => {
         .map((v) => v.check),
     ).toEqual(['time-wait']);
   });
+  it('keep-alives on: a connection holding written data behind a small window is not idle (found on Linux)', () => {
+    const on: TraceEntry = {
+      t: 0,
+      dir: 'call',
+      text: 'call control c1 keepalive on',
+      call: { name: 'control', conn: 'c1', control: { name: 'keepalive', on: true, idleMs: 3000 } },
+    };
+    const run = (lines: string[]) => {
+      const t = ladder([...PASSIVE, ...lines]);
+      t.splice(PASSIVE.length, 0, on);
+      return prop('keep-alive-enabled')
+        .check(t, profile)
+        .map((v) => v.check);
+    };
+    // 5 octets written, 1 sent into a 1-octet window: Linux sends its next persist probe, not a keep-alive
+    const queued = ['call write c1 hello', 'out PA 101 ack=301 data=h', 'in A 301 ack=102 win=1', 'time 6000'];
+    expect(run([...queued, 'out PA 102 ack=301 data=e', 'in A 301 ack=103 win=1'])).toEqual([]);
+    // everything written sent and acknowledged: idle, and a probe was owed after 3 s
+    const idle = ['call write c1 h', 'out PA 101 ack=301 data=h', 'in A 301 ack=102 win=1', 'time 6000'];
+    expect(run([...idle, 'call write c1 e', 'out PA 102 ack=301 data=e', 'in A 301 ack=103 win=1'])).toEqual([
+      'keep-alive-enabled',
+    ]);
+  });
   it('a reset reported to the application as end of stream fails MUST-12', () => {
     const t = probed([...PASSIVE, 'out A 101 ack=301 win=1000', 'in R 301 #sync-rst', 'event end c1']);
     const v = prop('rst-synchronized').check(t, { ...profile, rfc5961: true });

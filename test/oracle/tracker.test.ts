@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALL_PROPERTIES } from '../../properties/index.js';
+import type { Scenario } from '../../src/gen/scenario.js';
 import type { TraceEntry } from '../../src/harness/trace.js';
 import { step } from '../../src/model/step.js';
 import { classify } from '../../src/oracle/engine.js';
@@ -61,6 +62,89 @@ describe('tracker on golden traces', () => {
   });
 });
 
+describe('obligations with a deadline (rules.ts DUE_RULES)', () => {
+  const DATA = [...OPEN, 'in PA 301 ack=101 data=abc', 'event data c1 abc'];
+  it('data taken in order is owed an ACK within 500 ms: met, counted; missed, named with MUST-40', () => {
+    const met = judge([...DATA, 'time 200', 'out A 101 ack=304', 'time 600']);
+    expect(met.v).toEqual([]);
+    expect(met.t.hits.get('tracker/ack-in-order')).toBe(1);
+    const missed = judge([...DATA, 'time 600']).v;
+    expect(missed.map((x) => [x.check, x.requirements, x.state])).toEqual([
+      ['tracker/ack-in-order', ['MUST-40'], 'ESTABLISHED'],
+    ]);
+    expect(missed[0]!.allowed).toBe('an ACK of 304 or beyond within 500 ms');
+    // An ACK 500 ms after the data is too late.
+    expect(judge([...DATA, 'time 500', 'out A 101 ack=304']).v.map((x) => x.check)).toEqual(['tracker/ack-in-order']);
+  });
+  it('unjudged: the trace ends first, the data went beyond the offered window, or the connection was reset', () => {
+    const none = (lines: string[]) => {
+      const r = judge(lines);
+      expect(r.v).toEqual([]);
+      expect(r.t.hits.get('tracker/ack-in-order')).toBeUndefined();
+    };
+    none([...DATA, 'time 300']);
+    none([...OPEN.slice(0, 2), 'out SA 100 ack=301 win=0', ...OPEN.slice(3), 'in PA 301 ack=101 data=abc', 'time 600']);
+    none([...DATA, 'in R 304', 'event reset c1', 'time 600']);
+  });
+  it('a FIN taken in is owed its ACK as well', () => {
+    const fin = [...OPEN, 'in FA 301 ack=101', 'event end c1'];
+    expect(judge([...fin, 'time 600']).v.map((x) => [x.check, x.state])).toEqual([
+      ['tracker/ack-in-order', 'CLOSE-WAIT'],
+    ]);
+    expect(judge([...fin, 'out A 101 ack=302', 'time 600']).v).toEqual([]);
+  });
+  it('pushed text and a FIN taken in are owed to an application that reads: data-told, eof-told (MUST-12)', () => {
+    const told = judge([...DATA, 'out A 101 ack=304', 'in FA 304 ack=101', 'event end c1']);
+    expect(told.v).toEqual([]);
+    expect(told.t.hits.get('tracker/data-told')).toBe(1);
+    expect(told.t.hits.get('tracker/eof-told')).toBe(1);
+    const quiet = ['out A 101 ack=304', 'in FA 304 ack=101', 'out A 101 ack=305', 'time 600'];
+    const untold = judge([...OPEN, 'in PA 301 ack=101 data=abc', ...quiet]).v;
+    expect(untold.map((x) => [x.check, x.requirements])).toEqual([
+      ['tracker/data-told', []],
+      ['tracker/eof-told', ['MUST-12']],
+    ]);
+    // Told of a reset, with no RST from the peer: not the orderly end owed (MUST-12).
+    const reset = judge([...OPEN, 'in FA 301 ack=101', 'out A 101 ack=302', 'event reset c1']).v;
+    expect(reset.map((x) => x.check)).toEqual(['tracker/eof-told']);
+    expect(reset[0]!.message).toMatch(/told the connection was reset instead/);
+  });
+  it('nothing is owed to tell: unpushed text, reading paused, or after the application closed its handle', () => {
+    const none = (lines: string[], rule: string) => {
+      const r = judge(lines);
+      expect(r.v).toEqual([]);
+      expect(r.t.hits.get(rule)).toBeUndefined();
+    };
+    none([...OPEN, 'in A 301 ack=101 data=abc', 'out A 101 ack=304', 'time 600'], 'tracker/data-told');
+    const paused = { t: 1000, dir: 'call' as const, text: 'pause', call: { name: 'control', conn: 'c1' } };
+    const pausedTrace = ladder([...DATA, 'out A 101 ack=304', 'time 600']);
+    pausedTrace.splice(6, 0, { ...paused, call: { ...paused.call, control: { name: 'reading', paused: true } } });
+    const r = new Tally();
+    expect(trackReplies(pausedTrace, profile, r)).toEqual([]);
+    expect(r.hits.get('tracker/data-told')).toBeUndefined();
+    none(
+      [...OPEN, 'call close c1', 'out FA 101 ack=301', 'in FA 301 ack=102', 'out A 102 ack=302', 'time 600'],
+      'tracker/eof-told',
+    );
+  });
+  const SENT = [...OPEN, 'call write c1 hello', 'out PA 101 ack=301 data=hello'];
+  it('outstanding data is owed a retransmission within the RTO ceiling (the profile: 60 s)', () => {
+    const again = judge([...SENT, 'time 1000', 'out PA 101 ack=301 data=hello', 'time 60000', 'in A 301 ack=106']);
+    expect(again.v).toEqual([]);
+    expect(again.t.hits.get('tracker/retransmit')).toBe(1);
+    const silent = judge([...SENT, 'time 90000']).v;
+    expect(silent.map((x) => [x.check, x.requirements])).toEqual([['tracker/retransmit', ['MUST-18']]]);
+    expect(silent[0]!.message).toMatch(/^§3\.8\.1; RFC 6298 §5: sequence space outstanding since 1000 ms/);
+  });
+  it('no retransmission is owed once the data is acknowledged, the stack gave up (told), or past R2', () => {
+    expect(judge([...SENT, 'in A 301 ack=106', 'time 90000']).v).toEqual([]);
+    expect(judge([...SENT, 'time 30000', 'event error c1', 'time 90000']).v).toEqual([]);
+    const again = 'out PA 101 ack=301 data=hello';
+    const late = [...SENT, 'time 40000', again, 'time 59000', again];
+    expect(judge([...late, 'time 200000']).v).toEqual([]);
+  });
+});
+
 /** Traces of the RST and SYN properties' scenarios on a stack. */
 async function traces(adapter: StackAdapter, n: number): Promise<TraceEntry[][]> {
   const out: TraceEntry[][] = [];
@@ -87,6 +171,38 @@ describe('the model judges', () => {
     const v = all.flatMap((tr) => trackReplies(tr, ref.profile, undefined, mutated));
     expect(v.length).toBeGreaterThan(0);
     expect(v.map((x) => x.check)).toContain('tracker/rst-resets');
+  });
+  it('a tracker whose model ignores ACKs in ESTABLISHED owes retransmissions the reference never owes', async () => {
+    const ref = referenceAdapter();
+    const mutated: typeof step = (t, ev, now) => {
+      const r = step(t, ev, now);
+      return t.state === 'ESTABLISHED' && ev.type === 'segment' ? { ...r, tcb: { ...r.tcb, sndUna: t.sndUna } } : r;
+    };
+    // The stack writes, the peer acknowledges, then both sides idle for 100 s.
+    const sc: Scenario = {
+      peerIsn: 0,
+      peerWindow: 65535,
+      peerMss: 1460,
+      peerSynLayout: 'plain',
+      actions: [
+        { a: 'stackListen' },
+        { a: 'peerConnect' },
+        { a: 'settle', ms: 1000 },
+        { a: 'stackWrite', n: 10 },
+        { a: 'settle', ms: 100_000, idle: true },
+      ],
+    };
+    const tr = (await execute(sc, ref)).trace;
+    expect(trackReplies(tr, ref.profile)).toEqual([]);
+    const v = trackReplies(tr, ref.profile, undefined, mutated);
+    expect(v.map((x) => x.check)).toEqual(['tracker/retransmit']);
+  });
+  it('the true model finds fault with a mutant stack (retransmits once, then falls silent)', async () => {
+    const m = mutantAdapter('retransmit-once')!;
+    const p = ALL_PROPERTIES.find((x) => x.name === 'fin-retransmission')!;
+    const all: TraceEntry[][] = [];
+    for (const sc of fc.sample(p.scenario(m.profile), { numRuns: 20, seed: 3 })) all.push((await execute(sc, m)).trace);
+    expect(all.flatMap((tr) => trackReplies(tr, m.profile)).map((x) => x.check)).toContain('tracker/retransmit');
   });
   it('the true model finds fault with a mutant stack (no challenge ACK)', async () => {
     const m = mutantAdapter('no-challenge-ack')!;

@@ -184,13 +184,16 @@ describe('judgedOf', () => {
 });
 
 describe('vector tags', () => {
-  it("a vector judged by properties' checks is tagged only with ids those checks (or the invariants) count for", async () => {
+  it("a vector judged by properties' checks is tagged only with ids those checks (or the always-on ones) count for", async () => {
     const { loadVectors, vectorFiles } = await import('../../src/cli/vectors.js');
     const { ALL_PROPERTIES } = await import('../../properties/index.js');
     const { checksOf } = await import('../../src/oracle/property.js');
     const { INVARIANTS } = await import('../../src/oracle/invariants.js');
+    const { DUE_RULES, RULES, SEND_RULES } = await import('../../src/model/rules.js');
     const { vectors } = loadVectors(vectorFiles('vectors'), undefined);
-    const always = INVARIANTS.flatMap((i) => i.requirements);
+    // The invariants and the tracker's rules judge every trace.
+    const rules = [...Object.values(RULES), ...Object.values(SEND_RULES), ...Object.values(DUE_RULES)];
+    const always = [...INVARIANTS.flatMap((i) => i.requirements), ...rules.flatMap((r) => r.requirements)];
     for (const v of vectors.filter((x) => x.check.length)) {
       const ids = new Set([
         ...always,

@@ -80,7 +80,7 @@ export const LWIP_PROFILE: StackProfile = {
     {
       id: 'F8',
       summary: "the peer's FIN goes unacknowledged while Nagle holds back a segment",
-      check: 'four-way-close/ack-delay',
+      check: 'tracker/ack-in-order',
       vectors: ['lwip-f08-fin-ack-held-by-nagle'],
     },
     {
