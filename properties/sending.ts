@@ -2,9 +2,9 @@
 // large as the stack's own largest when data waits (SHLD-28), and no written octet held back for good (MUST-60).
 import type { TraceEntry } from '../src/harness/trace.js';
 import { type Checker, within } from '../src/oracle/property.js';
-import { type ShadowWalker, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { FIN, RST, SYN, type Segment } from '../src/wire/segment.js';
-import { seqAdd, seqDelta } from '../src/wire/seq.js';
+import { type ShadowWalker, keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
+import { ACK, FIN, RST, SYN, type Segment, segLen } from '../src/wire/segment.js';
+import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
 
 const LARGE = 32768;
 
@@ -21,6 +21,8 @@ export function largeWindow(trace: TraceEntry[], i: number, e: TraceEntry, w: Sh
   if (!c?.established || c.stackIss === undefined || c.peerEdge === undefined || c.closeCalled) return;
   if (c.stackFinOff !== undefined || c.stackMax !== c.peerAckMax || c.peerEdge - c.stackMax < LARGE) return;
   if (trace.some((x) => x.seg && x.seg.flags & RST)) return;
+  const key = [...w.conns].find(([, x]) => x === c)?.[0];
+  if (key === undefined || !ackTaken(trace, i, key, seqAdd(c.stackIss, c.stackMax))) return;
   const iss = c.stackIss;
   const sent = within(trace, i, 900)
     .filter((x) => w.conns.get(keyOfOut(x.seg)) === c && x.seg.payload.length > 0)
@@ -35,6 +37,34 @@ export function largeWindow(trace: TraceEntry[], i: number, e: TraceEntry, w: Sh
       'the data sent at once: a Window field of 32768 or more is an unsigned count of octets',
       'large-window',
     );
+}
+
+/**
+ * Did an ACK of `una` reach the stack on a segment it accepted (§3.4 Table 5, against the window its last segment
+ * before offered, unscaled: a lower bound)? An unacceptable segment is dropped whole, its ACK field unread, so data
+ * the wire shows acknowledged may still be in flight for the stack.
+ */
+function ackTaken(trace: TraceEntry[], i: number, key: string, una: number): boolean {
+  let rcvNxt: number | undefined;
+  let wnd = 0;
+  for (let j = 0; j < i; j++) {
+    const s = trace[j]!.seg;
+    if (!s || s.flags & RST) continue;
+    if (trace[j]!.dir === 'out' && keyOfOut(s) === key && s.flags & ACK) {
+      rcvNxt = s.ack;
+      wnd = s.window;
+    }
+    if (trace[j]!.dir !== 'in' || keyOfIn(s) !== key || !(s.flags & ACK) || rcvNxt === undefined) continue;
+    const len = segLen(s);
+    const ok =
+      len === 0
+        ? wnd === 0
+          ? s.seq === rcvNxt
+          : seqInWindow(s.seq, rcvNxt, wnd)
+        : wnd > 0 && (seqInWindow(s.seq, rcvNxt, wnd) || seqInWindow(seqAdd(s.seq, len - 1), rcvNxt, wnd));
+    if (ok && seqDelta(s.ack, una) >= 0) return true;
+  }
+  return false;
 }
 
 /**

@@ -18,7 +18,11 @@ export type Reply =
   /** A RST and the application told of the reset. */
   | 'reset-rst'
   /** The segment is dropped: nothing of it may be taken in (seen in what the stack acknowledges next). */
-  | 'drop';
+  | 'drop'
+  /** The application is told the connection failed (an error or a reset). */
+  | 'abort'
+  /** The connection goes on: no failure told to the application, no reset sent. */
+  | 'goes-on';
 
 export interface Rule {
   section: string;
@@ -150,6 +154,28 @@ export const RULES = {
     requirements: [],
     owes: 'ABORT of a synchronized connection sends <SEQ=SND.NXT><CTL=RST>',
     reply: 'rst',
+  },
+  'icmp-hard-aborts': {
+    section: '§3.9.2.2',
+    requirements: ['SHLD-26', 'MUST-54'],
+    owes:
+      'a hard ICMP error (destination unreachable: protocol, port, fragmentation needed) quoting the connection ' +
+      'aborts it and tells the application',
+    reply: 'abort',
+  },
+  'icmp-soft-goes-on': {
+    section: '§3.9.2.2',
+    requirements: ['MUST-56'],
+    owes:
+      'a soft ICMP error (net or host unreachable, source route failed, time exceeded, parameter problem) leaves the ' +
+      'connection open: no failure told, no reset',
+    reply: 'goes-on',
+  },
+  'icmp-quench-ignored': {
+    section: '§3.9.2.2',
+    requirements: ['MUST-55'],
+    owes: 'a source quench changes nothing: no failure told, no reset',
+    reply: 'goes-on',
   },
 } as const satisfies Record<string, Rule>;
 

@@ -26,17 +26,21 @@ export interface KillRow {
 }
 
 /**
- * Properties whose checks name the mutant's fault run first; then those whose requirement ids or RFC sections the
- * fault's description names (a fault found by an always-on check, which every property runs); the rest after, in case
+ * Properties whose checks name the mutant's fault run first; then those whose requirement ids, RFC or RFC 9293
+ * section the fault's description names (a fault found by an always-on check, which every property runs); the rest after, in case
  * only they catch it.
  */
 export function orderedFor(m: Mutant): Property[] {
   const names = CAUGHT_BY[m.name] ?? [];
   const owns = (p: Property) => checksOf(p).some((c) => names.some((n) => namesCause(n, c.id)));
   const rfc = /RFC \d+/.exec(m.breaks)?.[0];
+  const section = /§[\d.]+\d/.exec(m.breaks)?.[0];
   const ids = requirementIds(m.breaks);
-  const namedByBug = (p: Property) =>
-    !owns(p) && (p.requirements.some((r) => ids.has(r)) || (rfc !== undefined && p.section.includes(rfc)));
+  const named = (p: Property) =>
+    p.requirements.some((r) => ids.has(r)) ||
+    (rfc !== undefined && p.section.includes(rfc)) ||
+    (section !== undefined && p.section.includes(section));
+  const namedByBug = (p: Property) => !owns(p) && named(p);
   const rest = (p: Property) => !owns(p) && !namedByBug(p);
   return [...ALL_PROPERTIES.filter(owns), ...ALL_PROPERTIES.filter(namedByBug), ...ALL_PROPERTIES.filter(rest)];
 }

@@ -13,7 +13,8 @@ import type { ModelEvent, StepResult, Tcb } from '../model/types.js';
 import type { TraceEntry } from '../harness/trace.js';
 import type { StackEvent, StackProfile } from '../stacks/adapter.js';
 import { ACK, FIN, PSH, RST, SYN, type Segment, describe } from '../wire/segment.js';
-import { seqAdd, seqDelta, seqGt, seqLt } from '../wire/seq.js';
+import { seqAdd, seqDelta, seqGe, seqGt, seqLt } from '../wire/seq.js';
+import type { IcmpError } from '../wire/icmp.js';
 import { ackThrottled, traceEnd } from './property.js';
 import { RFC } from './limits.js';
 import {
@@ -47,7 +48,9 @@ type Want =
   | { kind: 'rst'; seq: number; ack: number | undefined }
   | { kind: 'synack'; ack: number }
   | { kind: 'silent' }
-  | { kind: 'reset'; rst: boolean };
+  | { kind: 'reset'; rst: boolean }
+  | { kind: 'abort' }
+  | { kind: 'goes-on' };
 
 /** What the rule owes on this step, from the segments and application events the model produced. */
 function wantOf(rule: RuleId, r: StepResult): Want | undefined {
@@ -67,6 +70,12 @@ function wantOf(rule: RuleId, r: StepResult): Want | undefined {
     })
     .with('silent', () => ({ kind: 'silent' as const }))
     .with('drop', () => undefined)
+    .with('abort', () =>
+      r.appEvents.some((x) => x.type === 'error' || x.type === 'reset' || x.type === 'refused')
+        ? { kind: 'abort' as const }
+        : undefined,
+    )
+    .with('goes-on', () => ({ kind: 'goes-on' as const }))
     .with('reset', 'reset-rst', (k) =>
       r.appEvents.some((x) => x.type === 'reset' || x.type === 'refused')
         ? { kind: 'reset' as const, rst: k === 'reset-rst' }
@@ -135,7 +144,7 @@ function seen(trace: TraceEntry[], i: number, key: string, realTime: boolean): S
   const t0 = trace[i]!.t;
   const s: Seen = { before: [], all: [], events: [], quiet: true };
   let next = false;
-  let nextT = trace.at(-1)!.t;
+  let nextT = traceEnd(trace);
   for (let j = i + 1; j < trace.length; j++) {
     const e = trace[j]!;
     if (e.t - t0 > RFC.ackDelay) break;
@@ -147,7 +156,8 @@ function seen(trace: TraceEntry[], i: number, key: string, realTime: boolean): S
     if (mine && !next) s.before.push(e.seg!);
     // Under virtual time a stack answers before the next input reaches it; a real clock may answer later.
     if (mine && (realTime || !next)) s.all.push(e.seg!);
-    if (e.dir === 'event' && e.event && !next) s.events.push(e.event.type);
+    if (e.dir === 'event' && e.event && !next)
+      s.events.push(e.event.type === 'error' && e.event.busy ? 'busy' : e.event.type);
   }
   s.quiet = !realTime || nextT - t0 >= 200;
   return s;
@@ -158,6 +168,7 @@ const pureAck = (x: Segment): boolean => (x.flags & (ACK | RST | SYN)) === ACK;
 const meets = (w: Want, s: Seen, throttled: boolean): boolean => {
   const reset = s.events.some((x) => x === 'reset' || x === 'closed' || x === 'end');
   const rst = s.before.some((x) => x.flags & RST);
+  const failed = s.events.some((x) => x === 'reset' || x === 'closed' || x === 'error');
   return (
     match(w)
       .with({ kind: 'ack' }, (w) => !reset && !rst && (throttled || s.all.some((x) => pureAck(x) && x.ack === w.ack)))
@@ -174,6 +185,8 @@ const meets = (w: Want, s: Seen, throttled: boolean): boolean => {
       )
       .with({ kind: 'silent' }, () => !reset && !rst && !s.before.some(pureAck))
       .with({ kind: 'reset' }, (w) => (reset || !s.quiet) && (!w.rst || rst))
+      .with({ kind: 'abort' }, () => failed)
+      .with({ kind: 'goes-on' }, () => !failed && !rst)
       .exhaustive()
   );
 };
@@ -187,6 +200,8 @@ const shown = (w: Want, snd: number): string =>
     )
     .with({ kind: 'silent' }, () => 'nothing: no reply, no reset')
     .with({ kind: 'reset' }, (w) => `the connection reset${w.rst ? ` with <SEQ=${snd}><CTL=RST>` : ''}`)
+    .with({ kind: 'abort' }, () => 'the connection aborted and the application told (an error or a reset)')
+    .with({ kind: 'goes-on' }, () => 'the connection open: no failure told to the application, no reset')
     .exhaustive();
 
 const gotText = (s: Seen): string =>
@@ -336,6 +351,10 @@ class Walks {
     if (e.dir === 'in' && e.seg) {
       k = keyOfIn(e.seg);
       this.input(e.seg, i, judged);
+    } else if (e.dir === 'in' && e.icmp) {
+      const q = e.icmp.quoted;
+      k = tupleKey(q.srcPort, q.dst, q.dstPort);
+      this.icmp(k, e.icmp, i);
     } else if (e.dir === 'out' && e.seg) {
       k = keyOfOut(e.seg);
       this.output(e.seg, i);
@@ -493,6 +512,23 @@ class Walks {
     const pushed = seg.flags & (PSH | FIN) ? (seqLt(own, end) ? own : end) : prev;
     this.pushed.set(k, pushed);
     this.dues.oweTell(k, took[0]!.cand.tcb.irs, { end, pushed, fin, i, state: due.state });
+  }
+
+  /**
+   * An ICMP error quoting a segment of connection k (§3.9.2.2). One quoting a sequence number outside what some
+   * candidate has in flight may be ignored (RFC 5927 §4.1): it goes to the walk unjudged only through the events it
+   * causes.
+   */
+  private icmp(k: string, m: IcmpError, i: number): void {
+    const w = this.live(k);
+    if (!w) return;
+    const t = this.j.trace[i]!.t;
+    const q = m.quoted.seq;
+    const inFlight = (c: Cand) => c.issBound && seqGe(q, c.tcb.sndUna) && seqLt(q, c.tcb.sndNxt);
+    if (!w.cands.every(inFlight)) return;
+    w.cands = maybeDeferred(w.cands, t, this.j.step);
+    const branches = walkCall(w.cands, { type: 'icmp', icmpType: m.type, code: m.code }, t, this.j.step);
+    this.settle(w, this.judge(w, branches, i, k, undefined), i);
   }
 
   private output(seg: Segment, i: number): void {

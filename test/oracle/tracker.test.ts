@@ -145,6 +145,43 @@ describe('obligations with a deadline (rules.ts DUE_RULES)', () => {
   });
 });
 
+describe('ICMP errors reach the walk (§3.9.2.2)', () => {
+  const SENT = [...OPEN, 'call write c1 hello', 'out PA 101 ack=301 data=hello'];
+  const withIcmp = (type: number, code: number, after: string[], seq = 101): TraceEntry[] => {
+    const t = ladder([...SENT, ...after]);
+    const quoted = { src: '10.0.0.1', dst: '10.0.0.2', srcPort: 80, dstPort: 40000, seq };
+    const icmp = { src: '10.9.9.9', dst: '10.0.0.1', type, code, quoted };
+    t.splice(SENT.length, 0, { t: 1000, dir: 'in', text: `icmp ${type}/${code}`, icmp });
+    return t;
+  };
+  const checks = (t: TraceEntry[]) => {
+    const tally = new Tally();
+    return { v: trackReplies(t, profile, tally).map((x) => [x.check, x.requirements, x.state]), tally };
+  };
+  it('a hard error aborts and tells the application (SHLD-26); ignoring it names the rule', () => {
+    const told = checks(withIcmp(3, 3, ['event error c1', 'event closed c1', 'time 600']));
+    expect(told.v).toEqual([]);
+    expect(told.tally.hits.get('tracker/icmp-hard-aborts')).toBe(1);
+    expect(checks(withIcmp(3, 3, ['time 600'])).v).toEqual([
+      ['tracker/icmp-hard-aborts', ['SHLD-26', 'MUST-54'], 'ESTABLISHED'],
+    ]);
+  });
+  it('a soft error and a source quench leave the connection open (MUST-56, MUST-55)', () => {
+    expect(checks(withIcmp(3, 1, ['time 600'])).v).toEqual([]);
+    expect(checks(withIcmp(3, 1, ['event error c1', 'time 600'])).v).toEqual([
+      ['tracker/icmp-soft-goes-on', ['MUST-56'], 'ESTABLISHED'],
+    ]);
+    expect(checks(withIcmp(4, 0, ['event reset c1', 'time 600'])).v.map((x) => x[0])).toEqual([
+      'tracker/icmp-quench-ignored',
+    ]);
+  });
+  it('an error quoting a sequence number not in flight may be ignored: not judged', () => {
+    const r = checks(withIcmp(3, 3, ['time 600'], 5000));
+    expect(r.v).toEqual([]);
+    expect(r.tally.hits.get('tracker/icmp-hard-aborts')).toBeUndefined();
+  });
+});
+
 /** Traces of the RST and SYN properties' scenarios on a stack. */
 async function traces(adapter: StackAdapter, n: number): Promise<TraceEntry[][]> {
   const out: TraceEntry[][] = [];

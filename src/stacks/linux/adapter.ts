@@ -88,7 +88,7 @@ export const LINUX_PROFILE: StackProfile = {
       summary:
         'a soft ICMP error (net or host unreachable, time exceeded, parameter problem) quoting the SYN aborts the ' +
         'opening connection (RFC 5461 §4 calls this widespread; MUST-56 forbids it)',
-      check: 'icmp/soft-no-abort',
+      check: 'tracker/icmp-soft-goes-on',
       state: 'SYN-SENT',
       vectors: ['linux-l2-soft-icmp-aborts-syn-sent'],
     },
@@ -97,7 +97,7 @@ export const LINUX_PROFILE: StackProfile = {
       summary:
         'a hard ICMP error (protocol or port unreachable) on an established connection is only recorded: the ' +
         'connection goes on (SHLD-26; §3.9.2.2 notes that some stacks do this)',
-      check: 'icmp',
+      check: 'tracker/icmp-hard-aborts',
       state: 'ESTABLISHED',
       vectors: ['linux-l3-hard-icmp-ignored-established'],
     },

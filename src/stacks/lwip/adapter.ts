@@ -188,7 +188,7 @@ export const LWIP_PROFILE: StackProfile = {
     {
       id: 'F23',
       summary: 'ICMP errors are ignored: after a hard error (protocol or port unreachable) the stack sends again',
-      check: 'icmp',
+      check: 'tracker/icmp-hard-aborts',
       vectors: ['linux-l3-hard-icmp-ignored-established'],
     },
     {
