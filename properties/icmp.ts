@@ -84,8 +84,8 @@ function demux(trace: TraceEntry[], i: number, v: Checker): void {
   if (abort !== undefined && (again === undefined || abort < again))
     v.flag(
       abort,
-      `the application was told the connection ended after a hard ICMP error quoting another connection (type ${m.type} ` +
-        `code ${m.code})`,
+      'the application was told the connection ended after a hard ICMP error quoting another connection ' +
+        `(type ${m.type} code ${m.code})`,
       trace[abort]!.text,
       'the connection stays open and the lost segment is sent again',
     );

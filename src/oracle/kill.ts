@@ -27,8 +27,8 @@ export interface KillRow {
 
 /**
  * Properties whose checks name the mutant's fault run first; then those whose requirement ids, RFC or RFC 9293
- * section the fault's description names (a fault found by an always-on check, which every property runs); the rest after, in case
- * only they catch it.
+ * section the fault's description names (a fault found by an always-on check, which every property runs); the rest
+ * after, in case only they catch it.
  */
 export function orderedFor(m: Mutant): Property[] {
   const names = CAUGHT_BY[m.name] ?? [];
