@@ -44,7 +44,7 @@ type Step = (t: Tcb, ev: ModelEvent, now: number) => StepResult;
 
 /** What a rule owes, as the wire and the application interface can show it. */
 type Want =
-  | { kind: 'ack'; ack: number }
+  | { kind: 'ack'; ack: number; eof: boolean }
   | { kind: 'rst'; seq: number; ack: number | undefined }
   | { kind: 'synack'; ack: number }
   | { kind: 'silent' }
@@ -58,7 +58,8 @@ function wantOf(rule: RuleId, r: StepResult): Want | undefined {
   return match(RULES[rule].reply as Reply)
     .with('ack', (): Want | undefined => {
       const a = seg((s) => (s.flags & (ACK | RST | SYN)) === ACK);
-      return a && { kind: 'ack', ack: a.ack };
+      // A FIN taken in on the same segment (one on a SYN,ACK, say) is told to the application as the end.
+      return a && { kind: 'ack', ack: a.ack, eof: r.appEvents.some((x) => x.type === 'eof') };
     })
     .with('rst', () => {
       const x = seg((s) => (s.flags & RST) !== 0);
@@ -171,7 +172,10 @@ const meets = (w: Want, s: Seen, throttled: boolean): boolean => {
   const failed = s.events.some((x) => x === 'reset' || x === 'closed' || x === 'error');
   return (
     match(w)
-      .with({ kind: 'ack' }, (w) => !reset && !rst && (throttled || s.all.some((x) => pureAck(x) && x.ack === w.ack)))
+      .with(
+        { kind: 'ack' },
+        (w) => !(w.eof ? failed : reset) && !rst && (throttled || s.all.some((x) => pureAck(x) && x.ack === w.ack)),
+      )
       .with(
         { kind: 'synack' },
         (w) => throttled || s.all.some((x) => (x.flags & (SYN | ACK | RST)) === (SYN | ACK) && x.ack === w.ack),

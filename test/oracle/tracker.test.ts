@@ -145,6 +145,17 @@ describe('obligations with a deadline (rules.ts DUE_RULES)', () => {
   });
 });
 
+describe('oracle defects found by 100,000 runs of the references', () => {
+  it('a SYN,ACK carrying a FIN: the ACK owed, and the end told to the application, is no reset', () => {
+    const open = ['call connect c1', 'out S 100', 'in SAF 300 ack=101', 'out A 101 ack=302', 'event connected c1'];
+    expect(judge([...open, 'event end c1', 'time 600']).v).toEqual([]);
+    // a reset told instead is still one
+    expect(judge([...open, 'event reset c1', 'time 600']).v.map((x) => x.check)).toContain(
+      'tracker/synsent-synack-acked',
+    );
+  });
+});
+
 describe('ICMP errors reach the walk (§3.9.2.2)', () => {
   const SENT = [...OPEN, 'call write c1 hello', 'out PA 101 ack=301 data=hello'];
   const withIcmp = (type: number, code: number, after: string[], seq = 101): TraceEntry[] => {
