@@ -5,18 +5,12 @@ import fc from 'fast-check';
 import { edgeDelta, establish, lenArb, netArb, openingArb, scenarioArb, writeSize } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
 import { ACK, FIN, PSH, RST, describe, segLen } from '../src/wire/segment.js';
-import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
+import { seqAdd, seqDelta } from '../src/wire/seq.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
 import { ackThrottled, type Property, violations, RIGHT_EDGE } from '../src/oracle/property.js';
 import { endedBetween } from './checks.js';
 import { fullSized, largeWindow, sentEventually } from './sending.js';
-
-/** §3.4 Table 5, on the stack's receive state as its last ACK shows it. */
-function acceptable(seq: number, len: number, rcvNxt: number, wnd: number): boolean {
-  if (len === 0) return wnd === 0 ? seq === rcvNxt : seqInWindow(seq, rcvNxt, wnd);
-  if (wnd === 0) return false;
-  return seqInWindow(seq, rcvNxt, wnd) || seqInWindow(seqAdd(seq, len - 1), rcvNxt, wnd);
-}
+import { acceptableSeq } from '../src/model/arrive.js';
 
 const acceptability: Property = {
   name: 'acceptability',
@@ -88,10 +82,10 @@ const acceptability: Property = {
       )
         return;
       if (seqDelta(c.lastAck, c.peerIss) !== c.covEnd()) return; // an ACK still pending: RCV.NXT is not known exactly
-      if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, c.lastWin)) return;
+      if (acceptableSeq(e.seg.seq, segLen(e.seg), c.lastAck, c.lastWin)) return;
       // Acceptable under the largest window it has advertised: the stack may have opened its window since
       // (shadow.maxWin).
-      if (acceptable(e.seg.seq, segLen(e.seg), c.lastAck, Math.max(c.winHi, c.lastWin))) return;
+      if (acceptableSeq(e.seg.seq, segLen(e.seg), c.lastAck, Math.max(c.winHi, c.lastWin))) return;
       if (endedBetween(trace, i - 1, i + 1)) return;
       v.hit('unacceptable-ack');
       const rcvNxt = c.lastAck;

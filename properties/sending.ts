@@ -4,7 +4,8 @@ import type { TraceEntry } from '../src/harness/trace.js';
 import { type Checker, within } from '../src/oracle/property.js';
 import { type ShadowWalker, keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
 import { ACK, FIN, RST, SYN, type Segment, segLen } from '../src/wire/segment.js';
-import { seqAdd, seqDelta, seqInWindow } from '../src/wire/seq.js';
+import { seqAdd, seqDelta } from '../src/wire/seq.js';
+import { acceptableSeq } from '../src/model/arrive.js';
 
 const LARGE = 32768;
 
@@ -55,14 +56,7 @@ function ackTaken(trace: TraceEntry[], i: number, key: string, una: number): boo
       wnd = s.window;
     }
     if (trace[j]!.dir !== 'in' || keyOfIn(s) !== key || !(s.flags & ACK) || rcvNxt === undefined) continue;
-    const len = segLen(s);
-    const ok =
-      len === 0
-        ? wnd === 0
-          ? s.seq === rcvNxt
-          : seqInWindow(s.seq, rcvNxt, wnd)
-        : wnd > 0 && (seqInWindow(s.seq, rcvNxt, wnd) || seqInWindow(seqAdd(s.seq, len - 1), rcvNxt, wnd));
-    if (ok && seqDelta(s.ack, una) >= 0) return true;
+    if (acceptableSeq(s.seq, segLen(s), rcvNxt, wnd) && seqDelta(s.ack, una) >= 0) return true;
   }
   return false;
 }

@@ -40,9 +40,17 @@ interface App {
   /** The sequence number of the first octet not yet delivered to the application. */
   next: number;
   /** What every candidate took in last: the end of its text, and whether the FIN came. */
-  taken: { end: number; pushed: number; fin: boolean; i: number; state: string } | undefined;
-  paused: boolean;
+  taken: Taken | undefined;
   ended: boolean;
+}
+
+/** What every candidate took in: the end of the stream's text, where the text last pushed ends, the FIN. */
+interface Taken {
+  end: number;
+  pushed: number;
+  fin: boolean;
+  i: number;
+  state: string;
 }
 
 interface RtxDue {
@@ -62,6 +70,18 @@ interface RtxDue {
 const RETRANSMITTING = new Set(['SYN-SENT', 'ESTABLISHED', 'FIN-WAIT-1', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK']);
 
 const occupies = (s: Segment): boolean => s.payload.length > 0 || (s.flags & (SYN | FIN)) !== 0;
+
+/** Take the entries `pick` chooses out of connection k's list, and return them. */
+function take<T>(m: Map<string, T[]>, k: string, pick: (x: T) => boolean): T[] {
+  const list = m.get(k) ?? [];
+  const out = list.filter(pick);
+  if (out.length)
+    m.set(
+      k,
+      list.filter((x) => !out.includes(x)),
+    );
+  return out;
+}
 
 export class Dues {
   private readonly acks = new Map<string, AckDue[]>();
@@ -86,26 +106,17 @@ export class Dues {
     this.slack = profile.realTime ? 100 : 0;
   }
 
-  /** Every obligation whose deadline passed before time t. */
+  /** Every obligation whose deadline passed before time t (at the trace's end: what fell due before it). */
   expire(t: number): void {
-    for (const [k, list] of this.acks) {
-      const late = list.filter((d) => t - d.t >= RFC.ackDelay + this.slack);
-      if (!late.length) continue;
-      this.acks.set(
-        k,
-        list.filter((d) => !late.includes(d)),
-      );
-      this.ackMissed(late[0]!);
+    const late = (d: { t: number }) => t - d.t >= RFC.ackDelay + this.slack;
+    for (const k of this.acks.keys()) {
+      const [d] = take(this.acks, k, late);
+      if (d) this.ackMissed(d);
     }
-    for (const [k, list] of this.tells) {
-      const late = list.filter((d) => t - d.t >= RFC.ackDelay + this.slack);
-      if (!late.length) continue;
-      this.tells.set(
-        k,
-        list.filter((d) => !late.includes(d)),
-      );
+    for (const k of this.tells.keys()) {
+      const missed = take(this.tells, k, late);
       for (const rule of ['data-told', 'eof-told'] as const) {
-        const d = late.find((x) => x.rule === rule);
+        const d = missed.find((x) => x.rule === rule);
         if (d) this.tellMissed(d, `not told within ${RFC.ackDelay} ms`);
       }
     }
@@ -128,12 +139,12 @@ export class Dues {
   }
 
   /**
-   * Every candidate took in the peer's stream up to `end` (the FIN too when `fin`), the text up to `pushed` under a
-   * PSH or FIN: an application that reads is owed that text and the end of the stream.
+   * Every candidate took in the peer's stream up to `end` (the FIN too when `fin`); `pushed` when the segment was
+   * pushed (PSH or FIN), up to where: an application that reads is owed the pushed text and the end of the stream.
    */
-  oweTell(k: string, irs: number, taken: NonNullable<App['taken']>): void {
+  oweTell(k: string, irs: number, taken: Omit<Taken, 'pushed'> & { pushed: number | undefined }): void {
     const a = this.app(k, irs);
-    a.taken = taken;
+    a.taken = { ...taken, pushed: taken.pushed ?? a.taken?.pushed ?? seqAdd(irs, 1) };
     this.tellFrom(k, a, taken.i, this.trace[taken.i]!.t);
   }
 
@@ -143,23 +154,16 @@ export class Dues {
     if (!a) return;
     if (ev.type === 'data') a.next = seqAdd(a.next, ev.n);
     else a.ended = true;
-    const list = this.tells.get(k) ?? [];
-    const met = list.filter((d) => (d.rule === 'eof-told' ? a.ended : seqGe(a.next, d.seq)));
+    const met = take(this.tells, k, (d) => (d.rule === 'eof-told' ? a.ended : seqGe(a.next, d.seq)));
     for (const d of met) this.tally?.hit(`${TRACKER}/${d.rule}`);
-    this.tells.set(
-      k,
-      list.filter((d) => !met.includes(d)),
-    );
   }
 
   /** The application paused or resumed reading: a pause owes nothing; a resume owes what was held. */
   reading(k: string, paused: boolean, i: number): void {
     this.paused.set(k, paused);
     const a = this.apps.get(k);
-    if (!a) return;
-    a.paused = paused;
     if (paused) this.tells.delete(k);
-    else if (a.taken) this.tellFrom(k, a, i, this.trace[i]!.t);
+    else if (a?.taken) this.tellFrom(k, a, i, this.trace[i]!.t);
   }
 
   /** The application closed its handle: what was already owed stays owed, nothing new is. */
@@ -177,7 +181,7 @@ export class Dues {
   private app(k: string, irs: number): App {
     let a = this.apps.get(k);
     if (!a) {
-      a = { next: seqAdd(irs, 1), taken: undefined, paused: this.paused.get(k) ?? false, ended: false };
+      a = { next: seqAdd(irs, 1), taken: undefined, ended: false };
       this.apps.set(k, a);
     }
     return a;
@@ -185,7 +189,7 @@ export class Dues {
 
   private tellFrom(k: string, a: App, i: number, t: number): void {
     const x = a.taken;
-    if (!x || a.paused || this.closed.has(k)) return;
+    if (!x || this.paused.get(k) || this.closed.has(k)) return;
     const list = this.tells.get(k) ?? [];
     const owed = (rule: TellDue['rule']) => list.some((d) => d.rule === rule);
     if (seqGt(x.pushed, a.next) && !list.some((d) => d.rule === 'data-told' && seqGe(d.seq, x.pushed)))
@@ -213,13 +217,8 @@ export class Dues {
     if (seg.flags & ACK) {
       const top = this.acked.get(k);
       if (top === undefined || seqGt(seg.ack, top)) this.acked.set(k, seg.ack);
-      const list = this.acks.get(k) ?? [];
-      const met = list.filter((d) => seqGe(seg.ack, d.ack));
+      const met = take(this.acks, k, (d) => seqGe(seg.ack, d.ack));
       if (met.length && !jumped) this.tally?.hit(`${TRACKER}/ack-in-order`, met.length);
-      this.acks.set(
-        k,
-        list.filter((d) => !met.includes(d)),
-      );
     }
     const d = this.rtx.get(k);
     if (d && (again || occupies(seg))) {
@@ -259,11 +258,6 @@ export class Dues {
     this.apps.delete(k);
     this.paused.delete(k);
     this.closed.delete(k);
-  }
-
-  /** The trace ended at time `end`: judge what fell due before it. */
-  end(end: number): void {
-    this.expire(end);
   }
 
   private ceiling(): number {

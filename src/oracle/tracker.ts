@@ -241,7 +241,7 @@ export function trackReplies(trace: TraceEntry[], profile: StackProfile, tally?:
     walks.entry(e, i, judged, j.out.length > before);
     w.apply(e, i);
   });
-  walks.dues.end(traceEnd(trace));
+  walks.dues.expire(traceEnd(trace));
   return j.out;
 }
 
@@ -311,9 +311,10 @@ const TAKING = new Set(['ESTABLISHED', 'FIN-WAIT-1', 'FIN-WAIT-2']);
 /**
  * The RCV.NXT every candidate reached by taking the segment in (a candidate that keeps it pending may not have
  * processed it yet, and one under the smaller window takes in less), when each one moved it on: what the stack owes
- * an ACK of (MUST-40). Undefined when some candidate is outside the states that take text in, or one moved nothing.
+ * an ACK of (MUST-40), and whether every one took the FIN. Undefined when some candidate is outside the states that
+ * take text in, or one moved nothing.
  */
-function ackDue(branches: Branch[]): { ack: number; state: string } | undefined {
+function takenIn(branches: Branch[]): { ack: number; state: string; fin: boolean; irs: number } | undefined {
   if (!branches.length || branches.some((b) => !TAKING.has(b.from))) return undefined;
   const took = branches.filter((b) => !b.cand.deviant && b.cand.pending.length === 0);
   let due: number | undefined;
@@ -322,8 +323,9 @@ function ackDue(branches: Branch[]): { ack: number; state: string } | undefined 
     if (!seqGt(nxt, b.was.rcvNxt)) return undefined;
     if (due === undefined || seqLt(nxt, due)) due = nxt;
   }
+  if (due === undefined) return undefined;
   const state = [...new Set(took.map((b) => b.cand.tcb.state))].join(' or ');
-  return due === undefined ? undefined : { ack: due, state };
+  return { ack: due, state, fin: took.every((b) => b.cand.tcb.finReceived), irs: took[0]!.cand.tcb.irs };
 }
 
 /** A call that may not have taken effect: the candidate goes on as it was, and the call is not judged. */
@@ -340,8 +342,6 @@ class Walks {
   private readonly walks = new Map<string, Walk>();
   private readonly listening = new Set<number>();
   private readonly connKey = new Map<string, string>();
-  /** Per connection, the end of the text the peer last pushed (PSH or FIN) that every candidate took in. */
-  private readonly pushed = new Map<string, number>();
   readonly dues: Dues;
   /** The entry being walked was stamped at the end of a one-step clock jump. */
   jumped = false;
@@ -388,12 +388,6 @@ class Walks {
       );
   }
 
-  /** A new connection on the tuple: nothing of the last one is owed on it. */
-  private fresh(k: string): void {
-    this.pushed.delete(k);
-    this.dues.fresh(k);
-  }
-
   /** What the application was told, against what it is owed. */
   private tell(k: string, ev: StackEvent): void {
     if (ev.type === 'data') this.dues.told(k, { type: 'data', n: ev.data.length });
@@ -419,7 +413,7 @@ class Walks {
     if (c.name === 'connect' && c.port !== undefined && c.remote && c.conn) {
       const k = tupleKey(c.port, c.remote.addr, c.remote.port);
       this.walks.set(k, activeWalk(this.j.profile, c.port, c.remote, e.t));
-      this.fresh(k);
+      this.dues.fresh(k);
       this.connKey.set(c.conn, k);
       return;
     }
@@ -485,12 +479,12 @@ class Walks {
           ? new Walk([fresh])
           : new Walk(dedupe([...w.cands.filter((c) => c.tcb.state !== 'CLOSED'), fresh]));
       this.walks.set(k, w);
-      this.fresh(k);
+      this.dues.fresh(k);
     }
     if (!w && this.listening.has(seg.dstPort)) {
       w = new Walk([passiveCand(this.j.profile, seg, t)]); // a segment for no connection, to a listener
       this.walks.set(k, w);
-      this.fresh(k);
+      this.dues.fresh(k);
     }
     if (!w || w.halted) return;
     w.cands = timeWaitMayEnd(w.cands);
@@ -504,18 +498,14 @@ class Walks {
     if (w.halted) return;
     if (seg.flags & RST) this.dues.gone(k);
     else if (seg.flags & ACK) this.dues.peerAck(k, t);
-    const due = ackDue(branches);
-    if (!due) return;
-    this.dues.oweAck(k, due.ack, i, due.state);
-    const took = branches.filter((b) => !b.cand.deviant && b.cand.pending.length === 0);
-    const fin = took.every((b) => b.cand.tcb.finReceived);
-    const end = fin ? seqAdd(due.ack, -1) : due.ack;
+    const x = takenIn(branches);
+    if (!x) return;
+    this.dues.oweAck(k, x.ack, i, x.state);
+    const end = x.fin ? seqAdd(x.ack, -1) : x.ack;
     // Pushed: up to the end of this segment's text (what reassembly brought in after it may wait for its own PSH).
     const own = seqAdd(seg.seq, seg.payload.length);
-    const prev = this.pushed.get(k) ?? seqAdd(took[0]!.cand.tcb.irs, 1);
-    const pushed = seg.flags & (PSH | FIN) ? (seqLt(own, end) ? own : end) : prev;
-    this.pushed.set(k, pushed);
-    this.dues.oweTell(k, took[0]!.cand.tcb.irs, { end, pushed, fin, i, state: due.state });
+    const pushed = seg.flags & (PSH | FIN) ? (seqLt(own, end) ? own : end) : undefined;
+    this.dues.oweTell(k, x.irs, { end, pushed, fin: x.fin, i, state: x.state });
   }
 
   /**
