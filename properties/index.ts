@@ -11,6 +11,7 @@ import { properties as ipfields } from './ipfields.js';
 import { properties as keepalive } from './keepalive.js';
 import { properties as listen } from './listen.js';
 import { properties as nagle } from './nagle.js';
+import { properties as push } from './push.js';
 import { properties as retransmission } from './retransmission.js';
 import { properties as rst } from './rst.js';
 import { properties as segments } from './segments.js';
@@ -40,6 +41,7 @@ export const ALL_PROPERTIES: Property[] = [
   ...nagle,
   ...sws,
   ...urgent,
+  ...push,
   ...wscale,
   ...ecn,
 ];

@@ -10,7 +10,9 @@ connections by sending a SYN, and answers segments for ports nobody listens on w
 Version 2 adds application controls. This one offers `ttl` and `dscp` and honours them on what a
 connection sends afterwards (its RST on abort); a real driver would call setsockopt(IP_TTL / IP_TOS)
 here, and offer only the controls its stack really implements (keepalive, reading, read, nodelay,
-timeout, ttl, dscp, urgent: see the protocol document).
+timeout, ttl, dscp, urgent, push: see the protocol document). A driver offering `push` gets
+`write CONN HEX more` for data written without the PUSH flag (send(MSG_MORE) on a socket); one whose
+profile says `"pushEvents": true` prints `data CONN HEX push` where the peer pushed.
 
     tcp-conform check-driver --stack "process:python3 examples/python-driver/driver.py"
 """

@@ -50,8 +50,8 @@ export type Action =
   | { a: 'stackConnect' }
   | { a: 'peerListen' }
   | { a: 'peerConnect' }
-  /** urgent: the data is urgent (the stack must offer 'urgent'). */
-  | { a: 'stackWrite'; n: number; urgent?: boolean }
+  /** urgent: the data is urgent (the stack must offer 'urgent'); push false: not pushed (it must offer 'push'). */
+  | { a: 'stackWrite'; n: number; urgent?: boolean; push?: false }
   | { a: 'peerWrite'; n: number; urgent?: boolean }
   | { a: 'stackShutdown' }
   | { a: 'stackClose' }
@@ -115,7 +115,7 @@ export function describeAction(x: Action): string {
       return `stackControl ${controlText(x.control)}`;
     case 'stackWrite':
     case 'peerWrite':
-      return `${x.a} ${x.n}${x.urgent ? ' urgent' : ''}`;
+      return `${x.a} ${x.n}${x.urgent ? ' urgent' : ''}${x.a === 'stackWrite' && x.push === false ? ' more' : ''}`;
     case 'peerRead':
       return `${x.a} ${x.n}`;
     case 'inject':

@@ -40,7 +40,7 @@ export interface Collected {
 export type UserCall =
   | { name: 'listen'; port: number }
   | { name: 'connect'; port: number; remote: Endpoint }
-  | { name: 'write'; conn: ConnId; data: Uint8Array; urgent?: boolean }
+  | { name: 'write'; conn: ConnId; data: Uint8Array; urgent?: boolean; push?: false }
   | { name: 'shutdown' | 'close' | 'abort'; conn: ConnId }
   | { name: 'control'; conn: ConnId; control: AppControl };
 
@@ -172,15 +172,16 @@ export class Harness {
       rec.conn = conn = id;
     } else {
       rec.conn = c.conn;
-      if (c.name === 'write' && c.urgent) {
+      if (c.name === 'write') {
         rec.data = c.data;
-        rec.urgent = true;
-        if (!this.offers('urgent'))
+        const o = { ...(c.urgent ? { urgent: true } : {}), ...(c.push === false ? { push: false as const } : {}) };
+        Object.assign(rec, o);
+        if (c.urgent && !this.offers('urgent'))
           throw new AdapterError('the profile says the stack can send urgent data, but the instance does not');
-        await guard(() => inst.write(c.conn, c.data, { urgent: true }), this.callMs, what);
-      } else if (c.name === 'write') {
-        rec.data = c.data;
-        await guard(() => inst.write(c.conn, c.data), this.callMs, what);
+        if (c.push === false && !this.offers('push'))
+          throw new AdapterError('the profile says SEND has a PUSH flag (push), but the instance does not offer it');
+        const opts = c.urgent || c.push === false ? o : undefined;
+        await guard(() => (opts ? inst.write(c.conn, c.data, opts) : inst.write(c.conn, c.data)), this.callMs, what);
       } else if (c.name === 'control') {
         rec.control = c.control;
         await this.control(c.conn, c.control);
@@ -202,6 +203,10 @@ export class Harness {
 
   private async control(conn: ConnId, c: AppControl): Promise<void> {
     const f = this.inst.control?.bind(this.inst);
+    if (c.name === 'keepalive' && c.on && c.garbage && !this.offers('keepalive-garbage'))
+      throw new AdapterError(
+        'the profile says the stack offers the keepalive-garbage control, but the instance does not',
+      );
     if (!f || !this.offers(c.name)) {
       const has = this.inst.controls?.length ? this.inst.controls.join(', ') : 'none';
       throw new AdapterError(
@@ -314,5 +319,6 @@ export class Harness {
 
 function callText(c: UserCall): string {
   if (c.name === 'control') return `call control ${controlText(c.control)}`;
-  return `call ${c.name}${c.name === 'write' ? ` (${c.data.length} octets${c.urgent ? ', urgent' : ''})` : ''}`;
+  const how = c.name === 'write' ? `${c.urgent ? ', urgent' : ''}${c.push === false ? ', not pushed' : ''}` : '';
+  return `call ${c.name}${c.name === 'write' ? ` (${c.data.length} octets${how})` : ''}`;
 }

@@ -12,6 +12,8 @@ export interface CallRecord {
   data?: Uint8Array;
   /** name 'write': the data was urgent (§3.9.1.2). */
   urgent?: boolean;
+  /** name 'write': SEND without the PUSH flag (§3.9.1.2, MAY-15; only for a stack that offers 'push'). */
+  push?: false;
   /** name 'control': the setting the application changed. */
   control?: AppControl;
   /** A write (or LISTEN) the stack turned away on the spot: no data went in flight, no listener was made. */

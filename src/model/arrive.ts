@@ -1,6 +1,6 @@
 // SEGMENT ARRIVES (§3.10.7), per state, in the order the RFC gives.
 import { match } from 'ts-pattern';
-import { ACK, CWR, ECE, ECN, FIN, RST, SYN, type Segment, URG, ecnOf, mssOf, segLen } from '../wire/segment.js';
+import { ACK, CWR, ECE, ECN, FIN, PSH, RST, SYN, type Segment, URG, ecnOf, mssOf, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta, seqDiff, seqGt, seqInWindow, seqLe, seqLt } from '../wire/seq.js';
 import { emit, makeSegment, openWindow, rstReply, sendAck, sendSyn, sndShift } from './output.js';
 import { type Ctx, concat } from './tcb.js';
@@ -63,7 +63,7 @@ function ecnArrives(t: Tcb, seg: Segment): void {
 /** Text or FIN riding on a SYN waits for ESTABLISHED (§3.10.7.2 step 3, §3.10.7.3 step 4). */
 function holdSynText(t: Tcb, seg: Segment): void {
   if (seg.payload.length > 0 || has(seg, FIN)) {
-    t.ooo.push({ seq: seqAdd(seg.seq, 1), data: seg.payload, fin: has(seg, FIN) });
+    t.ooo.push({ seq: seqAdd(seg.seq, 1), data: seg.payload, fin: has(seg, FIN), psh: has(seg, PSH) });
   }
 }
 
@@ -300,7 +300,7 @@ function otherArrives(c: Ctx, seg: Segment): void {
   // seventh: segment text; eighth: the FIN bit
   // Other states have seen the peer's FIN already: their text is ignored.
   const fresh = w.payload.length > 0 || has(w, FIN);
-  if (textStates(t) && fresh) t.ooo.push({ seq: w.seq, data: w.payload, fin: has(w, FIN) });
+  if (textStates(t) && fresh) t.ooo.push({ seq: w.seq, data: w.payload, fin: has(w, FIN), psh: has(w, PSH) });
   if (textStates(t) && t.ooo.length > 0) drainText(c, fresh); // also text held from a SYN
 }
 
@@ -337,6 +337,7 @@ function trimToWindow(t: Tcb, w: Work): Work {
   }
   const room = seqDiff(seqAdd(t.rcvNxt, t.rcvWnd), seq);
   if (payload.length >= room) {
+    if (payload.length > room) flags &= ~PSH; // the pushed octet is cut off
     payload = payload.subarray(0, room);
     flags &= ~FIN; // the FIN lies at or past the right edge
   }
@@ -357,6 +358,7 @@ function newAck(c: Ctx, ack: number): void {
   }
   t.sndUna = ack;
   if (t.sndUp !== undefined && !seqGt(t.sndUp, ack)) delete t.sndUp; // the urgent data is acknowledged
+  if (t.pushEnds?.length) t.pushEnds = t.pushEnds.filter((e) => seqGt(e, ack));
   t.rexmtCount = 0;
   if (t.sndUna === t.sndNxt) {
     delete t.timers.rexmt;
@@ -417,7 +419,7 @@ function drainText(c: Ctx, fresh = true): void {
       progressed = true;
       if (seqGt(end, t.rcvNxt)) {
         const fresh = s.data.subarray(seqDiff(t.rcvNxt, s.seq));
-        deliver(c, fresh);
+        deliver(c, fresh, s.psh);
         delivered += fresh.length;
       }
       if (s.fin && end === t.rcvNxt) processFin(c);
@@ -434,7 +436,8 @@ function drainText(c: Ctx, fresh = true): void {
   }
 }
 
-function deliver(c: Ctx, got: Uint8Array): void {
+/** Text taken in from RCV.NXT; psh: its last octet came with PSH (a push point, §3.9.1.3). */
+function deliver(c: Ctx, got: Uint8Array, psh: boolean): void {
   const t = c.t;
   let data = got;
   if (data.length === 0) return;
@@ -444,8 +447,13 @@ function deliver(c: Ctx, got: Uint8Array): void {
     data = concat(data.subarray(0, oob), data.subarray(oob + 1)); // the out-of-line fault: that octet goes missing
     delete t.oobAt;
   }
-  if (t.cfg.autoReceive) c.app.push({ type: 'data', data: data.slice() });
-  else t.rcvUnread = concat(t.rcvUnread, data.slice());
+  const fault = t.cfg.pushFault;
+  const push = fault === 'never-told' ? false : psh || fault === 'always-told';
+  if (t.cfg.autoReceive) c.app.push({ type: 'data', data: data.slice(), ...(push ? { push } : {}) });
+  else {
+    t.rcvUnread = concat(t.rcvUnread, data.slice());
+    if (push) t.rcvUnreadPush = [...(t.rcvUnreadPush ?? []), t.rcvUnread.length];
+  }
   if (t.cfg.track) return;
   t.rcvWnd = Math.max(0, t.rcvWnd - got.length); // the right edge stays where it was
   openWindow(t);

@@ -27,7 +27,9 @@ function activeOpen(c: Ctx): void {
 export function userCall(c: Ctx, call: UserCall): void {
   match(call)
     .with({ type: 'open' }, (o) => open(c, o))
-    .with({ type: 'send' }, (s) => send(c, s.data, (s.urgent ?? false) && c.t.cfg.urgentFault !== 'ignored'))
+    .with({ type: 'send' }, (s) =>
+      send(c, s.data, (s.urgent ?? false) && c.t.cfg.urgentFault !== 'ignored', s.push !== false),
+    )
     .with({ type: 'receive' }, (r) => receive(c, r.max))
     .with({ type: 'close' }, () => close(c))
     .with({ type: 'abort' }, () => abort(c))
@@ -70,12 +72,14 @@ function open(c: Ctx, o: Extract<UserCall, { type: 'open' }>): void {
 }
 
 /** §3.10.2 SEND. */
-function send(c: Ctx, data: Uint8Array, urgent: boolean): void {
+function send(c: Ctx, data: Uint8Array, urgent: boolean, push: boolean): void {
   const t = c.t;
   const queue = (): void => {
     t.sndBuf = concat(t.sndBuf, data.slice());
-    if (urgent && data.length) t.sndUp = seqAdd(t.sndBufSeq, t.sndBuf.length); // §3.10.2 SND.UP (MUST-62)
-    if (t.cfg.segmentPerWrite) t.writeEnds = [...(t.writeEnds ?? []), seqAdd(t.sndBufSeq, t.sndBuf.length)];
+    const end = seqAdd(t.sndBufSeq, t.sndBuf.length);
+    if (urgent && data.length) t.sndUp = end; // §3.10.2 SND.UP (MUST-62)
+    if (push && data.length) t.pushEnds = [...(t.pushEnds ?? []), end]; // §3.9.1.2 PUSH (MAY-15)
+    if (t.cfg.segmentPerWrite) t.writeEnds = [...(t.writeEnds ?? []), end];
   };
   match(t.state)
     .with('CLOSED', () => error(c, 'connection-not-open'))
@@ -130,8 +134,11 @@ function receive(c: Ctx, max: number | undefined): void {
       if (t.finReceived) error(c, 'connection-closing');
       return;
     }
-    c.app.push({ type: 'data', data: t.rcvUnread.slice(0, n) });
+    const pushes = t.rcvUnreadPush ?? [];
+    const push = pushes.some((p) => p <= n) && t.cfg.pushFault !== 'never-told';
+    c.app.push({ type: 'data', data: t.rcvUnread.slice(0, n), ...(push ? { push } : {}) });
     t.rcvUnread = t.rcvUnread.subarray(n);
+    t.rcvUnreadPush = pushes.filter((p) => p > n).map((p) => p - n);
     if (openWindow(t)) sendAck(c); // a window update once the edge moves (MUST-39)
   };
   match(t.state)

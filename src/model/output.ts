@@ -214,7 +214,7 @@ export function output(c: Ctx): void {
         makeSegment(t, {
           seq: t.sndNxt,
           ack: t.rcvNxt,
-          flags: ACK | (n > 0 && last ? PSH : 0) | (fin ? FIN : 0) | cwr,
+          flags: ACK | (pushed(t, t.sndNxt, n, last) ? PSH : 0) | (fin ? FIN : 0) | cwr,
           payload,
           ect: true,
         }),
@@ -249,6 +249,18 @@ function swsHolds(t: Tcb, n: number, avail: number, room: number, fin: boolean):
   return n === room && n < avail && n < t.sndMss && n < Math.floor(t.maxSndWnd / 2);
 }
 
+/**
+ * §3.9.1.2: PSH on a segment of n octets from seq that carries the last octet of a pushed write (MAY-15), or that
+ * empties the send queue when the last write was pushed (MUST-61).
+ */
+function pushed(t: Tcb, seq: number, n: number, last: boolean): boolean {
+  if (n <= 0) return false;
+  const ends = t.pushEnds ?? [];
+  const end = seqAdd(seq, n);
+  if (t.cfg.pushFault === 'queue-end-only') return last && ends.some((e) => !seqGt(e, end));
+  return ends.some((e) => seqGt(e, seq) && !seqGt(e, end));
+}
+
 /** Urgent data waits to be sent: it goes at once, neither Nagle nor SWS avoidance holds it (§3.8.5). */
 const urgentPending = (t: Tcb): boolean => t.sndUp !== undefined && seqGt(t.sndUp, t.sndNxt);
 
@@ -271,7 +283,7 @@ export function retransmit(c: Ctx): void {
     makeSegment(t, {
       seq: t.sndUna,
       ack: t.rcvNxt,
-      flags: ACK | (fin ? FIN : 0) | (n > 0 && n === t.sndBuf.length ? PSH : 0),
+      flags: ACK | (fin ? FIN : 0) | (pushed(t, t.sndUna, n, n === t.sndBuf.length) ? PSH : 0),
       payload: t.sndBuf.slice(0, n),
     }),
   );

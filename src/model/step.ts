@@ -85,7 +85,7 @@ function keepAliveProbe(c: Ctx): void {
     closeTcb(c);
     return;
   }
-  const garbage = t.cfg.keepAliveGarbage ? { payload: new Uint8Array(1) } : {};
+  const garbage = t.cfg.keepAliveGarbage || ka.garbage ? { payload: new Uint8Array(1) } : {};
   emit(c, makeSegment(t, { seq: seqAdd(t.sndNxt, -1), ack: t.rcvNxt, flags: ACK, ...garbage }));
   t.keepAliveSent = (t.keepAliveSent ?? 0) + 1;
   t.timers.keepalive = c.now + ka.interval;

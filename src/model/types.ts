@@ -32,6 +32,8 @@ export interface KeepAliveConfig {
   idle: number;
   interval: number;
   probes: number;
+  /** Probes carry one garbage octet, the setting §3.8.4 allows (MAY-6). */
+  garbage?: boolean;
 }
 
 /** Every tunable of the model, with RFC defaults in DEFAULT_CONFIG. Times in virtual milliseconds. */
@@ -124,6 +126,11 @@ export interface ModelConfig {
    * (MUST-30); the last urgent octet taken out of the received stream (the BSD out-of-band octet, MUST-31).
    */
   urgentFault?: 'last-octet' | 'end-segment-only' | 'ignored' | 'out-of-line';
+  /**
+   * Faults (mutants only) in PUSH (§3.9.1.2-3): PSH only on the segment that empties the send queue, not where a
+   * pushed write ends inside it (MAY-15); received data never, or always, told to the application as pushed (MAY-17).
+   */
+  pushFault?: 'queue-end-only' | 'never-told' | 'always-told';
   /** A fault (mutants only): a segment shorter than the MSS that would empty the queue waits for more data. */
   holdTail?: boolean;
   /** A fault (mutants only): only the delayed-ACK timer acknowledges, however many full segments wait. */
@@ -150,6 +157,8 @@ interface OooSegment {
   seq: Seq;
   data: Uint8Array;
   fin: boolean;
+  /** The segment came with PSH and was not trimmed at its end: its last octet is a push point (§3.9.1.3). */
+  psh: boolean;
 }
 
 export interface Tcb {
@@ -200,6 +209,8 @@ export interface Tcb {
   sndSml?: Seq;
   /** With the segmentPerWrite fault: where each write ended. */
   writeEnds?: Seq[];
+  /** §3.9.1.2: where each write the application pushed ends, until acknowledged (PSH on the segment carrying it). */
+  pushEnds?: Seq[];
   /** CLOSE was called: a FIN follows the queued data. */
   finQueued: boolean;
   /** Sequence number of our FIN once sent. */
@@ -211,6 +222,8 @@ export interface Tcb {
   rcvWnd: number;
   /** Received in order but not yet read by the application (autoReceive off). */
   rcvUnread: Uint8Array;
+  /** Push points in rcvUnread: offsets just past an octet that came with PSH (§3.9.1.3, MAY-17). */
+  rcvUnreadPush?: number[];
   /** RCV.UP (§3.8.5): the octet after the peer's urgent data, the furthest any URG segment pointed. */
   rcvUp?: Seq;
   /** The urgentFault 'out-of-line' mutant: the octet it keeps from the application. */
@@ -236,8 +249,11 @@ export interface Tcb {
 export type UserCall =
   | { type: 'open'; passive: true; remote?: Endpoint }
   | { type: 'open'; passive: false; remote: Endpoint }
-  /** urgent: the data is urgent (§3.9.1.2): SND.UP moves past it (MUST-30, MUST-62). */
-  | { type: 'send'; data: Uint8Array; urgent?: boolean }
+  /**
+   * urgent: the data is urgent (§3.9.1.2): SND.UP moves past it (MUST-30, MUST-62). push false: SEND without the
+   * PUSH flag (MAY-15): no PSH is owed where it ends; otherwise the segment carrying its last octet has PSH.
+   */
+  | { type: 'send'; data: Uint8Array; urgent?: boolean; push?: boolean }
   | { type: 'receive'; max?: number }
   | { type: 'close' }
   | { type: 'abort' }
@@ -276,7 +292,8 @@ export type ErrorCode =
 
 export type AppEvent =
   | { type: 'established' }
-  | { type: 'data'; data: Uint8Array }
+  /** push: the data ends at a push point, an octet that came with PSH (§3.9.1.3, MAY-17). */
+  | { type: 'data'; data: Uint8Array; push?: true }
   | { type: 'eof' }
   /** §3.10.7.4 sixth: the peer's urgent pointer is ahead of what the application has read (MUST-32). */
   | { type: 'urgent' }

@@ -345,6 +345,7 @@ class World {
     name: 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort',
     n = 0,
     urgent = false,
+    push = true,
   ): Promise<void> {
     const h = this.h;
     if (name === 'listen') {
@@ -360,7 +361,7 @@ class World {
     if (conn === undefined) return;
     if (name === 'write') {
       const data = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);
-      await h.call({ name, conn, data, ...(urgent ? { urgent } : {}) });
+      await h.call({ name, conn, data, ...(urgent ? { urgent } : {}), ...(push ? {} : { push }) });
     } else await h.call({ name, conn });
   }
 
@@ -382,7 +383,7 @@ class World {
       case 'stackConnect':
         return this.stackCall('connect');
       case 'stackWrite':
-        return this.stackCall('write', x.n, x.urgent);
+        return this.stackCall('write', x.n, x.urgent, x.push !== false);
       case 'stackShutdown':
         return this.stackCall('shutdown');
       case 'stackClose':

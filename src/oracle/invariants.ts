@@ -98,8 +98,16 @@ export const INVARIANTS: readonly InvariantInfo[] = [
     requirements: ['MUST-61'],
     section: '§3.9.1.2',
     title:
-      'the segment that sends the last octet written so far (the send queue empties) carries PSH: writes have no ' +
-      'PUSH flag in the adapter interface',
+      'the segment that sends the last octet written so far (the send queue empties) carries PSH, unless the ' +
+      'application wrote that data without the PUSH flag',
+  },
+  {
+    name: 'push-write',
+    requirements: ['MAY-15'],
+    section: '§3.9.1.2',
+    title:
+      'a stack whose SEND takes a PUSH flag (it offers push): the new segment that carries the last octet of a ' +
+      'pushed write has PSH, though more written data waits behind it',
   },
   {
     name: 'in-order-delivery',
@@ -127,6 +135,8 @@ interface OutCtx {
   cause: TraceEntry | undefined;
   /** When the stack sent it. */
   t: number;
+  /** The stack's SEND takes a PUSH flag (it offers the push control). */
+  pushApi: boolean;
 }
 
 /** no-rst-for-rst (§3.5.2). */
@@ -300,12 +310,35 @@ function pshLast({ s, c, flag, hit, synSeq }: OutCtx): void {
   const off = seqDelta(s.seq, synSeq);
   const probe = c.peerEdge !== undefined && off + len > c.peerEdge;
   if (off + len <= c.stackMax || off - 1 + len !== c.written.length || probe) return;
+  if (c.writeEnds.get(c.written.length) === false) return; // written without PUSH: MUST-61 does not apply
   hit('psh-last');
   if (s.flags & PSH) return;
   flag(
     'psh-last',
     `the segment sends the last of the ${c.written.length} octets written, emptying the send queue, without PSH`,
     'PSH on the segment that empties the send queue',
+  );
+}
+
+/**
+ * push-write (§3.9.1.2, MAY-15): with a PUSH flag on SEND, PSH goes on the segment that carries the last octet of a
+ * pushed write; where that octet empties the send queue, psh-last judges instead. New data only, probes aside.
+ */
+function pushWrite({ s, c, flag, hit, synSeq, pushApi }: OutCtx): void {
+  const len = s.payload.length;
+  if (!pushApi || synSeq === undefined || s.flags & SYN || len === 0 || c.conn === undefined) return;
+  const from = seqDelta(s.seq, synSeq) - 1; // data offset of the segment's first octet
+  const probe = c.peerEdge !== undefined && from + 1 + len > c.peerEdge;
+  if (from + 1 + len <= c.stackMax || probe) return;
+  const end = [...c.writeEnds].find(([e, pushed]) => pushed && e > from && e <= from + len && e < c.written.length);
+  if (!end) return;
+  hit('push-write');
+  if (s.flags & PSH) return;
+  flag(
+    'push-write',
+    `the segment carries octet ${end[0] - 1}, the last of a pushed write, without PSH (${c.written.length} octets ` +
+      'written so far)',
+    'PSH on the segment that carries the last octet of a pushed write',
   );
 }
 
@@ -341,6 +374,7 @@ const OUT_JUDGES = [
   ackReceived,
   windowEdge,
   pshLast,
+  pushWrite,
 ];
 
 /** Application events: no data before ESTABLISHED, and the peer's octets in order, exactly once. */
@@ -374,8 +408,9 @@ function judgeDelivery(e: TraceEntry, w: ShadowWalker, flag: Flag, hit: Hit): vo
  * Judge every entry once, each with the shadow as it stood before the entry; then update the shadow.
  * Profile-independent by design: nothing here depends on what a stack declares.
  */
-export function checkInvariants(trace: TraceEntry[], _profile?: StackProfile, tally?: Tally): Violation[] {
+export function checkInvariants(trace: TraceEntry[], profile?: StackProfile, tally?: Tally): Violation[] {
   const w = new ShadowWalker();
+  const pushApi = profile?.controls?.includes('push') ?? false;
   const out: Violation[] = [];
   let lastInput = -1;
   const hit: Hit = (name) => tally?.hit(info(name).name);
@@ -392,7 +427,7 @@ export function checkInvariants(trace: TraceEntry[], _profile?: StackProfile, ta
       const s = e.seg;
       const c = w.get(keyOfOut(s));
       const synSeq = s.flags & SYN ? s.seq : c.stackIss;
-      const ctx: OutCtx = { s, c, flag, hit, synSeq, cause: trace[lastInput], t: e.t };
+      const ctx: OutCtx = { s, c, flag, hit, synSeq, cause: trace[lastInput], t: e.t, pushApi };
       noRstForRst(ctx);
       if (!(s.flags & RST)) for (const judge of OUT_JUDGES) judge(ctx);
     }

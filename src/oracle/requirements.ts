@@ -26,7 +26,6 @@ const NEEDS: Record<string, string[]> = { 'MUST-14': ['mss-sent', 'mss'] };
 
 const NC = (reason: string) => ({ kind: 'not-covered' as const, reason });
 const NO = (reason: string) => ({ kind: 'not-observable' as const, reason });
-const NO_GARBAGE = NC('a probe with a garbage octet is a setting the keepalive control does not offer');
 const NO_ROUTE = NC(
   'source routes are not judged yet: the peer sends no LSRR/SSRR option and the reference keeps no return route ' +
     '(Linux drops source-routed datagrams by default, accept_source_route=0, and would need a declared deviation)',
@@ -336,7 +335,7 @@ const ROWS: Row[] = [
   ['MAY-3', 'MAY', '3.7.1', 'mss', 'wire', 'MSS option on every SYN', NC('allowed; nothing to fail')],
   ['MAY-4', 'MAY', '3.8.1', 'retransmission', 'wire', 'Reuse the IP Identification on retransmission', ALLOWED],
   ['MAY-5', 'MAY', '3.8.4', 'keepalive', 'wire', 'Keep-alives may exist'],
-  ['MAY-6', 'MAY', '3.8.4', 'keepalive', 'wire', 'Keep-alives with a garbage octet', NO_GARBAGE],
+  ['MAY-6', 'MAY', '3.8.4', 'keepalive', 'wire', 'Keep-alives with a garbage octet'],
   [
     'MAY-7',
     'MAY',
@@ -369,9 +368,9 @@ const ROWS: Row[] = [
   ['MAY-12', 'MAY', '3.10.7.4', 'rfc5961', 'wire', 'RFC 5961 ACK range check'],
   ['MAY-13', 'MAY', '3.10.7.4', 'ack', 'wire', 'Immediate ACK for out-of-order data', NC('allowed; nothing to fail')],
   ['MAY-14', 'MAY', '3.9.1.7', 'api', 'wire', 'FLUSH may drop unsent data', API_ONLY('FLUSH')],
-  ['MAY-15', 'MAY', '3.9.1.2', 'push', 'wire', 'SEND may carry PUSH', API_ONLY('the PUSH flag of SEND')],
+  ['MAY-15', 'MAY', '3.9.1.2', 'push', 'wire', 'SEND may carry PUSH'],
   ['MAY-16', 'MAY', '3.9.1.2', 'push', 'wire', 'Unpushed data may be held back', NC('allowed; nothing to fail')],
-  ['MAY-17', 'MAY', '3.9.1.3', 'push', 'api', 'Report PSH to the application', API_ONLY('RECEIVE flags')],
+  ['MAY-17', 'MAY', '3.9.1.3', 'push', 'api', 'Report PSH to the application'],
   ['MAY-18', 'MAY', '3.8.2', 'congestion', 'internal', 'Other standard congestion control', NO_CC],
 ];
 

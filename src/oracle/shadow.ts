@@ -50,6 +50,8 @@ export class ConnShadow {
   established = false;
   closeCalled = false;
   written: number[] = [];
+  /** Where each write ends (an offset into written), and whether it was pushed (§3.9.1.2; false: push false). */
+  writeEnds = new Map<number, boolean>();
   delivered = 0;
   /** The stack's last ACK value and window (its RCV.NXT and RCV.WND as far as the wire shows). */
   lastAck: number | undefined;
@@ -356,6 +358,7 @@ export class ShadowWalker {
       c.mayHaveEnded = true;
       c.conn = call.conn;
       c.written = [];
+      c.writeEnds = new Map();
       c.delivered = 0;
       c.closeCalled = false;
       c.established = false;
@@ -364,7 +367,10 @@ export class ShadowWalker {
     }
     const c = call.conn === undefined ? undefined : this.forConn(call.conn);
     if (!c) return;
-    if (call.name === 'write' && call.data && !call.refused) for (const b of call.data) c.written.push(b);
+    if (call.name === 'write' && call.data && !call.refused) {
+      for (const b of call.data) c.written.push(b);
+      if (call.data.length) c.writeEnds.set(c.written.length, call.push !== false);
+    }
     if (call.name === 'close' || call.name === 'shutdown') c.closeCalled = true;
     if (call.name === 'abort') c.mayHaveEnded = true;
   }
@@ -377,6 +383,7 @@ export class ShadowWalker {
       c.conn = ev.conn;
       c.established = true;
       c.written = [];
+      c.writeEnds = new Map();
       c.delivered = 0;
       c.closeCalled = false;
       this.byConn.set(ev.conn, k);

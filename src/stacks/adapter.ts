@@ -12,7 +12,11 @@ export type ConnId = string;
 export type StackEvent =
   | { type: 'accepted'; conn: ConnId; localPort: number; remote: Endpoint }
   | { type: 'connected'; conn: ConnId }
-  | { type: 'data'; conn: ConnId; data: Uint8Array }
+  /**
+   * Data for the application. push (only from an adapter whose profile sets pushEvents): the data ends at, or takes in,
+   * an octet that came with PSH — RECEIVE's PUSH flag (§3.9.1.3, MAY-17).
+   */
+  | { type: 'data'; conn: ConnId; data: Uint8Array; push?: boolean }
   /** The peer sent urgent data the application has not read yet (§3.8.5, MUST-32); the data comes in line. */
   | { type: 'urgent'; conn: ConnId }
   /** The peer's FIN: no more data will arrive (end of stream). */
@@ -30,10 +34,23 @@ export type StackEvent =
 import type { StackProfile } from './profile.js';
 
 /**
- * The application controls a stack may offer (StackInstance.control; `controls=` in a driver's hello). `urgent` is
- * not a setting but a kind of write: the application can send urgent data (`write(conn, data, { urgent: true })`).
+ * The application controls a stack may offer (StackInstance.control; `controls=` in a driver's hello). `urgent` and
+ * `push` are not settings but kinds of write: the application can send urgent data (`write(conn, data, { urgent:
+ * true })`), and SEND has a PUSH flag (§3.9.1.2, MAY-15): a write is pushed unless `write(conn, data, { push: false
+ * })` says otherwise.
  */
-export const CONTROL_NAMES = ['keepalive', 'reading', 'read', 'nodelay', 'timeout', 'ttl', 'dscp', 'urgent'] as const;
+export const CONTROL_NAMES = [
+  'keepalive',
+  'reading',
+  'read',
+  'nodelay',
+  'timeout',
+  'ttl',
+  'dscp',
+  'urgent',
+  'push',
+  'keepalive-garbage',
+] as const;
 export type ControlName = (typeof CONTROL_NAMES)[number];
 
 /**
@@ -45,11 +62,12 @@ export type ControlName = (typeof CONTROL_NAMES)[number];
  * algorithm off (on: true) or back on (§3.7.4, MUST-17; TCP_NODELAY). timeout: the user timeout in ms, after which
  * unacknowledged data ends the connection (§3.9.1.1, MUST-21; TCP_USER_TIMEOUT). ttl: the IPv4 TTL of the
  * connection's segments (§3.9.2, MUST-49; IP_TTL). dscp: the Diffserv codepoint, 0..63, of its segments
- * (§3.9.1.9, MUST-48; IP_TOS = dscp << 2).
+ * (§3.9.1.9, MUST-48; IP_TOS = dscp << 2). keepalive garbage (only with 'keepalive-garbage' in `controls`): the
+ * probes carry one garbage octet, the setting §3.8.4 allows for peers that ignore an empty probe (MAY-6).
  */
 export type AppControl =
   | { name: 'keepalive'; on: false }
-  | { name: 'keepalive'; on: true; idleMs?: number; intervalMs?: number; probes?: number }
+  | { name: 'keepalive'; on: true; idleMs?: number; intervalMs?: number; probes?: number; garbage?: boolean }
   | { name: 'reading'; paused: boolean }
   | { name: 'read'; octets: number }
   | { name: 'nodelay'; on: boolean }
@@ -88,6 +106,8 @@ export function parseControl(raw: unknown, at: string): AppControl | string {
   }
   if (x.name === 'urgent')
     return `${at}.name: urgent is not a setting but a kind of write (a write step with "urgent": true)`;
+  if (x.name === 'push')
+    return `${at}.name: push is not a setting but a kind of write (a write step with "push": false is not pushed)`;
   if (x.name === 'ttl' || x.name === 'dscp') {
     const [lo, hi] = IP_FIELD_RANGE[x.name];
     const v = x.value;
@@ -98,10 +118,12 @@ export function parseControl(raw: unknown, at: string): AppControl | string {
   if (x.name !== 'keepalive')
     return `${at}.name must be one of ${CONTROL_NAMES.join(', ')}, got ${JSON.stringify(x.name)}`;
   if (typeof x.on !== 'boolean') return `${at}.on must be true or false`;
-  const bad = only(['name', 'on', 'idleMs', 'intervalMs', 'probes']);
+  const bad = only(['name', 'on', 'idleMs', 'intervalMs', 'probes', 'garbage']);
   if (bad) return bad;
   if (!x.on) return { name: 'keepalive', on: false };
   const out: AppControl = { name: 'keepalive', on: true };
+  if (x.garbage !== undefined && typeof x.garbage !== 'boolean') return `${at}.garbage must be true or false`;
+  if (x.garbage) out.garbage = true;
   for (const k of ['idleMs', 'intervalMs', 'probes'] as const) {
     const v = x[k];
     if (v === undefined) continue;
@@ -122,6 +144,7 @@ export function controlText(c: AppControl): string {
     c.idleMs !== undefined ? `idle=${c.idleMs}` : '',
     c.intervalMs !== undefined ? `interval=${c.intervalMs}` : '',
     c.probes !== undefined ? `probes=${c.probes}` : '',
+    c.garbage ? 'garbage=1' : '',
   ];
   return ['keepalive on', ...kv.filter(Boolean)].join(' ');
 }
@@ -157,9 +180,12 @@ export interface StackInstance {
   connect(localPort: number, remote: Endpoint): MaybePromise<ConnId>;
   /**
    * Queue data to send. urgent (only with 'urgent' in `controls`): the data is urgent, SEND with the URGENT flag
-   * (§3.9.1.2): the urgent pointer of what goes out points after its last octet (MUST-62).
+   * (§3.9.1.2): the urgent pointer of what goes out points after its last octet (MUST-62). push (only with 'push' in
+   * `controls`, and then only ever false): SEND without the PUSH flag; the stack may hold the data and owes no PSH
+   * where it ends (MAY-15, MAY-16). Every other write of such a stack is pushed: the segment that carries its last
+   * octet has PSH.
    */
-  write(conn: ConnId, data: Uint8Array, opts?: { urgent?: boolean }): MaybePromise<void>;
+  write(conn: ConnId, data: Uint8Array, opts?: { urgent?: boolean; push?: false }): MaybePromise<void>;
   /** Half-close: send a FIN, keep receiving (RFC 9293 CLOSE). */
   shutdown(conn: ConnId): MaybePromise<void>;
   /** Full close of the application's handle. */

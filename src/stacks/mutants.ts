@@ -88,6 +88,9 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'ack-bit-off-taken': ['tracker/ack-bit-off'],
   'window-edge-shrinks': ['window-edge'],
   'no-psh': ['psh-last'],
+  'push-mid-queue-missing': ['push-write'],
+  'push-never-told': ['push-received'],
+  'push-always-told': ['push-received'],
   'rst-with-data-ignored': ['rst-synchronized/with-data'],
   'mss-option-without-length': ['option-length'],
   'option-padding-garbage': ['option-padding'],
@@ -106,12 +109,13 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'keep-alive-one-probe': ['keep-alive-enabled/one-lost'],
   'keep-alive-while-busy': ['keep-alive-enabled/only-idle'],
   'keep-alive-garbage-octet': ['keep-alive-enabled/no-data'],
+  'keep-alive-garbage-ignored': ['keep-alive-enabled/garbage'],
   'zero-window-drops-rst': ['rst-in-zero-window'],
   'listen-needs-free-port': ['listen-beside-connections/beside-opening'],
   'listen-resets-connections': ['listen-beside-connections/undisturbed'],
   'ack-only-on-timer': ['ack-every-second'],
   'out-of-order-dropped': ['out-of-order-kept'],
-  'tail-held-for-more-data': ['data-transfer/sent-eventually', 'data-transfer/large-window'],
+  'tail-held-for-more-data': ['data-transfer/sent-eventually', 'data-transfer/large-window', 'push-send/sent'],
   'short-segments-split': ['data-transfer/full-sized'],
   'segment-per-write': ['data-transfer/psh-collapsed'],
   'ip-header-assumed-20': ['ip-options-ignored'],
@@ -356,7 +360,7 @@ export const MUTANTS: Mutant[] = [
         const n = x.payload.length;
         if (n < 2 || n >= 1000 || x.flags & (SYN | RST)) return x;
         const h = n >> 1;
-        const first = { ...x, payload: x.payload.slice(0, h), flags: x.flags & ~(PSH | FIN) };
+        const first = { ...x, payload: x.payload.slice(0, h), flags: x.flags & ~FIN }; // PSH kept: a pushed end may lie in it
         return [first, { ...x, seq: seqAdd(x.seq, h), payload: x.payload.slice(h) }];
       },
     },
@@ -495,6 +499,26 @@ export const MUTANTS: Mutant[] = [
     options: { model: { urgentFault: 'out-of-line' } },
   },
   {
+    name: 'push-mid-queue-missing',
+    bug:
+      'PSH goes only on the segment that empties the send queue: a pushed write with more data queued behind ' +
+      'it ends unmarked',
+    breaks: 'MAY-15 (§3.9.1.2)',
+    options: { model: { pushFault: 'queue-end-only' } },
+  },
+  {
+    name: 'push-never-told',
+    bug: 'RECEIVE never passes the PUSH flag on, though the adapter says it does',
+    breaks: 'MAY-17 (§3.9.1.3)',
+    options: { model: { pushFault: 'never-told' } },
+  },
+  {
+    name: 'push-always-told',
+    bug: 'RECEIVE marks every delivery pushed, whether or not the peer set PSH',
+    breaks: 'MAY-17 (§3.9.1.3)',
+    options: { model: { pushFault: 'always-told' } },
+  },
+  {
     name: 'user-timeout-ignored',
     bug: 'the user-timeout control does nothing: unacknowledged data is retransmitted until the default R2',
     breaks: 'MUST-21 (§3.8.3, §3.9.1.1)',
@@ -511,6 +535,12 @@ export const MUTANTS: Mutant[] = [
     bug: 'turning keep-alives on does nothing: an idle connection is never probed',
     breaks: 'MUST-24 (§3.8.4)',
     options: { keepAliveFault: 'ignored' },
+  },
+  {
+    name: 'keep-alive-garbage-ignored',
+    bug: 'the garbage-octet setting of keep-alives is taken but ignored: the probes carry no octet',
+    breaks: 'MAY-6 (§3.8.4)',
+    options: { keepAliveFault: 'garbage-ignored' },
   },
   {
     name: 'keep-alive-not-stopped',

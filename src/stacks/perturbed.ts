@@ -100,6 +100,7 @@ const PERTURBED_PROFILE: StackProfile = {
   rfc5961: true,
   ackRangeCheck: true,
   urgentEvents: true,
+  pushEvents: true,
   synCookies: false,
   options: { mss: true, wscale: true, sackPermitted: false, timestamps: false },
   controls: REFERENCE_CONTROLS,

@@ -112,6 +112,14 @@ export const PROFILE_FIELDS = {
       'property runs only when declared',
     default: 'false',
   },
+  pushEvents: {
+    kind: 'bool',
+    required: false,
+    doc:
+      'the adapter says which data events end at, or take in, an octet that came with PSH (`push` on a data event, ' +
+      "RECEIVE's PUSH flag, MAY-17); the push-received property runs only when declared",
+    default: 'false',
+  },
   synCookies: {
     kind: 'bool',
     required: true,

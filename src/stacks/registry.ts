@@ -42,9 +42,16 @@ export function splitCommand(cmd: string): string[] {
 }
 
 /** The profile of a process stack that declares nothing: RFC 9293's defaults, no deviations. */
+/**
+ * What a stack of unknown make is taken to be: RFC timers, and none of the optional interfaces (application
+ * controls, urgent and push events) until its profile declares them, as the profile's documented defaults say.
+ */
 export const GENERIC_PROFILE = (name: string): StackProfile => ({
   ...profileFor(name, DEFAULT_CONFIG, false),
   options: { mss: true, wscale: true, sackPermitted: true, timestamps: true },
+  controls: [],
+  urgentEvents: false,
+  pushEvents: false,
 });
 
 /** A profile from a config file, over the generic one; every wrong field is named. */

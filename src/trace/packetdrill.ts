@@ -4,7 +4,7 @@
 // timing within bounds) is written loosely or not at all.
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, ecnName, type Segment, type TcpOption, URG } from '../wire/segment.js';
 import { seqDelta } from '../wire/seq.js';
-import type { TraceEntry } from '../harness/trace.js';
+import type { CallRecord, TraceEntry } from '../harness/trace.js';
 import { invalidSrc, notUnicastDst } from '../wire/address.js';
 import { type AppControl, controlText } from '../stacks/adapter.js';
 
@@ -179,13 +179,14 @@ class Sockets {
     return [`accept(${this.listener}, ..., ...) = ${this.open()}`];
   }
   /** A call on the connection; a call after close gets EBADF, as the C program would. */
-  call(name: string, len: number, urgent = false): string[] {
+  call(name: string, len: number, urgent = false, more = false): string[] {
     const fd = this.conn;
     if (fd === undefined) return [`// ${name}(): no connection yet — not written`];
+    const flags = [urgent ? 'MSG_OOB' : '', more ? 'MSG_MORE' : ''].filter(Boolean).join('|');
     const text =
       name === 'write'
-        ? urgent
-          ? `send(${fd}, ..., ${len}, MSG_OOB)`
+        ? flags
+          ? `send(${fd}, ..., ${len}, ${flags})`
           : `write(${fd}, ..., ${len})`
         : name === 'shutdown'
           ? `shutdown(${fd}, SHUT_WR)`
@@ -261,8 +262,7 @@ export function toPacketdrill(trace: TraceEntry[], opts: { title?: string } = {}
   for (const e of trace) {
     if (e.dir === 'state') clock.stateSeen();
     else if (e.dir === 'call' && e.call?.control) put(e.t, 'call', fds.control(e.call.control));
-    else if (e.dir === 'call' && e.call)
-      put(e.t, 'call', callLines(e.call.name, e.call.data?.length ?? 0, fds, e.call.urgent));
+    else if (e.dir === 'call' && e.call) put(e.t, 'call', callLines(e.call, fds));
     else if (e.dir === 'event' && e.event?.type === 'accepted') put(e.t, 'call', fds.accept());
     else if (e.dir === 'event' && e.event?.type === 'connected') put(e.t, 'call', flushQueued(fds));
     else if ((e.dir === 'in' || e.dir === 'out') && e.seg) put(e.t, e.dir, [packetLine(e.seg, e.dir === 'in', isns)]);
@@ -271,7 +271,10 @@ export function toPacketdrill(trace: TraceEntry[], opts: { title?: string } = {}
   return `${lines.join('\n')}\n`;
 }
 
-function callLines(name: string, len: number, fds: Sockets, urgent = false): string[] {
+/** A write without PUSH is Linux's send(MSG_MORE): the kernel may hold it for more (MAY-16). */
+function callLines(call: CallRecord, fds: Sockets): string[] {
+  const { name } = call;
+  const len = call.data?.length ?? 0;
   if (name === 'listen') return fds.listen();
   if (name === 'connect') return fds.connect();
   // Linux returns EAGAIN for a write on a non-blocking socket still connecting; Node (and the driver) queue it
@@ -280,7 +283,7 @@ function callLines(name: string, len: number, fds: Sockets, urgent = false): str
     fds.queued.push(len);
     return [`// write(${len}) while connecting: queued until the connection opens`];
   }
-  return fds.call(name, len, urgent);
+  return fds.call(name, len, call.urgent, call.push === false);
 }
 
 function flushQueued(fds: Sockets): string[] {

@@ -320,9 +320,10 @@ class VectorRun {
       this.lastConn = r.conn;
     } else {
       const conn = this.connFor(s.conn);
-      if (s.call === 'write')
-        await h.call({ name: 'write', conn, data: s.data!, ...(s.urgent ? { urgent: true } : {}) }, text);
-      else if (s.call === 'control') await h.call({ name: 'control', conn, control: s.control! }, text);
+      if (s.call === 'write') {
+        const how = { ...(s.urgent ? { urgent: true } : {}), ...(s.push === false ? { push: false as const } : {}) };
+        await h.call({ name: 'write', conn, data: s.data!, ...how }, text);
+      } else if (s.call === 'control') await h.call({ name: 'control', conn, control: s.control! }, text);
       else await h.call({ name: s.call, conn }, text);
     }
   }

@@ -50,6 +50,8 @@ export type Step =
       data?: Uint8Array;
       /** write: the data is urgent (needs the 'urgent' capability). */
       urgent?: true;
+      /** write: SEND without the PUSH flag (needs the 'push' capability). */
+      push?: false;
       /** call control: the setting the application changes. */
       control?: AppControl;
       port?: number;
@@ -430,7 +432,7 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
     const base = note === undefined ? {} : { note };
     switch (kinds[0]) {
       case 'call': {
-        extra(['call', 'data', 'hex', 'port', 'peerPort', 'conn', 'as', 'control', 'urgent']);
+        extra(['call', 'data', 'hex', 'port', 'peerPort', 'conn', 'as', 'control', 'urgent', 'push']);
         const call = str(raw.call, `${p}.call`) as CallName;
         if (!CALLS.includes(call))
           err(`${p}.call`, `unknown call ${JSON.stringify(call)} (expected ${CALLS.join(', ')})`);
@@ -441,12 +443,15 @@ export function parseVector(json: unknown, file = '<vector>'): Vector {
         if (call !== 'control' && raw.control !== undefined) err(`${p}.control`, 'only a control call takes a control');
         if (raw.urgent !== undefined && (call !== 'write' || raw.urgent !== true))
           err(`${p}.urgent`, 'only a write takes urgent, and only as true');
+        if (raw.push !== undefined && (call !== 'write' || raw.push !== false))
+          err(`${p}.push`, 'only a write takes push, and only as false (a write is pushed unless it says so)');
         return {
           kind: 'call',
           call,
           ...base,
           ...(data ? { data } : {}),
           ...(raw.urgent === true ? { urgent: true } : {}),
+          ...(raw.push === false ? { push: false } : {}),
           ...(control && typeof control !== 'string' ? { control } : {}),
           ...(raw.port !== undefined ? { port: int(raw.port, `${p}.port`, 1, 65535) } : {}),
           ...(raw.peerPort !== undefined ? { peerPort: int(raw.peerPort, `${p}.peerPort`, 1, 65535) } : {}),

@@ -24,7 +24,7 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       const d = established();
       d.in(seg('PA', R1, A1, { payload: data('abc') }));
       d.in(seg('PA', R1 + 1, A1, { payload: data('bcdef') }));
-      expect(d.last.appEvents).toEqual([{ type: 'data', data: data('def') }]);
+      expect(d.last.appEvents).toEqual([{ type: 'data', data: data('def'), push: true }]);
       expect(d.tcb.rcvNxt).toBe(R1 + 6);
     });
     it('data beyond the window is cut at the right edge and its FIN dropped', () => {
@@ -165,6 +165,32 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       expect(d.events()).toEqual(['data']);
     });
   });
+  describe('PUSH (§3.9.1.2, §3.9.1.3)', () => {
+    it('PSH goes where a pushed write ends, even with more data behind it; not where an unpushed one ends (MAY-15)', () => {
+      const d = established(cfg({ noDelay: true }));
+      d.in(seg('A', R1, A1, { window: 0 })); // the peer's window shuts: the writes queue
+      d.do({ type: 'send', data: new Uint8Array(600) });
+      d.do({ type: 'send', data: new Uint8Array(10), push: false });
+      d.in(seg('A', R1, A1, { window: 10_000 }));
+      // 536 + 64: the second segment carries the pushed write's last octet and the unpushed write behind it
+      expect(d.out()).toEqual([`A ${A1}/${R1} +536`, `PA ${A1 + 536}/${R1} +74`]);
+      d.in(seg('A', R1, A1 + 610, { window: 10_000 }));
+      d.do({ type: 'send', data: new Uint8Array(5), push: false });
+      expect(d.out()).toEqual([`A ${A1 + 610}/${R1} +5`]); // unpushed: no PSH, though the queue empties
+    });
+    it("RECEIVE passes the peer's PSH on with the data that ends at it (MAY-17)", () => {
+      const d = established();
+      d.in(seg('PA', R1, A1, { payload: data('ab') }));
+      d.in(seg('A', R1 + 2, A1, { payload: data('cd') }));
+      expect(d.last.appEvents).toEqual([{ type: 'data', data: data('cd') }]);
+      d.in(seg('PA', R1 + 6, A1, { payload: data('gh') })); // out of order: held
+      d.in(seg('A', R1 + 4, A1, { payload: data('ef') }));
+      expect(d.last.appEvents).toEqual([
+        { type: 'data', data: data('ef') },
+        { type: 'data', data: data('gh'), push: true },
+      ]);
+    });
+  });
   describe('IP fields the application sets (§3.9.2, §3.9.1.9)', () => {
     it('the TTL and the Diffserv codepoint go on every later segment, and a new codepoint replaces the old', () => {
       const d = established();
@@ -281,8 +307,8 @@ describe('ESTABLISHED (§3.10.7.4)', () => {
       expect(d.out()).toEqual([`A ${A1}/${R1}`]);
       d.in(seg('PA', R1, A1, { payload: data('abc') }));
       expect(d.last.appEvents).toEqual([
-        { type: 'data', data: data('abc') },
-        { type: 'data', data: data('def') },
+        { type: 'data', data: data('abc'), push: true },
+        { type: 'data', data: data('def'), push: true },
       ]);
       expect(d.tcb.rcvNxt).toBe(R1 + 6);
     });

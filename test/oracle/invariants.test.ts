@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { INVARIANTS, checkInvariants } from '../../src/oracle/invariants.js';
 import { Tally } from '../../src/oracle/types.js';
 import { ShadowWalker, tupleKey } from '../../src/oracle/shadow.js';
+import { GENERIC_PROFILE } from '../../src/stacks/registry.js';
+import type { StackProfile } from '../../src/stacks/adapter.js';
 import { ladder } from './ladder.js';
 
 /** Passive open as in Figure 6: the peer's ISN is 300, the stack's 100. */
@@ -19,6 +21,14 @@ const shadowOf = (lines: string[]) => {
   for (const [i, e] of ladder(lines).entries()) w.apply(e, i);
   return w.get(tupleKey(80, '10.0.0.2', 40000));
 };
+/** A passive open whose peer offers a window of 1000. */
+const OPEN_WIN_1000 = [
+  'call listen',
+  'in S 300',
+  'out SA 100 ack=301 mss=1460',
+  'in A 301 ack=101 win=1000',
+  'event accepted c1',
+];
 const violations = (lines: string[]) => checkInvariants(ladder(lines)).map((v) => `${v.property}: ${v.message}`);
 
 describe('the shadow binds what the stack chose', () => {
@@ -184,13 +194,7 @@ describe('each invariant, on a golden trace', () => {
     expect(v.map((x) => x.check)).toEqual(['window-edge/unagreed-scale']);
   });
   it('psh-last: new data that empties the send queue carries PSH; earlier segments, resends and probes need not', () => {
-    const open = [
-      'call listen',
-      'in S 300',
-      'out SA 100 ack=301 mss=1460',
-      'in A 301 ack=101 win=1000',
-      'event accepted c1',
-    ];
+    const open = OPEN_WIN_1000;
     expect(
       violations([...open, 'call write c1 abcd', 'out A 101 ack=301 data=ab', 'out PA 103 ack=301 data=cd']),
     ).toEqual([]);
@@ -216,6 +220,25 @@ describe('each invariant, on a golden trace', () => {
       t,
     );
     expect(t.hits.get('psh-last')).toBe(1);
+  });
+  it('push-write: with a PUSH flag on SEND, PSH where a pushed write ends; psh-last spares an unpushed tail', () => {
+    const open = OPEN_WIN_1000;
+    const pushApi: StackProfile = { ...GENERIC_PROFILE('p'), controls: ['push'] };
+    const judged = (lines: string[], profile: StackProfile = pushApi) =>
+      checkInvariants(ladder(lines), profile).map((v) => `${v.property}: ${v.message}`);
+    const queued = [...open, 'call write c1 ab', 'call write c1 cd more'];
+    expect(judged([...queued, 'out A 101 ack=301 data=abcd'])).toEqual([
+      'push-write: the segment carries octet 1, the last of a pushed write, without PSH (4 octets written so far)',
+    ]);
+    expect(judged([...queued, 'out PA 101 ack=301 data=abcd'])).toEqual([]);
+    // without the push control, a write has no PUSH flag: only the queue's end is judged (psh-last)
+    expect(judged([...queued, 'out A 101 ack=301 data=abcd'], GENERIC_PROFILE('q'))).toEqual([]);
+    // the unpushed tail that empties the queue owes no PSH
+    expect(judged([...queued, 'out PA 101 ack=301 data=ab', 'out A 103 ack=301 data=cd'])).toEqual([]);
+    const t = new Tally();
+    checkInvariants(ladder([...queued, 'out PA 101 ack=301 data=abcd']), pushApi, t);
+    expect(t.hits.get('push-write')).toBe(1);
+    expect(t.hits.get('psh-last')).toBeUndefined();
   });
   it('the mss size check: 536 when the SYN carried none', () => {
     const big = 'x'.repeat(537);
@@ -285,6 +308,7 @@ describe('each invariant, on a golden trace', () => {
       'in-order-delivery',
       'window-edge',
       'psh-last',
+      'push-write',
       'mss-on-syn',
       'mss-layout',
     ]);

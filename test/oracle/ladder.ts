@@ -1,5 +1,5 @@
 // Short ladders for golden-trace tests: one line per trace entry, in the spirit of RFC 9293's figures.
-//   call listen | call connect c1 | call write c1 hello | call close c1
+//   call listen | call connect c1 | call write c1 hello [more] | call close c1
 //   in  S 300 win=1000 mss=536 wscale=7 nops=1   (nops: NOPs before the MSS; peer 10.0.0.2:40000 -> stack 10.0.0.1:80)
 //   out SA 100 ack=301 data=hi      (stack -> peer)
 //   event accepted c1 | event data c1 hello | time 200
@@ -59,8 +59,9 @@ export function ladder(lines: string[]): TraceEntry[] {
       t += ms;
       return { t: t - ms, dir: 'time', text: `+${ms} ms`, ms };
     }
-    const [name, conn, data] = w as [string, string | undefined, string | undefined];
+    const [name, conn, data, how] = w as [string, string | undefined, string | undefined, string | undefined];
     const call: NonNullable<TraceEntry['call']> = { name };
+    if (how === 'more') call.push = false; // a write without the PUSH flag
     if (name === 'listen') call.port = STACK.port;
     if (name === 'connect') Object.assign(call, { port: STACK.port, remote: PEER });
     if (conn) call.conn = conn;

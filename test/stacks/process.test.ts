@@ -56,6 +56,10 @@ describe('protocol frames', () => {
       kind: 'event',
       event: { type: 'data', conn: 'c2', data: Uint8Array.of(1, 2) },
     });
+    expect(parseFrame('data c2 0102 push')).toEqual({
+      kind: 'event',
+      event: { type: 'data', conn: 'c2', data: Uint8Array.of(1, 2), push: true },
+    });
     expect(parseFrame('error c1 connection timed out')).toMatchObject({
       event: { type: 'error', message: 'connection timed out' },
     });
@@ -64,8 +68,9 @@ describe('protocol frames', () => {
       ['accepted c1 99999 10.0.0.2 1', /port 0..65535, got "99999"/],
       ['accepted c1 80 10.0.0.300 1', /IPv4 address, got "10.0.0.300"/],
       ['packet 4500abc', /not an even-length hex string/],
-      ['data c1', /takes 2 arguments, got 1/],
+      ['data c1', /takes 2-3 arguments, got 1/],
       ['reset c1 later', /must be "refused"/],
+      ['data c1 01 pushed', /third argument must be "push", got "pushed"/],
       ['frobnicate', /unknown frame keyword "frobnicate"/],
       ['x'.repeat(150_000), /exceeds the limit/],
     ];
@@ -103,6 +108,7 @@ describe('protocol frames', () => {
       'connect 80 10.0.0.2 40000',
     );
     expect(formatCommand({ c: 'write', conn: 'c1', data: Uint8Array.of(0xab, 1) })).toBe('write c1 ab01');
+    expect(formatCommand({ c: 'write', conn: 'c1', data: Uint8Array.of(1), push: false })).toBe('write c1 01 more');
     expect(formatCommand({ c: 'reset', addr: '10.0.0.1', seed: -1 })).toBe('reset 10.0.0.1 4294967295');
     const on = { name: 'keepalive', on: true, idleMs: 30_000, intervalMs: 5000, probes: 4 } as const;
     expect(formatCommand({ c: 'control', conn: 'c1', control: on })).toBe(

@@ -18,6 +18,7 @@ describe('profile schema', () => {
       rfc5961: false,
       ackRangeCheck: true,
       urgentEvents: true,
+      pushEvents: true,
       synCookies: true,
       timeWaitSyn: 'legacy',
       ackRateLimitMs: 1000,

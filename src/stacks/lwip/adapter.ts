@@ -22,7 +22,9 @@ export const LWIP_PROFILE: StackProfile = {
   timeWaitSyn: 'legacy',
   synCookies: false,
   options: { mss: true, wscale: true, sackPermitted: false, timestamps: false },
-  controls: ['keepalive', 'reading', 'read', 'nodelay', 'ttl', 'dscp'],
+  // push: tcp_write without TCP_WRITE_FLAG_MORE is a pushed SEND; PBUF_FLAG_PUSH tells RECEIVE the peer pushed.
+  controls: ['keepalive', 'reading', 'read', 'nodelay', 'ttl', 'dscp', 'push'],
+  pushEvents: true,
   deviations: [
     {
       requirement: 'MUST-13',
@@ -211,6 +213,14 @@ export const LWIP_PROFILE: StackProfile = {
         'segment (MUST-60)',
       check: 'data-transfer/sent-eventually',
       vectors: ['lwip-f26-queued-data-never-sent'],
+    },
+    {
+      id: 'F31',
+      summary:
+        "RECEIVE's PUSH flag (PBUF_FLAG_PUSH) comes from the segment that completed the data only: pushed segments " +
+        'taken from the out-of-sequence queue with it are delivered unmarked',
+      check: 'push-received',
+      vectors: ['lwip-f31-push-from-out-of-order-queue-unmarked'],
     },
     {
       id: 'F30',

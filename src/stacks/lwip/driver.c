@@ -45,6 +45,7 @@ void sys_check_core_locking(void) {}
  * library prints (assertions, debug output) lands in the driver's log, never in the protocol. */
 static FILE *out;
 #define fputc_out(c) fputc((c), out)
+#define fputs_out(s) fputs((s), out)
 
 static int muted; /* while resetting: what lwIP sends is thrown away */
 
@@ -92,6 +93,8 @@ struct conn {
   int paused;     /* the application stopped reading: data waits in held, the window is not reopened */
   u8_t *held;
   size_t held_len;
+  size_t held_push[64]; /* push points in held: offsets just past an octet that came with PSH (MAY-17) */
+  int held_npush;
   int end_held;
   u16_t lport, rport;
   ip_addr_t raddr;
@@ -150,12 +153,17 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
     fprintf(out, "end c%d\n", id);
     return ERR_OK;
   }
+  /* RECEIVE's PUSH flag (§3.9.1.3, MAY-17): lwIP marks the pbuf of a segment that came with PSH. */
+  int push = (p->flags & PBUF_FLAG_PUSH) != 0;
   if (conns[id].paused) {
-    u8_t *h = realloc(conns[id].held, conns[id].held_len + p->tot_len);
+    struct conn *c = &conns[id];
+    u8_t *h = realloc(c->held, c->held_len + p->tot_len);
     if (!h) return ERR_MEM; /* lwIP keeps the pbuf and offers it again */
-    pbuf_copy_partial(p, h + conns[id].held_len, p->tot_len, 0);
-    conns[id].held = h;
-    conns[id].held_len += p->tot_len;
+    pbuf_copy_partial(p, h + c->held_len, p->tot_len, 0);
+    c->held = h;
+    c->held_len += p->tot_len;
+    if (push && c->held_npush < 64) c->held_push[c->held_npush++] = c->held_len;
+    else if (push) c->held_push[63] = c->held_len; /* keep the latest: it ends the most data */
     pbuf_free(p);
     return ERR_OK;
   }
@@ -163,10 +171,24 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
   u16_t n = pbuf_copy_partial(p, buf, p->tot_len, 0);
   fprintf(out, "data c%d ", id);
   hex_out(buf, n);
-  fputc_out('\n');
+  fputs_out(push ? " push\n" : "\n");
   tcp_recved(pcb, p->tot_len);
   pbuf_free(p);
   return ERR_OK;
+}
+
+/* Deliver the first n held octets; push when a push point lies among them. The points left move down by n. */
+static void deliver_held(int id, size_t n) {
+  struct conn *c = &conns[id];
+  int push = 0, k = 0;
+  for (int i = 0; i < c->held_npush; i++) {
+    if (c->held_push[i] <= n) push = 1;
+    else c->held_push[k++] = c->held_push[i] - n;
+  }
+  c->held_npush = k;
+  fprintf(out, "data c%d ", id);
+  hex_out(c->held, n);
+  fputs_out(push ? " push\n" : "\n");
 }
 
 /* The application reads again: what waited is delivered and the window reopens by as much. */
@@ -174,9 +196,7 @@ static void resume_reading(int id) {
   struct conn *c = &conns[id];
   c->paused = 0;
   if (c->held_len) {
-    fprintf(out, "data c%d ", id);
-    hex_out(c->held, c->held_len);
-    fputc_out('\n');
+    deliver_held(id, c->held_len);
     emitted++;
     for (size_t left = c->held_len; c->pcb && left;) {
       u16_t k = left > 0xffff ? 0xffff : (u16_t)left;
@@ -196,9 +216,7 @@ static void read_held(int id, size_t n) {
   struct conn *c = &conns[id];
   if (n > c->held_len) n = c->held_len;
   if (!n) return;
-  fprintf(out, "data c%d ", id);
-  hex_out(c->held, n);
-  fputc_out('\n');
+  deliver_held(id, n);
   emitted++;
   memmove(c->held, c->held + n, c->held_len - n);
   c->held_len -= n;
@@ -392,7 +410,7 @@ int main(int pargc, char **pargv) {
     const char *cmd = argc ? argv[0] : "";
 
     if (!strcmp(cmd, "hello")) {
-      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive,reading,read,nodelay,ttl,dscp",
+      REPLY("ok hello 2 name=lwip-%s clock=virtual state=1 ipv4=1 ipv6=0 stderr=log run=1 controls=keepalive,reading,read,nodelay,ttl,dscp,push",
             LWIP_VERSION_STRING);
     } else if (!strcmp(cmd, "quit")) {
       fputs("ok\n", out);
@@ -448,13 +466,15 @@ int main(int pargc, char **pargv) {
           ERR("connect failed: lwIP error %d", (int)e);
         } else REPLY("ok c%d", id);
       }
-    } else if (!strcmp(cmd, "write") && argc == 3) {
+    } else if (!strcmp(cmd, "write") && (argc == 3 || (argc == 4 && !strcmp(argv[3], "more")))) {
       struct tcp_pcb *pcb = conn_pcb(argv[1]);
       size_t n;
+      /* `more`: SEND without PUSH (MAY-15), lwIP's TCP_WRITE_FLAG_MORE: no PSH where the data ends */
+      u8_t flags = TCP_WRITE_FLAG_COPY | (argc == 4 ? TCP_WRITE_FLAG_MORE : 0);
       if (!pcb) ERR("connection %s is closed", argv[1]);
       else if (unhex(argv[2], pkt, sizeof pkt, &n)) ERR("write: bad hex");
       else {
-        err_t e = tcp_write(pcb, pkt, (u16_t)n, TCP_WRITE_FLAG_COPY);
+        err_t e = tcp_write(pcb, pkt, (u16_t)n, flags);
         if (e == ERR_OK) e = tcp_output(pcb);
         if (e == ERR_MEM) REPLY("busy tcp_write: out of send buffer or queue (send buffer %u, queue %u)", (unsigned)tcp_sndbuf(pcb), (unsigned)tcp_sndqueuelen(pcb));
         else if (e != ERR_OK) ERR("tcp_write failed: lwIP error %d", (int)e);

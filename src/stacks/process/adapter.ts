@@ -398,7 +398,14 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
         },
         // The stack refusing a call on a connection (closed, reset, out of buffer) is what a socket
         // reports as an error: an application event, not an adapter failure.
-        write: (conn, data, o) => onConn(conn, { c: 'write', conn, data, ...(o?.urgent ? { urgent: true } : {}) }),
+        write: (conn, data, o) =>
+          onConn(conn, {
+            c: 'write',
+            conn,
+            data,
+            ...(o?.urgent ? { urgent: true } : {}),
+            ...(o?.push === false ? { push: false } : {}),
+          }),
         shutdown: (conn) => onConn(conn, { c: 'shutdown', conn }),
         close: (conn) => onConn(conn, { c: 'close', conn }),
         abort: (conn) => onConn(conn, { c: 'abort', conn }),

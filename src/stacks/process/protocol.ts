@@ -109,9 +109,13 @@ export function parseFrame(line: string): Frame {
     case 'connected':
       arity(1);
       return { kind: 'event', event: { type: 'connected', conn: conn(t[0], kw) } };
-    case 'data':
-      arity(2);
-      return { kind: 'event', event: { type: 'data', conn: conn(t[0], kw), data: hexToBytes(t[1]!, 'data') } };
+    case 'data': {
+      arity(2, 3);
+      if (t[2] !== undefined && t[2] !== 'push')
+        throw new FrameError(`data: third argument must be "push", got ${JSON.stringify(t[2].slice(0, 40))}`);
+      const data = hexToBytes(t[1]!, 'data');
+      return { kind: 'event', event: { type: 'data', conn: conn(t[0], kw), data, ...(t[2] ? { push: true } : {}) } };
+    }
     case 'end':
     case 'urgent':
       arity(1);
@@ -222,7 +226,7 @@ export type Command =
   | { c: 'reset'; addr: string; seed: number }
   | { c: 'listen'; port: number }
   | { c: 'connect'; localPort: number; addr: string; port: number }
-  | { c: 'write'; conn: string; data: Uint8Array; urgent?: boolean }
+  | { c: 'write'; conn: string; data: Uint8Array; urgent?: boolean; push?: false }
   | { c: 'shutdown' | 'close' | 'abort'; conn: string }
   | { c: 'control'; conn: string; control: AppControl }
   | { c: 'advance'; ms: number }
@@ -246,7 +250,7 @@ export function formatCommand(x: Command): string {
     case 'connect':
       return `connect ${x.localPort} ${x.addr} ${x.port}`;
     case 'write':
-      return `write ${x.conn} ${bytesToHex(x.data)}${x.urgent ? ' urgent' : ''}`;
+      return `write ${x.conn} ${bytesToHex(x.data)}${x.urgent ? ' urgent' : ''}${x.push === false ? ' more' : ''}`;
     case 'shutdown':
     case 'close':
     case 'abort':

@@ -15,7 +15,7 @@ export interface DriverCheck {
   detail: string;
 }
 
-/** What check-driver sends for each control a driver offers (urgent is a kind of write, not sent here). */
+/** What check-driver sends for each control a driver offers (urgent and push are kinds of write, not sent here). */
 const CONTROL_SAMPLES: Record<ControlName, AppControl[]> = {
   keepalive: [
     { name: 'keepalive', on: true, idleMs: 7_200_000, intervalMs: 75_000, probes: 9 },
@@ -38,6 +38,11 @@ const CONTROL_SAMPLES: Record<ControlName, AppControl[]> = {
   ttl: [{ name: 'ttl', value: 64 }],
   dscp: [{ name: 'dscp', value: 0 }],
   urgent: [],
+  push: [],
+  'keepalive-garbage': [
+    { name: 'keepalive', on: true, garbage: true },
+    { name: 'keepalive', on: false },
+  ],
 };
 
 const ADDR = '10.0.0.1';
@@ -115,7 +120,7 @@ export async function checkDriver(command: string[], opts: { timeoutMs?: number 
       );
       return `ok ${conn}, SYN seq=${s.seq}`;
     });
-    if (conn && h.controls.some((n) => n !== 'urgent'))
+    if (conn && h.controls.some((n) => n !== 'urgent' && n !== 'push'))
       await check('control: every control offered in hello is taken on a connection', async () => {
         const tried: string[] = [];
         for (const control of h.controls.flatMap((n) => CONTROL_SAMPLES[n])) {

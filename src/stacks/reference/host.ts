@@ -49,7 +49,7 @@ export interface HostOptions {
    * probe ends the connection (MUST-29), the keep-alive control does nothing (MUST-24), or turning them off does
    * nothing (MUST-24).
    */
-  keepAliveFault?: 'swapped' | 'one-probe' | 'ignored' | 'sticky';
+  keepAliveFault?: 'swapped' | 'one-probe' | 'ignored' | 'sticky' | 'garbage-ignored';
   /** Faults: the no-delay control does nothing (MUST-17); the user-timeout control does nothing (MUST-21). */
   noDelayIgnored?: boolean;
   userTimeoutIgnored?: boolean;
@@ -337,8 +337,8 @@ export class ReferenceHost {
     this.run(c, ev);
   }
 
-  write(id: ConnId, data: Uint8Array, urgent = false): void {
-    this.call(id, urgent ? { type: 'send', data, urgent } : { type: 'send', data });
+  write(id: ConnId, data: Uint8Array, urgent = false, push = true): void {
+    this.call(id, { type: 'send', data, ...(urgent ? { urgent } : {}), ...(push ? {} : { push }) });
   }
   receive(id: ConnId, max?: number): void {
     this.call(id, max === undefined ? { type: 'receive' } : { type: 'receive', max });
@@ -386,6 +386,7 @@ export class ReferenceHost {
       idle: swapped ? interval : idle,
       interval: swapped ? idle : interval,
       probes: this.keepAliveFault === 'one-probe' ? 1 : (x.probes ?? KEEPALIVE_DEFAULT.probes),
+      ...(x.garbage && this.keepAliveFault !== 'garbage-ignored' ? { garbage: true } : {}),
     };
     return keepAlive;
   }
@@ -476,7 +477,7 @@ export class ReferenceHost {
         else this.outEvents.push({ type: 'connected', conn });
         break;
       case 'data':
-        this.outEvents.push({ type: 'data', conn, data: e.data });
+        this.outEvents.push({ type: 'data', conn, data: e.data, ...(e.push ? { push: true } : {}) });
         break;
       case 'eof':
         this.outEvents.push({ type: 'end', conn });
