@@ -43,6 +43,7 @@ export const KILLS: Record<string, string | string[]> = {
   'sender-sws': 'sender-sws-off',
   'receiver-sws': 'receiver-sws-off',
   'urgent-event': 'urgent-event-missing',
+  'urgent-pending': 'urgent-pending-never',
   'push-send': ['push-mid-queue-missing', 'tail-held-for-more-data'],
   'push-received': ['push-never-told', 'push-always-told'],
   ecn: ['ecn-refused', 'ecn-unasked', 'ecn-ect-on-ack', 'ecn-no-echo', 'ecn-no-cwr'],

@@ -219,4 +219,83 @@ const urgentEvent: Property = {
   },
 };
 
-export const properties: Property[] = [urgentSend, urgentReceive, urgentEvent];
+/** Urgent data arrives while the application holds its reading (where it can); it asks before and after reading. */
+const pendingActions = (reading: boolean) =>
+  fc.tuple(openingArb, plainLen, urgentLen, plainLen).map(([kind, a, u, b]): Action[] => {
+    const ask: Action = { a: 'stackControl', control: { name: 'urgent-pending' } };
+    const hold = (paused: boolean): Action[] =>
+      reading ? [{ a: 'stackControl', control: { name: 'reading', paused } }] : [];
+    return [
+      ...establish(kind),
+      ask,
+      ...hold(true),
+      ...around(a, { a: 'peerWrite', n: u, urgent: true }, b, (n) => ({ a: 'peerWrite', n })),
+      ask,
+      ...hold(false),
+      { a: 'settle', ms: 2000 },
+      ask,
+    ];
+  });
+
+/** Per connection: the end (data offset) of the urgent data the stack acknowledged; an URG not yet acknowledged. */
+interface UrgentSeen {
+  taken: number | undefined;
+  unacked: Array<{ end: number; ackTo: number }>;
+}
+
+/**
+ * MUST-33: each answer to the query matches what the wire and the deliveries show. Pending when the stack took in
+ * urgent data (its ACK covers the URG segment) past what the application was handed; not pending when none came or
+ * all of it was handed over. While an URG segment is not yet acknowledged either answer stands.
+ */
+function judgePending(trace: TraceEntry[], v: Checker): void {
+  const seen = new Map<string, UrgentSeen>();
+  scan(trace, (i, e, w) => {
+    const s = e.seg;
+    if (s && !(s.flags & (SYN | RST))) {
+      const key = e.dir === 'in' ? keyOfIn(s) : keyOfOut(s);
+      const c = w.conns.get(key);
+      const u = seen.get(key) ?? { taken: undefined, unacked: [] };
+      seen.set(key, u);
+      if (e.dir === 'in' && s.flags & URG && s.urgent > 0 && c?.peerIss !== undefined)
+        u.unacked.push({ end: seqDelta(s.seq, c.peerIss) - 1 + s.urgent, ackTo: seqAdd(s.seq, s.payload.length) });
+      if (e.dir === 'out' && s.flags & ACK) {
+        for (const x of u.unacked.filter((x) => seqDelta(s.ack, x.ackTo) >= 0)) u.taken = Math.max(u.taken ?? 0, x.end);
+        u.unacked = u.unacked.filter((x) => seqDelta(s.ack, x.ackTo) < 0);
+      }
+    }
+    const ev = e.event;
+    if (ev?.type !== 'urgent-pending') return;
+    const c = w.forConn(ev.conn);
+    const key = c && [...w.conns].find(([, x]) => x === c)?.[0];
+    const u = key === undefined ? undefined : seen.get(key);
+    if (!c || (u?.unacked.length ?? 0) > 0) return;
+    const want = u?.taken !== undefined && u.taken > c.delivered;
+    v.hit();
+    if (ev.pending === want) return;
+    const what =
+      u?.taken === undefined
+        ? 'no urgent data came'
+        : `urgent data ended at octet ${u.taken} and the application had been handed ${c.delivered}`;
+    v.flag(i, `the stack answered that urgent data is ${ev.pending ? '' : 'not '}pending, but ${what}`);
+  });
+}
+
+const urgentPending: Property = {
+  name: 'urgent-pending',
+  area: 'urgent',
+  title:
+    'the application asks whether urgent data it has not read is pending (the urgent-pending query): yes once ' +
+    'urgent data came that it was not handed yet, no before any came and once it has all been read',
+  requirements: ['MUST-33'],
+  section: '§3.8.5',
+  needs: ['urgent-pending'],
+  scenario: (profile) => scenarioArb(pendingActions((profile.controls ?? []).includes('reading'))),
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    judgePending(trace, v);
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [urgentSend, urgentReceive, urgentEvent, urgentPending];

@@ -13,7 +13,17 @@ type DrainedPacket =
   | { error: DecodeError; hex: string };
 export type Drained = { packets: DrainedPacket[]; events: StackEvent[]; at?: { packets: number[]; events: number[] } };
 
-const EVENT_TYPES = new Set(['accepted', 'connected', 'data', 'urgent', 'end', 'reset', 'error', 'closed']);
+const EVENT_TYPES = new Set([
+  'accepted',
+  'connected',
+  'data',
+  'urgent',
+  'urgent-pending',
+  'end',
+  'reset',
+  'error',
+  'closed',
+]);
 
 function checkEvent(ev: unknown, i: number): StackEvent {
   const e = ev as Partial<StackEvent> | null;
@@ -26,6 +36,9 @@ function checkEvent(ev: unknown, i: number): StackEvent {
   if (typeof e.conn !== 'string') throw new AdapterError(`drain() returned a ${e.type} event without a conn id string`);
   if (e.type === 'data' && !((e as { data?: unknown }).data instanceof Uint8Array)) {
     throw new AdapterError('drain() returned a data event whose data is not a Uint8Array');
+  }
+  if (e.type === 'urgent-pending' && typeof (e as { pending?: unknown }).pending !== 'boolean') {
+    throw new AdapterError('drain() returned an urgent-pending event whose pending is not true or false');
   }
   return e as StackEvent;
 }

@@ -55,4 +55,6 @@ export function pushTime(trace: TraceEntry[], t: number, ms: number, jump = fals
 }
 
 export const eventText = (ev: StackEvent): string =>
-  `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''} (conn ${ev.conn})`;
+  `${ev.type}${ev.type === 'data' ? ` ${ev.data.length} octets` : ''}${
+    ev.type === 'urgent-pending' ? (ev.pending ? ' yes' : ' no') : ''
+  } (conn ${ev.conn})`;

@@ -19,6 +19,8 @@ export type StackEvent =
   | { type: 'data'; conn: ConnId; data: Uint8Array; push?: boolean }
   /** The peer sent urgent data the application has not read yet (§3.8.5, MUST-32); the data comes in line. */
   | { type: 'urgent'; conn: ConnId }
+  /** The answer to the urgent-pending query: urgent data the application has not read yet waits (§3.8.5, MUST-33). */
+  | { type: 'urgent-pending'; conn: ConnId; pending: boolean }
   /** The peer's FIN: no more data will arrive (end of stream). */
   | { type: 'end'; conn: ConnId }
   /** Connection reset by the peer; refused = the reset arrived before the connection was established. */
@@ -50,6 +52,7 @@ export const CONTROL_NAMES = [
   'urgent',
   'push',
   'keepalive-garbage',
+  'urgent-pending',
 ] as const;
 export type ControlName = (typeof CONTROL_NAMES)[number];
 
@@ -64,6 +67,8 @@ export type ControlName = (typeof CONTROL_NAMES)[number];
  * connection's segments (§3.9.2, MUST-49; IP_TTL). dscp: the Diffserv codepoint, 0..63, of its segments
  * (§3.9.1.9, MUST-48; IP_TOS = dscp << 2). keepalive garbage (only with 'keepalive-garbage' in `controls`): the
  * probes carry one garbage octet, the setting §3.8.4 allows for peers that ignore an empty probe (MAY-6).
+ * urgent-pending: not a setting but a query: is urgent data the application has not read yet still waiting
+ * (§3.8.5, MUST-33; SIOCATMARK's question)? The stack answers with an `urgent-pending` event before the call returns.
  */
 export type AppControl =
   | { name: 'keepalive'; on: false }
@@ -73,7 +78,8 @@ export type AppControl =
   | { name: 'nodelay'; on: boolean }
   | { name: 'timeout'; ms: number }
   | { name: 'ttl'; value: number }
-  | { name: 'dscp'; value: number };
+  | { name: 'dscp'; value: number }
+  | { name: 'urgent-pending' };
 
 const IP_FIELD_RANGE = { ttl: [1, 255], dscp: [0, 63] } as const;
 
@@ -106,6 +112,7 @@ export function parseControl(raw: unknown, at: string): AppControl | string {
   }
   if (x.name === 'urgent')
     return `${at}.name: urgent is not a setting but a kind of write (a write step with "urgent": true)`;
+  if (x.name === 'urgent-pending') return only(['name']) ?? { name: 'urgent-pending' };
   if (x.name === 'push')
     return `${at}.name: push is not a setting but a kind of write (a write step with "push": false is not pushed)`;
   if (x.name === 'ttl' || x.name === 'dscp') {
@@ -139,6 +146,7 @@ export function controlText(c: AppControl): string {
   if (c.name === 'nodelay') return `nodelay ${c.on ? 'on' : 'off'}`;
   if (c.name === 'timeout') return `timeout ${c.ms}`;
   if (c.name === 'ttl' || c.name === 'dscp') return `${c.name} ${c.value}`;
+  if (c.name === 'urgent-pending') return 'urgent-pending';
   if (!c.on) return 'keepalive off';
   const kv = [
     c.idleMs !== undefined ? `idle=${c.idleMs}` : '',

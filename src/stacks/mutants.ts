@@ -137,6 +137,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'ecn-no-echo': ['ecn/echo'],
   'ecn-no-cwr': ['ecn/cwr'],
   'urgent-event-missing': ['urgent-event/event'],
+  'urgent-pending-never': ['urgent-pending'],
   'ttl-ignored': ['ttl'],
   'dscp-ignored': ['dscp'],
   'dscp-first-only': ['dscp/change'],
@@ -473,6 +474,12 @@ export const MUTANTS: Mutant[] = [
     bug: 'the Diffserv codepoint is fixed by its first setting: a change mid-connection does nothing',
     breaks: 'SHLD-21 (§3.9.1.9)',
     options: { dscpFault: 'first-only' },
+  },
+  {
+    name: 'urgent-pending-never',
+    bug: 'asked whether urgent data is pending, the stack always answers no',
+    breaks: 'MUST-33 (§3.8.5)',
+    options: { urgentPendingNever: true },
   },
   {
     name: 'urgent-pointer-last-octet',

@@ -1,7 +1,7 @@
 // The vector format: a concrete trace replayed against a stack. Documented in vectors/README.md.
 // parseVector validates everything and names the file and the bad field on error.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { type AppControl, parseControl } from '../stacks/adapter.js';
+import { type AppControl, type StackEvent, parseControl } from '../stacks/adapter.js';
 import { PROFILE_FIELDS } from '../stacks/profile.js';
 import { ECN, type EcnName, optionOctets, parseFlags, type TcpOption } from '../wire/segment.js';
 import { STATES, type State } from '../model/types.js';
@@ -40,8 +40,18 @@ interface Timing {
 
 type CallName = 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort' | 'control';
 const CALLS: readonly CallName[] = ['listen', 'connect', 'write', 'shutdown', 'close', 'abort', 'control'];
-type EventName = 'accepted' | 'connected' | 'data' | 'urgent' | 'end' | 'reset' | 'error' | 'closed';
-const EVENTS: readonly EventName[] = ['accepted', 'connected', 'data', 'urgent', 'end', 'reset', 'error', 'closed'];
+type EventName = StackEvent['type'];
+const EVENTS: readonly EventName[] = [
+  'accepted',
+  'connected',
+  'data',
+  'urgent',
+  'urgent-pending',
+  'end',
+  'reset',
+  'error',
+  'closed',
+];
 
 export type Step =
   | {

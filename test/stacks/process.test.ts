@@ -60,6 +60,10 @@ describe('protocol frames', () => {
       kind: 'event',
       event: { type: 'data', conn: 'c2', data: Uint8Array.of(1, 2), push: true },
     });
+    expect(parseFrame('urgent-pending c1 1')).toEqual({
+      kind: 'event',
+      event: { type: 'urgent-pending', conn: 'c1', pending: true },
+    });
     expect(parseFrame('error c1 connection timed out')).toMatchObject({
       event: { type: 'error', message: 'connection timed out' },
     });
@@ -71,6 +75,7 @@ describe('protocol frames', () => {
       ['data c1', /takes 2-3 arguments, got 1/],
       ['reset c1 later', /must be "refused"/],
       ['data c1 01 pushed', /third argument must be "push", got "pushed"/],
+      ['urgent-pending c1 yes', /second argument must be 0 or 1, got "yes"/],
       ['frobnicate', /unknown frame keyword "frobnicate"/],
       ['x'.repeat(150_000), /exceeds the limit/],
     ];

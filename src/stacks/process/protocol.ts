@@ -120,6 +120,14 @@ export function parseFrame(line: string): Frame {
     case 'urgent':
       arity(1);
       return { kind: 'event', event: { type: kw, conn: conn(t[0], kw) } };
+    case 'urgent-pending': {
+      arity(2);
+      if (t[1] !== '0' && t[1] !== '1')
+        throw new FrameError(
+          `urgent-pending: second argument must be 0 or 1, got ${JSON.stringify(t[1]!.slice(0, 40))}`,
+        );
+      return { kind: 'event', event: { type: kw, conn: conn(t[0], kw), pending: t[1] === '1' } };
+    }
     case 'closed':
       arity(1);
       return { kind: 'event', event: { type: 'closed', conn: conn(t[0], kw) } };

@@ -39,6 +39,7 @@ const CONTROL_SAMPLES: Record<ControlName, AppControl[]> = {
   dscp: [{ name: 'dscp', value: 0 }],
   urgent: [],
   push: [],
+  'urgent-pending': [{ name: 'urgent-pending' }],
   'keepalive-garbage': [
     { name: 'keepalive', on: true, garbage: true },
     { name: 'keepalive', on: false },

@@ -12,7 +12,7 @@ import { type DecodeError, decode, encode } from '../../wire/codec.js';
 import { invalidSrc, notUnicastDst } from '../../wire/address.js';
 import { RefusedCall } from '../../harness/bounded.js';
 import { ACK, type Endpoint, RST, SYN, type Segment, mssOf } from '../../wire/segment.js';
-import { seq, seqAdd } from '../../wire/seq.js';
+import { seq, seqAdd, seqGt } from '../../wire/seq.js';
 import type { AppControl, ConnId, StackEvent, TupleRef } from '../adapter.js';
 
 export type StepFn = (tcb: Tcb, event: ModelEvent, now: number) => StepResult;
@@ -50,6 +50,8 @@ export interface HostOptions {
    * nothing (MUST-24).
    */
   keepAliveFault?: 'swapped' | 'one-probe' | 'ignored' | 'sticky' | 'garbage-ignored';
+  /** A fault: the urgent-pending query always answers no (MUST-33). */
+  urgentPendingNever?: boolean;
   /** Faults: the no-delay control does nothing (MUST-17); the user-timeout control does nothing (MUST-21). */
   noDelayIgnored?: boolean;
   userTimeoutIgnored?: boolean;
@@ -92,7 +94,7 @@ export class ReferenceHost {
   private readonly keepAliveFault: HostOptions['keepAliveFault'];
   private readonly controlFaults: Pick<
     HostOptions,
-    'noDelayIgnored' | 'userTimeoutIgnored' | 'ttlIgnored' | 'dscpFault'
+    'noDelayIgnored' | 'userTimeoutIgnored' | 'ttlIgnored' | 'dscpFault' | 'urgentPendingNever'
   >;
   private readonly dscpSet = new Set<ConnId>();
   private nextEphemeral = 49152;
@@ -118,6 +120,7 @@ export class ReferenceHost {
       userTimeoutIgnored: opts.userTimeoutIgnored,
       ttlIgnored: opts.ttlIgnored,
       dscpFault: opts.dscpFault,
+      urgentPendingNever: opts.urgentPendingNever,
     };
     this.faults = {
       anyDst: opts.anyDst ?? false,
@@ -373,8 +376,18 @@ export class ReferenceHost {
     } else if (x.name === 'ttl') {
       if (!this.controlFaults.ttlIgnored) this.call(id, { type: 'option', ttl: x.value });
     } else if (x.name === 'dscp') this.dscp(id, x.value);
+    else if (x.name === 'urgent-pending') this.urgentPending(id);
     else if (x.on) this.call(id, { type: 'option', keepAlive: this.keepAliveAsked(x) });
     else if (this.keepAliveFault !== 'sticky') this.call(id, { type: 'option', keepAlive: null });
+  }
+
+  /** §3.8.5 (MUST-33): RCV.UP is past the octets the application has been handed. */
+  private urgentPending(id: ConnId): void {
+    const t = this.byId.get(id)?.tcb;
+    if (!t) return void this.outEvents.push({ type: 'error', conn: id, message: 'connection-not-open' });
+    const handed = seqAdd(t.rcvNxt, -(t.rcvUnread.length + (t.finReceived ? 1 : 0)));
+    const pending = t.rcvUp !== undefined && seqGt(t.rcvUp, handed) && !this.controlFaults.urgentPendingNever;
+    this.outEvents.push({ type: 'urgent-pending', conn: id, pending });
   }
 
   private keepAliveAsked(x: Extract<AppControl, { on: true }>): KeepAliveConfig | null {
