@@ -1,5 +1,5 @@
 // drain() with its answer checked: garbage from the adapter is an AdapterError, a malformed packet is data.
-import type { StackEvent, StackInstance } from '../stacks/adapter.js';
+import { STACK_EVENT_TYPES, type StackEvent, type StackInstance } from '../stacks/adapter.js';
 import { type DecodeError, decode, optionPadding } from '../wire/codec.js';
 import type { Segment } from '../wire/segment.js';
 import { AdapterError, guard } from './bounded.js';
@@ -13,17 +13,7 @@ type DrainedPacket =
   | { error: DecodeError; hex: string };
 export type Drained = { packets: DrainedPacket[]; events: StackEvent[]; at?: { packets: number[]; events: number[] } };
 
-const EVENT_TYPES = new Set([
-  'accepted',
-  'connected',
-  'data',
-  'urgent',
-  'urgent-pending',
-  'end',
-  'reset',
-  'error',
-  'closed',
-]);
+const EVENT_TYPES = new Set<string>(STACK_EVENT_TYPES);
 
 function checkEvent(ev: unknown, i: number): StackEvent {
   const e = ev as Partial<StackEvent> | null;

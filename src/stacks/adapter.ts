@@ -35,6 +35,19 @@ export type StackEvent =
 
 import type { StackProfile } from './profile.js';
 
+/** Every kind of application event, once (the drain check and the vector schema take them from here). */
+export const STACK_EVENT_TYPES: readonly StackEvent['type'][] = [
+  'accepted',
+  'connected',
+  'data',
+  'urgent',
+  'urgent-pending',
+  'end',
+  'reset',
+  'error',
+  'closed',
+];
+
 /**
  * The application controls a stack may offer (StackInstance.control; `controls=` in a driver's hello). `urgent` and
  * `push` are not settings but kinds of write: the application can send urgent data (`write(conn, data, { urgent:

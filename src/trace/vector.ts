@@ -1,7 +1,7 @@
 // The vector format: a concrete trace replayed against a stack. Documented in vectors/README.md.
 // parseVector validates everything and names the file and the bad field on error.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { type AppControl, type StackEvent, parseControl } from '../stacks/adapter.js';
+import { type AppControl, STACK_EVENT_TYPES, type StackEvent, parseControl } from '../stacks/adapter.js';
 import { PROFILE_FIELDS } from '../stacks/profile.js';
 import { ECN, type EcnName, optionOctets, parseFlags, type TcpOption } from '../wire/segment.js';
 import { STATES, type State } from '../model/types.js';
@@ -41,17 +41,7 @@ interface Timing {
 type CallName = 'listen' | 'connect' | 'write' | 'shutdown' | 'close' | 'abort' | 'control';
 const CALLS: readonly CallName[] = ['listen', 'connect', 'write', 'shutdown', 'close', 'abort', 'control'];
 type EventName = StackEvent['type'];
-const EVENTS: readonly EventName[] = [
-  'accepted',
-  'connected',
-  'data',
-  'urgent',
-  'urgent-pending',
-  'end',
-  'reset',
-  'error',
-  'closed',
-];
+const EVENTS: readonly EventName[] = STACK_EVENT_TYPES;
 
 export type Step =
   | {
