@@ -521,8 +521,22 @@ class Walks {
     const inFlight = (c: Cand) => c.issBound && seqGe(q, c.tcb.sndUna) && seqLt(q, c.tcb.sndNxt);
     if (!w.cands.every(inFlight)) return;
     w.cands = maybeDeferred(w.cands, t, this.j.step);
+    const before = w.cands;
     const branches = walkCall(w.cands, { type: 'icmp', icmpType: m.type, code: m.code }, t, this.j.step);
     this.settle(w, this.judge(w, branches, i, k, undefined), i);
+    if (!w.halted) w.cands = [...w.cands, ...this.wentOn(before, branches, i, k)];
+  }
+
+  /**
+   * A real clock may tell the abort a hard ICMP error owes after the next input, so its judgment waits; meanwhile the
+   * stack may have gone on as if the error had not come. A deviant copy of each candidate follows that, so the rule
+   * is the one named if only it explains what the stack does next (not a later rule of the aborted connection).
+   */
+  private wentOn(before: Cand[], branches: Branch[], i: number, k: string): Cand[] {
+    if (!this.j.profile.realTime || seen(this.j.trace, i, k, true).quiet) return [];
+    if (!branches.some((b) => b.rule === 'icmp-hard-aborts')) return [];
+    const deviant = (c: Cand) => ({ rule: 'icmp-hard-aborts' as const, state: c.tcb.state });
+    return before.filter((c) => !c.deviant).map((c) => ({ ...c, deviant: deviant(c) }));
   }
 
   private output(seg: Segment, i: number): void {
@@ -564,12 +578,13 @@ class Walks {
   /** Only a branch the RFC does not allow explains the stack's segment: the rule it broke is the violation. */
   private deviated(w: Walk, rule: RuleId, state: string, seg: Segment, i: number): void {
     const r = RULES[rule];
+    const did = r.reply === 'abort' ? 'went on' : 'took the segment in anyway';
     this.j.out.push({
       property: TRACKER,
       check: `${TRACKER}/${rule}`,
       requirements: [...r.requirements],
       section: r.section,
-      message: `${r.section}: ${r.owes}; the stack took the segment in anyway: got ${describe(seg)}`,
+      message: `${r.section}: ${r.owes}; the stack ${did}: got ${describe(seg)}`,
       at: i,
       offending: describe(seg),
       state,

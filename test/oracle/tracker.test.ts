@@ -186,6 +186,22 @@ describe('ICMP errors reach the walk (§3.9.2.2)', () => {
       'tracker/icmp-quench-ignored',
     ]);
   });
+  it("a real clock: the peer's next segments come before the abort could show; the stack going on names the rule", () => {
+    // Found on Linux (L3): the judgment waits for a quiet 200 ms, and the walk used to follow only the aborted
+    // connection, so the next ACK was judged as one reaching the listener (listen-ack-resets) instead.
+    const t = withIcmp(3, 2, [
+      'time 1',
+      'in A 301 ack=101',
+      'time 1',
+      'in A 301 ack=101',
+      'time 205',
+      ...SENT.slice(-1),
+    ]);
+    const real = { ...profile, realTime: true };
+    expect(trackReplies([...t, ...ladder(['time 600'])], real).map((x) => [x.check, x.state])).toEqual([
+      ['tracker/icmp-hard-aborts', 'ESTABLISHED'],
+    ]);
+  });
   it('an error quoting a sequence number not in flight may be ignored: not judged', () => {
     const r = checks(withIcmp(3, 3, ['time 600'], 5000));
     expect(r.v).toEqual([]);
