@@ -308,7 +308,7 @@ function pshLast({ s, c, flag, hit, synSeq }: OutCtx): void {
   const len = s.payload.length;
   if (synSeq === undefined || s.flags & SYN || len === 0 || c.conn === undefined) return;
   const off = seqDelta(s.seq, synSeq);
-  const probe = c.peerEdge !== undefined && off + len > c.peerEdge;
+  const probe = c.probeEdge !== undefined && off + len > c.probeEdge;
   if (off + len <= c.stackMax || off - 1 + len !== c.written.length || probe) return;
   if (c.writeEnds.get(c.written.length) === false) return; // written without PUSH: MUST-61 does not apply
   hit('psh-last');
@@ -328,7 +328,7 @@ function pushWrite({ s, c, flag, hit, synSeq, pushApi }: OutCtx): void {
   const len = s.payload.length;
   if (!pushApi || synSeq === undefined || s.flags & SYN || len === 0 || c.conn === undefined) return;
   const from = seqDelta(s.seq, synSeq) - 1; // data offset of the segment's first octet
-  const probe = c.peerEdge !== undefined && from + 1 + len > c.peerEdge;
+  const probe = c.probeEdge !== undefined && from + 1 + len > c.probeEdge;
   if (from + 1 + len <= c.stackMax || probe) return;
   const end = [...c.writeEnds].find(([e, pushed]) => pushed && e > from && e <= from + len && e < c.written.length);
   if (!end) return;

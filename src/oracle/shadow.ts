@@ -27,6 +27,8 @@ export class ConnShadow {
   peerAckMax = 0;
   /** Rightmost edge the peer has offered (offset from stackIss). */
   peerEdge: number | undefined;
+  /** The edge of the peer's latest ACK: below peerEdge when the window shrank (or its scale rounded it to zero). */
+  peerEdgeLast: number | undefined;
   peerMss: number | undefined;
   /** SYN sequence numbers the peer has sent on this tuple. */
   readonly peerSyns = new Set<number>();
@@ -34,6 +36,10 @@ export class ConnShadow {
   cov: Array<[number, number]> = [];
   /** Data bytes the peer sent, by data offset; several candidates when segments disagreed. */
   readonly peerBytes = new Map<number, Set<number>>();
+  /** Where a segment of the stack's becomes a probe, or a send past a shrunk window: past either edge. */
+  get probeEdge(): number | undefined {
+    return this.peerEdge === undefined ? undefined : Math.min(this.peerEdge, this.peerEdgeLast ?? this.peerEdge);
+  }
   /** The peer acknowledged the stack's SYN. */
   synAcked = false;
   /** The stack has sent an ACK in this incarnation (its first ACK of a SYN shows which peer ISN it took). */
@@ -159,6 +165,7 @@ export class ConnShadow {
     this.stackFinOff = undefined;
     this.peerAckMax = 0;
     this.peerEdge = undefined;
+    this.peerEdgeLast = undefined;
     this.peerMss = undefined;
     this.peerMssOption = false;
     this.peerMssMoved = false;
@@ -301,6 +308,7 @@ export class ShadowWalker {
         c.synAcked = true;
         const edge = a + s.window * 2 ** (s.flags & SYN ? 0 : c.peerShift);
         if (c.peerEdge === undefined || edge > c.peerEdge) c.peerEdge = edge;
+        c.peerEdgeLast = edge;
       }
     }
   }

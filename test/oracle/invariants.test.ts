@@ -221,6 +221,21 @@ describe('each invariant, on a golden trace', () => {
     );
     expect(t.hits.get('psh-last')).toBe(1);
   });
+  it('psh-last: a zero-window probe is no send of the queue, though an earlier, larger window reached past it', () => {
+    // Found at seed 77 of window-scale: the peer's SYN,ACK offered 1024 (unscaled), its ACKs then 1024 >> 11 = 0.
+    const open = [
+      'call connect c1',
+      'out S 100 mss=1460 wscale=2',
+      'in SA 300 ack=101 win=1024 wscale=11',
+      'out A 101 ack=301',
+    ];
+    const sent = [...open, 'event connected c1', 'call write c1 abc', 'out A 101 ack=301 data=ab'];
+    expect(violations([...sent, 'in A 301 ack=103 win=0', 'out A 103 ack=301 data=c'])).toEqual([]);
+    // within the window it is the queue's last segment, and owes PSH
+    expect(violations([...sent, 'in A 301 ack=103 win=1', 'out A 103 ack=301 data=c'])).toEqual([
+      'psh-last: the segment sends the last of the 3 octets written, emptying the send queue, without PSH',
+    ]);
+  });
   it('push-write: with a PUSH flag on SEND, PSH where a pushed write ends; psh-last spares an unpushed tail', () => {
     const open = OPEN_WIN_1000;
     const pushApi: StackProfile = { ...GENERIC_PROFILE('p'), controls: ['push'] };
