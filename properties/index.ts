@@ -12,6 +12,7 @@ import { properties as keepalive } from './keepalive.js';
 import { properties as listen } from './listen.js';
 import { properties as nagle } from './nagle.js';
 import { properties as push } from './push.js';
+import { properties as route } from './route.js';
 import { properties as retransmission } from './retransmission.js';
 import { properties as rst } from './rst.js';
 import { properties as segments } from './segments.js';
@@ -42,6 +43,7 @@ export const ALL_PROPERTIES: Property[] = [
   ...sws,
   ...urgent,
   ...push,
+  ...route,
   ...wscale,
   ...ecn,
 ];

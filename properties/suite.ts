@@ -46,6 +46,7 @@ export const KILLS: Record<string, string | string[]> = {
   'urgent-pending': 'urgent-pending-never',
   'push-send': ['push-mid-queue-missing', 'tail-held-for-more-data'],
   'push-received': ['push-never-told', 'push-always-told'],
+  'source-route': ['return-route-ignored', 'return-route-not-reversed', 'return-route-kept'],
   ecn: ['ecn-refused', 'ecn-unasked', 'ecn-ect-on-ack', 'ecn-no-echo', 'ecn-no-cwr'],
   'four-way-close': ['fin-no-seq', 'eof-never-told'],
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],

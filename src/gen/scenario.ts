@@ -74,6 +74,11 @@ export type Action =
   | { a: 'icmp'; type: number; code: number; misdirect?: boolean }
   /** The network marks the next ECN-capable data segment to the stack (or to the peer) Congestion Experienced. */
   | { a: 'ce'; dir?: 'toPeer' }
+  /**
+   * From now on the peer's segments reach the stack along a source route (RFC 791): they arrive with the completed
+   * option recording these hops (loose, or strict). An empty list: no route any more.
+   */
+  | { a: 'peerRoute'; hops: string[]; strict?: boolean }
   /** Deliver everything in flight both ways and let timers run, up to ms of time. */
   | { a: 'settle'; ms?: number; lossy?: 'toStack' | 'toPeer'; idle?: boolean };
 
@@ -107,6 +112,10 @@ export function describeAction(x: Action): string {
       return `advance ${x.ms} ms`;
     case 'ce':
       return `CE mark on the next ECN-capable segment to the ${x.dir === 'toPeer' ? 'peer' : 'stack'}`;
+    case 'peerRoute':
+      return x.hops.length
+        ? `peer's segments routed via ${x.hops.join(', ')}${x.strict ? ' (strict)' : ''}`
+        : 'no route';
     case 'icmp':
       return `ICMP type ${x.type} code ${x.code} for the next segment to the peer${x.misdirect ? ' (misquoted)' : ''}`;
     case 'stackListen':

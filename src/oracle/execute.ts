@@ -24,6 +24,7 @@ import { ReferenceHost } from '../stacks/reference/host.js';
 import { decode } from '../wire/codec.js';
 import { ACK, ECN, RST, SYN, type Segment, ecnOf, segLen } from '../wire/segment.js';
 import { seqAdd, seqDelta } from '../wire/seq.js';
+import { LSRR, SSRR, routeOption } from '../wire/route.js';
 import { Tally, type Violation } from './types.js';
 
 export interface ExecOptions {
@@ -192,7 +193,8 @@ class World {
   }
 
   async deliverToStack(given: Segment, probe?: string): Promise<void> {
-    const s = this.congestionMark(given, 'toStack');
+    const routed = this.peerRoute && given.src === PEER_ADDR && given.srcPort === PEER_PORT && !given.ipOptions;
+    const s = this.congestionMark(routed ? { ...given, ipOptions: this.peerRoute } : given, 'toStack');
     const owed = this.stackOwed;
     const acks = s.flags & RST || (s.flags & ACK && owed !== undefined && seqDelta(s.ack, owed) >= 0);
     if (owed !== undefined && s.srcPort === PEER_PORT && acks) this.stackOwed = undefined;
@@ -201,6 +203,8 @@ class World {
 
   /** A 'ce' action waits for the next ECN-capable data segment its way and marks it CE (RFC 3168 §5). */
   private readonly ceNext = { toStack: false, toPeer: false };
+  /** The completed source route the peer's segments arrive with (peerRoute), if any. */
+  private peerRoute: Uint8Array | undefined;
   private congestionMark(s: Segment, dir: Dir): Segment {
     const capable = ecnOf(s) === ECN.ect0 || ecnOf(s) === ECN.ect1;
     if (!this.ceNext[dir] || s.payload.length === 0 || !capable) return s;
@@ -440,6 +444,9 @@ class World {
         return this.icmp(x.type, x.code, x.misdirect ?? false);
       case 'ce':
         this.ceNext[x.dir ?? 'toStack'] = true;
+        return;
+      case 'peerRoute':
+        this.peerRoute = x.hops.length ? routeOption(x.strict ? SSRR : LSRR, x.hops, x.hops.length + 1) : undefined;
         return;
     }
   }

@@ -26,10 +26,6 @@ const NEEDS: Record<string, string[]> = { 'MUST-14': ['mss-sent', 'mss'] };
 
 const NC = (reason: string) => ({ kind: 'not-covered' as const, reason });
 const NO = (reason: string) => ({ kind: 'not-observable' as const, reason });
-const NO_ROUTE = NC(
-  'source routes are not judged yet: the peer sends no LSRR/SSRR option and the reference keeps no return route ' +
-    '(Linux drops source-routed datagrams by default, accept_source_route=0, and would need a declared deviation)',
-);
 const ALLOWED = NC('allowed; nothing to fail');
 const NO_CC = NC('congestion control is outside the model; only RTO backoff is judged');
 const API_ONLY = (what: string) => NO(`${what} is an application-interface feature the adapter API does not expose`);
@@ -177,7 +173,7 @@ const ROWS: Row[] = [
     "The application's source route wins",
     API_ONLY('a source route given to OPEN'),
   ],
-  ['MUST-53', 'MUST', '3.9.2.1', 'source-route', 'wire', 'Reuse a received source route', NO_ROUTE],
+  ['MUST-53', 'MUST', '3.9.2.1', 'source-route', 'wire', 'Reuse a received source route'],
   ['MUST-54', 'MUST', '3.9.2.2', 'icmp', 'wire', 'Act on ICMP errors for the connection'],
   ['MUST-55', 'MUST', '3.9.2.2', 'icmp', 'wire', 'Ignore Source Quench'],
   ['MUST-56', 'MUST', '3.9.2.2', 'icmp', 'wire', 'Soft ICMP errors never abort'],
@@ -297,7 +293,7 @@ const ROWS: Row[] = [
     'Applications keep Diffserv stable',
     NO('advice to applications, not to stacks'),
   ],
-  ['SHLD-24', 'SHOULD', '3.9.2.1', 'source-route', 'wire', 'A newer source route replaces the old', NO_ROUTE],
+  ['SHLD-24', 'SHOULD', '3.9.2.1', 'source-route', 'wire', 'A newer source route replaces the old'],
   ['SHLD-25', 'SHOULD', '3.9.2.2', 'icmp', 'api', 'Report soft ICMP errors', API_ONLY('a soft error notice')],
   ['SHLD-26', 'SHOULD', '3.9.2.2', 'icmp', 'wire', 'Abort on hard ICMP errors'],
   ['SHLD-27', 'SHOULD', '3.9.1.2', 'push', 'wire', 'Merge PSH points into big segments'],

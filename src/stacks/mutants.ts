@@ -138,6 +138,9 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'ecn-no-cwr': ['ecn/cwr'],
   'urgent-event-missing': ['urgent-event/event'],
   'urgent-pending-never': ['urgent-pending'],
+  'return-route-ignored': ['source-route'],
+  'return-route-not-reversed': ['source-route'],
+  'return-route-kept': ['source-route/replaced'],
   'ttl-ignored': ['ttl'],
   'dscp-ignored': ['dscp'],
   'dscp-first-only': ['dscp/change'],
@@ -361,7 +364,8 @@ export const MUTANTS: Mutant[] = [
         const n = x.payload.length;
         if (n < 2 || n >= 1000 || x.flags & (SYN | RST)) return x;
         const h = n >> 1;
-        const first = { ...x, payload: x.payload.slice(0, h), flags: x.flags & ~FIN }; // PSH kept: a pushed end may lie in it
+        // PSH stays on both halves: the end of a pushed write may lie in the first
+        const first = { ...x, payload: x.payload.slice(0, h), flags: x.flags & ~FIN };
         return [first, { ...x, seq: seqAdd(x.seq, h), payload: x.payload.slice(h) }];
       },
     },
@@ -474,6 +478,24 @@ export const MUTANTS: Mutant[] = [
     bug: 'the Diffserv codepoint is fixed by its first setting: a change mid-connection does nothing',
     breaks: 'SHLD-21 (§3.9.1.9)',
     options: { dscpFault: 'first-only' },
+  },
+  {
+    name: 'return-route-ignored',
+    bug: 'a completed source route on arriving segments is ignored: the stack answers straight to the source',
+    breaks: 'MUST-53 (§3.9.2.1)',
+    options: { routeFault: 'ignored' },
+  },
+  {
+    name: 'return-route-not-reversed',
+    bug: 'the source route a segment came along is used as it came, not reversed',
+    breaks: 'MUST-53 (§3.9.2.1)',
+    options: { routeFault: 'not-reversed' },
+  },
+  {
+    name: 'return-route-kept',
+    bug: 'the first source route is kept though a later segment brings another',
+    breaks: 'SHLD-24 (§3.9.2.1)',
+    options: { routeFault: 'first-only' },
   },
   {
     name: 'urgent-pending-never',

@@ -1,5 +1,17 @@
 // IPv4 address classes a TCP must not open a connection with (RFC 1122 §3.2.1.3, RFC 9293 §3.9.2.3 MUST-57/63).
 
+/** The four octets of a dotted-quad IPv4 address; throws on anything else. */
+export function parseAddr(a: string): [number, number, number, number] {
+  const p = a.split('.').map((x) => Number(x));
+  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) {
+    throw new Error(`not an IPv4 address: ${JSON.stringify(a)}`);
+  }
+  return [p[0]!, p[1]!, p[2]!, p[3]!];
+}
+
+/** The dotted quad of the four octets at o. */
+export const formatAddr = (b: Uint8Array, o: number): string => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+
 export type AddressClass = 'unicast' | 'this-network' | 'loopback' | 'multicast' | 'broadcast' | 'reserved';
 
 /** The class of a dotted-quad IPv4 address. */

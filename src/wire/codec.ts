@@ -1,5 +1,7 @@
 // IPv4 + TCP encode/decode (§3.1 header, Figure 2 pseudo-header).
 // Decoding never throws: malformed input yields a typed DecodeError.
+import { formatAddr, parseAddr } from './address.js';
+import { finalHop, sourceRouteOf } from './route.js';
 import type { Segment, TcpOption } from './segment.js';
 
 type DecodeErrorKind =
@@ -28,16 +30,6 @@ export interface DecodeOptions {
 
 const IPV4_HEADER = 20;
 const TCP_HEADER = 20;
-
-function parseAddr(a: string): [number, number, number, number] {
-  const p = a.split('.').map((x) => Number(x));
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) {
-    throw new Error(`not an IPv4 address: ${JSON.stringify(a)}`);
-  }
-  return [p[0]!, p[1]!, p[2]!, p[3]!];
-}
-
-const formatAddr = (b: Uint8Array, o: number): string => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 
 /** Internet checksum (RFC 1071) accumulator over a byte range. */
 function sum16(buf: Uint8Array, start: number, end: number, acc: number): number {
@@ -144,7 +136,7 @@ export function encode(seg: Segment): Uint8Array {
   b[8] = seg.ttl ?? 64;
   b[9] = 6;
   b.set(parseAddr(seg.src), 12);
-  b.set(parseAddr(seg.dst), 16);
+  b.set(parseAddr(seg.ipDst ?? seg.dst), 16); // a source-routed datagram goes to its next hop first
   b.set(opts, IPV4_HEADER);
   v.setUint16(10, ~fold(sum16(b, 0, ihl, 0)) & 0xffff);
   b.set(tcp, ihl);
@@ -173,13 +165,18 @@ export function decode(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResul
     return fail('fragment', 'IPv4 fragment (reassembly is not supported)');
   if (bytes[9] !== 6) return fail('not-tcp', `IP protocol ${bytes[9]}, expected 6 (TCP)`);
   const src = formatAddr(bytes, 12);
-  const dst = formatAddr(bytes, 16);
+  const ipDst = formatAddr(bytes, 16);
+  // On its way along a source route the header names the next hop; TCP's end is the route's last address (its
+  // pseudo-header too, RFC 1122 §3.3.5).
+  const ipOptions = ihl > IPV4_HEADER ? bytes.slice(IPV4_HEADER, ihl) : undefined;
+  const dst = finalHop(sourceRouteOf(ipOptions)) ?? ipDst;
   const r = decodeTcp(bytes.subarray(ihl, total), src, dst, opts);
   if (r.ok) {
     r.segment.ipId = rd16(bytes, 4);
     r.segment.ttl = bytes[8]!;
     r.segment.tos = bytes[1]!;
-    if (ihl > IPV4_HEADER) r.segment.ipOptions = bytes.slice(IPV4_HEADER, ihl);
+    if (ipOptions) r.segment.ipOptions = ipOptions;
+    if (dst !== ipDst) r.segment.ipDst = ipDst;
   }
   return r;
 }

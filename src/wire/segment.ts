@@ -49,6 +49,11 @@ export interface Segment {
   payload: Uint8Array;
   /** IPv4 options (IHL > 5), as on the wire; the encoder pads them with zeros (EOL) to a multiple of 4 octets. */
   ipOptions?: Uint8Array;
+  /**
+   * The IPv4 header's destination where it is not `dst`: a datagram on its way along a source route names its next
+   * hop there, and `dst` is the route's final address (the TCP pseudo-header's, RFC 1122 §3.3.5).
+   */
+  ipDst?: string;
   /** IPv4 identification, TTL and the Diffserv octet (DSCP << 2 | ECN, §3.9.1.9); defaults 0, 64, 0 when encoding. */
   ipId?: number;
   ttl?: number;

@@ -52,6 +52,13 @@ export const LINUX_PROFILE: StackProfile = {
   controls: ['keepalive', 'reading', 'read', 'nodelay', 'timeout', 'ttl', 'dscp', 'urgent'],
   deviations: [
     {
+      requirement: 'MUST-53',
+      check: 'source-route/answered',
+      reason:
+        'net.ipv4.conf.*.accept_source_route = 0, the default of a host: datagrams carrying a source route are ' +
+        'dropped (as RFC 7126 §4.3 advises), so a SYN that came along one is never answered',
+    },
+    {
       requirement: 'MUST-13',
       check: 'shorter-msl',
       reason:

@@ -215,6 +215,14 @@ export const LWIP_PROFILE: StackProfile = {
       vectors: ['lwip-f26-queued-data-never-sent'],
     },
     {
+      id: 'F32',
+      summary:
+        'a completed IP source route on arriving segments is ignored: every segment goes straight to the source ' +
+        '(ip4_input accepts IP options but reads none of them)',
+      check: 'source-route',
+      vectors: ['lwip-f32-source-route-ignored'],
+    },
+    {
       id: 'F31',
       summary:
         "RECEIVE's PUSH flag (PBUF_FLAG_PUSH) comes from the segment that completed the data only: pushed segments " +

@@ -10,6 +10,7 @@ import { createTcb } from '../../model/tcb.js';
 import type { AppEvent, KeepAliveConfig, ModelConfig, ModelEvent, State, StepResult, Tcb } from '../../model/types.js';
 import { type DecodeError, decode, encode } from '../../wire/codec.js';
 import { invalidSrc, notUnicastDst } from '../../wire/address.js';
+import { returnRoute, routeOption, sourceRouteOf } from '../../wire/route.js';
 import { RefusedCall } from '../../harness/bounded.js';
 import { ACK, type Endpoint, RST, SYN, type Segment, mssOf } from '../../wire/segment.js';
 import { seq, seqAdd, seqGt } from '../../wire/seq.js';
@@ -52,6 +53,11 @@ export interface HostOptions {
   keepAliveFault?: 'swapped' | 'one-probe' | 'ignored' | 'sticky' | 'garbage-ignored';
   /** A fault: the urgent-pending query always answers no (MUST-33). */
   urgentPendingNever?: boolean;
+  /**
+   * Source-route faults (§3.9.2.1): a received return route is not used (MUST-53), used in the order it came
+   * (not reversed, MUST-53), or kept though a later segment brings another (SHLD-24).
+   */
+  routeFault?: 'ignored' | 'not-reversed' | 'first-only';
   /** Faults: the no-delay control does nothing (MUST-17); the user-timeout control does nothing (MUST-21). */
   noDelayIgnored?: boolean;
   userTimeoutIgnored?: boolean;
@@ -97,6 +103,9 @@ export class ReferenceHost {
     'noDelayIgnored' | 'userTimeoutIgnored' | 'ttlIgnored' | 'dscpFault' | 'urgentPendingNever'
   >;
   private readonly dscpSet = new Set<ConnId>();
+  /** The return route of each 4-tuple whose peer's segments came along a completed source route (MUST-53). */
+  private readonly routes = new Map<string, { firstHop: string; option: Uint8Array }>();
+  private readonly routeFault: HostOptions['routeFault'];
   private nextEphemeral = 49152;
   private outPackets: Uint8Array[] = [];
   private outEvents: StackEvent[] = [];
@@ -115,6 +124,7 @@ export class ReferenceHost {
     this.dieOnMalformedOption = opts.dieOnMalformedOption ?? false;
     this.icmpByLocalPort = opts.icmpByLocalPort ?? false;
     this.keepAliveFault = opts.keepAliveFault;
+    this.routeFault = opts.routeFault;
     this.controlFaults = {
       noDelayIgnored: opts.noDelayIgnored,
       userTimeoutIgnored: opts.userTimeoutIgnored,
@@ -172,6 +182,7 @@ export class ReferenceHost {
     }
     const remote = { addr: seg.src, port: seg.srcPort };
     const conn = this.conns.get(key(seg.dstPort, remote));
+    this.noteRoute(seg, conn !== undefined);
     if (conn) {
       this.run(conn, { type: 'segment', seg });
       return;
@@ -182,6 +193,25 @@ export class ReferenceHost {
       return;
     }
     this.listenerArrives(seg.dstPort, listener, seg);
+  }
+
+  /**
+   * §3.9.2.1: a segment that came along a completed source route gives the return route for every segment of its
+   * connection (MUST-53); a later one that brings another replaces it (SHLD-24). A SYN for a listener starts afresh.
+   */
+  private noteRoute(seg: Segment, known: boolean): void {
+    const k = key(seg.dstPort, { addr: seg.src, port: seg.srcPort });
+    const r = sourceRouteOf(seg.ipOptions);
+    const back = r && this.routeFault !== 'ignored' ? returnRoute(r, seg.src) : undefined;
+    if (!back) {
+      if (!known && seg.flags & SYN) this.routes.delete(k);
+      return;
+    }
+    if (this.routeFault === 'first-only' && known && this.routes.has(k)) return;
+    if (this.routeFault === 'not-reversed') {
+      const hops = [...r!.hops.slice(1), seg.src];
+      this.routes.set(k, { firstHop: r!.hops[0]!, option: routeOption(r!.type, hops) });
+    } else this.routes.set(k, back);
   }
 
   /** §3.9.2.2: the error goes to the connection whose segment it quotes (MUST-54). */
@@ -519,8 +549,10 @@ export class ReferenceHost {
     for (const s of segs) this.emitRaw(s);
   }
 
-  private emitRaw(seg: Segment | undefined): void {
-    if (!seg) return;
+  private emitRaw(given: Segment | undefined): void {
+    if (!given) return;
+    const route = this.routes.get(key(given.srcPort, { addr: given.dst, port: given.dstPort }));
+    const seg = route ? { ...given, ipOptions: route.option, ipDst: route.firstHop } : given;
     const out = this.egress ? this.egress(seg) : seg;
     for (const o of out === undefined ? [] : Array.isArray(out) ? out : [out]) this.outPackets.push(encode(o));
   }
