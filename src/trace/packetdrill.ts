@@ -202,6 +202,9 @@ class Sockets {
   control(c: AppControl): string[] {
     const fd = this.conn;
     if (fd === undefined) return [`// control ${controlText(c)}: no connection yet — not written`];
+    if (c.name === 'urgent-pending') return ['// urgent-pending: a question the application asks; no wire effect'];
+    if (c.name === 'keepalive' && c.on && c.garbage)
+      throw new NotExportable('keep-alive probes with a garbage octet: Linux has no socket option for them (MAY-6)');
     const opt = (level: string, name: string, v: number): string =>
       `setsockopt(${fd}, ${level}, ${name}, [${v}], 4) = 0`;
     const calls =

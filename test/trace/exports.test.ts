@@ -116,6 +116,7 @@ const NOT_PKT: Record<string, RegExp> = {
   'linux-l3-hard-icmp-ignored-established': /delivers an ICMP error/,
   'unknown-option-skipped': /TCP option kind 99 has no packetdrill syntax/,
   'lwip-f24-syn-from-this-network-answered': /from 0\.1\.2\.3 to 10\.0\.0\.1; a script speaks for one remote/,
+  'lwip-f32-source-route-ignored': /delivers a datagram with IP options/,
 };
 const tryPkt = (trace: TraceEntry[]): string | Error => {
   try {
