@@ -109,7 +109,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'keep-alive-one-probe': ['keep-alive-enabled/one-lost'],
   'keep-alive-while-busy': ['keep-alive-enabled/only-idle'],
   'keep-alive-garbage-octet': ['keep-alive-enabled/no-data'],
-  'keep-alive-garbage-ignored': ['keep-alive-enabled/garbage'],
+  'keep-alive-garbage-ignored': ['keep-alive-garbage'],
   'zero-window-drops-rst': ['rst-in-zero-window'],
   'listen-needs-free-port': ['listen-beside-connections/beside-opening'],
   'listen-resets-connections': ['listen-beside-connections/undisturbed'],
