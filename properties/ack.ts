@@ -1,12 +1,13 @@
 // Area: when the stack acknowledges (§3.8.6.3, §3.10.7.4 step 7): at least every second full-sized segment without
-// waiting for the delayed-ACK timer (SHLD-19), and segments beyond RCV.NXT kept until the gap fills (SHLD-31).
+// waiting for the delayed-ACK timer (SHLD-19), segments beyond RCV.NXT kept until the gap fills (SHLD-31), and
+// segments that arrive together all processed before one ACK answers them (MUST-59, MUST-58).
 import fc from 'fast-check';
 import { establish, openingArb, scenarioArb } from '../src/gen/arbitraries.js';
 import type { Action } from '../src/gen/scenario.js';
 import type { TraceEntry } from '../src/harness/trace.js';
 import { type Checker, probes, type Property, showSegs, violations, within } from '../src/oracle/property.js';
 import { keyOfIn, keyOfOut, scan } from '../src/oracle/shadow.js';
-import { ACK, PSH, RST, SYN, mssOf } from '../src/wire/segment.js';
+import { ACK, FIN, PSH, RST, SYN, type Segment, describe, mssOf } from '../src/wire/segment.js';
 import { seqAdd, seqDelta } from '../src/wire/seq.js';
 
 /** Longest the stack may take, left alone, to acknowledge a second full-sized segment (Linux delays ACKs 40 ms+). */
@@ -156,4 +157,93 @@ const outOfOrderKept: Property = {
   },
 };
 
-export const properties: Property[] = [everySecondAck, outOfOrderKept];
+/** The peer's data, one or two writes (full-sized segments, and a short one Nagle may hold), arriving as a batch. */
+const batchActions = fc
+  .tuple(openingArb, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 1459 }), fc.boolean())
+  .map(([kind, k, r, again]): Action[] => [
+    ...establish(kind),
+    { a: 'peerWrite', n: k * 1460 + r },
+    { a: 'batch' },
+    { a: 'settle', ms: 2000 },
+    ...(again ? ([{ a: 'peerWrite', n: 3 * 1460 }, { a: 'batch' }, { a: 'settle', ms: 2000 }] as Action[]) : []),
+  ]);
+
+/** Entries of one batch of in-order data: contiguous from the stack's last ACK. Its end, or undefined. */
+function inOrderEnd(segs: Segment[], rcvNxt: number | undefined): number | undefined {
+  let next = rcvNxt;
+  for (const s of segs) {
+    if (next === undefined || s.flags & (SYN | FIN | RST) || !s.payload.length || s.seq !== next) return undefined;
+    next = seqAdd(s.seq, s.payload.length);
+  }
+  return next;
+}
+
+/**
+ * MUST-59: a batch of in-order data segments is all taken in before the stack acknowledges: no ACK it sends before
+ * the next input acknowledges less than the batch. MUST-58: one pure ACK answers it, not one per segment or two.
+ */
+function judgeBatches(trace: TraceEntry[], v: Checker): void {
+  scan(trace, (i, e, w) => {
+    const b = e.batch;
+    if (b === undefined || trace[i - 1]?.batch === b || !e.seg) return;
+    let last = i;
+    while (trace[last + 1]?.batch === b) last++;
+    const segs = trace.slice(i, last + 1).map((x) => x.seg!);
+    const key = keyOfIn(segs[0]!);
+    const end = inOrderEnd(segs, w.conns.get(key)?.lastAck);
+    if (end === undefined || segs.some((s) => keyOfIn(s) !== key)) return;
+    const answer: Array<{ j: number; seg: Segment }> = [];
+    for (let j = last + 1; j < trace.length && trace[j]!.t - e.t <= 500; j++) {
+      const x = trace[j]!;
+      if (x.dir === 'in' || x.dir === 'call') break;
+      if (x.dir === 'out' && x.seg && keyOfOut(x.seg) === key && x.seg.flags & ACK) answer.push({ j, seg: x.seg });
+    }
+    if (!answer.length) return;
+    v.hit();
+    const short = answer.find((a) => seqDelta(a.seg.ack, end) < 0);
+    if (short) {
+      v.flag(
+        short.j,
+        `${segs.length} in-order segments arrived together, up to ${end}; ${describe(short.seg)} acknowledges part ` +
+          'of them only',
+        undefined,
+        `ACK=${end}: all of the batch processed before any ACK`,
+      );
+      return;
+    }
+    const pure = answer.filter((a) => !a.seg.payload.length && !(a.seg.flags & (SYN | FIN | RST)));
+    v.hit('aggregated');
+    if (pure.length > 1)
+      v.flag(
+        pure[1]!.j,
+        `${pure.length} pure ACKs answered ${segs.length} segments that arrived together`,
+        undefined,
+        'one ACK for the batch',
+        'aggregated',
+      );
+  });
+}
+
+const batchedAcks: Property = {
+  name: 'batched-acks',
+  area: 'ack',
+  title:
+    'segments that arrive together (queued at the input) are all processed before the stack acknowledges, and one ' +
+    'ACK answers them; runs where the profile declares batchInput',
+  requirements: ['MUST-59'],
+  checks: { aggregated: ['MUST-58'] },
+  section: '§3.10.7.4',
+  scenario: () => scenarioArb(batchActions, { window: fc.constant(65535), mss: fc.constant(1460) }),
+  skip: (profile) =>
+    profile.batchInput
+      ? undefined
+      : 'the stack takes no batches of arriving segments (profile batchInput not set): which segments it queued ' +
+        'together is inside it',
+  check(trace, _profile, tally) {
+    const v = violations(this, tally);
+    judgeBatches(trace, v);
+    return v.out;
+  },
+};
+
+export const properties: Property[] = [everySecondAck, outOfOrderKept, batchedAcks];

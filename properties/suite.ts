@@ -47,6 +47,7 @@ export const KILLS: Record<string, string | string[]> = {
   'push-send': ['push-mid-queue-missing', 'tail-held-for-more-data'],
   'push-received': ['push-never-told', 'push-always-told'],
   'source-route': ['return-route-ignored', 'return-route-not-reversed', 'return-route-kept'],
+  'batched-acks': 'batch-acked-per-segment',
   ecn: ['ecn-refused', 'ecn-unasked', 'ecn-ect-on-ack', 'ecn-no-echo', 'ecn-no-cwr'],
   'four-way-close': ['fin-no-seq', 'eof-never-told'],
   'half-close': ['no-send-after-fin', 'close-wait-data-swallowed'],

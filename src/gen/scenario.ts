@@ -79,6 +79,8 @@ export type Action =
    * option recording these hops (loose, or strict). An empty list: no route any more.
    */
   | { a: 'peerRoute'; hops: string[]; strict?: boolean }
+  /** What is in flight to the stack (64 segments at most) arrives at once, queued at its input (batchInput). */
+  | { a: 'batch' }
   /** Deliver everything in flight both ways and let timers run, up to ms of time. */
   | { a: 'settle'; ms?: number; lossy?: 'toStack' | 'toPeer'; idle?: boolean };
 
@@ -112,6 +114,8 @@ export function describeAction(x: Action): string {
       return `advance ${x.ms} ms`;
     case 'ce':
       return `CE mark on the next ECN-capable segment to the ${x.dir === 'toPeer' ? 'peer' : 'stack'}`;
+    case 'batch':
+      return 'batch: all in flight to the stack arrives at once';
     case 'peerRoute':
       return x.hops.length
         ? `peer's segments routed via ${x.hops.join(', ')}${x.strict ? ' (strict)' : ''}`

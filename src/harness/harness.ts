@@ -53,6 +53,8 @@ export class Harness {
   readonly callMs: number;
   /** Virtual ms; on a real clock, the elapsed wall time at the last look. */
   now = 0;
+  /** Batches delivered so far (the number of the last). */
+  private batches = 0;
   private readonly wallStart = performance.now();
   private readonly cap: number;
   private readonly observers: Array<(c: Collected) => void> = [];
@@ -133,6 +135,22 @@ export class Harness {
     this.now = this.clock();
     this.push({ dir: 'in', text: describe(seg), seg, ...(probe ? { probe } : {}) });
     await guard(() => this.inst.deliver(encode(seg)), this.callMs, 'deliver()');
+    return this.drain();
+  }
+
+  /**
+   * Segments that reach the stack together, queued at its input before it processes any (deliverBatch, MUST-59);
+   * then whatever it answered.
+   */
+  async deliverBatch(segs: Segment[]): Promise<Collected> {
+    checkpoint();
+    this.now = this.clock();
+    const f = this.inst.deliverBatch?.bind(this.inst);
+    if (!f)
+      throw new AdapterError('the profile says the stack takes batches (batchInput), but it has no deliverBatch()');
+    const batch = ++this.batches;
+    for (const seg of segs) this.push({ dir: 'in', text: describe(seg), seg, batch });
+    await guard(() => f(segs.map((s) => encode(s))), this.callMs, 'deliverBatch()');
     return this.drain();
   }
 

@@ -42,6 +42,8 @@ export interface TraceEntry {
   icmp?: IcmpError;
   /** dir 'in': a probe label that property checks look for. */
   probe?: string;
+  /** dir 'in': delivered with others at once (deliverBatch): entries of one batch share the number. */
+  batch?: number;
 }
 
 /** Record a time advance; consecutive advances with nothing in between read as one entry. */

@@ -193,12 +193,26 @@ class World {
   }
 
   async deliverToStack(given: Segment, probe?: string): Promise<void> {
+    await this.h.deliver(this.arriving(given), probe);
+  }
+
+  /**
+   * What is in flight to the stack arrives at once, queued at its input (MUST-59): at most 64 segments, so that a
+   * driver's deliver-batch line stays under the frame limit; the rest stays in flight.
+   */
+  private async batchToStack(): Promise<void> {
+    const segs = this.toStack.splice(0, 64).map((s) => this.arriving(s));
+    if (segs.length) await this.h.deliverBatch(segs);
+  }
+
+  /** A segment on its way in: along the peer's route, CE-marked when asked; what the stack waits for is noted. */
+  private arriving(given: Segment): Segment {
     const routed = this.peerRoute && given.src === PEER_ADDR && given.srcPort === PEER_PORT && !given.ipOptions;
     const s = this.congestionMark(routed ? { ...given, ipOptions: this.peerRoute } : given, 'toStack');
     const owed = this.stackOwed;
     const acks = s.flags & RST || (s.flags & ACK && owed !== undefined && seqDelta(s.ack, owed) >= 0);
     if (owed !== undefined && s.srcPort === PEER_PORT && acks) this.stackOwed = undefined;
-    await this.h.deliver(s, probe);
+    return s;
   }
 
   /** A 'ce' action waits for the next ECN-capable data segment its way and marks it CE (RFC 3168 §5). */
@@ -445,6 +459,8 @@ class World {
       case 'ce':
         this.ceNext[x.dir ?? 'toStack'] = true;
         return;
+      case 'batch':
+        return this.batchToStack();
       case 'peerRoute':
         this.peerRoute = x.hops.length ? routeOption(x.strict ? SSRR : LSRR, x.hops, x.hops.length + 1) : undefined;
         return;

@@ -138,18 +138,22 @@ interface Seen {
   events: string[];
   /** Nothing else reached the stack for long enough to see it answer (a real clock answers late). */
   quiet: boolean;
+  /** The input came in a batch: the stack answers once for all of it, so an ACK past the one owed meets it. */
+  batched: boolean;
 }
 
 /** What the stack did on this connection after entry i. */
 function seen(trace: TraceEntry[], i: number, key: string, realTime: boolean): Seen {
   const t0 = trace[i]!.t;
-  const s: Seen = { before: [], all: [], events: [], quiet: true };
+  const batch = trace[i]!.batch;
+  const s: Seen = { before: [], all: [], events: [], quiet: true, batched: batch !== undefined };
   let next = false;
   let nextT = traceEnd(trace);
   for (let j = i + 1; j < trace.length; j++) {
     const e = trace[j]!;
     if (e.t - t0 > RFC.ackDelay) break;
-    if (!next && (e.dir === 'in' || e.dir === 'call')) {
+    // The rest of a batch is not a next input: the stack processes it all before it answers (MUST-59).
+    if (!next && (e.dir === 'in' || e.dir === 'call') && (batch === undefined || e.batch !== batch)) {
       next = true;
       nextT = e.t;
     }
@@ -174,7 +178,10 @@ const meets = (w: Want, s: Seen, throttled: boolean): boolean => {
     match(w)
       .with(
         { kind: 'ack' },
-        (w) => !(w.eof ? failed : reset) && !rst && (throttled || s.all.some((x) => pureAck(x) && x.ack === w.ack)),
+        (w) =>
+          !(w.eof ? failed : reset) &&
+          !rst &&
+          (throttled || s.all.some((x) => pureAck(x) && (s.batched ? seqGe(x.ack, w.ack) : x.ack === w.ack))),
       )
       .with(
         { kind: 'synack' },

@@ -195,6 +195,11 @@ export interface StackInstance {
   readonly addr: string;
   /** An IPv4 packet from the network (suite -> stack). */
   deliver(packet: Uint8Array): MaybePromise<void>;
+  /**
+   * Optional (profile batchInput): IPv4 packets that arrive together, queued at the stack's input before it
+   * processes any of them; it processes them all before it acknowledges (§3.10.7.4, MUST-58, MUST-59).
+   */
+  deliverBatch?(packets: Uint8Array[]): MaybePromise<void>;
   /** Everything the stack emitted since the last drain: IPv4 packets and application events. */
   drain(): MaybePromise<Drain>;
   listen(port: number): MaybePromise<void>;

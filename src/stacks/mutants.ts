@@ -141,6 +141,7 @@ export const CAUGHT_BY: Record<string, readonly string[]> = {
   'return-route-ignored': ['source-route'],
   'return-route-not-reversed': ['source-route'],
   'return-route-kept': ['source-route/replaced'],
+  'batch-acked-per-segment': ['batched-acks'],
   'ttl-ignored': ['ttl'],
   'dscp-ignored': ['dscp'],
   'dscp-first-only': ['dscp/change'],
@@ -478,6 +479,12 @@ export const MUTANTS: Mutant[] = [
     bug: 'the Diffserv codepoint is fixed by its first setting: a change mid-connection does nothing',
     breaks: 'SHLD-21 (§3.9.1.9)',
     options: { dscpFault: 'first-only' },
+  },
+  {
+    name: 'batch-acked-per-segment',
+    bug: 'segments that arrive together are acknowledged one by one, as each is processed',
+    breaks: 'MUST-58, MUST-59 (§3.10.7.4)',
+    options: { batchAcksEach: true },
   },
   {
     name: 'return-route-ignored',

@@ -101,6 +101,7 @@ const PERTURBED_PROFILE: StackProfile = {
   ackRangeCheck: true,
   urgentEvents: true,
   pushEvents: true,
+  batchInput: true,
   synCookies: false,
   options: { mss: true, wscale: true, sackPermitted: false, timestamps: false },
   controls: REFERENCE_CONTROLS,

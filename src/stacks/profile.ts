@@ -112,6 +112,14 @@ export const PROFILE_FIELDS = {
       'property runs only when declared',
     default: 'false',
   },
+  batchInput: {
+    kind: 'bool',
+    required: false,
+    doc:
+      'the stack takes packets that arrive together (deliverBatch; protocol `deliver-batch`) and processes them ' +
+      'all before it acknowledges (MUST-58, MUST-59); the batched-acks property runs only when declared',
+    default: 'false',
+  },
   pushEvents: {
     kind: 'bool',
     required: false,

@@ -156,6 +156,17 @@ describe('oracle defects found by 100,000 runs of the references', () => {
   });
 });
 
+describe('segments that arrive together (a batch, MUST-59)', () => {
+  it('a reply owed to one of them is met by the one ACK the stack sends for all of them', () => {
+    const lines = [...OPEN, 'in A 1 ack=101 data=xy', 'in PA 301 ack=101 data=abc', 'out A 101 ack=304'];
+    const t = ladder([...lines, 'event data c1 abc', 'time 600']);
+    // delivered one by one, the unacceptable segment's ACK of 301 was owed before the data came: not met
+    expect(trackReplies(t, profile).map((x) => x.check)).toEqual(['tracker/unacceptable-ack']);
+    for (const e of t.slice(OPEN.length, OPEN.length + 2)) e.batch = 1;
+    expect(trackReplies(t, profile)).toEqual([]);
+  });
+});
+
 describe('ICMP errors reach the walk (§3.9.2.2)', () => {
   const SENT = [...OPEN, 'call write c1 hello', 'out PA 101 ack=301 data=hello'];
   const withIcmp = (type: number, code: number, after: string[], seq = 101): TraceEntry[] => {

@@ -114,6 +114,9 @@ describe('protocol frames', () => {
     );
     expect(formatCommand({ c: 'write', conn: 'c1', data: Uint8Array.of(0xab, 1) })).toBe('write c1 ab01');
     expect(formatCommand({ c: 'write', conn: 'c1', data: Uint8Array.of(1), push: false })).toBe('write c1 01 more');
+    expect(formatCommand({ c: 'deliver-batch', packets: [Uint8Array.of(0x45), Uint8Array.of(1, 2)] })).toBe(
+      'deliver-batch 45 0102',
+    );
     expect(formatCommand({ c: 'reset', addr: '10.0.0.1', seed: -1 })).toBe('reset 10.0.0.1 4294967295');
     const on = { name: 'keepalive', on: true, idleMs: 30_000, intervalMs: 5000, probes: 4 } as const;
     expect(formatCommand({ c: 'control', conn: 'c1', control: on })).toBe(

@@ -19,6 +19,7 @@ describe('profile schema', () => {
       ackRangeCheck: true,
       urgentEvents: true,
       pushEvents: true,
+      batchInput: true,
       synCookies: true,
       timeWaitSyn: 'legacy',
       ackRateLimitMs: 1000,

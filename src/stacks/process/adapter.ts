@@ -378,6 +378,9 @@ export function processAdapter(spec: ProcessStackSpec): ProcessAdapter {
         deliver: async (packet) => {
           await c.send({ c: 'deliver', packet });
         },
+        deliverBatch: async (packets) => {
+          await c.send({ c: 'deliver-batch', packets });
+        },
         drain: async () => {
           if (h.clock === 'real') await c.send({ c: 'sync' });
           const out = { packets: c.packets, events: c.events, at: { packets: c.packetAt, events: c.eventAt } };

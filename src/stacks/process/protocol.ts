@@ -241,6 +241,7 @@ export type Command =
   | { c: 'next' }
   | { c: 'run'; ms: number }
   | { c: 'deliver'; packet: Uint8Array }
+  | { c: 'deliver-batch'; packets: Uint8Array[] }
   | { c: 'sync' }
   | { c: 'state'; localPort: number; addr: string; port: number }
   | { c: 'quit' }
@@ -273,6 +274,8 @@ export function formatCommand(x: Command): string {
       return `run ${Math.round(x.ms)}`;
     case 'deliver':
       return `deliver ${bytesToHex(x.packet)}`;
+    case 'deliver-batch':
+      return `deliver-batch ${x.packets.map((p) => bytesToHex(p)).join(' ')}`;
     case 'sync':
       return 'sync';
     case 'state':

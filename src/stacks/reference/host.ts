@@ -12,7 +12,7 @@ import { type DecodeError, decode, encode } from '../../wire/codec.js';
 import { invalidSrc, notUnicastDst } from '../../wire/address.js';
 import { returnRoute, routeOption, sourceRouteOf } from '../../wire/route.js';
 import { RefusedCall } from '../../harness/bounded.js';
-import { ACK, type Endpoint, RST, SYN, type Segment, mssOf } from '../../wire/segment.js';
+import { ACK, type Endpoint, FIN, RST, SYN, type Segment, mssOf } from '../../wire/segment.js';
 import { seq, seqAdd, seqGt } from '../../wire/seq.js';
 import type { AppControl, ConnId, StackEvent, TupleRef } from '../adapter.js';
 
@@ -58,6 +58,8 @@ export interface HostOptions {
    * (not reversed, MUST-53), or kept though a later segment brings another (SHLD-24).
    */
   routeFault?: 'ignored' | 'not-reversed' | 'first-only';
+  /** A fault: a batch of arriving segments is acknowledged segment by segment, not once (MUST-58, MUST-59). */
+  batchAcksEach?: boolean;
   /** Faults: the no-delay control does nothing (MUST-17); the user-timeout control does nothing (MUST-21). */
   noDelayIgnored?: boolean;
   userTimeoutIgnored?: boolean;
@@ -106,6 +108,9 @@ export class ReferenceHost {
   /** The return route of each 4-tuple whose peer's segments came along a completed source route (MUST-53). */
   private readonly routes = new Map<string, { firstHop: string; option: Uint8Array }>();
   private readonly routeFault: HostOptions['routeFault'];
+  /** While a batch is processed: the pure ACK each connection owes, the latest replacing the earlier (MUST-58). */
+  private held: Map<string, Segment> | undefined;
+  private readonly batchAcksEach: boolean;
   private nextEphemeral = 49152;
   private outPackets: Uint8Array[] = [];
   private outEvents: StackEvent[] = [];
@@ -125,6 +130,7 @@ export class ReferenceHost {
     this.icmpByLocalPort = opts.icmpByLocalPort ?? false;
     this.keepAliveFault = opts.keepAliveFault;
     this.routeFault = opts.routeFault;
+    this.batchAcksEach = opts.batchAcksEach ?? false;
     this.controlFaults = {
       noDelayIgnored: opts.noDelayIgnored,
       userTimeoutIgnored: opts.userTimeoutIgnored,
@@ -164,6 +170,23 @@ export class ReferenceHost {
       return;
     }
     this.deliverSegment(r.segment);
+  }
+
+  /**
+   * §3.10.7.4 (MUST-58, MUST-59): segments that arrive together are all processed before any ACK goes out, and
+   * each connection then sends one: the pure ACKs the steps produce are held, the latest replacing the earlier.
+   */
+  deliverBatch(packets: Uint8Array[]): void {
+    if (!this.batchAcksEach) this.held = new Map();
+    for (const p of packets) this.deliver(p);
+    const held = this.held;
+    this.held = undefined;
+    for (const [k, s] of held ?? []) {
+      // A later segment of the batch moved RCV.NXT without owing an ACK at once: the ACK goes now, of all of it.
+      const conn = this.conns.get(k);
+      if (conn && seqGt(conn.tcb.rcvNxt, s.ack)) this.run(conn, { type: 'timeout', timer: 'delack' });
+      else this.emitRaw(s);
+    }
   }
 
   deliverSegment(seg: Segment): void {
@@ -551,6 +574,9 @@ export class ReferenceHost {
 
   private emitRaw(given: Segment | undefined): void {
     if (!given) return;
+    const pure = (given.flags & (ACK | SYN | FIN | RST)) === ACK && given.payload.length === 0;
+    if (this.held && pure)
+      return void this.held.set(key(given.srcPort, { addr: given.dst, port: given.dstPort }), given);
     const route = this.routes.get(key(given.srcPort, { addr: given.dst, port: given.dstPort }));
     const seg = route ? { ...given, ipOptions: route.option, ipDst: route.firstHop } : given;
     const out = this.egress ? this.egress(seg) : seg;
