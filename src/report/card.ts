@@ -161,6 +161,9 @@ function unfailed(
 const UNREACHED_WHY: Record<string, string> = {
   'MAY-12': ' (judged only for a stack whose profile declares ackRangeCheck)',
   'MUST-69': ' (no segment of the stack had octets after an EOL: a stack that never pads there gives none to judge)',
+  'MAY-15': ' (judged only for a stack that offers the push control: a SEND with a PUSH flag)',
+  'MAY-17': ' (judged only for a stack whose profile declares pushEvents: RECEIVE passes PSH on)',
+  'SHLD-24': ' (judged only where the stack answered a SYN that came along a source route)',
 };
 
 const NEEDS_WHY: Record<string, string> = {
