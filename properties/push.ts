@@ -86,7 +86,7 @@ function judgeTold(trace: TraceEntry[], v: Checker): void {
     const ev = e.event;
     if (ev?.type !== 'data' || !ev.data.length) return;
     const c = w.forConn(ev.conn);
-    const key = c && [...w.conns].find(([, x]) => x === c)?.[0];
+    const key = w.byConn.get(ev.conn);
     if (!c || !key) return;
     const from = c.delivered;
     const to = from + ev.data.length;

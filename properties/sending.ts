@@ -22,7 +22,7 @@ export function largeWindow(trace: TraceEntry[], i: number, e: TraceEntry, w: Sh
   if (!c?.established || c.stackIss === undefined || c.peerEdge === undefined || c.closeCalled) return;
   if (c.stackFinOff !== undefined || c.stackMax !== c.peerAckMax || c.peerEdge - c.stackMax < LARGE) return;
   if (trace.some((x) => x.seg && x.seg.flags & RST)) return;
-  const key = [...w.conns].find(([, x]) => x === c)?.[0];
+  const key = call.conn === undefined ? undefined : w.byConn.get(call.conn);
   if (key === undefined || !ackTaken(trace, i, key, seqAdd(c.stackIss, c.stackMax))) return;
   const iss = c.stackIss;
   const sent = within(trace, i, 900)

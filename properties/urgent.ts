@@ -66,7 +66,7 @@ function urgentWrite(trace: TraceEntry[]): UrgentWrite | undefined {
     const call = e.call;
     if (found || !call?.urgent || call.refused || !call.data?.length || call.conn === undefined) return;
     const c = w.forConn(call.conn);
-    const key = c && [...w.conns].find(([, x]) => x === c)?.[0];
+    const key = w.byConn.get(call.conn);
     if (!c || !key || c.stackIss === undefined) return;
     found = { i, key, iss: c.stackIss, from: c.written.length, to: c.written.length + call.data.length };
   });
@@ -267,7 +267,7 @@ function judgePending(trace: TraceEntry[], v: Checker): void {
     const ev = e.event;
     if (ev?.type !== 'urgent-pending') return;
     const c = w.forConn(ev.conn);
-    const key = c && [...w.conns].find(([, x]) => x === c)?.[0];
+    const key = w.byConn.get(ev.conn);
     const u = key === undefined ? undefined : seen.get(key);
     if (!c || (u?.unacked.length ?? 0) > 0) return;
     const want = u?.taken !== undefined && u.taken > c.delivered;

@@ -303,13 +303,24 @@ function windowEdge({ s, c, flag, hit }: OutCtx): void {
   );
 }
 
-/** psh-last (§3.9.1.2, MUST-61): new data that empties the send queue is pushed; probes beyond the window aside. */
-function pshLast({ s, c, flag, hit, synSeq }: OutCtx): void {
+/**
+ * The data offsets [from, to) of a segment that sends new data within the peer's window: first transmissions only,
+ * probes and sends past a shrunk window aside. Undefined for anything else.
+ */
+function newData({ s, c, synSeq }: OutCtx): { from: number; to: number } | undefined {
   const len = s.payload.length;
-  if (synSeq === undefined || s.flags & SYN || len === 0 || c.conn === undefined) return;
-  const off = seqDelta(s.seq, synSeq);
-  const probe = c.probeEdge !== undefined && off + len > c.probeEdge;
-  if (off + len <= c.stackMax || off - 1 + len !== c.written.length || probe) return;
+  if (synSeq === undefined || s.flags & SYN || len === 0 || c.conn === undefined) return undefined;
+  const from = seqDelta(s.seq, synSeq) - 1; // data offset of the segment's first octet
+  const to = from + len;
+  const probe = c.probeEdge !== undefined && to + 1 > c.probeEdge;
+  return to + 1 <= c.stackMax || probe ? undefined : { from, to };
+}
+
+/** psh-last (§3.9.1.2, MUST-61): new data that empties the send queue is pushed; probes beyond the window aside. */
+function pshLast(ctx: OutCtx): void {
+  const { s, c, flag, hit } = ctx;
+  const span = newData(ctx);
+  if (!span || span.to !== c.written.length) return;
   if (c.writeEnds.get(c.written.length) === false) return; // written without PUSH: MUST-61 does not apply
   hit('psh-last');
   if (s.flags & PSH) return;
@@ -324,13 +335,11 @@ function pshLast({ s, c, flag, hit, synSeq }: OutCtx): void {
  * push-write (§3.9.1.2, MAY-15): with a PUSH flag on SEND, PSH goes on the segment that carries the last octet of a
  * pushed write; where that octet empties the send queue, psh-last judges instead. New data only, probes aside.
  */
-function pushWrite({ s, c, flag, hit, synSeq, pushApi }: OutCtx): void {
-  const len = s.payload.length;
-  if (!pushApi || synSeq === undefined || s.flags & SYN || len === 0 || c.conn === undefined) return;
-  const from = seqDelta(s.seq, synSeq) - 1; // data offset of the segment's first octet
-  const probe = c.probeEdge !== undefined && from + 1 + len > c.probeEdge;
-  if (from + 1 + len <= c.stackMax || probe) return;
-  const end = [...c.writeEnds].find(([e, pushed]) => pushed && e > from && e <= from + len && e < c.written.length);
+function pushWrite(ctx: OutCtx): void {
+  const { s, c, flag, hit, pushApi } = ctx;
+  const span = pushApi ? newData(ctx) : undefined;
+  if (!span) return;
+  const end = [...c.writeEnds].find(([e, pushed]) => pushed && e > span.from && e <= span.to && e < c.written.length);
   if (!end) return;
   hit('push-write');
   if (s.flags & PSH) return;

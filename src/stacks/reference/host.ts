@@ -577,7 +577,9 @@ export class ReferenceHost {
     const pure = (given.flags & (ACK | SYN | FIN | RST)) === ACK && given.payload.length === 0;
     if (this.held && pure)
       return void this.held.set(key(given.srcPort, { addr: given.dst, port: given.dstPort }), given);
-    const route = this.routes.get(key(given.srcPort, { addr: given.dst, port: given.dstPort }));
+    const route = this.routes.size
+      ? this.routes.get(key(given.srcPort, { addr: given.dst, port: given.dstPort }))
+      : undefined;
     const seg = route ? { ...given, ipOptions: route.option, ipDst: route.firstHop } : given;
     const out = this.egress ? this.egress(seg) : seg;
     for (const o of out === undefined ? [] : Array.isArray(out) ? out : [out]) this.outPackets.push(encode(o));
